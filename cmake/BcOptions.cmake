@@ -1,0 +1,19 @@
+# Compiler flags shared by every target of the project (not by third-party code).
+add_library(bc_options INTERFACE)
+target_compile_options(bc_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Wnon-virtual-dtor
+  -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+if(BC_WERROR)
+  target_compile_options(bc_options INTERFACE -Werror)
+endif()
+
+if(BC_SANITIZE)
+  string(REPLACE ";" "," _bc_san "${BC_SANITIZE}")
+  add_compile_options(-fsanitize=${_bc_san} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  add_link_options(-fsanitize=${_bc_san})
+endif()
+
+if(BC_FUZZ)
+  # Libraries get coverage instrumentation; only fuzz executables link the libFuzzer main.
+  add_compile_options(-fsanitize=fuzzer-no-link)
+endif()

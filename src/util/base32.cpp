@@ -33,7 +33,7 @@ std::string base32_encode(ByteView in) {
   return out;
 }
 
-Result<Bytes> base32_decode(std::string_view in) {
+Result<Bytes> base32_decode(std::string_view in, bool strict_ending) {
   Bytes out;
   out.reserve(in.size() * 5 / 8);
   std::uint32_t buffer = 0;
@@ -56,7 +56,7 @@ Result<Bytes> base32_decode(std::string_view in) {
     buffer &= 0xffu;
   }
   // A canonical encoding leaves fewer than 5 bits over, all zero.
-  if (bits >= 5 || (buffer & ((1u << bits) - 1u)) != 0) {
+  if (strict_ending && (bits >= 5 || (buffer & ((1u << bits) - 1u)) != 0)) {
     return make_error(Errc::bad_format, "base32 string has a malformed ending");
   }
   return out;

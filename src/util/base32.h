@@ -13,7 +13,9 @@ namespace bc::util {
 
 std::string base32_encode(ByteView in);
 
-// Refuses any other character, naming it and its position; refuses non-zero trailing bits.
-Result<Bytes> base32_decode(std::string_view in);
+// Refuses any other character, naming it and its position. With strict_ending (the default)
+// also refuses an ending that no encoder produces; without, drops the leftover bits, so a
+// caller can tell a truncated string from a mistyped one by the length it finds.
+Result<Bytes> base32_decode(std::string_view in, bool strict_ending = true);
 
 }  // namespace bc::util

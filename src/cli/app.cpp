@@ -1,0 +1,47 @@
+#include "cli/app.h"
+
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/exit_codes.h"
+#include "store/store.h"
+
+namespace bc::cli {
+
+int run(int argc, char** argv) {
+  util::SystemClock clock;
+  Context ctx{std::nullopt, false, std::cout, std::cerr, clock};
+  int exit_code = kExitOk;
+
+  CLI::App app{"backchannel: keeps two parties who distrust each other in contact that never goes dark"};
+  app.name("backchannel");
+  app.set_version_flag("--version", "backchannel 0.1.0");
+  app.require_subcommand(1);
+  app.fallthrough();
+  app.add_option("--home", ctx.home_flag, "home folder (default $BACKCHANNEL_HOME, else ~/.backchannel)");
+  app.add_flag("--json", ctx.json, "machine-readable output");
+  app.footer(
+      "Exit codes: 0 ok, 1 failure, 2 usage, 3 input refused (malformed, altered, expired), "
+      "4 not found, 5 conflict (exists, used, revoked).");
+
+  add_init(app, ctx, exit_code);
+  add_invite(app, ctx, exit_code);
+  add_contact(app, ctx, exit_code);
+  add_safety_number(app, ctx, exit_code);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? kExitOk : kExitUsage;
+  } catch (const store::StoreError& e) {
+    return ctx.fail(util::make_error(util::Errc::store, std::string("store failure: ") + e.what()));
+  } catch (const std::exception& e) {
+    return ctx.fail(util::make_error(util::Errc::internal, std::string("internal error: ") + e.what()));
+  }
+  return exit_code;
+}
+
+}  // namespace bc::cli

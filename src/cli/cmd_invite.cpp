@@ -1,0 +1,140 @@
+// backchannel invite [--expires 7d] [--qr]; invite list; invite revoke ID.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/qr.h"
+#include "crypto/hash.h"
+#include "crypto/random.h"
+#include "session/invitation.h"
+#include "store/invitations.h"
+#include "util/duration.h"
+
+namespace bc::cli {
+namespace {
+
+constexpr std::chrono::seconds kMaxExpiry{std::chrono::hours{24 * 90}};
+
+struct InviteOptions {
+  std::string expires = "7d";
+  bool qr = false;
+  std::vector<std::string> addresses;
+  std::string revoke_id;
+};
+
+int run_invite(Context& ctx, const InviteOptions& opt) {
+  auto validity = util::parse_duration(opt.expires);
+  if (!validity.ok()) return ctx.fail(validity.error());
+  if (*validity > kMaxExpiry) {
+    return ctx.fail(util::make_error(util::Errc::invalid_argument, "--expires is at most 90d"));
+  }
+  session::Reachability reach;
+  for (const auto& a : opt.addresses) {
+    auto ok = session::check_address(a);
+    if (!ok.ok()) return ctx.fail(ok.error());
+    reach.direct.push_back(a);
+  }
+  if (reach.direct.size() > session::kMaxDirectAddresses) {
+    return ctx.fail(util::make_error(util::Errc::invalid_argument, "at most 4 --address options"));
+  }
+  auto loaded = load_home(ctx);
+  if (!loaded.ok()) return ctx.fail(loaded.error());
+
+  util::ByteArray<session::kInvitationSecretSize> secret{};
+  crypto::random_fill(secret);
+  std::int64_t now = ctx.now();
+  std::int64_t expires_at = now + validity->count();
+  std::string text = session::encode_invitation(loaded->identity, secret, expires_at, reach);
+
+  store::IssuedInvitation record;
+  record.id = session::invitation_id(secret);
+  auto hash = crypto::blake2b({secret});
+  record.secret_hash.assign(hash.begin(), hash.end());
+  record.secret.assign(secret.begin(), secret.end());
+  record.created_at = now;
+  record.expires_at = expires_at;
+  store::Invitations invitations(*loaded->store);
+  auto recorded = invitations.record(record);
+  crypto::wipe(secret);
+  if (!recorded.ok()) return ctx.fail(recorded.error());
+
+  if (ctx.json) {
+    ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},
+                    {"name", loaded->identity.name}});
+    return 0;
+  }
+  // The string alone goes to stdout, so `$(backchannel invite)` captures it; the rest is for
+  // the operator and goes to stderr.
+  if (opt.qr) {
+    auto drawing = render_qr(text);
+    if (!drawing.ok()) return ctx.fail(drawing.error());
+    ctx.err << *drawing;
+  }
+  ctx.out << text << "\n";
+  ctx.err << "Invitation " << record.id << " for '" << loaded->identity.name << "', valid until "
+          << util::format_utc(expires_at) << ", usable once.\n"
+          << "Send it to your counterpart, who runs: backchannel contact add <invitation>\n";
+  return 0;
+}
+
+int run_list(Context& ctx) {
+  auto loaded = load_home(ctx);
+  if (!loaded.ok()) return ctx.fail(loaded.error());
+  store::Invitations invitations(*loaded->store);
+  auto all = invitations.list();
+  std::int64_t now = ctx.now();
+  if (ctx.json) {
+    auto arr = nlohmann::json::array();
+    for (const auto& inv : all) {
+      arr.push_back({{"id", inv.id}, {"state", inv.state(now)}, {"created_at", inv.created_at},
+                     {"expires_at", inv.expires_at}});
+    }
+    ctx.print_json(arr);
+    return 0;
+  }
+  if (all.empty()) {
+    ctx.out << "No invitations issued. Make one with: backchannel invite\n";
+    return 0;
+  }
+  for (const auto& inv : all) {
+    ctx.out << inv.id << "  " << inv.state(now) << "  expires " << util::format_utc(inv.expires_at) << "\n";
+  }
+  return 0;
+}
+
+int run_revoke(Context& ctx, const std::string& id) {
+  auto loaded = load_home(ctx);
+  if (!loaded.ok()) return ctx.fail(loaded.error());
+  store::Invitations invitations(*loaded->store);
+  auto revoked = invitations.revoke(id, ctx.now());
+  if (!revoked.ok()) return ctx.fail(revoked.error());
+  if (ctx.json) {
+    ctx.print_json({{"id", id}, {"state", "revoked"}});
+  } else {
+    ctx.out << "Revoked invitation " << id << ": a HELLO made from it will be refused.\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_invite(CLI::App& app, Context& ctx, int& exit_code) {
+  auto opt = std::make_shared<InviteOptions>();
+  auto* cmd = app.add_subcommand("invite", "issue a one-time invitation string for a counterpart");
+  cmd->add_option("--expires", opt->expires, "validity, e.g. 30m, 12h, 7d (default 7d, at most 90d)");
+  cmd->add_flag("--qr", opt->qr, "also draw the invitation as a QR code");
+  cmd->add_option("--address", opt->addresses, "HOST:PORT where this node listens (repeatable)");
+  cmd->callback([&ctx, &exit_code, opt, cmd] {
+    if (cmd->get_subcommands().empty()) exit_code = run_invite(ctx, *opt);
+  });
+
+  auto* list = cmd->add_subcommand("list", "list issued invitations and their state");
+  list->callback([&ctx, &exit_code] { exit_code = run_list(ctx); });
+  auto* revoke = cmd->add_subcommand("revoke", "revoke an unused invitation");
+  revoke->add_option("ID", opt->revoke_id, "invitation id, as `invite list` shows it")->required();
+  revoke->callback([&ctx, &exit_code, opt] { exit_code = run_revoke(ctx, opt->revoke_id); });
+}
+
+}  // namespace bc::cli

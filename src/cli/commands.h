@@ -1,0 +1,19 @@
+// The subcommand table. Each subcommand lives in its own cmd_*.cpp and registers itself with
+// CLI11 through one of these functions; run() calls them in this order, which is the order
+// `backchannel --help` lists them.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace bc::cli {
+
+struct Context;
+
+void add_init(CLI::App& app, Context& ctx, int& exit_code);
+void add_invite(CLI::App& app, Context& ctx, int& exit_code);
+void add_contact(CLI::App& app, Context& ctx, int& exit_code);
+void add_safety_number(CLI::App& app, Context& ctx, int& exit_code);
+
+}  // namespace bc::cli

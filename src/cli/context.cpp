@@ -1,0 +1,57 @@
+#include "cli/context.h"
+
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/exit_codes.h"
+
+namespace bc::cli {
+
+int exit_code_for(util::Errc code) {
+  using util::Errc;
+  switch (code) {
+    case Errc::invalid_argument:
+    case Errc::bad_format:
+    case Errc::truncated:
+    case Errc::checksum:
+    case Errc::bad_signature:
+    case Errc::unsupported_version:
+    case Errc::expired:
+    case Errc::limit:
+    case Errc::crypto:
+      return kExitBadInput;
+    case Errc::not_found:
+      return kExitNotFound;
+    case Errc::already_exists:
+    case Errc::refused:
+      return kExitConflict;
+    case Errc::io:
+    case Errc::store:
+    case Errc::internal:
+      return kExitFailure;
+  }
+  return kExitFailure;
+}
+
+int Context::fail(const util::Error& error) const {
+  if (json) {
+    print_json({{"error", {{"code", util::errc_name(error.code)}, {"message", error.message}}}});
+  } else {
+    err << "backchannel: " << error.message << "\n";
+  }
+  return exit_code_for(error.code);
+}
+
+void Context::print_json(const nlohmann::json& doc) const { out << doc.dump(2) << "\n"; }
+
+util::Result<Loaded> load_home(const Context& ctx) {
+  auto home = ctx.home();
+  if (!home.ok()) return home.error();
+  auto identity = home->load_identity();
+  if (!identity.ok()) return identity.error();
+  auto store = home->open_store();
+  if (!store.ok()) return store.error();
+  return Loaded{std::move(*home), std::move(*identity), std::move(*store)};
+}
+
+}  // namespace bc::cli

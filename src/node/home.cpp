@@ -1,0 +1,154 @@
+#include "node/home.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+
+#include "crypto/secure_buffer.h"
+#include "util/byte_io.h"
+
+namespace bc::node {
+namespace {
+
+constexpr std::string_view kKeyFileMagic = "BCIDKEY1";
+constexpr std::size_t kMaxKeyFileSize = 512;
+
+util::Error io_error(const std::string& what) {
+  return util::make_error(util::Errc::io, what + ": " + std::strerror(errno));
+}
+
+// Writes the whole buffer to a new file with mode 0600, fsyncs it, then renames it into place,
+// so a crash leaves either no key file or a complete one.
+util::Result<void> write_secret_file(const std::filesystem::path& path, util::ByteView content) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot create " + tmp.string());
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return io_error("cannot write " + tmp.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error("cannot sync " + tmp.string());
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return io_error("cannot create " + path.string());
+  }
+  ::unlink(tmp.c_str());
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return {};
+}
+
+}  // namespace
+
+util::Result<Home> Home::resolve(const std::optional<std::string>& flag) {
+  if (flag && !flag->empty()) return Home(std::filesystem::absolute(*flag));
+  if (const char* env = std::getenv("BACKCHANNEL_HOME"); env != nullptr && *env != '\0') {
+    return Home(std::filesystem::absolute(env));
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return Home(std::filesystem::path(home) / ".backchannel");
+  }
+  return util::make_error(util::Errc::invalid_argument, "no home folder: pass --home DIR or set BACKCHANNEL_HOME");
+}
+
+bool Home::has_identity() const { return std::filesystem::exists(identity_path()); }
+
+util::Result<void> Home::create_identity(const session::Identity& identity) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
+  ::chmod(dir_.c_str(), 0700);
+  if (has_identity()) {
+    return util::make_error(util::Errc::already_exists,
+                            "an identity exists already in " + dir_.string() +
+                                "; it is never overwritten (use another --home for a new party)");
+  }
+  util::ByteWriter w;
+  w.bytes(util::as_bytes(kKeyFileMagic));
+  w.var8(util::as_bytes(identity.name));
+  w.bytes(identity.signing.secret().view());
+  w.bytes(identity.prekey.secret().view());
+  w.bytes(identity.prekey_sig);
+  util::Bytes content = w.take();
+  auto written = write_secret_file(identity_path(), content);
+  crypto::wipe(content);
+  return written;
+}
+
+util::Result<session::Identity> Home::load_identity() const {
+  const std::string path = identity_path().string();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return util::make_error(util::Errc::not_found,
+                              "no identity in " + dir_.string() + "; run: backchannel init --name NAME");
+    }
+    return io_error("cannot open " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return io_error("cannot stat " + path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    return util::make_error(util::Errc::refused,
+                            path + " is readable by other users; run: chmod 600 " + path);
+  }
+  if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > kMaxKeyFileSize) {
+    ::close(fd);
+    return util::make_error(util::Errc::bad_format, path + " is not an identity key file");
+  }
+  crypto::SecureBuffer buf(static_cast<std::size_t>(st.st_size));
+  ssize_t n = ::read(fd, buf.data(), buf.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(buf.size())) return io_error("cannot read " + path);
+
+  util::ByteReader r(buf.view());
+  auto magic = r.bytes(kKeyFileMagic.size());
+  std::string name = util::as_string(r.var8(session::kMaxNameLength));
+  auto sign_secret = r.bytes(crypto::kSignSecretKeySize);
+  auto dh_secret = r.bytes(crypto::kDhSecretKeySize);
+  auto sig = r.array<crypto::kSignatureSize>();
+  if (!r.done() || util::as_string(magic) != kKeyFileMagic) {
+    return util::make_error(util::Errc::bad_format, path + " is not an identity key file (damaged?)");
+  }
+  auto signing = crypto::SigningKey::from_secret(sign_secret);
+  auto prekey = crypto::DhKeyPair::from_secret(dh_secret);
+  if (!signing.ok() || !prekey.ok() || !session::check_name(name).ok() ||
+      !session::verify_prekey(signing->public_key(), prekey->public_key(), sig)) {
+    return util::make_error(util::Errc::bad_format, path + " holds inconsistent keys (damaged?)");
+  }
+  return session::Identity{std::move(name), std::move(*signing), std::move(*prekey), sig};
+}
+
+util::Result<std::unique_ptr<store::Store>> Home::open_store() const {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
+  // The store holds invitation secrets: create it private before SQLite opens it (SQLite gives
+  // its -wal and -shm files the same mode).
+  int fd = ::open(store_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot open " + store_path().string());
+  ::close(fd);
+  return store::Store::open(store_path());
+}
+
+}  // namespace bc::node

@@ -1,0 +1,43 @@
+// The home folder of a node: where its identity key, store, config and control socket live.
+//
+//   <home>/identity.key     Ed25519 + X25519 secret keys, mode 0600, written once by `init`
+//   <home>/store.db         the SQLite store (plus -wal and -shm files)
+//   <home>/backchannel.toml settings (optional)
+//
+// The folder is chosen by --home, else $BACKCHANNEL_HOME, else ~/.backchannel.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "session/identity.h"
+#include "store/store.h"
+#include "util/result.h"
+
+namespace bc::node {
+
+class Home {
+ public:
+  // flag: the --home value, if given.
+  static util::Result<Home> resolve(const std::optional<std::string>& flag);
+  explicit Home(std::filesystem::path dir) : dir_(std::move(dir)) {}
+
+  const std::filesystem::path& dir() const { return dir_; }
+  std::filesystem::path identity_path() const { return dir_ / "identity.key"; }
+  std::filesystem::path store_path() const { return dir_ / "store.db"; }
+  std::filesystem::path config_path() const { return dir_ / "backchannel.toml"; }
+
+  bool has_identity() const;
+  // Creates the folder (0700) and the identity; refuses when one exists already.
+  util::Result<void> create_identity(const session::Identity& identity);
+  // Refuses a key file that others can read, or that is malformed.
+  util::Result<session::Identity> load_identity() const;
+  util::Result<std::unique_ptr<store::Store>> open_store() const;
+
+ private:
+  std::filesystem::path dir_;
+};
+
+}  // namespace bc::node

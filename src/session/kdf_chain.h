@@ -1,0 +1,51 @@
+// The KDF chains of the Double Ratchet (spec §5.2) and the derivations of the session start,
+// as pure functions over secrets. Test vectors: tests/vectors/kdf_chain.json.
+#pragma once
+
+#include "crypto/aead.h"
+#include "crypto/secure_buffer.h"
+#include "util/bytes.h"
+
+namespace bc::session {
+
+// KDF_RK_HE: HKDF-SHA256(salt = rk, ikm = dh_out, info = kInfoRootKdf) -> 96 bytes split into
+// the next root key, a chain key and the next header key.
+struct RootStep {
+  crypto::SecureBuffer root_key;
+  crypto::SecureBuffer chain_key;
+  crypto::SecureBuffer next_header_key;
+};
+RootStep kdf_rk(util::ByteView root_key, util::ByteView dh_out);
+
+// KDF_CK: HMAC-SHA256(ck, 0x02) is the next chain key, HMAC-SHA256(ck, 0x01) the message key.
+struct ChainStep {
+  crypto::SecureBuffer chain_key;
+  crypto::SecureBuffer message_key;
+};
+ChainStep kdf_ck(util::ByteView chain_key);
+
+// Body key and nonce of one envelope from its message key: HKDF-SHA256(salt = 32 zero bytes,
+// ikm = mk, info = kInfoMessageKey) -> 32-byte XChaCha20-Poly1305 key || 24-byte nonce. A
+// message key seals exactly one body, so the derived nonce is never reused under its key.
+struct BodyKey {
+  crypto::SecureBuffer key;
+  crypto::AeadNonce nonce{};
+};
+BodyKey derive_body_key(util::ByteView message_key);
+
+// Session start output: HKDF-SHA256(salt = invitation secret, ikm = 0xFF*32 || DH1 || DH2,
+// info = kInfoX3dh || transcript) -> SK || shared HKa || shared NHKb (see "Session start").
+struct StartSecrets {
+  crypto::SecureBuffer root_key;           // SK
+  crypto::SecureBuffer initiator_header;   // shared_hka: header key of the invitee's first chain
+  crypto::SecureBuffer responder_header;   // shared_nhkb: header key of the inviter's first chain
+};
+StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
+                                  util::ByteView dh2, util::ByteView transcript);
+
+// HELLO key and nonce: HKDF-SHA256(salt = invitation secret, ikm = DH(EK, SPK_inviter),
+// info = kInfoHello || transcript) -> 32-byte key || 24-byte nonce.
+BodyKey derive_hello_key(util::ByteView invitation_secret, util::ByteView dh,
+                         util::ByteView transcript);
+
+}  // namespace bc::session

@@ -1,0 +1,86 @@
+#include "session/ratchet.h"
+
+#include "session/session_limits.h"
+
+namespace bc::session {
+
+util::Result<ChainState> init_initiator(const StartSecrets& secrets, crypto::DhKeyPair ratchet_key,
+                                        const crypto::DhPublicKey& responder_prekey) {
+  auto dh = ratchet_key.agree(responder_prekey);
+  if (!dh) return dh.error();
+  auto step = kdf_rk(secrets.root_key.view(), dh->view());
+  ChainState c;
+  c.dhs = std::move(ratchet_key);
+  c.dhr = responder_prekey;
+  c.rk = std::move(step.root_key);
+  c.cks = std::move(step.chain_key);
+  c.nhks = std::move(step.next_header_key);
+  c.hks = secrets.initiator_header.copy();
+  c.nhkr = secrets.responder_header.copy();
+  return c;
+}
+
+util::Result<ChainState> init_responder(const StartSecrets& secrets, const crypto::DhKeyPair& prekey,
+                                        const crypto::DhPublicKey& initiator_ratchet_key,
+                                        crypto::DhKeyPair next_ratchet_key) {
+  ChainState c;
+  c.dhs = prekey.copy();
+  c.rk = secrets.root_key.copy();
+  c.nhks = secrets.responder_header.copy();
+  c.nhkr = secrets.initiator_header.copy();
+  BC_TRY_VOID(dh_ratchet(c, initiator_ratchet_key, std::move(next_ratchet_key)));
+  return c;
+}
+
+util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_key,
+                              crypto::DhKeyPair next_ratchet_key) {
+  if (!c.dhs) return util::make_error(util::Errc::internal, "ratchet state without a key pair");
+  // Both agreements first: a low-order key must fail before anything changes.
+  auto dh_recv = c.dhs->agree(their_key);
+  if (!dh_recv) return dh_recv.error();
+  auto dh_send = next_ratchet_key.agree(their_key);
+  if (!dh_send) return dh_send.error();
+
+  c.pn = c.ns;
+  c.ns = 0;
+  c.nr = 0;
+  c.hks = std::move(c.nhks);
+  c.hkr = std::move(c.nhkr);
+  c.dhr = their_key;
+  auto recv = kdf_rk(c.rk.view(), dh_recv->view());
+  c.ckr = std::move(recv.chain_key);
+  c.nhkr = std::move(recv.next_header_key);
+  c.dhs = std::move(next_ratchet_key);
+  auto send = kdf_rk(recv.root_key.view(), dh_send->view());
+  c.rk = std::move(send.root_key);
+  c.cks = std::move(send.chain_key);
+  c.nhks = std::move(send.next_header_key);
+  return {};
+}
+
+util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until,
+                                     std::vector<PendingChain>& out) {
+  if (std::uint64_t{c.nr} + kMaxSkipPerChain < until) {
+    return util::make_error(util::Errc::limit, "envelope would skip more than " +
+                                                   std::to_string(kMaxSkipPerChain) + " message keys");
+  }
+  if (c.ckr.empty() || c.nr >= until) return {};
+  PendingChain pending{c.hkr.copy(), {}};
+  pending.keys.reserve(until - c.nr);
+  while (c.nr < until) {
+    auto step = kdf_ck(c.ckr.view());
+    c.ckr = std::move(step.chain_key);
+    pending.keys.push_back({c.nr, std::move(step.message_key)});
+    ++c.nr;
+  }
+  out.push_back(std::move(pending));
+  return {};
+}
+
+crypto::SecureBuffer advance_chain_key(util::ByteView chain_key, std::uint32_t count) {
+  crypto::SecureBuffer ck(chain_key);
+  for (std::uint32_t i = 0; i < count; ++i) ck = kdf_ck(ck.view()).chain_key;
+  return ck;
+}
+
+}  // namespace bc::session

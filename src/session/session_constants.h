@@ -1,0 +1,50 @@
+// Spec constants of the session start and the Double Ratchet (docs/protocol.md "Session start",
+// "Double Ratchet with header encryption", "Envelope"). Changing any of them changes the wire
+// format or the derived keys and needs a new protocol version. Implementation limits that may
+// change freely live in session/session_limits.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "wire/envelope.h"
+
+namespace bc::session {
+
+inline constexpr std::size_t kKeySize = 32;         // RK, CK, MK, HK and SK sizes
+inline constexpr std::size_t kAssociatedDataSize = 64;  // IK_invitee || IK_inviter
+
+// HKDF info strings (the "application-specific byte sequences" of the Double Ratchet spec §5.2).
+inline constexpr std::string_view kInfoX3dh = "backchannel/x3dh/v1";
+inline constexpr std::string_view kInfoHello = "backchannel/hello/v1";
+inline constexpr std::string_view kInfoRootKdf = "backchannel/ratchet/root/v1";
+inline constexpr std::string_view kInfoMessageKey = "backchannel/ratchet/message/v1";
+
+// KDF_CK inputs as recommended by the spec (§5.2): HMAC(ck, 0x01) = MK, HMAC(ck, 0x02) = CK'.
+inline constexpr std::uint8_t kChainMessageConstant = 0x01;
+inline constexpr std::uint8_t kChainNextConstant = 0x02;
+
+// Header plaintext: DHs public key (32) || PN (u32 BE) || N (u32 BE).
+inline constexpr std::size_t kHeaderPlainSize = 40;
+static_assert(kHeaderPlainSize == wire::kHeaderPlainSize);
+
+// Envelope layout: header nonce || encrypted header || body ciphertext || body tag.
+inline constexpr std::size_t kHeaderNonceOffset = 0;
+inline constexpr std::size_t kEncryptedHeaderOffset = wire::kHeaderNonceSize;
+inline constexpr std::size_t kEncryptedHeaderSize = wire::kHeaderPlainSize + wire::kAeadTag;
+inline constexpr std::size_t kBodyOffset = wire::kEncryptedHeaderSize;
+inline constexpr std::size_t kBodySize = wire::kEnvelopePayloadSize + wire::kAeadTag;
+static_assert(kBodyOffset + kBodySize == wire::kEnvelopeSize);
+
+// HELLO envelope: EK (cleartext X25519 public key) || ciphertext of kHelloPlainSize || tag.
+inline constexpr std::size_t kHelloEphemeralSize = 32;
+inline constexpr std::size_t kHelloPlainSize =
+    wire::kEnvelopeSize - kHelloEphemeralSize - wire::kAeadTag;
+inline constexpr std::uint8_t kHelloVersion = 1;
+
+// Serialised session state.
+inline constexpr std::uint8_t kStateVersion = 1;
+inline constexpr std::string_view kStateMagic = "BCSS";
+
+}  // namespace bc::session

@@ -1,0 +1,98 @@
+#include "store/contacts.h"
+
+namespace bc::store {
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, alias, party_name, identity_key, prekey, prekey_sig, reachability, invite_secret, "
+    "invite_expires_at, verified, verified_at, added_at";
+
+Contact read_row(const Statement& st) {
+  Contact c;
+  c.id = st.column_int(0);
+  c.alias = st.column_text(1);
+  c.party_name = st.column_text(2);
+  c.identity_key = util::to_array<32>(st.column_blob(3));
+  c.prekey = util::to_array<32>(st.column_blob(4));
+  c.prekey_sig = util::to_array<64>(st.column_blob(5));
+  c.reachability = st.column_blob(6);
+  if (!st.column_is_null(7)) c.invite_secret = st.column_blob(7);
+  if (!st.column_is_null(8)) c.invite_expires_at = st.column_int(8);
+  c.verified = st.column_int(9) != 0;
+  if (!st.column_is_null(10)) c.verified_at = st.column_int(10);
+  c.added_at = st.column_int(11);
+  return c;
+}
+
+}  // namespace
+
+util::Result<std::int64_t> Contacts::add(const Contact& c) {
+  return store_.transaction([&]() -> util::Result<std::int64_t> {
+    if (find(c.alias)) {
+      return util::make_error(util::Errc::already_exists,
+                              "a contact named '" + c.alias + "' exists already; choose another with --as");
+    }
+    if (auto same = find_by_identity(c.identity_key)) {
+      return util::make_error(util::Errc::already_exists,
+                              "this party is already a contact, as '" + same->alias + "'");
+    }
+    auto st = store_.prepare(
+        "INSERT INTO contacts (alias, party_name, identity_key, prekey, prekey_sig, reachability, "
+        "invite_secret, invite_expires_at, verified, verified_at, added_at) "
+        "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+    st.bind(1, c.alias).bind(2, c.party_name).bind(3, util::ByteView(c.identity_key));
+    st.bind(4, util::ByteView(c.prekey)).bind(5, util::ByteView(c.prekey_sig)).bind(6, c.reachability);
+    if (c.invite_secret) st.bind(7, util::ByteView(*c.invite_secret)); else st.bind_null(7);
+    if (c.invite_expires_at) st.bind(8, *c.invite_expires_at); else st.bind_null(8);
+    st.bind(9, std::int64_t{c.verified ? 1 : 0});
+    if (c.verified_at) st.bind(10, *c.verified_at); else st.bind_null(10);
+    st.bind(11, c.added_at);
+    st.run();
+    auto id = store_.prepare("SELECT last_insert_rowid()");
+    id.step();
+    return id.column_int(0);
+  });
+}
+
+std::vector<Contact> Contacts::list() {
+  auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM contacts ORDER BY alias");
+  std::vector<Contact> out;
+  while (st.step()) out.push_back(read_row(st));
+  return out;
+}
+
+std::optional<Contact> Contacts::find(std::string_view alias) {
+  auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM contacts WHERE alias = ?");
+  st.bind(1, alias);
+  if (!st.step()) return std::nullopt;
+  return read_row(st);
+}
+
+std::optional<Contact> Contacts::find_by_identity(util::ByteView identity_key) {
+  auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM contacts WHERE identity_key = ?");
+  st.bind(1, identity_key);
+  if (!st.step()) return std::nullopt;
+  return read_row(st);
+}
+
+util::Result<void> Contacts::mark_verified(std::string_view alias, std::int64_t now) {
+  auto st = store_.prepare("UPDATE contacts SET verified = 1, verified_at = coalesce(verified_at, ?) WHERE alias = ?");
+  st.bind(1, now).bind(2, alias);
+  st.run();
+  if (!find(alias)) {
+    return util::make_error(util::Errc::not_found, "no contact named '" + std::string(alias) + "'");
+  }
+  return {};
+}
+
+util::Result<void> Contacts::remove(std::string_view alias) {
+  if (!find(alias)) {
+    return util::make_error(util::Errc::not_found, "no contact named '" + std::string(alias) + "'");
+  }
+  auto st = store_.prepare("DELETE FROM contacts WHERE alias = ?");
+  st.bind(1, alias);
+  st.run();
+  return {};
+}
+
+}  // namespace bc::store

@@ -1,0 +1,47 @@
+// Pinned counterparts. A contact is added from an invitation (invitee side) or from an
+// accepted HELLO (inviter side) and is `unverified` until an operator confirms the safety
+// number by voice.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace bc::store {
+
+struct Contact {
+  std::int64_t id = 0;
+  std::string alias;       // local name the operator uses; unique in this store
+  std::string party_name;  // the name the party gave itself
+  util::ByteArray<32> identity_key{};
+  util::ByteArray<32> prekey{};
+  util::ByteArray<64> prekey_sig{};
+  util::Bytes reachability;
+  std::optional<util::Bytes> invite_secret;
+  std::optional<std::int64_t> invite_expires_at;
+  bool verified = false;
+  std::optional<std::int64_t> verified_at;
+  std::int64_t added_at = 0;
+};
+
+class Contacts {
+ public:
+  explicit Contacts(Store& store) : store_(store) {}
+
+  // Refuses (already_exists) a second contact with the same alias or the same identity key.
+  util::Result<std::int64_t> add(const Contact& contact);
+  std::vector<Contact> list();
+  std::optional<Contact> find(std::string_view alias);
+  std::optional<Contact> find_by_identity(util::ByteView identity_key);
+  util::Result<void> mark_verified(std::string_view alias, std::int64_t now);
+  util::Result<void> remove(std::string_view alias);
+
+ private:
+  Store& store_;
+};
+
+}  // namespace bc::store

@@ -1,0 +1,84 @@
+#include "store/invitations.h"
+
+namespace bc::store {
+namespace {
+
+constexpr std::string_view kColumns = "id, secret_hash, secret, created_at, expires_at, used_at, revoked_at";
+
+IssuedInvitation read_row(const Statement& st) {
+  IssuedInvitation inv;
+  inv.id = st.column_text(0);
+  inv.secret_hash = st.column_blob(1);
+  inv.secret = st.column_blob(2);
+  inv.created_at = st.column_int(3);
+  inv.expires_at = st.column_int(4);
+  if (!st.column_is_null(5)) inv.used_at = st.column_int(5);
+  if (!st.column_is_null(6)) inv.revoked_at = st.column_int(6);
+  return inv;
+}
+
+}  // namespace
+
+std::string IssuedInvitation::state(std::int64_t now) const {
+  if (used_at) return "used";
+  if (revoked_at) return "revoked";
+  if (now >= expires_at) return "expired";
+  return "open";
+}
+
+util::Result<void> Invitations::record(const IssuedInvitation& inv) {
+  auto st = store_.prepare(
+      "INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at) VALUES (?,?,?,?,?)");
+  st.bind(1, inv.id).bind(2, inv.secret_hash).bind(3, inv.secret).bind(4, inv.created_at).bind(5, inv.expires_at);
+  st.run();
+  return {};
+}
+
+std::vector<IssuedInvitation> Invitations::list() {
+  auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM invitations ORDER BY created_at, id");
+  std::vector<IssuedInvitation> out;
+  while (st.step()) out.push_back(read_row(st));
+  return out;
+}
+
+std::optional<IssuedInvitation> Invitations::find(std::string_view id) {
+  auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM invitations WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step()) return std::nullopt;
+  return read_row(st);
+}
+
+std::vector<IssuedInvitation> Invitations::open_at(std::int64_t now) {
+  auto st = store_.prepare("SELECT " + std::string(kColumns) +
+                           " FROM invitations WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?");
+  st.bind(1, now);
+  std::vector<IssuedInvitation> out;
+  while (st.step()) out.push_back(read_row(st));
+  return out;
+}
+
+util::Result<void> Invitations::revoke(std::string_view id, std::int64_t now) {
+  auto inv = find(id);
+  if (!inv) return util::make_error(util::Errc::not_found, "no invitation with id '" + std::string(id) + "'");
+  if (inv->used_at) return util::make_error(util::Errc::refused, "invitation " + std::string(id) + " was used already");
+  if (inv->revoked_at) return util::make_error(util::Errc::refused, "invitation " + std::string(id) + " is revoked already");
+  auto st = store_.prepare("UPDATE invitations SET revoked_at = ?, secret = x'' WHERE id = ?");
+  st.bind(1, now).bind(2, id);
+  st.run();
+  return {};
+}
+
+util::Result<void> Invitations::consume(std::string_view id, std::int64_t contact_id, std::int64_t now) {
+  auto inv = find(id);
+  if (!inv) return util::make_error(util::Errc::not_found, "no invitation with id '" + std::string(id) + "'");
+  std::string state = inv->state(now);
+  if (state != "open") {
+    return util::make_error(util::Errc::refused, "invitation " + std::string(id) + " is " + state);
+  }
+  auto st = store_.prepare("UPDATE invitations SET used_at = ?, used_by = ?, secret = x'' WHERE id = ?");
+  st.bind(1, now).bind(2, contact_id).bind(3, id);
+  st.run();
+  return {};
+}
+
+}  // namespace bc::store

@@ -1,0 +1,46 @@
+// Invitations this node issued. Each carries a one-time secret; the store keeps it so a HELLO
+// can be accepted, and refuses a second use, an expired one, or a revoked one.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "store/store.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace bc::store {
+
+struct IssuedInvitation {
+  std::string id;
+  util::Bytes secret_hash;
+  util::Bytes secret;  // empty once used or revoked
+  std::int64_t created_at = 0;
+  std::int64_t expires_at = 0;
+  std::optional<std::int64_t> used_at;
+  std::optional<std::int64_t> revoked_at;
+
+  // "open", "used", "revoked" or "expired" at time now.
+  std::string state(std::int64_t now) const;
+};
+
+class Invitations {
+ public:
+  explicit Invitations(Store& store) : store_(store) {}
+
+  util::Result<void> record(const IssuedInvitation& inv);
+  std::vector<IssuedInvitation> list();
+  std::optional<IssuedInvitation> find(std::string_view id);
+  // Invitations whose HELLO may still be accepted at time now.
+  std::vector<IssuedInvitation> open_at(std::int64_t now);
+  util::Result<void> revoke(std::string_view id, std::int64_t now);
+  // Marks the invitation used by contact_id and forgets its secret. Must run in the same
+  // transaction that pins the contact, so an invitation admits exactly one party.
+  util::Result<void> consume(std::string_view id, std::int64_t contact_id, std::int64_t now);
+
+ private:
+  Store& store_;
+};
+
+}  // namespace bc::store

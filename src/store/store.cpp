@@ -1,0 +1,149 @@
+#include "store/store.h"
+
+#include <sqlite3.h>
+
+#include "store/migrations.h"
+
+namespace bc::store {
+namespace {
+
+[[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
+  std::string msg = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  throw StoreError(msg, rc);
+}
+
+}  // namespace
+
+Statement::Statement(sqlite3* db, std::string_view sql) : db_(db) {
+  int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &stmt_, nullptr);
+  if (rc != SQLITE_OK) fail(db, rc, "prepare");
+}
+
+Statement::~Statement() { sqlite3_finalize(stmt_); }
+
+Statement& Statement::bind(int index, std::int64_t value) {
+  int rc = sqlite3_bind_int64(stmt_, index, value);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, std::string_view text) {
+  int rc = sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind(int index, util::ByteView blob) {
+  // A zero-length blob must still bind as a blob, not as NULL.
+  static const std::uint8_t kEmpty = 0;
+  const void* data = blob.empty() ? &kEmpty : blob.data();
+  int rc = sqlite3_bind_blob(stmt_, index, data, static_cast<int>(blob.size()), SQLITE_TRANSIENT);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+Statement& Statement::bind_null(int index) {
+  int rc = sqlite3_bind_null(stmt_, index);
+  if (rc != SQLITE_OK) fail(db_, rc, "bind");
+  return *this;
+}
+
+bool Statement::step() {
+  int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  fail(db_, rc, "step");
+}
+
+void Statement::run() {
+  while (step()) {
+  }
+}
+
+std::int64_t Statement::column_int(int index) const { return sqlite3_column_int64(stmt_, index); }
+
+std::string Statement::column_text(int index) const {
+  const unsigned char* p = sqlite3_column_text(stmt_, index);
+  int n = sqlite3_column_bytes(stmt_, index);
+  return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n));
+}
+
+util::Bytes Statement::column_blob(int index) const {
+  const void* p = sqlite3_column_blob(stmt_, index);
+  int n = sqlite3_column_bytes(stmt_, index);
+  if (p == nullptr || n <= 0) return {};
+  const auto* b = static_cast<const std::uint8_t*>(p);
+  return util::Bytes(b, b + n);
+}
+
+bool Statement::column_is_null(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
+
+int Store::latest_schema_version() { return static_cast<int>(migrations().size()); }
+
+util::Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    sqlite3_close(db);
+    return util::make_error(util::Errc::store, "cannot open store " + path.string() + ": " + msg);
+  }
+  std::unique_ptr<Store> store(new Store(db));
+  try {
+    // WAL with synchronous=FULL: a committed transaction survives power loss (invariant I1).
+    store->exec("PRAGMA journal_mode=WAL");
+    store->exec("PRAGMA synchronous=FULL");
+    store->exec("PRAGMA foreign_keys=ON");
+    sqlite3_busy_timeout(db, 5000);
+    auto migrated = store->migrate();
+    if (!migrated.ok()) return migrated.error();
+  } catch (const StoreError& e) {
+    return util::make_error(util::Errc::store, "cannot open store " + path.string() + ": " + e.what());
+  }
+  return store;
+}
+
+Store::~Store() { sqlite3_close_v2(db_); }
+
+void Store::exec(std::string_view sql) {
+  std::string s(sql);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db_, s.c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
+    sqlite3_free(err);
+    throw StoreError("exec: " + msg, rc);
+  }
+}
+
+int Store::schema_version() {
+  Statement st(db_, "PRAGMA user_version");
+  st.step();
+  return static_cast<int>(st.column_int(0));
+}
+
+util::Result<void> Store::migrate() {
+  auto all = migrations();
+  int current = schema_version();
+  if (current > static_cast<int>(all.size())) {
+    return util::make_error(util::Errc::unsupported_version,
+                            "store schema version " + std::to_string(current) +
+                                " is newer than this build understands (" + std::to_string(all.size()) +
+                                "); upgrade backchannel");
+  }
+  for (auto i = static_cast<std::size_t>(current); i < all.size(); ++i) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      exec(all[i]);
+      exec("PRAGMA user_version = " + std::to_string(i + 1));
+      exec("COMMIT");
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+  }
+  return {};
+}
+
+}  // namespace bc::store

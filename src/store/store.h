@@ -1,0 +1,117 @@
+// The node's store: one SQLite file per home, in WAL mode, schema versioned by forward
+// migrations. Every durable fact of a node lives here (keys live in their own files).
+//
+// DURABILITY INVARIANTS (DESIGN.md §5). Every change to the store must keep these; each has a
+// test named after it in tests/unit/store/. Tables that serve them arrive with the issues that
+// need them (delivery, issue 4), each with the test that breaks when the invariant does.
+//
+//   I1. A message that `send` reported as queued is never lost: the outbox row is committed
+//       (synchronous=FULL in WAL) before `send` returns.
+//   I2. No message is delivered twice; within one precedence, delivery follows seq order:
+//       an inbox row is keyed by (contact, seq) and inserted in the same transaction that
+//       advances the per-precedence delivery cursor.
+//   I3. A receipt is signed only for what is durably in the inbox: receipts are produced from
+//       committed inbox rows, never from in-memory state.
+//   I4. No ratchet message key is used for two envelopes, across crashes: the session's
+//       send-counter reservation is committed before any envelope it covers leaves the node.
+//   I5. The transcript head covers exactly the gap-free prefix of delivered seqs: the head and
+//       the prefix end are updated in the same transaction as the delivery that extends them.
+//
+// The same holds for the identity of outside parties: an invitation is used at most once
+// (marked used in the transaction that pins its contact), and a revoked one never.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "util/bytes.h"
+#include "util/result.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace bc::store {
+
+// A prepared statement with bind-by-position helpers (1-based, as SQLite counts).
+class Statement {
+ public:
+  Statement(sqlite3* db, std::string_view sql);
+  ~Statement();
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+
+  Statement& bind(int index, std::int64_t value);
+  Statement& bind(int index, std::string_view text);
+  Statement& bind(int index, util::ByteView blob);
+  Statement& bind_null(int index);
+
+  // Steps once: true when a row is available, false when done. Throws StoreError on failure.
+  bool step();
+  // Runs a statement that returns no rows.
+  void run();
+
+  std::int64_t column_int(int index) const;
+  std::string column_text(int index) const;
+  util::Bytes column_blob(int index) const;
+  bool column_is_null(int index) const;
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+class Store {
+ public:
+  // The schema version this build writes; a file with a newer one is refused.
+  static int latest_schema_version();
+
+  // Opens (creating when absent) and migrates the store at path.
+  static util::Result<std::unique_ptr<Store>> open(const std::filesystem::path& path);
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  int schema_version();
+  Statement prepare(std::string_view sql) { return Statement(db_, sql); }
+  void exec(std::string_view sql);
+
+  // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn throws or returns an error.
+  template <class Fn>
+  auto transaction(Fn&& fn) -> decltype(fn()) {
+    exec("BEGIN IMMEDIATE");
+    try {
+      auto result = fn();
+      if (result.ok()) {
+        exec("COMMIT");
+      } else {
+        exec("ROLLBACK");
+      }
+      return result;
+    } catch (...) {
+      exec("ROLLBACK");
+      throw;
+    }
+  }
+
+ private:
+  explicit Store(sqlite3* db) : db_(db) {}
+  util::Result<void> migrate();
+  sqlite3* db_;
+};
+
+// Thrown by Statement and Store::exec for SQLite failures that are not the caller's fault
+// (disk full, corruption); repositories turn expected ones (constraint) into Results.
+class StoreError : public std::runtime_error {
+ public:
+  StoreError(std::string message, int code) : std::runtime_error(std::move(message)), code_(code) {}
+  int code() const { return code_; }
+
+ private:
+  int code_;
+};
+
+}  // namespace bc::store

@@ -1,0 +1,95 @@
+// The frames that travel inside the decrypted payload of an envelope, as plain values.
+// Layouts are in docs/protocol.md "Frames"; the codec is frame_codec.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "util/bytes.h"
+#include "wire/precedence.h"
+#include "wire/spec.h"
+
+namespace bc::wire {
+
+using Hash = util::ByteArray<kHashSize>;
+using SignatureBytes = util::ByteArray<kSignatureSize>;
+
+// A run of zero bytes. Only the parser's exact form (parse_frames) reports it; a payload's
+// frames (parse_payload) leave it out.
+struct PaddingFrame {
+  std::size_t length = 1;
+  bool operator==(const PaddingFrame&) const = default;
+};
+
+// One fragment of a message: data covers [offset, offset + data.size()) of total bytes.
+struct DataFrame {
+  std::uint64_t seq = 0;
+  Precedence precedence = Precedence::routine;
+  std::uint64_t total = 0;
+  std::uint64_t offset = 0;
+  std::uint64_t sent_at_ms = 0;  // unix ms of the send; the same on every fragment
+  util::Bytes data;
+  bool operator==(const DataFrame&) const = default;
+};
+
+struct AckRange {
+  std::uint64_t first = 0;  // inclusive
+  std::uint64_t last = 0;   // inclusive
+  bool operator==(const AckRange&) const = default;
+};
+
+// Received seqs: ascending, disjoint, non-adjacent ranges (adjacent ones must be merged).
+struct AckFrame {
+  std::vector<AckRange> ranges;
+  bool operator==(const AckFrame&) const = default;
+};
+
+struct ReceiptEntry {
+  std::uint64_t seq = 0;
+  Hash message_hash{};
+  bool operator==(const ReceiptEntry&) const = default;
+};
+
+// A signed receipt. In both kinds, (seq, head) is the receiver's transcript at signing time:
+// the end of its gap-free prefix of delivered seqs and the head over that prefix (seq 0 and a
+// zero head before the first delivery). prompt adds entries, at least one, ascending: the
+// messages delivered since the last receipt with the hash of each. transcript_head has no
+// entries. The signature covers receipt_signing_bytes() (receipt.h).
+struct ReceiptFrame {
+  ReceiptKind kind = ReceiptKind::transcript_head;
+  std::uint64_t seq = 0;
+  Hash head{};
+  std::vector<ReceiptEntry> entries;
+  SignatureBytes signature{};
+  bool operator==(const ReceiptFrame&) const = default;
+};
+
+// Channel test and round-trip measurement. echo_ms is the sent_at_ms of the last heartbeat
+// heard on this channel (0 = none yet), echo_delay_ms how long it waited here before the echo,
+// so the peer can subtract it from the round trip.
+struct HeartbeatFrame {
+  std::uint8_t channel = 0;
+  std::uint64_t sent_at_ms = 0;
+  std::uint64_t echo_ms = 0;
+  std::uint32_t echo_delay_ms = 0;
+  bool operator==(const HeartbeatFrame&) const = default;
+};
+
+// Reachability and key updates; the body belongs to the layer that knows the type.
+struct ControlFrame {
+  ControlType type = ControlType::reachability;
+  util::Bytes body;
+  bool operator==(const ControlFrame&) const = default;
+};
+
+using Frame =
+    std::variant<PaddingFrame, DataFrame, AckFrame, ReceiptFrame, HeartbeatFrame, ControlFrame>;
+
+FrameType frame_type(const Frame& frame);
+// "PADDING", "DATA", ... for error messages and logs; "unknown" for other codes.
+std::string_view frame_type_name(FrameType type);
+
+}  // namespace bc::wire

@@ -1,0 +1,75 @@
+// Spec constants of the frame layer: type codes, field sizes and the limits a receiver
+// enforces. Changing any value here changes the wire format (docs/protocol.md "Frames") and
+// needs a new protocol version. What this implementation chooses to send lives in limits.h.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "wire/envelope.h"
+
+namespace bc::wire {
+
+// One byte at the start of every frame. PADDING is zero so that the zero-filled tail of a
+// payload parses as padding without being written frame by frame.
+enum class FrameType : std::uint8_t {
+  padding = 0x00,
+  data = 0x01,
+  ack = 0x02,
+  receipt = 0x03,
+  heartbeat = 0x04,
+  control = 0x05,
+};
+
+// Codes start at 1 so that a zeroed field never passes for a valid value.
+enum class ReceiptKind : std::uint8_t {
+  prompt = 0x01,           // over the hashes of the messages just delivered
+  transcript_head = 0x02,  // over the transcript head at the end of the gap-free prefix
+};
+
+enum class ControlType : std::uint8_t {
+  reachability = 0x01,
+  key_update = 0x02,
+};
+
+inline constexpr std::size_t kFrameTypeSize = 1;
+inline constexpr std::size_t kHashSize = 32;       // BLAKE2b-256 message hash, transcript head
+inline constexpr std::size_t kSignatureSize = 64;  // Ed25519
+
+// A message (text or file) is at most 64 MiB; a DATA frame announcing more is refused.
+inline constexpr std::uint64_t kMaxMessageSize = std::uint64_t{64} << 20;
+
+// DATA: type, seq u64, precedence u8, total u64, offset u64, sent_at u64, length u16.
+inline constexpr std::size_t kDataFrameHeaderSize = kFrameTypeSize + 8 + 1 + 8 + 8 + 8 + 2;
+// A DATA frame must fit one payload, which bounds its bytes well below the u16 prefix.
+inline constexpr std::size_t kMaxDataFrameBytes = kEnvelopePayloadSize - kDataFrameHeaderSize;
+
+// ACK: type, count u8, then count (first u64, last u64) pairs.
+inline constexpr std::size_t kAckFrameHeaderSize = kFrameTypeSize + 1;
+inline constexpr std::size_t kAckRangeSize = 16;
+inline constexpr std::size_t kMaxAckRanges = 100;
+
+// RECEIPT: type, kind u8, seq u64, head 32, count u8, count (seq u64, hash 32), signature 64.
+inline constexpr std::size_t kReceiptFrameFixedSize =
+    kFrameTypeSize + 1 + 8 + kHashSize + 1 + kSignatureSize;
+inline constexpr std::size_t kReceiptEntrySize = 8 + kHashSize;
+inline constexpr std::size_t kMaxReceiptEntries = 32;
+
+// HEARTBEAT: type, channel u8, sent_at u64, echo u64, echo_delay u32.
+inline constexpr std::size_t kHeartbeatFrameSize = kFrameTypeSize + 1 + 8 + 8 + 4;
+
+// CONTROL: type, control type u8, length u16, body.
+inline constexpr std::size_t kControlFrameHeaderSize = kFrameTypeSize + 1 + 2;
+inline constexpr std::size_t kMaxControlBodySize = 1536;
+
+// Domain separation of receipt signatures from every other use of the identity key.
+inline constexpr std::string_view kReceiptSignatureLabel = "backchannel receipt v1";
+
+static_assert(kDataFrameHeaderSize == 36);
+static_assert(kAckFrameHeaderSize + kMaxAckRanges * kAckRangeSize <= kEnvelopePayloadSize);
+static_assert(kReceiptFrameFixedSize + kMaxReceiptEntries * kReceiptEntrySize <=
+              kEnvelopePayloadSize);
+static_assert(kControlFrameHeaderSize + kMaxControlBodySize <= kEnvelopePayloadSize);
+
+}  // namespace bc::wire

@@ -1,0 +1,125 @@
+// Frames for the wire tests: one fixed sample of each type and a seeded random generator.
+#pragma once
+
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "wire/frames.h"
+
+namespace bc::wire::test {
+
+inline DataFrame sample_data() {
+  return DataFrame{.seq = 42,
+                   .precedence = Precedence::immediate,
+                   .total = 1000,
+                   .offset = 100,
+                   .sent_at_ms = 1'800'000'000'123,
+                   .data = util::Bytes{1, 2, 3, 4, 5}};
+}
+
+inline AckFrame sample_ack() { return AckFrame{{{1, 10}, {12, 12}, {20, 31}}}; }
+
+inline ReceiptFrame sample_receipt() {
+  ReceiptFrame r;
+  r.kind = ReceiptKind::prompt;
+  r.seq = 7;
+  r.head.fill(0xaa);
+  r.entries = {{6, {}}, {9, {}}};
+  r.entries[0].message_hash.fill(0x06);
+  r.entries[1].message_hash.fill(0x09);
+  r.signature.fill(0x5e);
+  return r;
+}
+
+inline HeartbeatFrame sample_heartbeat() {
+  return HeartbeatFrame{
+      .channel = 3, .sent_at_ms = 1'800'000'001'000, .echo_ms = 1'800'000'000'000, .echo_delay_ms = 12};
+}
+
+inline ControlFrame sample_control() {
+  return ControlFrame{ControlType::key_update, util::Bytes{9, 8, 7}};
+}
+
+inline std::vector<Frame> sample_frames() {
+  return {sample_data(), sample_ack(), sample_receipt(), sample_heartbeat(), sample_control()};
+}
+
+// Valid frames with random fields, sized to stay well inside one payload.
+class RandomFrames {
+ public:
+  explicit RandomFrames(std::uint64_t seed) : rng_(seed) {}
+
+  Frame next() {
+    switch (below(5)) {
+      case 0:
+        return data();
+      case 1:
+        return ack();
+      case 2:
+        return receipt();
+      case 3:
+        return HeartbeatFrame{static_cast<std::uint8_t>(below(256)), rng_(), 0, 0};
+      default:
+        return ControlFrame{below(2) == 0 ? ControlType::reachability : ControlType::key_update,
+                            bytes(below(200))};
+    }
+  }
+
+  std::uint64_t below(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+
+ private:
+  util::Bytes bytes(std::uint64_t n) {
+    util::Bytes b(n);
+    for (auto& x : b) x = static_cast<std::uint8_t>(rng_());
+    return b;
+  }
+
+  DataFrame data() {
+    DataFrame f;
+    f.seq = rng_();
+    f.precedence = static_cast<Precedence>(below(4));
+    f.sent_at_ms = rng_();
+    f.data = bytes(below(300));
+    f.total = f.data.size() + below(kMaxMessageSize - f.data.size() + 1);
+    f.offset = below(f.total - f.data.size() + 1);
+    if (f.data.empty()) f.total = f.offset = 0;
+    return f;
+  }
+
+  AckFrame ack() {
+    AckFrame f;
+    std::uint64_t next = below(1000);
+    std::uint64_t n = 1 + below(20);
+    for (std::uint64_t i = 0; i < n; ++i) {
+      std::uint64_t first = next;
+      std::uint64_t last = first + below(50);
+      f.ranges.push_back({first, last});
+      next = last + 2 + below(50);
+    }
+    return f;
+  }
+
+  ReceiptFrame receipt() {
+    ReceiptFrame f;
+    f.kind = below(2) == 0 ? ReceiptKind::prompt : ReceiptKind::transcript_head;
+    f.seq = rng_();
+    for (auto& x : f.head) x = static_cast<std::uint8_t>(rng_());
+    for (auto& x : f.signature) x = static_cast<std::uint8_t>(rng_());
+    if (f.kind == ReceiptKind::prompt) {
+      std::uint64_t seq = below(100);
+      for (std::uint64_t i = 0, n = 1 + below(8); i < n; ++i) {
+        ReceiptEntry e;
+        e.seq = seq;
+        for (auto& x : e.message_hash) x = static_cast<std::uint8_t>(rng_());
+        f.entries.push_back(e);
+        seq += 1 + below(5);
+      }
+    }
+    return f;
+  }
+
+  std::mt19937_64 rng_;
+};
+
+}  // namespace bc::wire::test

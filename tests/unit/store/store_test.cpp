@@ -1,0 +1,139 @@
+#include "store/store.h"
+
+#include <gtest/gtest.h>
+
+#include "store/contacts.h"
+#include "store/invitations.h"
+#include "support/temp_dir.h"
+
+namespace bc::store {
+namespace {
+
+TEST(Store, MigratesAnEmptyFileToTheLatestVersion) {
+  test::TempDir dir;
+  auto store = Store::open(dir.path() / "s.db");
+  ASSERT_TRUE(store.ok()) << store.error().message;
+  EXPECT_EQ((*store)->schema_version(), Store::latest_schema_version());
+  auto mode = (*store)->prepare("PRAGMA journal_mode");
+  ASSERT_TRUE(mode.step());
+  EXPECT_EQ(mode.column_text(0), "wal");
+}
+
+TEST(Store, ReopeningDoesNotMigrateAgainAndKeepsData) {
+  test::TempDir dir;
+  {
+    auto store = Store::open(dir.path() / "s.db").value();
+    Contacts contacts(*store);
+    Contact c;
+    c.alias = "moscow";
+    c.party_name = "moscow";
+    c.identity_key[0] = 1;
+    ASSERT_TRUE(contacts.add(c).ok());
+  }
+  auto store = Store::open(dir.path() / "s.db").value();
+  EXPECT_EQ(Contacts(*store).list().size(), 1u);
+}
+
+TEST(Store, RefusesAFileFromANewerBuild) {
+  test::TempDir dir;
+  {
+    auto store = Store::open(dir.path() / "s.db").value();
+    store->exec("PRAGMA user_version = 999");
+  }
+  auto store = Store::open(dir.path() / "s.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, util::Errc::unsupported_version);
+}
+
+TEST(Store, RefusesAFileThatIsNotADatabase) {
+  test::TempDir dir;
+  {
+    FILE* f = std::fopen((dir.path() / "s.db").c_str(), "w");
+    std::fputs("this is not sqlite, just text long enough to have a header of sorts...........", f);
+    std::fclose(f);
+  }
+  auto store = Store::open(dir.path() / "s.db");
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.error().code, util::Errc::store);
+}
+
+TEST(Store, TransactionRollsBackOnError) {
+  test::TempDir dir;
+  auto store = Store::open(dir.path() / "s.db").value();
+  auto result = store->transaction([&]() -> util::Result<void> {
+    store->exec("INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at) VALUES ('x', x'01', x'02', 1, 2)");
+    return util::make_error(util::Errc::refused, "no");
+  });
+  EXPECT_FALSE(result.ok());
+  EXPECT_TRUE(Invitations(*store).list().empty());
+}
+
+TEST(Contacts, RefusesDuplicateAliasAndIdentity) {
+  test::TempDir dir;
+  auto store = Store::open(dir.path() / "s.db").value();
+  Contacts contacts(*store);
+  Contact c;
+  c.alias = "moscow";
+  c.party_name = "moscow";
+  c.identity_key[0] = 1;
+  ASSERT_TRUE(contacts.add(c).ok());
+  auto again = contacts.add(c);
+  ASSERT_FALSE(again.ok());
+  EXPECT_EQ(again.error().code, util::Errc::already_exists);
+  c.alias = "kremlin";  // same key under another name
+  again = contacts.add(c);
+  ASSERT_FALSE(again.ok());
+  EXPECT_NE(again.error().message.find("moscow"), std::string::npos);
+  EXPECT_EQ(contacts.list().size(), 1u);
+}
+
+TEST(Contacts, VerifyAndRemove) {
+  test::TempDir dir;
+  auto store = Store::open(dir.path() / "s.db").value();
+  Contacts contacts(*store);
+  Contact c;
+  c.alias = "moscow";
+  c.party_name = "moscow";
+  ASSERT_TRUE(contacts.add(c).ok());
+  EXPECT_FALSE(contacts.find("moscow")->verified);
+  ASSERT_TRUE(contacts.mark_verified("moscow", 42).ok());
+  EXPECT_TRUE(contacts.find("moscow")->verified);
+  EXPECT_EQ(*contacts.find("moscow")->verified_at, 42);
+  EXPECT_EQ(contacts.mark_verified("nobody", 1).error().code, util::Errc::not_found);
+  ASSERT_TRUE(contacts.remove("moscow").ok());
+  EXPECT_FALSE(contacts.find("moscow"));
+  EXPECT_EQ(contacts.remove("moscow").error().code, util::Errc::not_found);
+}
+
+TEST(Invitations, UsedOnceRevokedNeverExpiredNever) {
+  test::TempDir dir;
+  auto store = Store::open(dir.path() / "s.db").value();
+  Invitations invitations(*store);
+  Contact c;
+  c.alias = "moscow";
+  c.party_name = "moscow";
+  const std::int64_t contact = Contacts(*store).add(c).value();
+  for (const char* id : {"a", "b", "c"}) {
+    IssuedInvitation inv;
+    inv.id = id;
+    inv.secret_hash = {static_cast<std::uint8_t>(id[0])};
+    inv.secret = {9, 9};
+    inv.created_at = 100;
+    inv.expires_at = 200;
+    ASSERT_TRUE(invitations.record(inv).ok());
+  }
+  EXPECT_EQ(invitations.open_at(150).size(), 3u);
+  ASSERT_TRUE(invitations.consume("a", contact, 150).ok());
+  EXPECT_EQ(invitations.consume("a", contact, 151).error().code, util::Errc::refused);
+  EXPECT_TRUE(invitations.find("a")->secret.empty());  // the secret is forgotten once used
+  ASSERT_TRUE(invitations.revoke("b", 150).ok());
+  EXPECT_EQ(invitations.consume("b", contact, 151).error().code, util::Errc::refused);
+  EXPECT_EQ(invitations.revoke("a", 150).error().code, util::Errc::refused);
+  EXPECT_EQ(invitations.consume("c", contact, 200).error().code, util::Errc::refused);  // expired
+  EXPECT_EQ(invitations.find("c")->state(200), "expired");
+  EXPECT_TRUE(invitations.open_at(150).size() == 1u && invitations.open_at(150)[0].id == "c");
+  EXPECT_EQ(invitations.revoke("zzz", 1).error().code, util::Errc::not_found);
+}
+
+}  // namespace
+}  // namespace bc::store

@@ -16,10 +16,16 @@ using util::Error;
 using util::make_error;
 using util::Result;
 
-Error bad(std::string message) { return make_error(Errc::bad_format, std::move(message)); }
-Error over(std::string message) { return make_error(Errc::limit, std::move(message)); }
+Error bad(std::string message) {
+  return make_error(Errc::bad_format, std::move(message));
+}
+Error over(std::string message) {
+  return make_error(Errc::limit, std::move(message));
+}
 
-std::string num(std::uint64_t v) { return std::to_string(v); }
+std::string num(std::uint64_t v) {
+  return std::to_string(v);
+}
 
 bool valid_receipt_kind(ReceiptKind kind) {
   return kind == ReceiptKind::prompt || kind == ReceiptKind::transcript_head;
@@ -53,7 +59,8 @@ Result<void> validate(const DataFrame& f) {
     return bad("DATA bytes at offset " + num(f.offset) + " length " + num(f.data.size()) +
                " run past the message total " + num(f.total));
   }
-  if (f.data.empty() && f.total != 0) return bad("DATA frame without bytes for a non-empty message");
+  if (f.data.empty() && f.total != 0)
+    return bad("DATA frame without bytes for a non-empty message");
   return {};
 }
 
@@ -65,7 +72,8 @@ Result<void> validate(const AckFrame& f) {
   for (std::size_t i = 0; i < f.ranges.size(); ++i) {
     const AckRange& r = f.ranges[i];
     if (r.first > r.last) {
-      return bad("ACK range " + num(i) + " is reversed (" + num(r.first) + ".." + num(r.last) + ")");
+      return bad("ACK range " + num(i) + " is reversed (" + num(r.first) + ".." + num(r.last) +
+                 ")");
     }
     if (i == 0) continue;
     const AckRange& prev = f.ranges[i - 1];
@@ -120,18 +128,28 @@ Result<void> validate(const ControlFrame& f) {
 
 // ---- sizes and writers (frames already valid) -----------------------------------------------
 
-std::size_t size_of(const PaddingFrame& f) { return f.length; }
-std::size_t size_of(const DataFrame& f) { return kDataFrameHeaderSize + f.data.size(); }
+std::size_t size_of(const PaddingFrame& f) {
+  return f.length;
+}
+std::size_t size_of(const DataFrame& f) {
+  return kDataFrameHeaderSize + f.data.size();
+}
 std::size_t size_of(const AckFrame& f) {
   return kAckFrameHeaderSize + f.ranges.size() * kAckRangeSize;
 }
 std::size_t size_of(const ReceiptFrame& f) {
   return kReceiptFrameFixedSize + f.entries.size() * kReceiptEntrySize;
 }
-std::size_t size_of(const HeartbeatFrame&) { return kHeartbeatFrameSize; }
-std::size_t size_of(const ControlFrame& f) { return kControlFrameHeaderSize + f.body.size(); }
+std::size_t size_of(const HeartbeatFrame&) {
+  return kHeartbeatFrameSize;
+}
+std::size_t size_of(const ControlFrame& f) {
+  return kControlFrameHeaderSize + f.body.size();
+}
 
-void type_byte(FrameType t, ByteWriter& w) { w.u8(static_cast<std::uint8_t>(t)); }
+void type_byte(FrameType t, ByteWriter& w) {
+  w.u8(static_cast<std::uint8_t>(t));
+}
 
 void write(const PaddingFrame& f, ByteWriter& w) {
   for (std::size_t i = 0; i < f.length; ++i) w.u8(0);

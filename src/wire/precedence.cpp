@@ -26,9 +26,9 @@ util::Result<Precedence> parse_precedence(std::string_view name) {
   for (Precedence p : kAllPrecedences) {
     if (lower == precedence_name(p)) return p;
   }
-  return util::make_error(util::Errc::invalid_argument,
-                          "unknown precedence '" + std::string(name) +
-                              "': use flash, immediate, priority or routine");
+  return util::make_error(
+      util::Errc::invalid_argument,
+      "unknown precedence '" + std::string(name) + "': use flash, immediate, priority or routine");
 }
 
 std::optional<Precedence> precedence_from_code(std::uint8_t code) {

@@ -25,9 +25,13 @@ std::string_view precedence_name(Precedence p);
 util::Result<Precedence> parse_precedence(std::string_view name);
 // The wire code as a Precedence, or nothing for a code outside 0..3.
 std::optional<Precedence> precedence_from_code(std::uint8_t code);
-inline std::uint8_t precedence_code(Precedence p) { return static_cast<std::uint8_t>(p); }
+inline std::uint8_t precedence_code(Precedence p) {
+  return static_cast<std::uint8_t>(p);
+}
 
 // True when a must be served before b.
-inline bool outranks(Precedence a, Precedence b) { return precedence_code(a) < precedence_code(b); }
+inline bool outranks(Precedence a, Precedence b) {
+  return precedence_code(a) < precedence_code(b);
+}
 
 }  // namespace bc::wire

@@ -14,8 +14,8 @@ using namespace bc;
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   util::ByteView in(data, size);
   auto frames = wire::parse_frames(in);
-  auto payload = size == wire::kEnvelopePayloadSize ? wire::parse_payload(in)
-                                                    : wire::parse_frames({});
+  auto payload =
+      size == wire::kEnvelopePayloadSize ? wire::parse_payload(in) : wire::parse_frames({});
   if (!frames.ok()) {
     if (size == wire::kEnvelopePayloadSize && payload.ok()) std::abort();
     return 0;

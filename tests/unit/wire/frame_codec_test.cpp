@@ -25,10 +25,17 @@ TEST(FrameCodec, EveryTypeRoundTrips) {
 
 TEST(FrameCodec, EdgeValuesRoundTrip) {
   std::vector<Frame> frames = {
-      DataFrame{.seq = ~0ull, .precedence = Precedence::flash, .total = 0, .offset = 0,
-                .sent_at_ms = ~0ull, .data = {}},
-      DataFrame{.seq = 0, .precedence = Precedence::routine, .total = kMaxMessageSize,
-                .offset = kMaxMessageSize - kMaxDataFrameBytes, .sent_at_ms = 0,
+      DataFrame{.seq = ~0ull,
+                .precedence = Precedence::flash,
+                .total = 0,
+                .offset = 0,
+                .sent_at_ms = ~0ull,
+                .data = {}},
+      DataFrame{.seq = 0,
+                .precedence = Precedence::routine,
+                .total = kMaxMessageSize,
+                .offset = kMaxMessageSize - kMaxDataFrameBytes,
+                .sent_at_ms = 0,
                 .data = util::Bytes(kMaxDataFrameBytes, 0xff)},
       AckFrame{{{0, 0}}},
       AckFrame{{{0, ~0ull}}},

@@ -18,7 +18,8 @@ TEST(PayloadBuilder, EmptyPayloadIsAllPadding) {
 
 TEST(PayloadBuilder, FilledGreedilyIsExactlyOnePayloadAndParsesBack) {
   PayloadBuilder b;
-  std::vector<Frame> frames = {test::sample_ack(), test::sample_heartbeat(), test::sample_receipt()};
+  std::vector<Frame> frames = {test::sample_ack(), test::sample_heartbeat(),
+                               test::sample_receipt()};
   for (const Frame& f : frames) ASSERT_TRUE(b.add(f).ok());
 
   // Fill the rest with one DATA fragment of exactly the room left, as the link engine does.

@@ -10,7 +10,9 @@ namespace {
 using util::Bytes;
 using util::Errc;
 
-Bytes encode(const Frame& f) { return encode_frame(f).value(); }
+Bytes encode(const Frame& f) {
+  return encode_frame(f).value();
+}
 
 Errc refusal(const Bytes& in) {
   auto r = parse_frames(in);
@@ -19,7 +21,8 @@ Errc refusal(const Bytes& in) {
 }
 
 void put_u64(Bytes& b, std::size_t at, std::uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+  for (int i = 7; i >= 0; --i, v >>= 8)
+    b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
 }
 void put_u16(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at] = static_cast<std::uint8_t>(v >> 8);
@@ -140,14 +143,14 @@ TEST(Refusal, DataUnknownPrecedence) {
 
 TEST(Refusal, AckRangesMustBeAscendingDisjointAndApart) {
   const std::vector<std::vector<AckRange>> bad = {
-      {},                     // no ranges
-      {{5, 4}},               // reversed
-      {{10, 12}, {1, 3}},     // unordered
-      {{1, 5}, {5, 8}},       // overlapping
-      {{1, 5}, {3, 4}},       // contained
-      {{1, 5}, {6, 8}},       // adjacent: must be merged
-      {{1, 5}, {1, 5}},       // duplicate
-      {{0, ~0ull}, {0, 0}},   // nothing can follow the top
+      {},                    // no ranges
+      {{5, 4}},              // reversed
+      {{10, 12}, {1, 3}},    // unordered
+      {{1, 5}, {5, 8}},      // overlapping
+      {{1, 5}, {3, 4}},      // contained
+      {{1, 5}, {6, 8}},      // adjacent: must be merged
+      {{1, 5}, {1, 5}},      // duplicate
+      {{0, ~0ull}, {0, 0}},  // nothing can follow the top
   };
   for (const auto& ranges : bad) {
     AckFrame f{ranges};

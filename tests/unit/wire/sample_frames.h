@@ -18,7 +18,9 @@ inline DataFrame sample_data() {
                    .data = util::Bytes{1, 2, 3, 4, 5}};
 }
 
-inline AckFrame sample_ack() { return AckFrame{{{1, 10}, {12, 12}, {20, 31}}}; }
+inline AckFrame sample_ack() {
+  return AckFrame{{{1, 10}, {12, 12}, {20, 31}}};
+}
 
 inline ReceiptFrame sample_receipt() {
   ReceiptFrame r;
@@ -33,8 +35,10 @@ inline ReceiptFrame sample_receipt() {
 }
 
 inline HeartbeatFrame sample_heartbeat() {
-  return HeartbeatFrame{
-      .channel = 3, .sent_at_ms = 1'800'000'001'000, .echo_ms = 1'800'000'000'000, .echo_delay_ms = 12};
+  return HeartbeatFrame{.channel = 3,
+                        .sent_at_ms = 1'800'000'001'000,
+                        .echo_ms = 1'800'000'000'000,
+                        .echo_delay_ms = 12};
 }
 
 inline ControlFrame sample_control() {
@@ -66,7 +70,9 @@ class RandomFrames {
     }
   }
 
-  std::uint64_t below(std::uint64_t n) { return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_); }
+  std::uint64_t below(std::uint64_t n) {
+    return std::uniform_int_distribution<std::uint64_t>(0, n - 1)(rng_);
+  }
 
  private:
   util::Bytes bytes(std::uint64_t n) {

@@ -25,12 +25,18 @@ std::map<std::string, Frame> expected_frames() {
   receipt.entries = {{9, filled(0x22)}};
   receipt.signature.fill(0x33);
   return {
-      {"data", DataFrame{.seq = 5, .precedence = Precedence::flash, .total = 11, .offset = 0,
-                         .sent_at_ms = 1'700'000'000'000,
-                         .data = util::Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'}}},
+      {"data",
+       DataFrame{.seq = 5,
+                 .precedence = Precedence::flash,
+                 .total = 11,
+                 .offset = 0,
+                 .sent_at_ms = 1'700'000'000'000,
+                 .data = util::Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'}}},
       {"ack", AckFrame{{{1, 3}, {7, 7}}}},
-      {"heartbeat", HeartbeatFrame{.channel = 2, .sent_at_ms = 1'700'000'000'500,
-                                   .echo_ms = 1'700'000'000'000, .echo_delay_ms = 7}},
+      {"heartbeat", HeartbeatFrame{.channel = 2,
+                                   .sent_at_ms = 1'700'000'000'500,
+                                   .echo_ms = 1'700'000'000'000,
+                                   .echo_delay_ms = 7}},
       {"receipt_prompt", receipt},
       {"control", ControlFrame{ControlType::reachability, util::Bytes{'a', 'b', 'c'}}},
   };

@@ -96,6 +96,10 @@ util::Result<Invitation> decode_invitation(std::string_view text, std::int64_t n
                                             " extra bytes at the end (two invitations pasted together?)");
   }
   if (declared < kMinBodySize) return make_error(Errc::bad_format, "invitation is malformed (too short)");
+  // The length is right, so a non-canonical last character can only be a typo there.
+  if (!util::base32_decode(text.substr(3)).ok()) {
+    return make_error(Errc::checksum, "invitation checksum does not match: its last character was mistyped");
+  }
   util::ByteView signed_and_sig(body.data(), body.size() - kInvitationChecksumSize);
   auto sum = checksum(signed_and_sig);
   if (!std::equal(sum.begin(), sum.end(), body.end() - kInvitationChecksumSize)) {

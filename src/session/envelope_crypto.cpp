@@ -76,6 +76,7 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
       auto body = open_body(mk->view(), envelope, ad);
       if (!body) return body.error();
       state.skipped.erase(i, header->n);
+      state.skipped.enforce_limits(now);
       return Opened{std::move(*body), false};
     }
     // The current receiving chain may hold skipped keys and newer messages alike.

@@ -1,0 +1,86 @@
+#include "session/session.h"
+
+#include <algorithm>
+#include <limits>
+
+#include "crypto/random.h"
+#include "session/ratchet.h"
+#include "session/state_codec.h"
+#include "util/byte_io.h"
+
+namespace bc::session {
+namespace {
+
+std::uint64_t random_id() {
+  auto b = crypto::random_bytes(8);
+  util::ByteReader r(b);
+  return r.u64();
+}
+
+}  // namespace
+
+Session::Session(RatchetState state)
+    : state_(std::move(state)),
+      id_(random_id()),
+      committed_(state_.chain.ns),
+      ceiling_(state_.chain.ns),
+      ceiling_chain_key_(state_.chain.cks.copy()) {}
+
+util::Result<Session> Session::restore(util::ByteView bytes) {
+  auto state = decode_state(bytes);
+  if (!state) return state.error();
+  return Session(std::move(*state));
+}
+
+crypto::SecureBuffer Session::serialize() const {
+  return encode_state(state_, ceiling_, ceiling_chain_key_.view());
+}
+
+Reservation Session::reserve(std::uint32_t count) {
+  count = std::clamp<std::uint32_t>(count, 1, kMaxReservationBlock);
+  // Invariant: ns <= committed_ <= ceiling_ (seal stops at committed_), so the ceiling only
+  // grows within one sending chain and every persisted state covers every released counter.
+  const std::uint32_t room = std::numeric_limits<std::uint32_t>::max() - ceiling_;
+  const std::uint32_t new_ceiling = ceiling_ + std::min(count, room);
+  ceiling_chain_key_ = advance_chain_key(ceiling_chain_key_.view(), new_ceiling - ceiling_);
+  ceiling_ = new_ceiling;
+  return Reservation(serialize(), id_, epoch_, ceiling_);
+}
+
+util::Result<void> Session::commit_reservation(const Reservation& reservation) {
+  if (reservation.session_id_ != id_) {
+    return util::make_error(util::Errc::refused, "reservation belongs to another session object");
+  }
+  if (reservation.epoch_ != epoch_) {
+    return util::make_error(util::Errc::refused,
+                            "reservation is stale: the sending chain changed since; reserve again");
+  }
+  committed_ = std::max(committed_, reservation.ceiling_);
+  return {};
+}
+
+std::uint32_t Session::sendable() const {
+  return committed_ > state_.chain.ns ? committed_ - state_.chain.ns : 0;
+}
+
+util::Result<Envelope> Session::seal(util::ByteView payload) {
+  if (state_.chain.ns >= committed_) {
+    return util::make_error(util::Errc::refused,
+                            "no persisted send reservation left: reserve(), persist, commit_reservation()");
+  }
+  return seal_envelope(state_, payload);
+}
+
+util::Result<util::Bytes> Session::open(util::ByteView envelope, util::WallTime now) {
+  auto opened = open_envelope(state_, envelope, now);
+  if (!opened) return opened.error();
+  if (opened->dh_ratchet_stepped) {
+    ++epoch_;
+    committed_ = state_.chain.ns;
+    ceiling_ = state_.chain.ns;
+    ceiling_chain_key_ = state_.chain.cks.copy();
+  }
+  return std::move(opened->payload);
+}
+
+}  // namespace bc::session

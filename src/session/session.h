@@ -1,0 +1,105 @@
+// A Double Ratchet session with one counterpart: the value the link engine drives and the store
+// persists. Sans-I/O: bytes and time in, bytes out.
+//
+// Crash safety (DESIGN.md §5 invariant 4: no message key is used for two envelopes, across
+// crashes). Sending is governed by a reservation of send counters:
+//
+//   1. reserve(n) raises the reservation ceiling and returns a Reservation whose state() is
+//      this session serialised *as if* every counter below the new ceiling were used.
+//   2. The caller writes Reservation::state() durably to the store (fsync/commit).
+//   3. Only then the caller calls commit_reservation(reservation); seal() works until the
+//      committed ceiling is reached, then fails with Errc::refused until steps 1-3 run again.
+//
+// A session restored from any persisted bytes starts at the ceiling it was persisted with, so it
+// never derives a message key an earlier incarnation may have released; the counters it skips
+// reach the receiver as ordinary skipped keys. serialize() also writes the ceiling position, so
+// persisting it (e.g. after open()) is always safe too. open() that performs a DH ratchet step
+// starts a new sending chain and voids the reservation (reserve again).
+//
+// Receiving: open() is transactional. Persist serialize() after a successful open() and before
+// acting on the payload durably, so a crash cannot make a replayed envelope look new.
+#pragma once
+
+#include <cstdint>
+
+#include "crypto/secure_buffer.h"
+#include "session/envelope_crypto.h"
+#include "session/ratchet_state.h"
+#include "session/session_limits.h"
+#include "util/bytes.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace bc::session {
+
+class Session;
+
+// Proof-to-be that a send-counter ceiling is durable. Move-only; commit it to the session that
+// issued it after state() is in the store.
+class Reservation {
+ public:
+  Reservation(Reservation&&) noexcept = default;
+  Reservation& operator=(Reservation&&) noexcept = default;
+
+  // The bytes to persist (they replace any earlier persisted state of this session).
+  util::ByteView state() const { return state_.view(); }
+  std::uint32_t ceiling() const { return ceiling_; }
+
+ private:
+  friend class Session;
+  Reservation(crypto::SecureBuffer state, std::uint64_t session_id, std::uint64_t epoch,
+              std::uint32_t ceiling)
+      : state_(std::move(state)), session_id_(session_id), epoch_(epoch), ceiling_(ceiling) {}
+  crypto::SecureBuffer state_;
+  std::uint64_t session_id_;
+  std::uint64_t epoch_;
+  std::uint32_t ceiling_;
+};
+
+class Session {
+ public:
+  // From a state built by the session start (session_start.h) or by restore().
+  explicit Session(RatchetState state);
+  Session(Session&&) noexcept = default;
+  Session& operator=(Session&&) noexcept = default;
+
+  // Restores a persisted state (outside input: strict). Sending needs a new reservation.
+  static util::Result<Session> restore(util::ByteView bytes);
+
+  // Current state for the store, with the send counter at the reservation ceiling. Call after
+  // every successful open() and persist it before relying on the result.
+  crypto::SecureBuffer serialize() const;
+
+  // Call when sendable() is low and before sealing: step 1 above. count is clamped to
+  // [1, kMaxReservationBlock]. Persist the result, then commit_reservation().
+  Reservation reserve(std::uint32_t count = kDefaultReservationBlock);
+  // Call only after Reservation::state() is durable. Refused (Errc::refused) for a reservation
+  // of another session or of a sending chain replaced by a DH ratchet step since.
+  util::Result<void> commit_reservation(const Reservation& reservation);
+  // Envelopes seal() may still produce under the committed reservation.
+  std::uint32_t sendable() const;
+
+  // Seals exactly wire::kEnvelopePayloadSize bytes (frames + padding from the wire module).
+  // Errc::refused when the committed reservation is used up. The envelope may be released at
+  // once: its counter is covered by persisted state.
+  util::Result<Envelope> seal(util::ByteView payload);
+
+  // Opens an envelope of exactly wire::kEnvelopeSize bytes; now is the receive time (skipped-key
+  // expiry). On error nothing changed: duplicates and replays give Errc::refused, forgeries
+  // Errc::crypto, gaps beyond kMaxSkipPerChain Errc::limit. Returns the payload.
+  util::Result<util::Bytes> open(util::ByteView envelope, util::WallTime now);
+
+  const util::ByteArray<kAssociatedDataSize>& associated_data() const { return state_.ad; }
+  // For tests and diagnostics.
+  const RatchetState& state() const { return state_; }
+
+ private:
+  RatchetState state_;
+  std::uint64_t id_;             // tells reservations of different Session objects apart
+  std::uint64_t epoch_ = 0;      // bumped whenever the sending chain is replaced
+  std::uint32_t committed_ = 0;  // seal() allowed while ns < committed_
+  std::uint32_t ceiling_ = 0;    // highest reserved counter bound (>= committed_, >= ns)
+  crypto::SecureBuffer ceiling_chain_key_;  // CKs advanced to ceiling_, what serialize() writes
+};
+
+}  // namespace bc::session

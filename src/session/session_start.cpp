@@ -1,0 +1,180 @@
+#include "session/session_start.h"
+
+#include <algorithm>
+
+#include "crypto/aead.h"
+#include "session/identity.h"
+#include "session/kdf_chain.h"
+#include "session/ratchet.h"
+#include "session/session_constants.h"
+#include "session/session_limits.h"
+#include "util/byte_io.h"
+
+namespace bc::session {
+namespace {
+
+using util::Errc;
+using util::make_error;
+
+constexpr std::size_t kSecretSize = 32;
+
+// HELLO plaintext: version || IK || SPK || sig || first ratchet public key || var16 reachability
+// || zero padding up to kHelloPlainSize.
+struct HelloBody {
+  PeerKeys keys;
+  crypto::DhPublicKey ratchet_key{};
+  util::Bytes reachability;
+};
+
+util::Bytes hello_transcript(const crypto::DhPublicKey& ephemeral, const PeerKeys& inviter_like_keys) {
+  util::Bytes t(ephemeral.begin(), ephemeral.end());
+  util::append(t, inviter_like_keys.prekey);
+  util::append(t, inviter_like_keys.identity);
+  return t;
+}
+
+// T = IK_invitee || IK_inviter || SPK_invitee || SPK_inviter || EK
+util::Bytes start_transcript(const crypto::SignPublicKey& ik_invitee, const crypto::SignPublicKey& ik_inviter,
+                             const crypto::DhPublicKey& spk_invitee, const crypto::DhPublicKey& spk_inviter,
+                             const crypto::DhPublicKey& ephemeral) {
+  util::Bytes t;
+  for (util::ByteView part : {util::ByteView(ik_invitee), util::ByteView(ik_inviter), util::ByteView(spk_invitee),
+                              util::ByteView(spk_inviter), util::ByteView(ephemeral)}) {
+    util::append(t, part);
+  }
+  return t;
+}
+
+util::ByteArray<kAssociatedDataSize> associated_data(const crypto::SignPublicKey& ik_invitee,
+                                                     const crypto::SignPublicKey& ik_inviter) {
+  util::ByteArray<kAssociatedDataSize> ad{};
+  std::copy(ik_invitee.begin(), ik_invitee.end(), ad.begin());
+  std::copy(ik_inviter.begin(), ik_inviter.end(), ad.begin() + 32);
+  return ad;
+}
+
+util::Result<HelloBody> parse_hello(util::ByteView plain) {
+  util::ByteReader r(plain);
+  if (r.u8() != kHelloVersion) return make_error(Errc::unsupported_version, "unknown HELLO version");
+  HelloBody b;
+  b.keys.identity = r.array<crypto::kSignPublicKeySize>();
+  b.keys.prekey = r.array<crypto::kDhPublicKeySize>();
+  b.keys.prekey_signature = r.array<crypto::kSignatureSize>();
+  b.ratchet_key = r.array<crypto::kDhPublicKeySize>();
+  auto reach = r.var16(kMaxReachabilitySize);
+  if (r.failed()) return make_error(Errc::bad_format, "malformed HELLO");
+  b.reachability.assign(reach.begin(), reach.end());
+  auto padding = r.bytes(r.remaining());
+  if (!std::all_of(padding.begin(), padding.end(), [](std::uint8_t x) { return x == 0; })) {
+    return make_error(Errc::bad_format, "HELLO padding is not zero");
+  }
+  return b;
+}
+
+}  // namespace
+
+util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
+    const LocalKeys& self, const PeerKeys& inviter, util::ByteView invitation_secret,
+    util::ByteView reachability, crypto::DhKeyPair ephemeral, crypto::DhKeyPair first_ratchet_key) {
+  if (invitation_secret.size() != kSecretSize) {
+    return make_error(Errc::invalid_argument, "invitation secret must be 32 bytes");
+  }
+  if (reachability.size() > kMaxReachabilitySize) {
+    return make_error(Errc::limit, "reachability too long for HELLO");
+  }
+  if (!verify_prekey(inviter.identity, inviter.prekey, inviter.prekey_signature)) {
+    return make_error(Errc::bad_signature, "inviter's prekey is not signed by its identity key");
+  }
+  const auto& ek_pub = ephemeral.public_key();
+  auto dh1 = self.prekey.agree(inviter.prekey);
+  if (!dh1) return dh1.error();
+  auto dh2 = ephemeral.agree(inviter.prekey);
+  if (!dh2) return dh2.error();
+
+  const auto& ik_self = self.identity.public_key();
+  auto secrets = derive_start_secrets(
+      invitation_secret, dh1->view(), dh2->view(),
+      start_transcript(ik_self, inviter.identity, self.prekey.public_key(), inviter.prekey, ek_pub));
+  const auto ratchet_pub = first_ratchet_key.public_key();
+  auto chain = init_initiator(secrets, std::move(first_ratchet_key), inviter.prekey);
+  if (!chain) return chain.error();
+
+  // HELLO body: public keys and reachability, padded to a fixed size.
+  util::ByteWriter w;
+  w.buffer().reserve(kHelloPlainSize);
+  w.u8(kHelloVersion);
+  w.bytes(ik_self);
+  w.bytes(self.prekey.public_key());
+  w.bytes(self.prekey_signature);
+  w.bytes(ratchet_pub);
+  w.var16(reachability);
+  w.buffer().resize(kHelloPlainSize, 0);
+
+  auto hello_key = derive_hello_key(invitation_secret, dh2->view(), hello_transcript(ek_pub, inviter));
+  Envelope hello{};
+  std::copy(ek_pub.begin(), ek_pub.end(), hello.begin());
+  crypto::aead_seal_into(util::MutableByteView(hello).subspan(kHelloEphemeralSize), hello_key.key.view(),
+                         hello_key.nonce, w.buffer(), {});
+
+  RatchetState state;
+  state.chain = std::move(*chain);
+  state.ad = associated_data(ik_self, inviter.identity);
+  return InviteeStart{Session(std::move(state)), hello};
+}
+
+util::Result<InviteeStart> start_as_invitee(const LocalKeys& self, const PeerKeys& inviter,
+                                            util::ByteView invitation_secret,
+                                            util::ByteView reachability) {
+  return start_as_invitee_with_keys_for_testing(self, inviter, invitation_secret, reachability,
+                                                crypto::DhKeyPair::generate(),
+                                                crypto::DhKeyPair::generate());
+}
+
+util::Result<AcceptedHello> accept_hello_with_key_for_testing(
+    const LocalKeys& self, util::ByteView envelope, std::span<const OpenInvitation> open_invitations,
+    crypto::DhKeyPair first_ratchet_key) {
+  if (envelope.size() != wire::kEnvelopeSize) {
+    return make_error(Errc::bad_format, "HELLO must be exactly " + std::to_string(wire::kEnvelopeSize) + " bytes");
+  }
+  const auto ek = util::to_array<kHelloEphemeralSize>(envelope.first(kHelloEphemeralSize));
+  auto dh2 = self.prekey.agree(ek);
+  if (!dh2) return make_error(Errc::crypto, "HELLO carries an invalid ephemeral key");
+  const PeerKeys own{self.identity.public_key(), self.prekey.public_key(), self.prekey_signature};
+  const auto transcript = hello_transcript(ek, own);
+
+  for (const auto& inv : open_invitations) {
+    if (inv.secret.size() != kSecretSize) continue;
+    auto hello_key = derive_hello_key(inv.secret, dh2->view(), transcript);
+    auto plain = crypto::aead_open_secret(hello_key.key.view(), hello_key.nonce,
+                                          envelope.subspan(kHelloEphemeralSize), {});
+    if (!plain) continue;
+
+    auto body = parse_hello(plain->view());
+    if (!body) return body.error();
+    if (!verify_prekey(body->keys.identity, body->keys.prekey, body->keys.prekey_signature)) {
+      return make_error(Errc::bad_signature, "HELLO prekey is not signed by its identity key");
+    }
+    auto dh1 = self.prekey.agree(body->keys.prekey);
+    if (!dh1) return make_error(Errc::crypto, "HELLO carries an invalid prekey");
+    auto secrets = derive_start_secrets(
+        inv.secret, dh1->view(), dh2->view(),
+        start_transcript(body->keys.identity, own.identity, body->keys.prekey, own.prekey, ek));
+    auto chain = init_responder(secrets, self.prekey, body->ratchet_key, std::move(first_ratchet_key));
+    if (!chain) return make_error(Errc::crypto, "HELLO carries an invalid ratchet key");
+
+    RatchetState state;
+    state.chain = std::move(*chain);
+    state.ad = associated_data(body->keys.identity, own.identity);
+    return AcceptedHello{util::Bytes(inv.id.begin(), inv.id.end()), body->keys,
+                         std::move(body->reachability), Session(std::move(state))};
+  }
+  return make_error(Errc::crypto, "envelope is no HELLO for any open invitation");
+}
+
+util::Result<AcceptedHello> accept_hello(const LocalKeys& self, util::ByteView envelope,
+                                         std::span<const OpenInvitation> open_invitations) {
+  return accept_hello_with_key_for_testing(self, envelope, open_invitations,
+                                           crypto::DhKeyPair::generate());
+}
+
+}  // namespace bc::session

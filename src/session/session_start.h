@@ -1,0 +1,81 @@
+// Session start (X3DH-style, docs/protocol.md "Session start") from the keys an invitation pins.
+//
+// Keys: each party has an Ed25519 identity key IK and an X25519 key SPK signed by it
+// (session/identity.h). SPK doubles as the identity DH key (no Ed25519-to-X25519 conversion),
+// there is no one-time prekey, and the invitation's one-time secret S is the HKDF salt:
+//
+//   DH1 = DH(SPK_invitee, SPK_inviter)   mutual authentication
+//   DH2 = DH(EK, SPK_inviter)            forward secrecy of the invitee's side
+//   SK || HKa || NHKb = HKDF(salt = S, 0xFF*32 || DH1 || DH2, "backchannel/x3dh/v1" || T)
+//
+// The invitee's first envelope is HELLO (EK in clear, the rest sealed under a key from DH2 and
+// S), carrying its IK, SPK, signature, first ratchet public key and reachability. After HELLO
+// both sides hold a Session and both may send at once.
+#pragma once
+
+#include <optional>
+#include <span>
+
+#include "crypto/dh.h"
+#include "crypto/sign.h"
+#include "session/session.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace bc::session {
+
+// Our own long-term keys, borrowed for the call.
+struct LocalKeys {
+  const crypto::SigningKey& identity;
+  const crypto::DhKeyPair& prekey;
+  const crypto::Signature& prekey_signature;  // identity's signature over prekey (identity.h)
+};
+
+// The other party's long-term public keys.
+struct PeerKeys {
+  crypto::SignPublicKey identity{};
+  crypto::DhPublicKey prekey{};
+  crypto::Signature prekey_signature{};
+};
+
+// Invitee side: from the inviter's pinned keys, the invitation secret (32 bytes) and our own
+// reachability blob (at most kMaxReachabilitySize bytes). Persist session.serialize() and hello
+// together before sending hello; resend the same hello bytes until the inviter answers.
+struct InviteeStart {
+  Session session;
+  Envelope hello;
+};
+util::Result<InviteeStart> start_as_invitee(const LocalKeys& self, const PeerKeys& inviter,
+                                            util::ByteView invitation_secret,
+                                            util::ByteView reachability);
+
+// An invitation of ours still open (not used, not revoked, not expired), as the store lists it.
+struct OpenInvitation {
+  util::ByteView id;      // the caller's handle, returned as is
+  util::ByteView secret;  // 32 bytes
+};
+
+// Inviter side: tries envelope as a HELLO under each open invitation. On success the caller must,
+// in one store transaction, mark invitation_id used and store the contact and session; only the
+// first HELLO of an invitation may be accepted (the invitation leaves the open list). Errors:
+// Errc::crypto when no open invitation opens it (wrong, absent or used secret), bad_format /
+// bad_signature for a HELLO that opens but is malformed or whose prekey is not signed.
+struct AcceptedHello {
+  util::Bytes invitation_id;
+  PeerKeys invitee;
+  util::Bytes reachability;
+  Session session;
+};
+util::Result<AcceptedHello> accept_hello(const LocalKeys& self, util::ByteView envelope,
+                                         std::span<const OpenInvitation> open_invitations);
+
+// Deterministic variants for tests, vectors and fuzzing only: every key pair the start would
+// generate is passed in. Never call them in production code.
+util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
+    const LocalKeys& self, const PeerKeys& inviter, util::ByteView invitation_secret,
+    util::ByteView reachability, crypto::DhKeyPair ephemeral, crypto::DhKeyPair first_ratchet_key);
+util::Result<AcceptedHello> accept_hello_with_key_for_testing(
+    const LocalKeys& self, util::ByteView envelope, std::span<const OpenInvitation> open_invitations,
+    crypto::DhKeyPair first_ratchet_key);
+
+}  // namespace bc::session

@@ -1,0 +1,151 @@
+#include "session/state_codec.h"
+
+#include <algorithm>
+
+#include "session/session_limits.h"
+#include "util/byte_io.h"
+
+namespace bc::session {
+namespace {
+
+using util::Errc;
+using util::make_error;
+
+enum Flag : std::uint8_t {
+  kHasDhr = 1 << 0,
+  kHasCks = 1 << 1,
+  kHasCkr = 1 << 2,
+  kHasHks = 1 << 3,
+  kHasHkr = 1 << 4,
+  kHasNhks = 1 << 5,
+  kHasNhkr = 1 << 6,
+};
+constexpr std::uint8_t kKnownFlags = 0x7F;
+
+std::size_t encoded_size(const RatchetState& s) {
+  std::size_t n = kStateMagic.size() + 2 + 32 + 32 + 32 * 7 + 12 + kAssociatedDataSize + 2;
+  for (const auto& c : s.skipped.chains()) n += 32 + 2 + c.keys.size() * (4 + 8 + 32);
+  return n;
+}
+
+}  // namespace
+
+crypto::SecureBuffer encode_state(const RatchetState& s, std::uint32_t send_index,
+                                  util::ByteView send_chain_key) {
+  const auto& c = s.chain;
+  util::ByteWriter w;
+  w.buffer().reserve(encoded_size(s));  // no reallocation leaves secret copies behind
+  w.bytes(util::as_bytes(kStateMagic));
+  w.u8(kStateVersion);
+  std::uint8_t flags = 0;
+  if (c.dhr) flags |= kHasDhr;
+  if (!send_chain_key.empty()) flags |= kHasCks;
+  if (!c.ckr.empty()) flags |= kHasCkr;
+  if (!c.hks.empty()) flags |= kHasHks;
+  if (!c.hkr.empty()) flags |= kHasHkr;
+  if (!c.nhks.empty()) flags |= kHasNhks;
+  if (!c.nhkr.empty()) flags |= kHasNhkr;
+  w.u8(flags);
+  w.bytes(c.dhs->secret().view());
+  if (c.dhr) w.bytes(*c.dhr);
+  w.bytes(c.rk.view());
+  for (util::ByteView key : {send_chain_key, c.ckr.view(), c.hks.view(), c.hkr.view(),
+                             c.nhks.view(), c.nhkr.view()}) {
+    if (!key.empty()) w.bytes(key);
+  }
+  w.u32(send_index);
+  w.u32(c.nr);
+  w.u32(c.pn);
+  w.bytes(s.ad);
+  w.u16(static_cast<std::uint16_t>(s.skipped.chains().size()));
+  for (const auto& chain : s.skipped.chains()) {
+    w.bytes(chain.header_key.view());
+    w.u16(static_cast<std::uint16_t>(chain.keys.size()));
+    for (const auto& [n, key] : chain.keys) {
+      w.u32(n);
+      w.u64(static_cast<std::uint64_t>(key.expires_at.time_since_epoch().count()));
+      w.bytes(key.message_key.view());
+    }
+  }
+  crypto::SecureBuffer out(w.buffer());
+  crypto::wipe(w.buffer());
+  return out;
+}
+
+util::Result<RatchetState> decode_state(util::ByteView bytes) {
+  if (bytes.size() > kMaxStateSize) return make_error(Errc::limit, "session state too large");
+  util::ByteReader r(bytes);
+  auto magic = r.bytes(kStateMagic.size());
+  if (r.failed() || !std::equal(magic.begin(), magic.end(), kStateMagic.begin())) {
+    return make_error(Errc::bad_format, "not a session state");
+  }
+  const auto version = r.u8();
+  if (r.failed()) return make_error(Errc::truncated, "session state ends early");
+  if (version != kStateVersion) {
+    return make_error(Errc::unsupported_version, "session state version " + std::to_string(version));
+  }
+  const auto flags = r.u8();
+  if ((flags & ~kKnownFlags) != 0) return make_error(Errc::bad_format, "unknown session state flags");
+  // A session always has a root key, a key pair and a sending chain with its header key.
+  if ((flags & kHasCks) == 0 || (flags & kHasHks) == 0) {
+    return make_error(Errc::bad_format, "session state without a sending chain");
+  }
+  // A receiving chain exists only with its header key and the key it came from.
+  if (((flags & kHasCkr) != 0) != ((flags & kHasHkr) != 0) ||
+      ((flags & kHasCkr) != 0 && (flags & kHasDhr) == 0)) {
+    return make_error(Errc::bad_format, "inconsistent receiving chain in session state");
+  }
+
+  RatchetState s;
+  auto& c = s.chain;
+  auto dhs_secret = r.bytes(32);
+  if (r.failed()) return make_error(Errc::truncated, "session state ends early");
+  auto dhs = crypto::DhKeyPair::from_secret(dhs_secret);
+  if (!dhs) return dhs.error();
+  c.dhs = std::move(*dhs);
+  if (flags & kHasDhr) c.dhr = r.array<32>();
+  c.rk = crypto::SecureBuffer(r.bytes(32));
+  const std::pair<std::uint8_t, crypto::SecureBuffer*> keys[] = {
+      {kHasCks, &c.cks}, {kHasCkr, &c.ckr}, {kHasHks, &c.hks},
+      {kHasHkr, &c.hkr}, {kHasNhks, &c.nhks}, {kHasNhkr, &c.nhkr}};
+  for (const auto& [flag, key] : keys) {
+    if (flags & flag) *key = crypto::SecureBuffer(r.bytes(32));
+  }
+  c.ns = r.u32();
+  c.nr = r.u32();
+  c.pn = r.u32();
+  s.ad = r.array<kAssociatedDataSize>();
+  const std::size_t chain_count = r.u16();
+  if (r.failed()) return make_error(Errc::truncated, "session state ends early");
+  if (chain_count > kMaxSkippedChains) return make_error(Errc::limit, "too many skipped-key chains");
+
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < chain_count; ++i) {
+    auto hk = r.bytes(32);
+    const std::size_t count = r.u16();
+    if (r.failed()) return make_error(Errc::truncated, "session state ends early");
+    if (count == 0 || count > kMaxSkipPerChain) return make_error(Errc::limit, "bad skipped-key count");
+    total += count;
+    if (total > kMaxSkippedTotal) return make_error(Errc::limit, "too many skipped keys");
+    for (const auto& chain : s.skipped.chains()) {
+      if (chain.header_key.equals(hk)) return make_error(Errc::bad_format, "repeated skipped-key chain");
+    }
+    std::int64_t prev = -1;
+    for (std::size_t k = 0; k < count; ++k) {
+      const std::uint32_t n = r.u32();
+      const auto expires = static_cast<std::int64_t>(r.u64());
+      auto mk = r.bytes(32);
+      if (r.failed()) return make_error(Errc::truncated, "session state ends early");
+      if (std::int64_t{n} <= prev) return make_error(Errc::bad_format, "skipped keys out of order");
+      prev = n;
+      s.skipped.insert(hk, n, crypto::SecureBuffer(mk), util::WallTime(std::chrono::milliseconds(expires)));
+    }
+  }
+  if (!r.done()) {
+    return make_error(r.failed() ? Errc::truncated : Errc::bad_format,
+                      r.failed() ? "session state ends early" : "trailing bytes after session state");
+  }
+  return s;
+}
+
+}  // namespace bc::session

@@ -1,0 +1,289 @@
+#include <gtest/gtest.h>
+
+#include <set>
+
+#include "session/header_crypto.h"
+#include "session/session.h"
+#include "session_test_support.h"
+
+namespace bc::session {
+namespace {
+
+using test::kT0;
+using test::payload_tag;
+using test::send;
+using test::state_bytes;
+
+// Opens and checks the payload tag.
+void expect_open(Session& s, const Envelope& e, std::uint64_t tag, util::WallTime now = kT0) {
+  auto got = s.open(e, now);
+  ASSERT_TRUE(got.ok()) << got.error().message;
+  EXPECT_EQ(got->size(), wire::kEnvelopePayloadSize);
+  EXPECT_EQ(payload_tag(*got), tag);
+  EXPECT_EQ(*got, test::payload(tag));
+}
+
+// Refused, and the state is byte-for-byte what it was.
+void expect_refused_unchanged(Session& s, util::ByteView e, util::WallTime now = kT0) {
+  auto before = state_bytes(s);
+  auto got = s.open(e, now);
+  EXPECT_FALSE(got.ok());
+  EXPECT_EQ(state_bytes(s), before);
+}
+
+TEST(RatchetTest, EnvelopesAreExactlyKEnvelopeSize) {
+  auto p = test::make_pair();
+  auto e = send(*p.alice, 1);
+  static_assert(sizeof(e) == wire::kEnvelopeSize);
+  EXPECT_EQ(e.size(), 2048u);
+  util::Bytes short_payload(100);
+  auto r = p.alice->seal(short_payload);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, util::Errc::invalid_argument);
+  expect_refused_unchanged(*p.bob, util::ByteView(e).first(2047));
+}
+
+TEST(RatchetTest, RoundTripsBothWaysWithDhSteps) {
+  auto p = test::make_pair();
+  std::uint64_t tag = 0;
+  for (int round = 0; round < 6; ++round) {
+    auto before = p.alice->state().chain.dhs->public_key();
+    for (int i = 0; i < 3; ++i) { ++tag; expect_open(*p.bob, send(*p.alice, tag), tag); }
+    for (int i = 0; i < 3; ++i) { ++tag; expect_open(*p.alice, send(*p.bob, tag), tag); }
+    // Alice stepped her ratchet on Bob's new key (from round 1 on).
+    if (round > 0) {
+      EXPECT_NE(p.alice->state().chain.dhs->public_key(), before);
+    }
+  }
+}
+
+TEST(RatchetTest, NoClearFieldRepeats) {
+  auto p = test::make_pair();
+  auto a = send(*p.alice, 1);
+  auto b = send(*p.alice, 1);  // same payload
+  std::size_t equal = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) equal += a[i] == b[i];
+  EXPECT_LT(equal, 40u);  // about 2048/256 expected by chance
+}
+
+TEST(RatchetTest, OutOfOrderWithinBound) {
+  auto p = test::make_pair();
+  std::vector<Envelope> es;
+  for (std::uint64_t i = 0; i < 20; ++i) es.push_back(send(*p.alice, i));
+  for (std::size_t i = es.size(); i-- > 0;) expect_open(*p.bob, es[i], i);
+  EXPECT_EQ(p.bob->state().skipped.size(), 0u);
+}
+
+TEST(RatchetTest, OutOfOrderAcrossDhSteps) {
+  auto p = test::make_pair();
+  auto a0 = send(*p.alice, 0);
+  auto a1 = send(*p.alice, 1);
+  expect_open(*p.bob, a1, 1);
+  expect_open(*p.alice, send(*p.bob, 2), 2);
+  auto a3 = send(*p.alice, 3);  // new chain; a0 still on the old one
+  expect_open(*p.bob, a3, 3);
+  expect_open(*p.bob, a0, 0);
+}
+
+TEST(RatchetTest, GapBeyondMaxSkipRefusedUnchanged) {
+  auto p = test::make_pair();
+  std::vector<Envelope> es;
+  for (std::uint64_t i = 0; i <= kMaxSkipPerChain + 1; ++i) es.push_back(send(*p.alice, i, nullptr, kMaxReservationBlock));
+  // N = 1001 would skip 1001 keys: refused, nothing changes.
+  auto before = state_bytes(*p.bob);
+  auto r = p.bob->open(es.back(), kT0);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, util::Errc::limit);
+  EXPECT_EQ(state_bytes(*p.bob), before);
+  // N = 1000 skips exactly kMaxSkipPerChain: accepted.
+  expect_open(*p.bob, es[kMaxSkipPerChain], kMaxSkipPerChain);
+  EXPECT_EQ(p.bob->state().skipped.size(), kMaxSkipPerChain);
+  expect_open(*p.bob, es[5], 5);
+  expect_open(*p.bob, es.back(), kMaxSkipPerChain + 1);
+}
+
+TEST(RatchetTest, DuplicatesAndReplaysRefusedUnchanged) {
+  auto p = test::make_pair();
+  auto e0 = send(*p.alice, 0);
+  auto e1 = send(*p.alice, 1);
+  auto e2 = send(*p.alice, 2);
+  expect_open(*p.bob, e0, 0);
+  expect_refused_unchanged(*p.bob, e0);  // in-order duplicate
+  expect_open(*p.bob, e2, 2);
+  expect_open(*p.bob, e1, 1);  // from the skipped keys
+  expect_refused_unchanged(*p.bob, e1);  // skipped key used once
+  expect_refused_unchanged(*p.bob, e2);
+  // After DH steps both ways, old-chain envelopes are still refused.
+  expect_open(*p.alice, send(*p.bob, 3), 3);
+  expect_open(*p.bob, send(*p.alice, 4), 4);
+  for (const auto& e : {e0, e1, e2}) expect_refused_unchanged(*p.bob, e);
+  auto r = p.bob->open(e1, kT0);
+  EXPECT_TRUE(r.error().code == util::Errc::refused || r.error().code == util::Errc::crypto);
+}
+
+TEST(RatchetTest, BitFlipsInHeaderBodyAndTagRefusedUnchanged) {
+  auto p = test::make_pair();
+  auto e0 = send(*p.alice, 0);
+  auto e1 = send(*p.alice, 1);
+  expect_open(*p.bob, e1, 1);  // e0 now lives in the skipped keys
+  auto e2 = send(*p.alice, 2);
+  const std::size_t positions[] = {0, 5, 23, 24, 40, 63, 64, 79, 80, 81, 1000, 2031, 2032, 2040, 2047};
+  for (const auto* e : {&e0, &e2}) {
+    for (std::size_t pos : positions) {
+      for (std::uint8_t bit : {std::uint8_t{1}, std::uint8_t{0x80}}) {
+        auto bad = *e;
+        bad[pos] ^= bit;
+        expect_refused_unchanged(*p.bob, bad);
+      }
+    }
+  }
+  expect_open(*p.bob, e0, 0);
+  expect_open(*p.bob, e2, 2);
+  // A new-chain header (NHKr path) flipped in its body: no DH step must stick.
+  expect_open(*p.alice, send(*p.bob, 3), 3);
+  auto e4 = send(*p.alice, 4);
+  for (std::size_t pos : positions) {
+    auto bad = e4;
+    bad[pos] ^= 4;
+    expect_refused_unchanged(*p.bob, bad);
+  }
+  expect_open(*p.bob, e4, 4);
+}
+
+TEST(RatchetTest, EnvelopeForAnotherSessionRefused) {
+  auto p = test::make_pair();
+  auto q = test::make_pair();
+  expect_refused_unchanged(*p.bob, send(*q.alice, 1));
+  Envelope zero{};
+  expect_refused_unchanged(*p.bob, zero);
+}
+
+TEST(RatchetTest, SkippedKeysExpire) {
+  auto p = test::make_pair();
+  auto e0 = send(*p.alice, 0);
+  auto e1 = send(*p.alice, 1);
+  auto e2 = send(*p.alice, 2);
+  auto e3 = send(*p.alice, 3);
+  expect_open(*p.bob, e3, 3, kT0);  // skips 0..2, expiring at kT0 + lifetime
+  expect_open(*p.bob, e0, 0, kT0 + kSkippedKeyLifetime - std::chrono::milliseconds(1));
+  expect_refused_unchanged(*p.bob, e1, kT0 + kSkippedKeyLifetime);
+  EXPECT_EQ(p.bob->state().skipped.size(), 2u);
+  // The next successful receive drops what expired.
+  expect_open(*p.bob, send(*p.alice, 4), 4, kT0 + kSkippedKeyLifetime);
+  EXPECT_EQ(p.bob->state().skipped.size(), 0u);
+  expect_refused_unchanged(*p.bob, e2, kT0);
+}
+
+TEST(RatchetTest, SealNeedsCommittedReservation) {
+  auto p = test::make_pair();
+  EXPECT_EQ(p.alice->sendable(), 0u);
+  auto r = p.alice->seal(test::payload(1));
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, util::Errc::refused);
+  auto res = p.alice->reserve(2);
+  EXPECT_EQ(p.alice->sendable(), 0u);  // not before commit
+  ASSERT_TRUE(p.alice->commit_reservation(res).ok());
+  EXPECT_EQ(p.alice->sendable(), 2u);
+  EXPECT_TRUE(p.alice->seal(test::payload(1)).ok());
+  EXPECT_TRUE(p.alice->seal(test::payload(2)).ok());
+  EXPECT_FALSE(p.alice->seal(test::payload(3)).ok());
+  // Another session's reservation does not count.
+  auto other = test::make_pair();
+  auto foreign = other.alice->reserve();
+  EXPECT_FALSE(p.alice->commit_reservation(foreign).ok());
+}
+
+TEST(RatchetTest, DhStepVoidsReservation) {
+  auto p = test::make_pair();
+  auto res = p.alice->reserve();
+  expect_open(*p.alice, send(*p.bob, 1), 1);  // DH step: new sending chain
+  auto c = p.alice->commit_reservation(res);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().code, util::Errc::refused);
+  EXPECT_EQ(p.alice->sendable(), 0u);
+}
+
+TEST(RatchetTest, RestoredStateContinuesTheConversation) {
+  auto p = test::make_pair();
+  expect_open(*p.bob, send(*p.alice, 1), 1);
+  expect_open(*p.alice, send(*p.bob, 2), 2);
+  auto pending = send(*p.alice, 3);
+  auto skipped_src = send(*p.alice, 4);
+  expect_open(*p.bob, send(*p.alice, 5), 5);  // bob holds skipped keys for 3 and 4
+
+  auto a = Session::restore(p.alice->serialize().view());
+  auto b = Session::restore(p.bob->serialize().view());
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  EXPECT_EQ(state_bytes(*b), state_bytes(*p.bob));
+  expect_open(*b, pending, 3);
+  expect_open(*b, skipped_src, 4);
+  expect_open(*b, send(*a, 6), 6);
+  expect_open(*a, send(*b, 7), 7);
+  expect_open(*b, send(*a, 8), 8);
+}
+
+// Decrypts the header of an envelope with the sender's header key, to see (DH, N).
+std::pair<crypto::DhPublicKey, std::uint32_t> peek(const Session& sender, const Envelope& e) {
+  auto h = decrypt_header(sender.state().chain.hks.view(), util::to_array<24>(util::ByteView(e).first(24)),
+                          util::ByteView(e).subspan(24, kEncryptedHeaderSize));
+  EXPECT_TRUE(h.has_value());
+  return h ? std::pair{h->dh, h->n} : std::pair{crypto::DhPublicKey{}, 0u};
+}
+
+TEST(RatchetTest, CrashRestoreNeverReusesAMessageKey) {
+  auto p = test::make_pair();
+  util::Bytes persisted;
+  std::set<std::pair<crypto::DhPublicKey, std::uint32_t>> used;
+  std::vector<std::pair<Envelope, std::uint64_t>> in_flight;
+  std::uint64_t tag = 0;
+  auto alice = std::move(*p.alice);
+  for (int crash = 0; crash < 10; ++crash) {
+    // Send some, deliver only part, crash before the reservation is used up.
+    for (int i = 0; i < 10 + crash; ++i) {
+      auto e = send(alice, ++tag, &persisted, 16);
+      EXPECT_TRUE(used.insert(peek(alice, e)).second) << "message key reused at tag " << tag;
+      in_flight.emplace_back(e, tag);
+    }
+    auto restored = Session::restore(persisted);
+    ASSERT_TRUE(restored.ok()) << restored.error().message;
+    alice = std::move(*restored);
+    // Crash before persisting a new reservation: the old persisted bytes still hold.
+    if (crash % 3 == 0) {
+      (void)alice.reserve(16);
+      auto again = Session::restore(persisted);
+      ASSERT_TRUE(again.ok());
+      alice = std::move(*again);
+    }
+  }
+  // Bob receives everything, in a scrambled order, exactly once.
+  for (std::size_t i = 0; i < in_flight.size(); i += 2) expect_open(*p.bob, in_flight[i].first, in_flight[i].second);
+  for (std::size_t i = 1; i < in_flight.size(); i += 2) expect_open(*p.bob, in_flight[i].first, in_flight[i].second);
+  for (const auto& [e, t] : in_flight) expect_refused_unchanged(*p.bob, e);
+  // And the conversation goes on both ways.
+  { ++tag; expect_open(*p.bob, send(alice, tag), tag); }
+  { ++tag; expect_open(alice, send(*p.bob, tag), tag); }
+}
+
+TEST(RatchetTest, SkippedKeysBoundedInTotal) {
+  auto p = test::make_pair();
+  // Three chains, each with ~900 skipped keys: the total stays at kMaxSkippedTotal.
+  std::uint64_t tag = 0;
+  std::vector<Envelope> first_of_chain;
+  for (int chain = 0; chain < 3; ++chain) {
+    Envelope last{};
+    for (int i = 0; i < 900; ++i) {
+      last = send(*p.alice, ++tag, nullptr, kMaxReservationBlock);
+      if (i == 0) first_of_chain.push_back(last);
+    }
+    expect_open(*p.bob, last, tag);
+    { ++tag; expect_open(*p.alice, send(*p.bob, tag), tag); }  // forces Alice onto a new chain
+  }
+  EXPECT_EQ(p.bob->state().skipped.size(), kMaxSkippedTotal);
+  // The oldest chain's first key was dropped; the newest chain's is kept.
+  expect_refused_unchanged(*p.bob, first_of_chain[0]);
+  expect_open(*p.bob, first_of_chain[2], 1 + 2 * 901);
+}
+
+}  // namespace
+}  // namespace bc::session

@@ -1,0 +1,61 @@
+// The durable state of one link, as the link engine sees it: the engine's only I/O boundary.
+// node/ implements it on the SQLite store; tests/support/ has an in-memory fake that can
+// "crash" (forget everything since the last commit).
+//
+// When to call what: the node runs the engine inside one store transaction per batch of input
+// (envelopes received, a timer tick, new outbox rows) and commits before it calls
+// poll_transmit() and sends what that returns. So nothing the engine acknowledges, receipts or
+// retransmits can rest on state that may still roll back.
+//
+// Durability invariants (numbered as in store/store.h) this interface carries:
+//   I1  outgoing messages are written by `send` on the store side, never by the engine;
+//   I2  deliver() is once per seq (the store refuses a second), and per precedence in seq order;
+//   I3  the engine signs a receipt only for seqs whose deliver() is in a committed batch;
+//   I5  set_incoming_head() runs in the batch whose deliver() calls extended the prefix.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "link/types.h"
+#include "util/bytes.h"
+
+namespace bc::link {
+
+class LinkStore {
+ public:
+  virtual ~LinkStore() = default;
+
+  // --- sending side ---------------------------------------------------------------------
+  // Messages committed by `send` and not yet confirmed delivered, ascending by seq.
+  virtual std::vector<OutgoingMessage> undelivered_outgoing() = 0;
+  // The sender's own transcript head over 1..seq and the body hash of seq, written by `send`
+  // when it committed seq. nullopt for a seq never sent.
+  virtual std::optional<crypto::Hash> outgoing_head(Seq seq) = 0;
+  virtual std::optional<crypto::Hash> outgoing_body_hash(Seq seq) = 0;
+  // A valid signed receipt confirmed these seqs; receipt is the encoded RECEIPT frame, kept as
+  // proof. Idempotent: seqs already delivered keep their first receipt.
+  virtual void mark_delivered(const std::vector<Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) = 0;
+  // The highest verified transcript-head receipt from the peer, kept as proof.
+  virtual void record_peer_head(const TranscriptHead& head, util::ByteView receipt) = 0;
+  virtual TranscriptHead peer_head() = 0;
+
+  // --- receiving side -------------------------------------------------------------------
+  // Stores a fragment of an undelivered message. Idempotent per (seq, offset).
+  virtual void put_fragment(const StoredFragment& fragment) = 0;
+  // Metadata of every stored fragment (data left empty, length set), for restarts.
+  virtual std::vector<StoredFragment> fragment_index() = 0;
+  // The stored fragments of one seq with their data, ascending by offset.
+  virtual std::vector<StoredFragment> fragments(Seq seq) = 0;
+  // Delivers: inbox entry visible to the operator, the seq's fragments dropped, the delivered
+  // count of its precedence raised by one. The store refuses a second deliver() of a seq.
+  virtual void deliver(const MessageMeta& meta, util::ByteView body, std::int64_t at_ms) = 0;
+  // Delivered messages with seq > after, ascending.
+  virtual std::vector<DeliveredInfo> delivered_above(Seq after) = 0;
+  virtual bool is_delivered(Seq seq) = 0;
+  virtual EarlierCounts delivered_counts() = 0;
+  virtual TranscriptHead incoming_head() = 0;
+  virtual void set_incoming_head(const TranscriptHead& head) = 0;
+};
+
+}  // namespace bc::link

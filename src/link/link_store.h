@@ -29,6 +29,15 @@ class LinkStore {
   // --- sending side ---------------------------------------------------------------------
   // Messages committed by `send` and not yet confirmed delivered, ascending by seq.
   virtual std::vector<OutgoingMessage> undelivered_outgoing() = 0;
+  // The same, only seqs above after: what Engine::reload_outbox() reads after `send` committed
+  // new rows. Override to avoid reading the bodies of older messages again.
+  virtual std::vector<OutgoingMessage> undelivered_outgoing_above(Seq after) {
+    std::vector<OutgoingMessage> out;
+    for (OutgoingMessage& m : undelivered_outgoing()) {
+      if (m.seq > after) out.push_back(std::move(m));
+    }
+    return out;
+  }
   // The sender's own transcript head over 1..seq and the body hash of seq, written by `send`
   // when it committed seq. nullopt for a seq never sent.
   virtual std::optional<crypto::Hash> outgoing_head(Seq seq) = 0;

@@ -1,0 +1,177 @@
+// The link engine: drives one link (one counterpart) over several channels. Sans-I/O: it takes
+// payloads and time in and gives payloads, events and store writes out (DESIGN.md §4 Delivery,
+// Precedence, Health; docs/protocol.md "Delivery").
+//
+// How the node drives it, one batch at a time:
+//
+//   store.begin();
+//   engine.on_payload(ch, payload, now);    // for each payload received (opened envelope)
+//   engine.reload_outbox(now);              // when `send` committed new outgoing rows
+//   engine.on_tick(now);                    // when next_wakeup() has passed
+//   store.commit();
+//   for each channel ch that can carry now:
+//     while (auto p = engine.poll_transmit(ch, now)) seal *p and send it on ch;
+//   handle engine.take_events();
+//   sleep until engine.next_wakeup() or the next input.
+//
+// Everything the engine acknowledges, signs or retransmits comes from poll_transmit(), which the
+// node calls only after the batch committed: so no ACK or receipt rests on state that may still
+// roll back (link_store.h I3). If a batch's transaction does not commit (error or crash), the
+// node destroys the engine and builds a new one from the store: its memory may be ahead of the
+// store.
+//
+// Not thread-safe; one engine per link, used by one thread.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "crypto/sign.h"
+#include "link/link_store.h"
+#include "link/types.h"
+#include "util/bytes.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace bc::link {
+
+struct EngineConfig {
+  // Every connected channel sends a HEARTBEAT this often; a channel is up while heard within
+  // kDownAfterIntervals of these.
+  std::chrono::milliseconds heartbeat_interval{1000};
+  // New chunks go on this many up channels (the lowest smoothed RTT first); 0 means all.
+  std::size_t redundancy = 0;
+  // A channel takes no new chunk while this many chunks it carried are not acked.
+  std::size_t max_in_flight_per_channel = 512;
+  // Retransmission timeout bounds (RFC 6298 style, per channel), and the ceiling of the
+  // exponential backoff of one chunk.
+  std::chrono::milliseconds min_rto{200};
+  std::chrono::milliseconds max_rto{10'000};
+  std::chrono::milliseconds initial_rto{1'000};
+  std::chrono::milliseconds max_backoff{60'000};
+  // A transcript-head receipt rides on every this-many-th heartbeat of a channel, so a lost
+  // one is repaired without the peer asking.
+  std::uint32_t head_receipt_every_heartbeats = 3;
+};
+
+inline constexpr int kDownAfterIntervals = 3;
+
+// ---- events: what the node shows, logs and alarms on -------------------------------------
+
+// An incoming message reached the inbox (store.deliver() ran in this batch).
+struct Delivered {
+  Seq seq = 0;
+  wire::Precedence precedence = wire::Precedence::routine;
+};
+// The peer's signed receipt confirmed these outgoing seqs (store.mark_delivered ran).
+struct Confirmed {
+  std::vector<Seq> seqs;
+};
+// The peer signed a transcript head that differs from our own chain at that prefix end, or a
+// prefix end we never sent. Never accepted silently: this is an alarm.
+struct TranscriptMismatch {
+  TranscriptHead peer;               // what the peer signed
+  std::optional<crypto::Hash> ours;  // our head at peer.prefix_end; nullopt: never sent
+};
+// A receipt that was refused: bad signature, or a message hash that is not what we sent.
+struct BadReceipt {
+  enum class Reason { bad_signature, unknown_seq, hash_mismatch };
+  Reason reason = Reason::bad_signature;
+  Seq seq = 0;  // the offending entry, 0 for a bad signature
+};
+// A channel went up (heard) or down (not heard within kDownAfterIntervals, or disconnected).
+struct ChannelState {
+  ChannelId channel = 0;
+  bool up = false;
+};
+// A payload was refused whole (it did not parse, or its DATA contradicted what we hold).
+struct PayloadRefused {
+  ChannelId channel = 0;
+  std::string reason;
+};
+
+using Event =
+    std::variant<Delivered, Confirmed, TranscriptMismatch, BadReceipt, ChannelState, PayloadRefused>;
+
+// ---- status -------------------------------------------------------------------------------
+
+struct ChannelStats {
+  ChannelId channel = 0;
+  bool connected = false;  // between channel_up() and channel_down()
+  bool up = false;         // heard within kDownAfterIntervals heartbeat intervals
+  std::optional<std::chrono::milliseconds> srtt;
+  std::optional<util::WallTime> last_heard;
+  std::uint64_t envelopes_in = 0, envelopes_out = 0;
+  std::uint64_t bytes_in = 0, bytes_out = 0;
+  std::size_t in_flight = 0;  // chunks sent on this channel and not yet acked
+};
+
+struct EngineStats {
+  std::vector<ChannelStats> channels;  // ascending by id
+  // Outgoing messages not yet confirmed, per precedence (index = precedence_code).
+  std::array<std::size_t, 4> unconfirmed{};
+  // Of those, messages with chunks not yet acked.
+  std::array<std::size_t, 4> unacked{};
+  std::uint64_t payloads_refused = 0;
+  std::uint64_t bad_receipts = 0;
+  std::uint64_t retransmissions = 0;
+  TranscriptHead incoming_head;
+  TranscriptHead peer_head;  // the highest head of ours the peer signed
+};
+
+class Engine {
+ public:
+  // Rebuilds from the store (reads only): outgoing messages not confirmed are resent, stored
+  // fragments resume, the incoming transcript continues. Call outside or inside a batch.
+  Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
+         EngineConfig config, util::WallTime now);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // After `send` committed new outgoing rows: picks up messages above the highest seq known.
+  void reload_outbox(util::WallTime now);
+
+  // The node connected a channel (it can carry envelopes now) / lost it. A connected channel
+  // heartbeats; it is `up` once heard.
+  void channel_up(ChannelId channel, util::WallTime now);
+  void channel_down(ChannelId channel, util::WallTime now);
+
+  // An opened envelope's payload arrived on channel. Call inside the batch transaction. A
+  // payload that does not parse, or whose DATA contradicts what is stored, is refused whole
+  // with state unchanged (an error, also a PayloadRefused event). Receipts with a bad
+  // signature or hash are skipped (BadReceipt event); the rest of the payload applies.
+  util::Result<void> on_payload(ChannelId channel, util::ByteView payload, util::WallTime now);
+
+  // Timers: channel health, retransmission deadlines, periodic receipts. Call inside a batch
+  // transaction once next_wakeup() has passed (calling it earlier is harmless).
+  void on_tick(util::WallTime now);
+
+  // The next payload (exactly wire::kEnvelopePayloadSize bytes) to seal and send on channel,
+  // or nullopt when it has nothing more now. Call after the batch committed, repeatedly until
+  // nullopt, for each connected channel.
+  std::optional<util::Bytes> poll_transmit(ChannelId channel, util::WallTime now);
+
+  // When on_tick() and poll_transmit() should run next without other input. May be <= now
+  // when something is ready to send.
+  util::WallTime next_wakeup() const;
+
+  // Events since the last call, oldest first.
+  std::vector<Event> take_events();
+
+  EngineStats stats() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> s_;
+};
+
+}  // namespace bc::link

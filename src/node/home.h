@@ -3,6 +3,7 @@
 //   <home>/identity.key     Ed25519 + X25519 secret keys, mode 0600, written once by `init`
 //   <home>/store.db         the SQLite store (plus -wal and -shm files)
 //   <home>/backchannel.toml settings (optional)
+//   <home>/control.sock     the running node's control socket, mode 0600
 //
 // The folder is chosen by --home, else $BACKCHANNEL_HOME, else ~/.backchannel.
 #pragma once
@@ -28,6 +29,7 @@ class Home {
   std::filesystem::path identity_path() const { return dir_ / "identity.key"; }
   std::filesystem::path store_path() const { return dir_ / "store.db"; }
   std::filesystem::path config_path() const { return dir_ / "backchannel.toml"; }
+  std::filesystem::path control_socket_path() const { return dir_ / "control.sock"; }
 
   bool has_identity() const;
   // Creates the folder (0700) and the identity; refuses when one exists already.

@@ -35,7 +35,68 @@ CREATE TABLE invitations (
 );
 )sql";
 
-constexpr std::array<std::string_view, 1> kMigrations = {kV1};
+
+// Delivery (issue 4): the outbox and inbox of every link, fragments of messages under way, and
+// per-link state (transcripts both ways, delivered counts, the session).
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE link_state (
+  contact_id      INTEGER PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,
+  out_last_seq    INTEGER NOT NULL DEFAULT 0,
+  out_head        BLOB NOT NULL DEFAULT (zeroblob(32)),
+  out_counts      BLOB NOT NULL DEFAULT (zeroblob(32)),  -- 4 x u64: messages per precedence
+  in_prefix_end   INTEGER NOT NULL DEFAULT 0,
+  in_head         BLOB NOT NULL DEFAULT (zeroblob(32)),
+  in_counts       BLOB NOT NULL DEFAULT (zeroblob(32)),  -- delivered per precedence
+  peer_prefix_end INTEGER NOT NULL DEFAULT 0,            -- peer's signed head of our messages
+  peer_head       BLOB NOT NULL DEFAULT (zeroblob(32)),
+  peer_head_receipt BLOB,
+  session         BLOB,  -- serialised ratchet state, at its reservation ceiling (invariant I4)
+  hello           BLOB   -- the invitee's HELLO envelope, resent until the inviter answers
+);
+
+CREATE TABLE outbox (
+  id              INTEGER PRIMARY KEY,
+  contact_id      INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL,
+  precedence      INTEGER NOT NULL CHECK (precedence BETWEEN 0 AND 3),
+  sent_at_ms      INTEGER NOT NULL,
+  earlier         BLOB NOT NULL,
+  body            BLOB NOT NULL,
+  body_hash       BLOB NOT NULL,
+  head            BLOB NOT NULL,  -- our transcript head over 1..seq
+  delivered_at_ms INTEGER,
+  receipt         BLOB,           -- the signed RECEIPT frame that confirmed it
+  UNIQUE (contact_id, seq)
+);
+CREATE INDEX outbox_undelivered ON outbox (contact_id, seq) WHERE delivered_at_ms IS NULL;
+
+CREATE TABLE inbox (
+  id              INTEGER PRIMARY KEY,
+  contact_id      INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL,
+  precedence      INTEGER NOT NULL CHECK (precedence BETWEEN 0 AND 3),
+  sent_at_ms      INTEGER NOT NULL,
+  earlier         BLOB NOT NULL,
+  body            BLOB NOT NULL,
+  body_hash       BLOB NOT NULL,
+  delivered_at_ms INTEGER NOT NULL,
+  UNIQUE (contact_id, seq)        -- invariant I2: delivered once
+);
+
+CREATE TABLE fragments (
+  contact_id      INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  seq             INTEGER NOT NULL,
+  offset          INTEGER NOT NULL,
+  precedence      INTEGER NOT NULL,
+  total           INTEGER NOT NULL,
+  sent_at_ms      INTEGER NOT NULL,
+  earlier         BLOB NOT NULL,
+  data            BLOB NOT NULL,
+  PRIMARY KEY (contact_id, seq, offset)
+);
+)sql";
+
+constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
 
 }  // namespace
 

@@ -53,6 +53,8 @@ class Statement {
   bool step();
   // Runs a statement that returns no rows.
   void run();
+  // Makes the statement ready to run again (bindings are kept until rebound).
+  void reset();
 
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;

@@ -1,0 +1,36 @@
+// Settings from <home>/backchannel.toml; command-line flags override them. Every key is
+// optional; unknown keys and bad values are refused with the line they are on.
+//
+//   [node]
+//   listen = "127.0.0.1:7400"        # direct channel listener (node run --listen overrides)
+//   [link]
+//   heartbeat_interval = "1s"        # per-channel heartbeat
+//   redundancy = "all"               # "all", 1 or 2: channels each new frame goes on
+//   [send]
+//   require_verified = false         # refuse to send to unverified contacts
+//   [alarm]
+//   command = "/usr/local/bin/page-duty-officer"   # run on every link state change
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "util/result.h"
+
+namespace bc::node {
+
+struct Config {
+  std::optional<std::string> listen;
+  std::chrono::milliseconds heartbeat_interval{1000};
+  int redundancy = 0;  // 0 = all
+  bool require_verified = false;
+  std::optional<std::string> alarm_command;
+};
+
+// A missing file gives the defaults.
+util::Result<Config> load_config(const std::filesystem::path& path);
+util::Result<Config> parse_config(std::string_view text, const std::string& source_name);
+
+}  // namespace bc::node

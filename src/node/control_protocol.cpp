@@ -1,0 +1,58 @@
+#include "node/control_protocol.h"
+
+#include <nlohmann/json.hpp>
+
+#include "session/identity.h"
+
+namespace bc::node {
+namespace {
+
+util::Error bad(const std::string& what) { return util::make_error(util::Errc::bad_format, "control request: " + what); }
+
+}  // namespace
+
+util::Result<ControlRequest> parse_control_request(std::string_view line) {
+  if (line.size() > kMaxRequestBytes) return util::make_error(util::Errc::limit, "control request too long");
+  auto doc = nlohmann::json::parse(line.begin(), line.end(), nullptr, /*allow_exceptions=*/false);
+  if (doc.is_discarded()) return bad("not JSON");
+  if (!doc.is_object()) return bad("not an object");
+  auto op = doc.find("op");
+  if (op == doc.end() || !op->is_string()) return bad("no \"op\"");
+  const std::string& name = op->get_ref<const std::string&>();
+  ControlRequest req;
+  std::size_t fields = 1;
+  if (name == "ping") {
+    req.op = ControlOp::ping;
+  } else if (name == "outbox") {
+    req.op = ControlOp::outbox;
+  } else if (name == "status") {
+    req.op = ControlOp::status;
+  } else if (name == "linecheck") {
+    req.op = ControlOp::linecheck;
+    auto contact = doc.find("contact");
+    if (contact == doc.end() || !contact->is_string()) return bad("linecheck needs \"contact\"");
+    req.contact = contact->get<std::string>();
+    if (!session::check_name(req.contact).ok()) return bad("bad contact name");
+    fields = 2;
+  } else {
+    return bad("unknown op");
+  }
+  if (doc.size() != fields) return bad("unexpected fields for op " + name);
+  return req;
+}
+
+std::string encode_control_request(const ControlRequest& request) {
+  nlohmann::json doc;
+  switch (request.op) {
+    case ControlOp::ping: doc["op"] = "ping"; break;
+    case ControlOp::outbox: doc["op"] = "outbox"; break;
+    case ControlOp::status: doc["op"] = "status"; break;
+    case ControlOp::linecheck:
+      doc["op"] = "linecheck";
+      doc["contact"] = request.contact;
+      break;
+  }
+  return doc.dump();
+}
+
+}  // namespace bc::node

@@ -1,0 +1,32 @@
+// The control socket protocol between the CLI and a running node: one JSON object per line
+// each way, on <home>/control.sock (mode 0600). Requests are parsed strictly, as outside input:
+// at most kMaxRequestBytes, an object with a known "op" and only the fields that op takes.
+//
+//   {"op":"ping"}                          -> {"ok":true,"pid":123,"name":"washington"}
+//   {"op":"outbox"}                        -> {"ok":true}   (send committed new messages)
+//   {"op":"status"}                        -> {"ok":true,"links":[...]}
+//   {"op":"linecheck","contact":"moscow"}  -> {"ok":true,"channels":[...]}
+//
+// Errors: {"ok":false,"error":{"code":"...","message":"..."}}.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace bc::node {
+
+inline constexpr std::size_t kMaxRequestBytes = 4096;
+
+enum class ControlOp { ping, outbox, status, linecheck };
+
+struct ControlRequest {
+  ControlOp op = ControlOp::ping;
+  std::string contact;  // linecheck
+};
+
+util::Result<ControlRequest> parse_control_request(std::string_view line);
+std::string encode_control_request(const ControlRequest& request);
+
+}  // namespace bc::node

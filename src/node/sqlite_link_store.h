@@ -1,0 +1,37 @@
+// link::LinkStore on the node's SQLite store, for one contact. Every call runs in the caller's
+// transaction (see link/link_store.h for when the node opens and commits them).
+#pragma once
+
+#include "link/link_store.h"
+#include "store/messages.h"
+
+namespace bc::node {
+
+class SqliteLinkStore final : public link::LinkStore {
+ public:
+  SqliteLinkStore(store::Store& store, std::int64_t contact_id) : messages_(store, contact_id) {}
+
+  std::vector<link::OutgoingMessage> undelivered_outgoing() override;
+  std::optional<crypto::Hash> outgoing_head(link::Seq seq) override;
+  std::optional<crypto::Hash> outgoing_body_hash(link::Seq seq) override;
+  void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) override;
+  void record_peer_head(const link::TranscriptHead& head, util::ByteView receipt) override;
+  link::TranscriptHead peer_head() override;
+
+  void put_fragment(const link::StoredFragment& fragment) override;
+  std::vector<link::StoredFragment> fragment_index() override;
+  std::vector<link::StoredFragment> fragments(link::Seq seq) override;
+  void deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms) override;
+  std::vector<link::DeliveredInfo> delivered_above(link::Seq after) override;
+  bool is_delivered(link::Seq seq) override;
+  link::EarlierCounts delivered_counts() override;
+  link::TranscriptHead incoming_head() override;
+  void set_incoming_head(const link::TranscriptHead& head) override;
+
+  store::Messages& messages() { return messages_; }
+
+ private:
+  store::Messages messages_;
+};
+
+}  // namespace bc::node

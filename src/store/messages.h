@@ -1,0 +1,116 @@
+// Messages of one link: outbox, inbox, fragments under way and the per-link state (transcript
+// heads both ways, delivered counts, the session). Plain rows; the link engine's view of them
+// is node/sqlite_link_store.h. Every method runs in the caller's transaction, except
+// commit_outgoing(), which is one transaction of its own (invariant I1).
+#pragma once
+
+#include <array>
+#include <functional>
+#include <optional>
+#include <vector>
+
+#include "store/store.h"
+#include "util/bytes.h"
+#include "util/result.h"
+
+namespace bc::store {
+
+using Counts = std::array<std::uint64_t, 4>;  // per precedence code, flash 0 .. routine 3
+using Hash32 = util::ByteArray<32>;
+
+struct OutboxRow {
+  std::uint64_t seq = 0;
+  int precedence = 3;
+  std::int64_t sent_at_ms = 0;
+  Counts earlier{};
+  util::Bytes body;  // empty when loaded without bodies
+  std::uint64_t body_size = 0;
+  Hash32 body_hash{};
+  Hash32 head{};
+  std::optional<std::int64_t> delivered_at_ms;
+  util::Bytes receipt;
+};
+
+struct InboxRow {
+  std::int64_t id = 0;  // store-wide, ascending in delivery order (for `inbox --follow`)
+  std::int64_t contact_id = 0;
+  std::uint64_t seq = 0;
+  int precedence = 3;
+  std::int64_t sent_at_ms = 0;
+  Counts earlier{};
+  util::Bytes body;
+  std::uint64_t body_size = 0;
+  Hash32 body_hash{};
+  std::int64_t delivered_at_ms = 0;
+};
+
+struct FragmentRow {
+  std::uint64_t seq = 0;
+  std::uint64_t offset = 0;
+  int precedence = 3;
+  std::uint64_t total = 0;
+  std::int64_t sent_at_ms = 0;
+  Counts earlier{};
+  util::Bytes data;  // empty in fragment_index()
+  std::uint64_t length = 0;
+};
+
+struct LinkStateRow {
+  std::uint64_t out_last_seq = 0;
+  Hash32 out_head{};
+  Counts out_counts{};
+  std::uint64_t in_prefix_end = 0;
+  Hash32 in_head{};
+  Counts in_counts{};
+  std::uint64_t peer_prefix_end = 0;
+  Hash32 peer_head{};
+  util::Bytes peer_head_receipt;
+  std::optional<util::Bytes> session;
+  std::optional<util::Bytes> hello;
+};
+
+class Messages {
+ public:
+  Messages(Store& store, std::int64_t contact_id) : store_(store), contact_(contact_id) {}
+
+  // The transcript step, supplied by the link module (store does not depend on it).
+  using ExtendHead = std::function<Hash32(const Hash32& previous, std::uint64_t seq, int precedence,
+                                          std::int64_t sent_at_ms, const Hash32& body_hash)>;
+  // Commits a new outgoing message with the next seq, its earlier counts and the new transcript
+  // head, in one transaction (invariant I1). Returns the committed row (without the body).
+  OutboxRow commit_outgoing(int precedence, std::int64_t sent_at_ms, util::ByteView body,
+                            const Hash32& body_hash, const ExtendHead& extend);
+
+  LinkStateRow state();
+  std::vector<OutboxRow> undelivered_outgoing();
+  std::optional<OutboxRow> outgoing(std::uint64_t seq, bool with_body);
+  std::vector<OutboxRow> all_outgoing(bool with_body);
+  void mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt);
+  void set_peer_head(std::uint64_t prefix_end, const Hash32& head, util::ByteView receipt);
+
+  void put_fragment(const FragmentRow& fragment);
+  std::vector<FragmentRow> fragment_index();
+  std::vector<FragmentRow> fragments(std::uint64_t seq);
+  // Inbox insert (a second delivery of a seq throws StoreError: invariant I2), fragments of the
+  // seq dropped, in_counts[precedence] + 1.
+  void deliver(const FragmentRow& meta, util::ByteView body, const Hash32& body_hash, std::int64_t at_ms);
+  std::vector<InboxRow> delivered_above(std::uint64_t after, bool with_body);
+  bool is_delivered(std::uint64_t seq);
+  void set_incoming_head(std::uint64_t prefix_end, const Hash32& head);
+
+  void set_session(util::ByteView session);
+  void set_hello(const std::optional<util::Bytes>& hello);
+
+ private:
+  void ensure_state();
+  Store& store_;
+  std::int64_t contact_;
+};
+
+// The inbox of every link, in delivery order, after a store-wide id (0: from the start).
+std::vector<InboxRow> inbox_after(Store& store, std::int64_t after_id, bool with_body);
+
+util::Bytes encode_counts(const Counts& counts);
+Counts decode_counts(util::ByteView bytes);
+
+}  // namespace bc::store

@@ -61,6 +61,29 @@ Result<void> validate(const DataFrame& f) {
   }
   if (f.data.empty() && f.total != 0)
     return bad("DATA frame without bytes for a non-empty message");
+  // Exactly one chunk: the chunk grid is fixed, so every fragment has one index.
+  if (f.offset % kChunkSize != 0) {
+    return bad("DATA offset " + num(f.offset) + " is not a multiple of the chunk size " +
+               num(kChunkSize));
+  }
+  if (f.total != 0) {
+    std::uint64_t rest = f.total - f.offset;
+    std::uint64_t want = rest < kChunkSize ? rest : kChunkSize;
+    if (f.data.size() != want) {
+      return bad("DATA at offset " + num(f.offset) + " carries " + num(f.data.size()) +
+                 " bytes, not its whole chunk of " + num(want));
+    }
+  }
+  if (f.seq == 0) return bad("DATA seq 0 (seqs start at 1)");
+  // The earlier counts partition the seq - 1 messages sent before; summed without overflow.
+  std::uint64_t left = f.seq - 1;
+  for (std::uint64_t count : f.earlier) {
+    if (count > left) {
+      return bad("DATA earlier counts add up to more than seq - 1 = " + num(f.seq - 1));
+    }
+    left -= count;
+  }
+  if (left != 0) return bad("DATA earlier counts add up to less than seq - 1 = " + num(f.seq - 1));
   return {};
 }
 
@@ -162,6 +185,7 @@ void write(const DataFrame& f, ByteWriter& w) {
   w.u64(f.total);
   w.u64(f.offset);
   w.u64(f.sent_at_ms);
+  for (std::uint64_t count : f.earlier) w.u64(count);
   w.var16(f.data);
 }
 
@@ -214,6 +238,7 @@ Result<Frame> read_data(ByteReader& r) {
   f.total = r.u64();
   f.offset = r.u64();
   f.sent_at_ms = r.u64();
+  for (std::uint64_t& count : f.earlier) count = r.u64();
   std::size_t length = r.u16();
   if (r.failed()) return truncated(FrameType::data);
   if (length > kMaxDataFrameBytes) {

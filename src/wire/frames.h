@@ -2,6 +2,7 @@
 // Layouts are in docs/protocol.md "Frames"; the codec is frame_codec.h.
 #pragma once
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -24,13 +25,17 @@ struct PaddingFrame {
   bool operator==(const PaddingFrame&) const = default;
 };
 
-// One fragment of a message: data covers [offset, offset + data.size()) of total bytes.
+// One chunk of a message: data covers [offset, offset + data.size()) of total bytes, where
+// offset is a multiple of kChunkSize and data is the whole chunk there.
 struct DataFrame {
-  std::uint64_t seq = 0;
+  std::uint64_t seq = 0;  // from 1
   Precedence precedence = Precedence::routine;
   std::uint64_t total = 0;
   std::uint64_t offset = 0;
   std::uint64_t sent_at_ms = 0;  // unix ms of the send; the same on every fragment
+  // Per precedence (index = precedence_code), how many messages the sender committed before
+  // this one; they add up to seq - 1. The same on every fragment.
+  std::array<std::uint64_t, kPrecedenceCount> earlier{};
   util::Bytes data;
   bool operator==(const DataFrame&) const = default;
 };

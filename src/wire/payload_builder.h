@@ -1,5 +1,5 @@
 // Packs frames into one envelope payload. The link engine adds control frames first, then
-// fills what is left greedily with DATA fragments sized by data_room().
+// fills what is left greedily with whole DATA chunks (kChunkSize) while they fit().
 #pragma once
 
 #include <cstddef>

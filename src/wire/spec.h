@@ -40,10 +40,21 @@ inline constexpr std::size_t kSignatureSize = 64;  // Ed25519
 // A message (text or file) is at most 64 MiB; a DATA frame announcing more is refused.
 inline constexpr std::uint64_t kMaxMessageSize = std::uint64_t{64} << 20;
 
-// DATA: type, seq u64, precedence u8, total u64, offset u64, sent_at u64, length u16.
-inline constexpr std::size_t kDataFrameHeaderSize = kFrameTypeSize + 8 + 1 + 8 + 8 + 8 + 2;
-// A DATA frame must fit one payload, which bounds its bytes well below the u16 prefix.
-inline constexpr std::size_t kMaxDataFrameBytes = kEnvelopePayloadSize - kDataFrameHeaderSize;
+// A message is cut into chunks of exactly this many bytes (the last one shorter; an empty
+// message is one empty chunk at offset 0), and a DATA frame carries exactly one chunk. Fixed
+// chunks give every fragment a stable index (offset / kChunkSize) that ACKs name, and leave
+// room beside a full chunk for a HEARTBEAT and a small ACK in the same payload.
+inline constexpr std::size_t kChunkSize = 1792;
+
+// The number of precedences; DATA carries one earlier count per precedence.
+inline constexpr std::size_t kPrecedenceCount = 4;
+
+// DATA: type, seq u64, precedence u8, total u64, offset u64, sent_at u64, earlier 4 x u64,
+// length u16.
+inline constexpr std::size_t kDataFrameHeaderSize =
+    kFrameTypeSize + 8 + 1 + 8 + 8 + 8 + kPrecedenceCount * 8 + 2;
+// A DATA frame carries at most one full chunk.
+inline constexpr std::size_t kMaxDataFrameBytes = kChunkSize;
 
 // ACK: type, count u8, then count (first u64, last u64) pairs.
 inline constexpr std::size_t kAckFrameHeaderSize = kFrameTypeSize + 1;
@@ -66,7 +77,10 @@ inline constexpr std::size_t kMaxControlBodySize = 1536;
 // Domain separation of receipt signatures from every other use of the identity key.
 inline constexpr std::string_view kReceiptSignatureLabel = "backchannel receipt v1";
 
-static_assert(kDataFrameHeaderSize == 36);
+static_assert(kDataFrameHeaderSize == 68);
+static_assert(kDataFrameHeaderSize + kChunkSize <= kEnvelopePayloadSize);
+// Chunk indices fit 16 bits (ACK fragment keys are seq << 16 | chunk index).
+static_assert(kMaxMessageSize / kChunkSize < 65536);
 static_assert(kAckFrameHeaderSize + kMaxAckRanges * kAckRangeSize <= kEnvelopePayloadSize);
 static_assert(kReceiptFrameFixedSize + kMaxReceiptEntries * kReceiptEntrySize <=
               kEnvelopePayloadSize);

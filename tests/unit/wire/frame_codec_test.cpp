@@ -30,11 +30,18 @@ TEST(FrameCodec, EdgeValuesRoundTrip) {
                 .total = 0,
                 .offset = 0,
                 .sent_at_ms = ~0ull,
+                .earlier = {0, 0, 0, ~0ull - 1},
                 .data = {}},
-      DataFrame{.seq = 0,
+      DataFrame{.seq = 1,
                 .precedence = Precedence::routine,
                 .total = kMaxMessageSize,
-                .offset = kMaxMessageSize - kMaxDataFrameBytes,
+                .offset = (kMaxMessageSize - 1) / kChunkSize * kChunkSize,
+                .sent_at_ms = 0,
+                .data = util::Bytes(kMaxMessageSize % kChunkSize, 0xff)},
+      DataFrame{.seq = 1,
+                .precedence = Precedence::routine,
+                .total = kMaxMessageSize,
+                .offset = kChunkSize,
                 .sent_at_ms = 0,
                 .data = util::Bytes(kMaxDataFrameBytes, 0xff)},
       AckFrame{{{0, 0}}},
@@ -67,7 +74,7 @@ TEST(FrameCodec, EdgeValuesRoundTrip) {
 }
 
 TEST(FrameCodec, SizesMatchTheSpec) {
-  EXPECT_EQ(encoded_size(test::sample_data()), 36u + 5u);
+  EXPECT_EQ(encoded_size(test::sample_data()), 68u + 5u);
   EXPECT_EQ(encoded_size(test::sample_ack()), 2u + 3u * 16u);
   EXPECT_EQ(encoded_size(test::sample_receipt()), 107u + 2u * 40u);
   EXPECT_EQ(encoded_size(test::sample_heartbeat()), 22u);

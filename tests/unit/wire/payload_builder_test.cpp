@@ -22,11 +22,10 @@ TEST(PayloadBuilder, FilledGreedilyIsExactlyOnePayloadAndParsesBack) {
                                test::sample_receipt()};
   for (const Frame& f : frames) ASSERT_TRUE(b.add(f).ok());
 
-  // Fill the rest with one DATA fragment of exactly the room left, as the link engine does.
+  // Fill the rest with a last chunk of exactly the room left.
   DataFrame d = test::sample_data();
-  d.total = 100'000;
-  d.offset = 0;
   d.data.assign(b.data_room(), 0x5a);
+  d.total = d.offset + d.data.size();
   ASSERT_GT(d.data.size(), 0u);
   ASSERT_TRUE(b.add(d).ok());
   frames.push_back(d);
@@ -46,13 +45,16 @@ TEST(PayloadBuilder, RefusesWhatDoesNotFitAndStaysUsable) {
   DataFrame d = test::sample_data();
   d.total = 100'000;
   d.offset = 0;
-  d.data.assign(b.data_room(), 1);
+  d.data.assign(kChunkSize, 1);
   ASSERT_TRUE(b.add(d).ok());
-  EXPECT_FALSE(b.fits(test::sample_heartbeat()));
-  auto r = b.add(test::sample_heartbeat());
+  // Beside a full chunk there is room for a HEARTBEAT, not for a receipt.
+  EXPECT_TRUE(b.fits(test::sample_heartbeat()));
+  EXPECT_FALSE(b.fits(test::sample_receipt()));
+  std::size_t before = b.size();
+  auto r = b.add(test::sample_receipt());
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, util::Errc::limit);
-  EXPECT_EQ(b.size(), kEnvelopePayloadSize);
+  EXPECT_EQ(b.size(), before);
   EXPECT_TRUE(parse_payload(b.finish()).ok());
 }
 
@@ -62,7 +64,9 @@ TEST(PayloadBuilder, DataRoomIsZeroWhenNoByteFits) {
   PayloadBuilder tight(kDataFrameHeaderSize);
   EXPECT_EQ(tight.data_room(), 0u);
   // An empty message still fits in a bare header.
-  EXPECT_TRUE(tight.add(DataFrame{}).ok());
+  DataFrame empty;
+  empty.seq = 1;
+  EXPECT_TRUE(tight.add(empty).ok());
   EXPECT_EQ(tight.remaining(), 0u);
 }
 

@@ -30,11 +30,13 @@ void put_u16(Bytes& b, std::size_t at, std::uint16_t v) {
 }
 
 // DATA field offsets (docs/protocol.md): seq 1, precedence 9, total 10, offset 18, sent_at 26,
-// length 34, bytes 36.
+// earlier 34, length 66, bytes 68.
+constexpr std::size_t kDataSeqAt = 1;
 constexpr std::size_t kDataPrecedenceAt = 9;
 constexpr std::size_t kDataTotalAt = 10;
 constexpr std::size_t kDataOffsetAt = 18;
-constexpr std::size_t kDataLengthAt = 34;
+constexpr std::size_t kDataEarlierAt = 34;
+constexpr std::size_t kDataLengthAt = 66;
 
 TEST(Refusal, UnknownFrameTypes) {
   for (int code = 0x06; code <= 0xff; ++code) {
@@ -55,7 +57,7 @@ TEST(Refusal, UnknownTypeAfterValidFramesRefusesTheWholePayload) {
   auto r = parse_payload(in);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, Errc::bad_format);
-  EXPECT_NE(r.error().message.find("offset 63"), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("offset 95"), std::string::npos) << r.error().message;
 }
 
 TEST(Refusal, TruncationAtEveryBytePosition) {
@@ -111,15 +113,45 @@ TEST(Refusal, DataLengthOverFrameLimit) {
 }
 
 TEST(Refusal, DataOffsetBeyondTotal) {
-  Bytes in = encode(test::sample_data());  // total 1000, 5 bytes
-  put_u64(in, kDataOffsetAt, 996);
-  EXPECT_EQ(refusal(in), Errc::bad_format);
-  put_u64(in, kDataOffsetAt, 1001);
+  Bytes in = encode(test::sample_data());  // total kChunkSize + 5, last chunk of 5 bytes
+  put_u64(in, kDataOffsetAt, 2 * kChunkSize);
   EXPECT_EQ(refusal(in), Errc::bad_format);
   put_u64(in, kDataOffsetAt, ~0ull - 2);  // offset + length wraps around
   EXPECT_EQ(refusal(in), Errc::bad_format);
-  put_u64(in, kDataOffsetAt, 995);  // ends exactly at total
+  put_u64(in, kDataOffsetAt, kChunkSize);  // ends exactly at total
   EXPECT_TRUE(parse_frames(in).ok());
+}
+
+TEST(Refusal, DataMustBeExactlyOneChunk) {
+  Bytes in = encode(test::sample_data());
+  put_u64(in, kDataOffsetAt, kChunkSize - 5);  // ends at total, but off the chunk grid
+  EXPECT_EQ(refusal(in), Errc::bad_format);
+  put_u64(in, kDataOffsetAt, 0);  // on the grid, but not the whole first chunk
+  EXPECT_EQ(refusal(in), Errc::bad_format);
+  DataFrame f = test::sample_data();
+  f.total += 1;  // the last chunk would be 6 bytes
+  EXPECT_EQ(encode_frame(f).error().code, Errc::bad_format);
+  f.total = 3 * kChunkSize;
+  f.data.assign(kChunkSize, 7);
+  EXPECT_TRUE(encode_frame(f).ok());
+  f.data.pop_back();
+  EXPECT_EQ(encode_frame(f).error().code, Errc::bad_format);
+}
+
+TEST(Refusal, DataEarlierCountsMustAddUpToSeqMinusOne) {
+  Bytes in = encode(test::sample_data());  // seq 42, earlier 3 + 30 + 0 + 8
+  put_u64(in, kDataEarlierAt + 16, 1);
+  EXPECT_EQ(refusal(in), Errc::bad_format);
+  put_u64(in, kDataEarlierAt + 16, 0);
+  put_u64(in, kDataSeqAt, 43);
+  EXPECT_EQ(refusal(in), Errc::bad_format);
+  put_u64(in, kDataSeqAt, 42);
+  put_u64(in, kDataEarlierAt, ~0ull);  // would wrap a naive sum
+  EXPECT_EQ(refusal(in), Errc::bad_format);
+  DataFrame f = test::sample_data();
+  f.seq = 0;
+  f.earlier = {};
+  EXPECT_EQ(encode_frame(f).error().code, Errc::bad_format);
 }
 
 TEST(Refusal, DataWithoutBytesForNonEmptyMessage) {

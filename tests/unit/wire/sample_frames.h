@@ -9,12 +9,14 @@
 
 namespace bc::wire::test {
 
+// The last chunk (5 bytes) of a two-chunk message.
 inline DataFrame sample_data() {
   return DataFrame{.seq = 42,
                    .precedence = Precedence::immediate,
-                   .total = 1000,
-                   .offset = 100,
+                   .total = kChunkSize + 5,
+                   .offset = kChunkSize,
                    .sent_at_ms = 1'800'000'000'123,
+                   .earlier = {3, 30, 0, 8},
                    .data = util::Bytes{1, 2, 3, 4, 5}};
 }
 
@@ -81,15 +83,21 @@ class RandomFrames {
     return b;
   }
 
+  // The last chunk of a message, under 300 bytes, or an empty message.
   DataFrame data() {
     DataFrame f;
-    f.seq = rng_();
+    f.seq = 1 + below(~0ull);
+    std::uint64_t left = f.seq - 1;
+    for (std::size_t i = 0; i + 1 < f.earlier.size(); ++i) {
+      f.earlier[i] = below(left + 1 == 0 ? ~0ull : left + 1);
+      left -= f.earlier[i];
+    }
+    f.earlier.back() = left;
     f.precedence = static_cast<Precedence>(below(4));
     f.sent_at_ms = rng_();
     f.data = bytes(below(300));
-    f.total = f.data.size() + below(kMaxMessageSize - f.data.size() + 1);
-    f.offset = below(f.total - f.data.size() + 1);
-    if (f.data.empty()) f.total = f.offset = 0;
+    f.offset = f.data.empty() ? 0 : below(kMaxMessageSize / kChunkSize) * kChunkSize;
+    f.total = f.offset + f.data.size();
     return f;
   }
 

@@ -31,6 +31,7 @@ std::map<std::string, Frame> expected_frames() {
                  .total = 11,
                  .offset = 0,
                  .sent_at_ms = 1'700'000'000'000,
+                 .earlier = {1, 1, 1, 1},
                  .data = util::Bytes{'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd'}}},
       {"ack", AckFrame{{{1, 3}, {7, 7}}}},
       {"heartbeat", HeartbeatFrame{.channel = 2,

@@ -92,6 +92,16 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
     if (header->n == std::numeric_limits<std::uint32_t>::max()) {
       return make_error(Errc::limit, "message number out of range");
     }
+    if (header->n == c.nr && !c.ckr.empty()) {
+      // In order: one chain step, nothing to clone; commit only after authentication.
+      auto step = kdf_ck(c.ckr.view());
+      auto body = open_body(step.message_key.view(), envelope, ad);
+      if (!body) return body.error();
+      c.ckr = std::move(step.chain_key);
+      ++c.nr;
+      state.skipped.enforce_limits(now);
+      return Opened{std::move(*body), false};
+    }
     next = c.clone();
     BC_TRY_VOID(skip_message_keys(next, header->n, pending));
   } else if (auto nheader = decrypt_header(c.nhkr.view(), nonce, enc_header)) {

@@ -38,9 +38,21 @@ ChainStep kdf_ck(util::ByteView chain_key) {
 }
 
 BodyKey derive_body_key(util::ByteView message_key) {
-  auto okm = crypto::hkdf_sha256({}, message_key, util::as_bytes(kInfoMessageKey),
-                                 crypto::kAeadKeySize + crypto::kAeadNonceSize);
-  return split_key_nonce(okm);
+  // HKDF-Expand only (RFC 5869 §3.3: MK is already a uniform key, so no Extract), 56 bytes:
+  // T1 = HMAC(MK, info || 0x01) is the key, T2 = HMAC(MK, T1 || info || 0x02) gives the nonce.
+  constexpr std::size_t kInfoSize = kInfoMessageKey.size();
+  util::ByteArray<kInfoSize + 1> first{};
+  std::copy(kInfoMessageKey.begin(), kInfoMessageKey.end(), first.begin());
+  first[kInfoSize] = 0x01;
+  BodyKey out{crypto::hmac_sha256(message_key, first), {}};
+  util::ByteArray<kKeySize + kInfoSize + 1> second{};
+  std::copy_n(out.key.data(), kKeySize, second.begin());
+  std::copy(kInfoMessageKey.begin(), kInfoMessageKey.end(), second.begin() + kKeySize);
+  second[kKeySize + kInfoSize] = 0x02;
+  auto t2 = crypto::hmac_sha256(message_key, second);
+  crypto::wipe(second);
+  std::copy_n(t2.data(), crypto::kAeadNonceSize, out.nonce.begin());
+  return out;
 }
 
 StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,

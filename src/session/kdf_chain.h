@@ -24,9 +24,9 @@ struct ChainStep {
 };
 ChainStep kdf_ck(util::ByteView chain_key);
 
-// Body key and nonce of one envelope from its message key: HKDF-SHA256(salt = 32 zero bytes,
-// ikm = mk, info = kInfoMessageKey) -> 32-byte XChaCha20-Poly1305 key || 24-byte nonce. A
-// message key seals exactly one body, so the derived nonce is never reused under its key.
+// Body key and nonce of one envelope from its message key: HKDF-Expand-SHA256(PRK = mk,
+// info = kInfoMessageKey, 56) -> 32-byte XChaCha20-Poly1305 key || 24-byte nonce. A message
+// key seals exactly one body, so the derived nonce is never reused under its key.
 struct BodyKey {
   crypto::SecureBuffer key;
   crypto::AeadNonce nonce{};

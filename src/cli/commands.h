@@ -15,5 +15,8 @@ void add_init(CLI::App& app, Context& ctx, int& exit_code);
 void add_invite(CLI::App& app, Context& ctx, int& exit_code);
 void add_contact(CLI::App& app, Context& ctx, int& exit_code);
 void add_safety_number(CLI::App& app, Context& ctx, int& exit_code);
+void add_send(CLI::App& app, Context& ctx, int& exit_code);
+void add_inbox(CLI::App& app, Context& ctx, int& exit_code);
+void add_log(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace bc::cli

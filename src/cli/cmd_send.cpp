@@ -1,0 +1,143 @@
+// backchannel send --to NAME [--precedence P] (TEXT | --file PATH | -)
+//
+// Commits the message to the outbox with its seq before returning (invariant I1), so it is
+// queued even while the node is stopped; a running node is told at once.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/format.h"
+#include "link/content.h"
+#include "link/transcript.h"
+#include "node/config.h"
+#include "node/control_client.h"
+#include "store/contacts.h"
+#include "store/messages.h"
+#include "wire/precedence.h"
+
+namespace bc::cli {
+namespace {
+
+struct SendOptions {
+  std::string to;
+  std::string precedence = "routine";
+  std::string text;
+  std::string file;
+  bool verified_only = false;
+};
+
+constexpr std::size_t kProgressThreshold = 1u << 20;
+
+// Reads a file in blocks, showing progress on stderr for large ones.
+util::Result<util::Bytes> read_file(const Context& ctx, const std::string& path) {
+  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  if (!in) return util::make_error(util::Errc::not_found, "cannot read file '" + path + "'");
+  auto size = static_cast<std::uint64_t>(in.tellg());
+  if (size > link::kMaxContentBytes) {
+    return util::make_error(util::Errc::limit, "file '" + path + "' is " + format_size(size) +
+                                                   "; a message holds at most 64 MiB");
+  }
+  in.seekg(0);
+  util::Bytes data(size);
+  std::uint64_t done = 0;
+  const bool progress = size >= kProgressThreshold && !ctx.json;
+  while (done < size) {
+    auto n = std::min<std::uint64_t>(1u << 20, size - done);
+    in.read(reinterpret_cast<char*>(data.data() + done), static_cast<std::streamsize>(n));
+    if (!in) return util::make_error(util::Errc::io, "cannot read file '" + path + "'");
+    done += n;
+    if (progress) ctx.err << "\rreading " << format_size(done) << " of " << format_size(size) << std::flush;
+  }
+  if (progress) ctx.err << "\n";
+  return data;
+}
+
+int run_send(Context& ctx, const SendOptions& opt) {
+  auto precedence = wire::parse_precedence(opt.precedence);
+  if (!precedence.ok()) return ctx.fail(precedence.error());
+  int sources = (!opt.text.empty() ? 1 : 0) + (!opt.file.empty() ? 1 : 0);
+  if (sources != 1) {
+    return ctx.fail(util::make_error(util::Errc::invalid_argument,
+                                     "give exactly one of: TEXT, --file PATH, or - (read stdin)"));
+  }
+  auto loaded = load_home(ctx);
+  if (!loaded.ok()) return ctx.fail(loaded.error());
+  auto config = node::load_config(loaded->home.config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  store::Contacts contacts(*loaded->store);
+  auto contact = contacts.find(opt.to);
+  if (!contact) {
+    return ctx.fail(util::make_error(util::Errc::not_found,
+                                     "no contact named '" + opt.to + "' (see: backchannel contact list)"));
+  }
+  if ((opt.verified_only || config->require_verified) && !contact->verified) {
+    return ctx.fail(util::make_error(util::Errc::refused,
+                                     "contact '" + opt.to + "' is not verified; compare safety numbers, then run: "
+                                     "backchannel contact verify " + opt.to));
+  }
+
+  link::Content content;
+  if (!opt.file.empty()) {
+    auto data = read_file(ctx, opt.file);
+    if (!data.ok()) return ctx.fail(data.error());
+    content.kind = link::ContentKind::file;
+    content.file_name = std::filesystem::path(opt.file).filename().string();
+    if (auto ok = link::check_file_name(content.file_name); !ok.ok()) return ctx.fail(ok.error());
+    content.bytes = std::move(*data);
+  } else if (opt.text == "-") {
+    std::string all((std::istreambuf_iterator<char>(std::cin)), {});
+    if (all.size() > link::kMaxContentBytes) {
+      return ctx.fail(util::make_error(util::Errc::limit, "a message holds at most 64 MiB"));
+    }
+    content.bytes.assign(all.begin(), all.end());
+  } else {
+    content.bytes.assign(opt.text.begin(), opt.text.end());
+  }
+  util::Bytes body = link::encode_content(content);
+  content.bytes.clear();
+  content.bytes.shrink_to_fit();
+
+  store::Messages messages(*loaded->store, contact->id);
+  const std::int64_t now_ms = ctx.clock.now().time_since_epoch().count();
+  auto row = messages.commit_outgoing(
+      wire::precedence_code(*precedence), now_ms, body, link::body_hash(body),
+      [](const store::Hash32& prev, std::uint64_t seq, int prec, std::int64_t at, const store::Hash32& h) {
+        return link::extend_transcript(prev, seq, *wire::precedence_from_code(static_cast<std::uint8_t>(prec)), at, h);
+      });
+
+  // Tell a running node; when none runs, the message waits in the outbox.
+  auto told = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}},
+                                 std::chrono::seconds{3});
+  bool node_running = told.ok();
+
+  if (ctx.json) {
+    ctx.print_json({{"to", contact->alias}, {"seq", row.seq}, {"precedence", wire::precedence_name(*precedence)},
+                    {"bytes", body.size()}, {"state", "queued"}, {"node_running", node_running}});
+  } else {
+    ctx.out << "Queued message " << row.seq << " to " << contact->alias << " ("
+            << upper(wire::precedence_name(*precedence)) << ", " << format_size(row.body_size) << ")"
+            << (node_running ? "" : "; the node is not running, it goes out when it starts") << ".\n";
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_send(CLI::App& app, Context& ctx, int& exit_code) {
+  auto opt = std::make_shared<SendOptions>();
+  auto* cmd = app.add_subcommand("send", "queue a message (durably) for a contact");
+  cmd->add_option("--to", opt->to, "contact name")->required();
+  cmd->add_option("--precedence,-p", opt->precedence, "flash, immediate, priority or routine (default)");
+  cmd->add_option("--file,-f", opt->file, "send this file");
+  cmd->add_option("TEXT", opt->text, "the message text, or - to read it from stdin");
+  cmd->add_flag("--verified-only", opt->verified_only, "refuse if the contact is not verified");
+  cmd->callback([&ctx, &exit_code, opt] { exit_code = run_send(ctx, *opt); });
+}
+
+}  // namespace bc::cli

@@ -40,6 +40,7 @@
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/result.h"
+#include "wire/frames.h"
 
 namespace bc::link {
 
@@ -98,8 +99,14 @@ struct PayloadRefused {
   std::string reason;
 };
 
-using Event =
-    std::variant<Delivered, Confirmed, TranscriptMismatch, BadReceipt, ChannelState, PayloadRefused>;
+// A CONTROL frame from the peer, for the layer that owns its type (reachability, keys).
+struct ControlReceived {
+  wire::ControlType type = wire::ControlType::reachability;
+  util::Bytes body;
+};
+
+using Event = std::variant<Delivered, Confirmed, TranscriptMismatch, BadReceipt, ChannelState,
+                           PayloadRefused, ControlReceived>;
 
 // ---- status -------------------------------------------------------------------------------
 
@@ -159,6 +166,10 @@ class Engine {
   // or nullopt when it has nothing more now. Call after the batch committed, repeatedly until
   // nullopt, for each connected channel.
   std::optional<util::Bytes> poll_transmit(ChannelId channel, util::WallTime now);
+
+  // Queues a CONTROL frame; it goes out once, in the next payload of any connected channel.
+  // Not durable and not retransmitted: the owner repeats it until it sees an effect.
+  void queue_control(wire::ControlFrame frame);
 
   // When on_tick() and poll_transmit() should run next without other input. May be <= now
   // when something is ready to send.

@@ -1,0 +1,426 @@
+#include "link/engine.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <stdexcept>
+
+#include "link/ack_ranges.h"
+#include "link/inbox.h"
+#include "link/outbox.h"
+#include "link/receipts.h"
+#include "link/rtt.h"
+#include "wire/frame_codec.h"
+#include "wire/limits.h"
+#include "wire/payload_builder.h"
+
+namespace bc::link {
+
+namespace {
+
+std::int64_t to_ms(util::WallTime t) { return t.time_since_epoch().count(); }
+
+struct Channel {
+  bool connected = false;
+  bool up = false;
+  RttEstimator rtt;
+  std::optional<util::WallTime> last_heard;
+  util::WallTime next_heartbeat{};
+  std::uint64_t heartbeats_sent = 0;
+  // The last heartbeat heard here: its sent_at (peer clock) to echo, and when we heard it.
+  std::uint64_t echo_ms = 0;
+  util::WallTime echo_heard_at{};
+  std::uint64_t last_echo_sampled = 0;  // our own sent_at last used for an RTT sample
+  bool ack_due = false;
+  ChannelStats stats;
+};
+
+}  // namespace
+
+struct Engine::State {
+  State(LinkStore& st, const crypto::SigningKey& s, const crypto::SignPublicKey& p, EngineConfig c)
+      : store(st), self(s), peer(p), config(c), inbox(st) {}
+
+  LinkStore& store;
+  const crypto::SigningKey& self;
+  crypto::SignPublicKey peer;
+  EngineConfig config;
+  Inbox inbox;
+  Outbox outbox;
+  TranscriptHead peer_head;
+  std::map<ChannelId, Channel> channels;
+  std::map<Seq, crypto::Hash> prompt_pending;  // delivered, not yet in a prompt receipt
+  bool head_receipt_due = false;
+  std::optional<wire::ReceiptFrame> head_receipt;  // signed, for inbox.head()
+  bool deliver_check_due = true;                   // after a restart
+  std::optional<wire::ReceiptFrame> last_verified;  // the last receipt that passed verify
+  std::deque<wire::ControlFrame> controls;
+  std::vector<Event> events;
+  std::uint64_t payloads_refused = 0;
+  std::uint64_t bad_receipts = 0;
+  std::uint64_t retransmissions = 0;
+
+  Channel& channel(ChannelId id) {
+    Channel& c = channels[id];
+    c.stats.channel = id;
+    return c;
+  }
+
+  std::chrono::milliseconds down_after() const {
+    return config.heartbeat_interval * kDownAfterIntervals;
+  }
+
+  std::chrono::milliseconds rto(ChannelId id) const {
+    auto it = channels.find(id);
+    if (it == channels.end()) return config.initial_rto;
+    return it->second.rtt.rto(config.min_rto, config.max_rto, config.initial_rto);
+  }
+
+  // Channels ordered by preference: up before merely connected, then lower smoothed RTT, then
+  // lower id. Only connected channels can carry.
+  std::vector<ChannelId> ranked(bool up_only) const {
+    std::vector<ChannelId> ids;
+    for (const auto& [id, c] : channels) {
+      if (c.connected && (!up_only || c.up)) ids.push_back(id);
+    }
+    std::stable_sort(ids.begin(), ids.end(), [this](ChannelId a, ChannelId b) {
+      auto ra = channels.at(a).rtt.srtt(), rb = channels.at(b).rtt.srtt();
+      if (ra.has_value() != rb.has_value()) return ra.has_value();
+      return ra && *ra < *rb;
+    });
+    return ids;
+  }
+
+  SendPlan plan() const {
+    SendPlan plan;
+    std::vector<ChannelId> ids = ranked(true);
+    // In a blackout no channel is up; try every connected one rather than wait.
+    if (ids.empty()) ids = ranked(false);
+    std::size_t n = config.redundancy == 0 ? ids.size() : std::min(config.redundancy, ids.size());
+    for (std::size_t i = 0; i < n; ++i) plan.new_targets.set(ids[i]);
+    if (!ids.empty()) plan.retransmit_on = ids.front();
+    plan.rto = [this](ChannelId id) { return rto(id); };
+    plan.max_backoff = config.max_backoff;
+    plan.max_in_flight = config.max_in_flight_per_channel;
+    return plan;
+  }
+
+  void set_up(ChannelId id, Channel& c, bool up) {
+    if (c.up == up) return;
+    c.up = up;
+    c.stats.up = up;
+    events.push_back(ChannelState{id, up});
+    // Back from silence: retry what is in flight at the base RTO, not after a long backoff.
+    if (up) outbox.reset_backoff();
+  }
+
+  wire::ReceiptFrame signed_head_receipt() {
+    const TranscriptHead& h = inbox.head();
+    if (!head_receipt || head_receipt->seq != h.prefix_end) {
+      wire::ReceiptFrame r;
+      r.kind = wire::ReceiptKind::transcript_head;
+      r.seq = h.prefix_end;
+      r.head = h.head;
+      sign_receipt(r, self, peer);
+      head_receipt = r;
+    }
+    return *head_receipt;
+  }
+
+  void handle_heartbeat(Channel& c, const wire::HeartbeatFrame& f, util::WallTime now) {
+    c.echo_ms = f.sent_at_ms;
+    c.echo_heard_at = now;
+    if (f.echo_ms == 0 || f.echo_ms <= c.last_echo_sampled) return;  // none, or a duplicate
+    auto now_ms = static_cast<std::uint64_t>(to_ms(now));
+    if (f.echo_ms > now_ms || now_ms - f.echo_ms < f.echo_delay_ms) return;  // not ours
+    c.last_echo_sampled = f.echo_ms;
+    c.rtt.sample(std::chrono::milliseconds{
+        static_cast<std::int64_t>(now_ms - f.echo_ms - f.echo_delay_ms)});
+    c.stats.srtt = c.rtt.srtt();
+  }
+
+  void handle_receipt(const wire::ReceiptFrame& r, util::WallTime now) {
+    // The peer repeats its head receipt; one verified already needs no second check.
+    if (last_verified && *last_verified == r) return;
+    if (!verify_receipt(r, peer, self.public_key())) {
+      ++bad_receipts;
+      events.push_back(BadReceipt{BadReceipt::Reason::bad_signature, 0});
+      return;
+    }
+    last_verified = r;
+    util::Bytes proof = wire::encode_frame(r).value();
+    // Every receipt states the peer's transcript of our messages: check it against our chain.
+    std::optional<crypto::Hash> ours =
+        r.seq == 0 ? std::optional<crypto::Hash>(crypto::Hash{}) : store.outgoing_head(r.seq);
+    if (!ours || *ours != r.head) {
+      events.push_back(TranscriptMismatch{TranscriptHead{r.seq, r.head}, ours});
+      return;  // nothing from a receipt that contradicts our chain is accepted
+    }
+    std::vector<Seq> confirmed;
+    if (r.seq > peer_head.prefix_end) {
+      peer_head = TranscriptHead{r.seq, r.head};
+      store.record_peer_head(peer_head, proof);
+    }
+    confirmed = outbox.unconfirmed_up_to(r.seq);
+    for (const wire::ReceiptEntry& e : r.entries) {
+      if (e.seq <= r.seq) continue;  // covered by the head
+      std::optional<crypto::Hash> sent = store.outgoing_body_hash(e.seq);
+      if (!sent) {
+        ++bad_receipts;
+        events.push_back(BadReceipt{BadReceipt::Reason::unknown_seq, e.seq});
+        continue;
+      }
+      if (*sent != e.message_hash) {
+        ++bad_receipts;
+        events.push_back(BadReceipt{BadReceipt::Reason::hash_mismatch, e.seq});
+        continue;
+      }
+      if (outbox.has(e.seq)) confirmed.push_back(e.seq);
+    }
+    if (confirmed.empty()) return;
+    std::sort(confirmed.begin(), confirmed.end());
+    store.mark_delivered(confirmed, to_ms(now), proof);
+    for (Seq s : confirmed) outbox.confirm(s);
+    events.push_back(Confirmed{std::move(confirmed)});
+  }
+
+  void deliver(util::WallTime now) {
+    Seq before = inbox.head().prefix_end;
+    for (const DeliveredInfo& d : inbox.deliver_ready(to_ms(now))) {
+      events.push_back(Delivered{d.seq, d.precedence});
+      if (d.seq > inbox.head().prefix_end) prompt_pending[d.seq] = d.body_hash;
+    }
+    // Seqs that joined the prefix are receipted by the head, which every receipt carries.
+    for (auto it = prompt_pending.begin();
+         it != prompt_pending.end() && it->first <= inbox.head().prefix_end;) {
+      it = prompt_pending.erase(it);
+    }
+    if (inbox.head().prefix_end != before) head_receipt_due = true;
+  }
+
+  // Adds pending receipts while they fit.
+  void add_receipts(wire::PayloadBuilder& b) {
+    while (!prompt_pending.empty()) {
+      wire::ReceiptFrame r;
+      r.kind = wire::ReceiptKind::prompt;
+      r.seq = inbox.head().prefix_end;
+      r.head = inbox.head().head;
+      for (auto it = prompt_pending.begin();
+           it != prompt_pending.end() && r.entries.size() < wire::kReceiptEntriesPerFrame; ++it) {
+        r.entries.push_back({it->first, it->second});
+      }
+      while (!r.entries.empty() && !b.fits(r)) r.entries.pop_back();
+      if (r.entries.empty()) return;
+      sign_receipt(r, self, peer);
+      if (!b.add(r).ok()) return;
+      for (const wire::ReceiptEntry& e : r.entries) prompt_pending.erase(e.seq);
+      head_receipt_due = false;  // a prompt receipt states the head as well
+    }
+    if (head_receipt_due && inbox.head().prefix_end > 0) {
+      wire::ReceiptFrame r = signed_head_receipt();
+      if (b.fits(r) && b.add(r).ok()) head_receipt_due = false;
+    }
+  }
+};
+
+Engine::Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
+               EngineConfig config, util::WallTime now)
+    : s_(std::make_unique<State>(store, self, peer, config)) {
+  if (config.heartbeat_interval <= std::chrono::milliseconds::zero()) {
+    throw std::logic_error("EngineConfig: heartbeat_interval must be positive");
+  }
+  s_->peer_head = store.peer_head();
+  for (OutgoingMessage& m : store.undelivered_outgoing()) s_->outbox.add(std::move(m));
+  // The peer may have missed our last receipt before the restart.
+  s_->head_receipt_due = s_->inbox.head().prefix_end > 0;
+  (void)now;
+}
+
+Engine::~Engine() = default;
+
+void Engine::reload_outbox(util::WallTime) {
+  for (OutgoingMessage& m : s_->store.undelivered_outgoing_above(s_->outbox.last_seq())) {
+    s_->outbox.add(std::move(m));
+  }
+}
+
+void Engine::channel_up(ChannelId id, util::WallTime now) {
+  Channel& c = s_->channel(id);
+  if (c.connected) return;
+  c.connected = true;
+  c.stats.connected = true;
+  c.next_heartbeat = now;  // announce ourselves at once
+}
+
+void Engine::channel_down(ChannelId id, util::WallTime) {
+  Channel& c = s_->channel(id);
+  c.connected = false;
+  c.stats.connected = false;
+  c.ack_due = false;
+  s_->set_up(id, c, false);
+  s_->outbox.channel_gone(id);
+}
+
+util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util::WallTime now) {
+  State& s = *s_;
+  auto refuse = [&](const util::Error& e) -> util::Result<void> {
+    ++s.payloads_refused;
+    s.events.push_back(PayloadRefused{id, e.message});
+    return e;
+  };
+  auto frames = wire::parse_payload(payload);
+  if (!frames.ok()) return refuse(frames.error());
+  std::vector<const wire::DataFrame*> data;
+  for (const wire::Frame& f : *frames) {
+    if (auto* d = std::get_if<wire::DataFrame>(&f)) data.push_back(d);
+  }
+  if (auto checked = s.inbox.check(data); !checked.ok()) return refuse(checked.error());
+
+  Channel& c = s.channel(id);
+  ++c.stats.envelopes_in;
+  c.stats.bytes_in += payload.size();
+  c.last_heard = now;
+  c.stats.last_heard = now;
+  s.set_up(id, c, true);
+
+  for (const wire::Frame& frame : *frames) {
+    if (auto* d = std::get_if<wire::DataFrame>(&frame)) {
+      c.ack_due = true;
+      if (s.inbox.accept(*d) == Inbox::Outcome::duplicate_delivered) {
+        // Our receipt may be lost, or we crashed before sending it: receipt it again.
+        if (const DeliveredInfo* info = s.inbox.delivered_above_prefix(d->seq)) {
+          s.prompt_pending[d->seq] = info->body_hash;
+        } else {
+          s.head_receipt_due = true;
+        }
+      }
+    } else if (auto* a = std::get_if<wire::AckFrame>(&frame)) {
+      s.outbox.on_ack(*a);
+    } else if (auto* r = std::get_if<wire::ReceiptFrame>(&frame)) {
+      s.handle_receipt(*r, now);
+    } else if (auto* h = std::get_if<wire::HeartbeatFrame>(&frame)) {
+      s.handle_heartbeat(c, *h, now);
+    } else if (auto* ctl = std::get_if<wire::ControlFrame>(&frame)) {
+      s.events.push_back(ControlReceived{ctl->type, ctl->body});
+    }
+  }
+  if (!data.empty() || s.deliver_check_due) {
+    s.deliver_check_due = false;
+    s.deliver(now);
+  }
+  return {};
+}
+
+void Engine::on_tick(util::WallTime now) {
+  State& s = *s_;
+  for (auto& [id, c] : s.channels) {
+    if (c.up && (!c.last_heard || now - *c.last_heard > s.down_after())) s.set_up(id, c, false);
+  }
+  if (s.deliver_check_due) {
+    s.deliver_check_due = false;
+    s.deliver(now);
+  }
+}
+
+void Engine::queue_control(wire::ControlFrame frame) { s_->controls.push_back(std::move(frame)); }
+
+std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime now) {
+  State& s = *s_;
+  auto it = s.channels.find(id);
+  if (it == s.channels.end() || !it->second.connected) return std::nullopt;
+  Channel& c = it->second;
+  wire::PayloadBuilder b;
+
+  if (c.ack_due) {
+    wire::AckFrame ack = s.inbox.held().to_ack(wire::kAckRangesPerFrame);
+    if (!ack.ranges.empty() && b.add(ack).ok()) c.ack_due = false;
+  }
+  s.add_receipts(b);
+  while (!s.controls.empty() && b.fits(s.controls.front())) {
+    if (!b.add(s.controls.front()).ok()) break;
+    s.controls.pop_front();
+  }
+  if (now >= c.next_heartbeat) {
+    wire::HeartbeatFrame hb;
+    hb.channel = id;
+    hb.sent_at_ms = static_cast<std::uint64_t>(to_ms(now));
+    if (c.echo_ms != 0) {
+      hb.echo_ms = c.echo_ms;
+      auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(now - c.echo_heard_at);
+      hb.echo_delay_ms = static_cast<std::uint32_t>(
+          std::clamp<std::int64_t>(delay.count(), 0, std::numeric_limits<std::uint32_t>::max()));
+    }
+    if (b.fits(hb) && b.add(hb).ok()) {
+      c.next_heartbeat = now + s.config.heartbeat_interval;
+      ++c.heartbeats_sent;
+      // Repeat the transcript-head receipt now and then: the last one may have been lost, and
+      // the peer learns of the delivery of seqs it no longer retransmits only from it.
+      if (s.config.head_receipt_every_heartbeats > 0 &&
+          c.heartbeats_sent % s.config.head_receipt_every_heartbeats == 0 &&
+          s.inbox.head().prefix_end > 0) {
+        wire::ReceiptFrame r = s.signed_head_receipt();
+        if (b.fits(r)) (void)b.add(r);
+      }
+    }
+  }
+  s.retransmissions += s.outbox.fill(b, id, now, s.plan());
+  if (b.empty()) return std::nullopt;
+  ++c.stats.envelopes_out;
+  c.stats.bytes_out += wire::kEnvelopePayloadSize;
+  return b.finish();
+}
+
+util::WallTime Engine::next_wakeup() const {
+  const State& s = *s_;
+  util::WallTime next = util::WallTime::max();
+  auto consider = [&next](util::WallTime t) { next = std::min(next, t); };
+  util::WallTime now_hint = util::WallTime::min();
+  bool any_connected = false;
+  for (const auto& [id, c] : s.channels) {
+    if (c.connected) {
+      any_connected = true;
+      consider(c.next_heartbeat);
+      if (c.ack_due) consider(now_hint);
+    }
+    if (c.up && c.last_heard) consider(*c.last_heard + s.down_after() + std::chrono::milliseconds{1});
+  }
+  if (any_connected) {
+    if (!s.prompt_pending.empty() || (s.head_receipt_due && s.inbox.head().prefix_end > 0) ||
+        !s.controls.empty()) {
+      consider(now_hint);
+    }
+    SendPlan plan = s.plan();
+    if (s.outbox.has_new_for(plan)) consider(now_hint);
+    if (auto t = s.outbox.next_retransmit(plan)) consider(*t);
+  }
+  if (s.deliver_check_due) consider(now_hint);
+  return next;
+}
+
+std::vector<Event> Engine::take_events() {
+  std::vector<Event> out;
+  out.swap(s_->events);
+  return out;
+}
+
+EngineStats Engine::stats() const {
+  const State& s = *s_;
+  EngineStats st;
+  for (const auto& [id, c] : s.channels) {
+    ChannelStats cs = c.stats;
+    cs.channel = id;
+    cs.srtt = c.rtt.srtt();
+    cs.in_flight = s.outbox.in_flight(id);
+    st.channels.push_back(cs);
+  }
+  st.unconfirmed = s.outbox.unconfirmed_per_precedence();
+  st.unacked = s.outbox.unacked_per_precedence();
+  st.payloads_refused = s.payloads_refused;
+  st.bad_receipts = s.bad_receipts;
+  st.retransmissions = s.retransmissions;
+  st.incoming_head = s.inbox.head();
+  st.peer_head = s.peer_head;
+  return st;
+}
+
+}  // namespace bc::link

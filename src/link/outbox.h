@@ -1,0 +1,97 @@
+// The sending side of a link: outgoing messages not yet confirmed, their chunks, which were
+// acked, and the choice of what goes into the next payload of a channel (precedence first,
+// FIFO within one, between chunks of a message under way). Channel policy (which channels
+// take new chunks, which one retransmits, each one's RTO) comes in from the engine.
+#pragma once
+
+#include <array>
+#include <bitset>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <vector>
+
+#include "link/types.h"
+#include "util/clock.h"
+#include "wire/frames.h"
+#include "wire/payload_builder.h"
+
+namespace bc::link {
+
+using ChannelSet = std::bitset<256>;
+
+// What the engine decides about channels for one fill().
+struct SendPlan {
+  ChannelSet new_targets;                  // channels a new chunk goes out on
+  std::optional<ChannelId> retransmit_on;  // the one channel retransmissions use now
+  std::function<std::chrono::milliseconds(ChannelId)> rto;
+  std::chrono::milliseconds max_backoff{60'000};
+  std::size_t max_in_flight = 512;
+};
+
+class Outbox {
+ public:
+  // Adds a message committed by `send`; ignored when its seq is already known.
+  void add(OutgoingMessage message);
+  Seq last_seq() const { return last_seq_; }
+
+  // Adds DATA chunks for channel to builder while they fit, in scheduling order. Returns how
+  // many of them were retransmissions.
+  std::size_t fill(wire::PayloadBuilder& builder, ChannelId channel, util::WallTime now,
+                   const SendPlan& plan);
+
+  // Marks the chunks an ACK names; a message whose chunks are all acked drops its body.
+  void on_ack(const wire::AckFrame& ack);
+  // The peer's receipt confirmed seq: forget it. False when it was not here.
+  bool confirm(Seq seq);
+  // Unconfirmed seqs up to and including seq, ascending.
+  std::vector<Seq> unconfirmed_up_to(Seq seq) const;
+  bool has(Seq seq) const { return messages_.count(seq) != 0; }
+
+  // The channel is gone: chunks waiting for it go elsewhere; what it carried counts no more.
+  void channel_gone(ChannelId channel);
+  // A channel came (back) up: chunks in flight retry at their base RTO instead of waiting out
+  // a long backoff.
+  void reset_backoff();
+
+  // When the next retransmission falls due (nullopt: nothing in flight), and whether a new
+  // chunk waits for a channel that has room.
+  std::optional<util::WallTime> next_retransmit(const SendPlan& plan) const;
+  bool has_new_for(const SendPlan& plan) const;
+
+  std::size_t in_flight(ChannelId channel) const { return in_flight_[channel]; }
+  std::array<std::size_t, 4> unconfirmed_per_precedence() const;
+  std::array<std::size_t, 4> unacked_per_precedence() const;
+
+ private:
+  struct Chunk {
+    ChannelSet pending;  // still to go out on these channels (new-chunk round)
+    ChannelSet carried;  // went out on these and counts as in flight there
+    util::WallTime last_send{};
+    ChannelId last_channel = 0;
+    std::uint32_t sends = 0;
+    std::uint32_t retries = 0;
+    bool acked = false;
+  };
+  struct Message {
+    OutgoingMessage m;  // body dropped once every chunk is acked
+    std::uint64_t total = 0;
+    std::vector<Chunk> chunks;
+    std::uint32_t acked = 0;
+    std::uint32_t first_unacked = 0;
+    std::uint32_t next_fresh = 0;  // chunks from here on were never assigned to a channel
+  };
+
+  void ack_chunk(Message& message, std::uint32_t index);
+  static util::WallTime due(const Chunk& chunk, const SendPlan& plan);
+  wire::DataFrame frame(const Message& message, std::uint32_t index) const;
+
+  std::map<Seq, Message> messages_;
+  std::array<std::set<Seq>, 4> active_;  // seqs with unacked chunks, per precedence
+  std::array<std::size_t, 256> in_flight_{};
+  Seq last_seq_ = 0;
+};
+
+}  // namespace bc::link

@@ -1,0 +1,243 @@
+// The engine between two in-memory stores over a perfect channel, and its refusals.
+#include "link/engine.h"
+
+#include <gtest/gtest.h>
+
+#include "link/receipts.h"
+#include "link/transcript.h"
+#include "support/memory_link_store.h"
+#include "wire/frame_codec.h"
+#include "wire/payload_builder.h"
+
+namespace bc::link {
+namespace {
+
+using std::chrono::milliseconds;
+using test::MemoryLinkStore;
+
+constexpr ChannelId kDirect = 1;
+
+template <class T>
+std::vector<T> of_type(const std::vector<Event>& events) {
+  std::vector<T> out;
+  for (const Event& e : events) {
+    if (const T* t = std::get_if<T>(&e)) out.push_back(*t);
+  }
+  return out;
+}
+
+struct Side {
+  MemoryLinkStore store;
+  crypto::SigningKey key = crypto::SigningKey::generate();
+  std::unique_ptr<Engine> engine;
+  std::vector<Event> events;
+};
+
+class TwoEngines : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    start(a_, b_);
+    start(b_, a_);
+  }
+  void start(Side& s, Side& peer) {
+    s.engine = std::make_unique<Engine>(s.store, s.key, peer.key.public_key(), EngineConfig{}, now_);
+    s.engine->channel_up(kDirect, now_);
+  }
+  // Moves every payload across until both sides are quiet; advances time by step each round.
+  void pump(int rounds = 20, milliseconds step = milliseconds{50}) {
+    for (int i = 0; i < rounds; ++i) {
+      exchange(a_, b_);
+      exchange(b_, a_);
+      now_ += step;
+      for (Side* s : {&a_, &b_}) {
+        s->store.begin();
+        s->engine->on_tick(now_);
+        s->store.commit();
+      }
+    }
+  }
+  void exchange(Side& from, Side& to) {
+    std::vector<util::Bytes> out;
+    while (auto p = from.engine->poll_transmit(kDirect, now_)) out.push_back(std::move(*p));
+    to.store.begin();
+    for (const auto& p : out) ASSERT_TRUE(to.engine->on_payload(kDirect, p, now_).ok());
+    to.store.commit();
+    auto ev = to.engine->take_events();
+    to.events.insert(to.events.end(), ev.begin(), ev.end());
+    auto ev2 = from.engine->take_events();
+    from.events.insert(from.events.end(), ev2.begin(), ev2.end());
+  }
+  Seq send(Side& s, std::size_t size, wire::Precedence p = wire::Precedence::routine) {
+    util::Bytes body(size);
+    for (std::size_t i = 0; i < size; ++i) body[i] = static_cast<std::uint8_t>(i * 7);
+    Seq seq = s.store.send(body, p, now_);
+    s.store.begin();
+    s.engine->reload_outbox(now_);
+    s.store.commit();
+    return seq;
+  }
+  // A payload holding one receipt signed by signer for a.
+  util::Bytes receipt_payload(wire::ReceiptFrame r, const crypto::SigningKey& signer) {
+    sign_receipt(r, signer, a_.key.public_key());
+    wire::PayloadBuilder b;
+    EXPECT_TRUE(b.add(r).ok());
+    return b.finish();
+  }
+  util::Result<void> feed_a(const util::Bytes& payload) {
+    a_.store.begin();
+    auto r = a_.engine->on_payload(kDirect, payload, now_);
+    a_.store.commit();
+    auto ev = a_.engine->take_events();
+    a_.events.insert(a_.events.end(), ev.begin(), ev.end());
+    return r;
+  }
+
+  util::WallTime now_ = util::from_unix_seconds(1'800'000'000);
+  Side a_, b_;
+};
+
+TEST_F(TwoEngines, MessagesAreDeliveredOnceAndConfirmed) {
+  Seq s1 = send(a_, 10);
+  Seq s2 = send(a_, 3 * wire::kChunkSize + 17);
+  Seq s3 = send(a_, 0, wire::Precedence::flash);
+  pump();
+  ASSERT_EQ(b_.store.inbox().size(), 3u);
+  for (Seq s : {s1, s2, s3}) {
+    EXPECT_EQ(*b_.store.inbox().at(s).body, *a_.store.outbox().at(s).body);
+    EXPECT_TRUE(a_.store.outbox().at(s).delivered);
+  }
+  EXPECT_EQ(b_.store.incoming_head().prefix_end, 3u);
+  EXPECT_EQ(b_.store.incoming_head().head, a_.store.outbox().at(3).head);
+  EXPECT_EQ(a_.store.peer_head().prefix_end, 3u);
+  EXPECT_EQ(of_type<Delivered>(b_.events).size(), 3u);
+  EXPECT_FALSE(of_type<Confirmed>(a_.events).empty());
+  EXPECT_TRUE(of_type<TranscriptMismatch>(a_.events).empty());
+  EngineStats st = a_.engine->stats();
+  EXPECT_EQ(st.unconfirmed, (std::array<std::size_t, 4>{}));
+  ASSERT_EQ(st.channels.size(), 1u);
+  EXPECT_TRUE(st.channels[0].up);
+  EXPECT_TRUE(st.channels[0].srtt.has_value());
+}
+
+TEST_F(TwoEngines, RestartedSenderResendsAndTheReceiverReceiptsDuplicates) {
+  send(a_, 100);
+  // The receiver gets the message, but every payload back to the sender is lost.
+  while (auto p = a_.engine->poll_transmit(kDirect, now_)) {
+    b_.store.begin();
+    ASSERT_TRUE(b_.engine->on_payload(kDirect, *p, now_).ok());
+    b_.store.commit();
+  }
+  while (b_.engine->poll_transmit(kDirect, now_)) {
+  }
+  ASSERT_EQ(b_.store.inbox().size(), 1u);
+  EXPECT_FALSE(a_.store.outbox().at(1).delivered);
+  // The sender restarts: it resends, the receiver receipts the duplicate, nothing twice.
+  a_.engine.reset();
+  start(a_, b_);
+  pump();
+  EXPECT_TRUE(a_.store.outbox().at(1).delivered);
+  EXPECT_EQ(b_.store.inbox().size(), 1u);
+}
+
+TEST_F(TwoEngines, ForgedReceiptIsRefusedAndChangesNothing) {
+  send(a_, 5);
+  crypto::SigningKey forger = crypto::SigningKey::generate();
+  wire::ReceiptFrame r;
+  r.kind = wire::ReceiptKind::prompt;
+  r.entries = {{1, body_hash(util::Bytes(5, 0))}};
+  ASSERT_TRUE(feed_a(receipt_payload(r, forger)).ok());
+  auto bad = of_type<BadReceipt>(a_.events);
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].reason, BadReceipt::Reason::bad_signature);
+  EXPECT_FALSE(a_.store.outbox().at(1).delivered);
+  EXPECT_EQ(a_.engine->stats().bad_receipts, 1u);
+}
+
+TEST_F(TwoEngines, ReceiptWithTheWrongMessageHashIsAnAlarmNotAConfirmation) {
+  send(a_, 5);
+  wire::ReceiptFrame r;
+  r.kind = wire::ReceiptKind::prompt;
+  r.entries = {{1, body_hash(util::Bytes(6, 0))}};
+  ASSERT_TRUE(feed_a(receipt_payload(r, b_.key)).ok());
+  auto bad = of_type<BadReceipt>(a_.events);
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_EQ(bad[0].reason, BadReceipt::Reason::hash_mismatch);
+  EXPECT_FALSE(a_.store.outbox().at(1).delivered);
+}
+
+TEST_F(TwoEngines, MismatchedTranscriptHeadIsAnAlarm) {
+  send(a_, 5);
+  send(a_, 6);
+  wire::ReceiptFrame r;
+  r.kind = wire::ReceiptKind::transcript_head;
+  r.seq = 2;
+  r.head = extend_transcript(crypto::Hash{}, 1, wire::Precedence::routine, 0, body_hash({}));
+  ASSERT_TRUE(feed_a(receipt_payload(r, b_.key)).ok());
+  auto mismatch = of_type<TranscriptMismatch>(a_.events);
+  ASSERT_EQ(mismatch.size(), 1u);
+  EXPECT_EQ(mismatch[0].peer.prefix_end, 2u);
+  ASSERT_TRUE(mismatch[0].ours.has_value());
+  EXPECT_EQ(*mismatch[0].ours, a_.store.outbox().at(2).head);
+  EXPECT_FALSE(a_.store.outbox().at(1).delivered);
+  EXPECT_EQ(a_.store.peer_head().prefix_end, 0u);
+
+  // A head beyond anything sent is a mismatch too.
+  r.seq = 9;
+  ASSERT_TRUE(feed_a(receipt_payload(r, b_.key)).ok());
+  mismatch = of_type<TranscriptMismatch>(a_.events);
+  ASSERT_EQ(mismatch.size(), 2u);
+  EXPECT_FALSE(mismatch[1].ours.has_value());
+
+  // The right head confirms everything up to it.
+  r.head = a_.store.outbox().at(2).head;
+  r.seq = 2;
+  ASSERT_TRUE(feed_a(receipt_payload(r, b_.key)).ok());
+  EXPECT_TRUE(a_.store.outbox().at(1).delivered);
+  EXPECT_TRUE(a_.store.outbox().at(2).delivered);
+  EXPECT_EQ(a_.store.peer_head().prefix_end, 2u);
+}
+
+TEST_F(TwoEngines, UnparsablePayloadIsRefusedWhole) {
+  a_.store.begin();
+  auto r = a_.engine->on_payload(kDirect, util::Bytes(wire::kEnvelopePayloadSize, 0xff), now_);
+  a_.store.commit();
+  EXPECT_FALSE(r.ok());
+  EXPECT_EQ(a_.engine->stats().payloads_refused, 1u);
+  EXPECT_FALSE(a_.engine->stats().channels[0].up);  // a refused payload is not "heard"
+}
+
+TEST_F(TwoEngines, ContradictingChunkRefusesThePayload) {
+  send(a_, 3 * wire::kChunkSize);
+  util::Bytes first = *a_.engine->poll_transmit(kDirect, now_);
+  b_.store.begin();
+  ASSERT_TRUE(b_.engine->on_payload(kDirect, first, now_).ok());
+  b_.store.commit();
+  // The same seq with another total.
+  wire::DataFrame d;
+  d.seq = 1;
+  d.total = 2 * wire::kChunkSize;
+  d.offset = wire::kChunkSize;
+  d.data.assign(wire::kChunkSize, 1);
+  wire::PayloadBuilder pb;
+  ASSERT_TRUE(pb.add(d).ok());
+  b_.store.begin();
+  EXPECT_FALSE(b_.engine->on_payload(kDirect, pb.finish(), now_).ok());
+  b_.store.commit();
+  EXPECT_EQ(b_.store.fragment_index().size(), 1u);
+}
+
+TEST_F(TwoEngines, ChannelGoesDownWhenNotHeard) {
+  pump(2);
+  EXPECT_TRUE(a_.engine->stats().channels[0].up);
+  now_ += 4 * EngineConfig{}.heartbeat_interval;
+  a_.store.begin();
+  a_.engine->on_tick(now_);
+  a_.store.commit();
+  EXPECT_FALSE(a_.engine->stats().channels[0].up);
+  auto states = of_type<ChannelState>(a_.engine->take_events());
+  ASSERT_EQ(states.size(), 1u);
+  EXPECT_FALSE(states[0].up);
+}
+
+}  // namespace
+}  // namespace bc::link

@@ -52,6 +52,25 @@ util::Result<util::Bytes> aead_open(util::ByteView key, const AeadNonce& nonce,
   return out;
 }
 
+util::Result<void> aead_open_into(util::MutableByteView out, util::ByteView key, const AeadNonce& nonce,
+                                  util::ByteView ciphertext, util::ByteView associated_data) {
+  ensure_initialized();
+  check_key(key);
+  if (ciphertext.size() < kAeadTagSize) {
+    return util::make_error(util::Errc::crypto, "ciphertext shorter than its tag");
+  }
+  if (out.size() != ciphertext.size() - kAeadTagSize) {
+    throw std::invalid_argument("aead_open_into: output size mismatch");
+  }
+  unsigned long long written = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out.data(), &written, nullptr, ciphertext.data(),
+                                                 ciphertext.size(), associated_data.data(),
+                                                 associated_data.size(), nonce.data(), key.data()) != 0) {
+    return util::make_error(util::Errc::crypto, "authentication failed");
+  }
+  return {};
+}
+
 util::Result<SecureBuffer> aead_open_secret(util::ByteView key, const AeadNonce& nonce,
                                             util::ByteView ciphertext, util::ByteView associated_data) {
   ensure_initialized();

@@ -22,6 +22,11 @@ void aead_seal_into(util::MutableByteView out, util::ByteView key, const AeadNon
                     util::ByteView plaintext, util::ByteView associated_data);
 util::Result<util::Bytes> aead_open(util::ByteView key, const AeadNonce& nonce,
                                     util::ByteView ciphertext, util::ByteView associated_data);
+// Decrypts into out (out.size() == ciphertext.size() - kAeadTagSize), allocating nothing: for
+// small plaintexts the caller keeps in a wiped stack buffer. On failure out holds no plaintext
+// (libsodium verifies the tag before it decrypts).
+util::Result<void> aead_open_into(util::MutableByteView out, util::ByteView key, const AeadNonce& nonce,
+                                  util::ByteView ciphertext, util::ByteView associated_data);
 // Decrypts into secure memory, for plaintexts that are keys.
 util::Result<SecureBuffer> aead_open_secret(util::ByteView key, const AeadNonce& nonce,
                                             util::ByteView ciphertext, util::ByteView associated_data);

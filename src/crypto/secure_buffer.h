@@ -41,4 +41,26 @@ class SecureBuffer {
 // Overwrites memory that held a secret outside a SecureBuffer (a stack array, a vector).
 void wipe(util::MutableByteView bytes);
 
+// A fixed-size secret on the stack, for per-message temporaries that live for one call (a chain
+// step, a message key, a body key): a SecureBuffer costs an mmap, mprotect and mlock each, which
+// dominated seal/open. Wiped when it goes out of scope, on every path including exceptions. Not
+// locked in RAM and not guarded: secrets that persist in a state stay in SecureBuffer.
+template <std::size_t N>
+class SecretArray {
+ public:
+  SecretArray() = default;
+  ~SecretArray() { wipe(bytes_); }
+  SecretArray(const SecretArray&) = delete;
+  SecretArray& operator=(const SecretArray&) = delete;
+
+  std::uint8_t* data() { return bytes_.data(); }
+  const std::uint8_t* data() const { return bytes_.data(); }
+  static constexpr std::size_t size() { return N; }
+  util::ByteView view() const { return bytes_; }
+  util::MutableByteView mutable_view() { return bytes_; }
+
+ private:
+  util::ByteArray<N> bytes_{};
+};
+
 }  // namespace bc::crypto

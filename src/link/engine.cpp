@@ -99,7 +99,8 @@ struct Engine::State {
     std::size_t n = config.redundancy == 0 ? ids.size() : std::min(config.redundancy, ids.size());
     for (std::size_t i = 0; i < n; ++i) plan.new_targets.set(ids[i]);
     if (!ids.empty()) plan.retransmit_on = ids.front();
-    plan.rto = [this](ChannelId id) { return rto(id); };
+    plan.rto.fill(config.initial_rto);
+    for (const auto& [id, c] : channels) plan.rto[id] = rto(id);
     plan.max_backoff = config.max_backoff;
     plan.max_in_flight = config.max_in_flight_per_channel;
     return plan;

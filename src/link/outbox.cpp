@@ -19,8 +19,7 @@ void Outbox::add(OutgoingMessage message) {
 }
 
 util::WallTime Outbox::due(const Chunk& c, const SendPlan& plan) {
-  std::chrono::milliseconds rto = plan.rto ? plan.rto(c.last_channel) : std::chrono::seconds{1};
-  std::chrono::milliseconds wait = rto;
+  std::chrono::milliseconds wait = plan.rto[c.last_channel];
   for (std::uint32_t i = 0; i < c.retries && wait < plan.max_backoff; ++i) wait *= 2;
   return c.last_send + std::min(wait, plan.max_backoff);
 }

@@ -7,7 +7,6 @@
 #include <array>
 #include <bitset>
 #include <chrono>
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -26,7 +25,7 @@ using ChannelSet = std::bitset<256>;
 struct SendPlan {
   ChannelSet new_targets;                  // channels a new chunk goes out on
   std::optional<ChannelId> retransmit_on;  // the one channel retransmissions use now
-  std::function<std::chrono::milliseconds(ChannelId)> rto;
+  std::array<std::chrono::milliseconds, 256> rto{};  // per channel; set for every channel
   std::chrono::milliseconds max_backoff{60'000};
   std::size_t max_in_flight = 512;
 };

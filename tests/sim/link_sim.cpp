@@ -25,7 +25,12 @@ std::string run_seed(std::uint64_t seed) {
     util::WallTime heal = sc.heal;
     World world(std::move(sc), seed);
     // Liveness: once the network heals, everything is delivered and confirmed within a bound.
-    if (!world.run_until_done(heal + std::chrono::seconds{150})) {
+    bool finished = world.run_until_done(heal + std::chrono::seconds{150});
+    if (std::getenv("BC_SIM_VERBOSE") != nullptr) {
+      std::cout << "seed " << seed << ": " << world.steps() << " steps, " << world.payloads()
+                << " payloads, " << (world.now() - sim_epoch()).count() << " ms simulated\n";
+    }
+    if (!finished) {
       return "not everything delivered and confirmed 150 s after the network healed";
     }
     return {};

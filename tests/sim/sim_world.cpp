@@ -13,6 +13,9 @@ namespace bc::sim {
 namespace {
 
 constexpr int kNodes = 2;
+// Sends, crashes, partitions and disconnects fall in the first kChaos ms; the network heals
+// soon after.
+constexpr std::uint64_t kChaos = 14'000;
 
 std::string seqs_text(const std::vector<link::Seq>& seqs) {
   std::ostringstream out;
@@ -40,7 +43,7 @@ Scenario random_scenario(std::uint64_t seed) {
 
   Scenario sc;
   sc.channels = 1 + static_cast<int>(below(3));
-  sc.heal = t0 + std::chrono::seconds{30};
+  sc.heal = t0 + std::chrono::seconds{16};
   sc.config.redundancy = below(3);  // all, 1 or 2
   sc.paths.assign(kNodes, {});
   for (int from = 0; from < kNodes; ++from) {
@@ -52,21 +55,21 @@ Scenario random_scenario(std::uint64_t seed) {
       p.delay_max = p.delay_min + ms(below(150));
       p.per_payload = ms(1 + below(3));
       for (std::uint64_t n = below(3); n > 0; --n) {
-        util::WallTime at = t0 + ms(below(25'000));
+        util::WallTime at = t0 + ms(below(kChaos));
         p.partitions.push_back({at, at + ms(300 + below(8'000))});
       }
       sc.paths[static_cast<std::size_t>(from)].push_back(p);
     }
   }
   for (std::uint64_t n = below(3); n > 0; --n) {
-    util::WallTime at = t0 + ms(below(25'000));
+    util::WallTime at = t0 + ms(below(kChaos));
     sc.disconnects.push_back({at, at + ms(200 + below(6'000))});
     sc.disconnect_channel.push_back(static_cast<int>(below(static_cast<std::uint64_t>(sc.channels))));
   }
   for (int from = 0; from < kNodes; ++from) {
-    for (std::uint64_t n = 3 + below(10); n > 0; --n) {
+    for (std::uint64_t n = 2 + below(7); n > 0; --n) {
       PlannedSend s;
-      s.at = t0 + ms(below(25'000));
+      s.at = t0 + ms(below(kChaos));
       s.from = from;
       s.precedence = static_cast<wire::Precedence>(below(4));
       std::uint64_t kind = below(10);
@@ -81,7 +84,7 @@ Scenario random_scenario(std::uint64_t seed) {
   for (int node = 0; node < kNodes; ++node) {
     for (std::uint64_t n = below(3); n > 0; --n) {
       sc.crashes.push_back(
-          {t0 + ms(below(25'000)), node, ms(below(3'000)), below(2) == 0});
+          {t0 + ms(below(kChaos)), node, ms(below(3'000)), below(2) == 0});
     }
   }
   std::sort(sc.crashes.begin(), sc.crashes.end(),
@@ -103,7 +106,7 @@ struct World::Node {
 };
 
 World::World(Scenario scenario, std::uint64_t seed)
-    : sc_(std::move(scenario)), rng_(seed), now_(sim_epoch()) {
+    : sc_(std::move(scenario)), rng_(seed), now_(sim_epoch()), arrivals_(kNodes) {
   for (int i = 0; i < kNodes; ++i) nodes_.push_back(std::make_unique<Node>());
   for (int i = 0; i < kNodes; ++i) start_engine(i);
 }
@@ -193,23 +196,22 @@ bool World::run_until_done(util::WallTime deadline) {
       }
     }
     // Nodes with input or a due timer run one batch each.
-    std::vector<bool> has_input(kNodes, false);
-    if (!arrivals_.empty() && arrivals_.top().at <= now_) {
-      has_input[0] = has_input[1] = true;  // cheap: a batch with nothing in it is harmless
-    }
     for (int i = 0; i < kNodes; ++i) {
       Node& n = *nodes_[static_cast<std::size_t>(i)];
-      if (n.down) continue;
-      if (has_input[static_cast<std::size_t>(i)] || n.wake <= now_) batch(i);
+      auto& queue = arrivals_[static_cast<std::size_t>(i)];
+      bool input = !queue.empty() && queue.top().at <= now_;
+      if (!n.down && (input || n.wake <= now_)) batch(i);
+      // Arrivals for a node that is down are lost.
+      while (!queue.empty() && queue.top().at <= now_) queue.pop();
     }
-    // Arrivals for nodes that are down are lost.
-    while (!arrivals_.empty() && arrivals_.top().at <= now_) arrivals_.pop();
     check_invariants();
     if (done()) return true;
 
     // The next moment anything happens.
     util::WallTime next = util::WallTime::max();
-    if (!arrivals_.empty()) next = std::min(next, arrivals_.top().at);
+    for (const auto& queue : arrivals_) {
+      if (!queue.empty()) next = std::min(next, queue.top().at);
+    }
     if (next_send_ < sc_.sends.size()) next = std::min(next, sc_.sends[next_send_].at);
     if (next_crash_ < sc_.crashes.size()) next = std::min(next, sc_.crashes[next_crash_].at);
     for (const auto& n : nodes_) next = std::min(next, n->down ? n->up_at : n->wake);
@@ -227,13 +229,11 @@ void World::batch(int i) {
   Node& n = *nodes_[static_cast<std::size_t>(i)];
   n.store.begin();
   std::vector<Arrival> mine;
-  std::vector<Arrival> others;
-  while (!arrivals_.empty() && arrivals_.top().at <= now_) {
-    Arrival a = arrivals_.top();
-    arrivals_.pop();
-    (a.to == i ? mine : others).push_back(std::move(a));
+  auto& queue = arrivals_[static_cast<std::size_t>(i)];
+  while (!queue.empty() && queue.top().at <= now_) {
+    mine.push_back(queue.top());
+    queue.pop();
   }
-  for (Arrival& a : others) arrivals_.push(std::move(a));
   std::size_t crash_after = n.crash_in_next_batch ? rng_() % (mine.size() + 1) : mine.size() + 1;
   for (std::size_t k = 0; k < mine.size(); ++k) {
     if (k == crash_after) {
@@ -301,6 +301,7 @@ void World::transmit(int i) {
 }
 
 void World::put_on_wire(int from, int c, util::Bytes payload) {
+  ++payloads_;
   inspect(from, payload);
   Path& path = sc_.paths[static_cast<std::size_t>(from)][static_cast<std::size_t>(c)];
   util::WallTime depart = std::max(now_, path.busy_until);
@@ -310,7 +311,7 @@ void World::put_on_wire(int from, int c, util::Bytes payload) {
   int copies = chaos && uniform() < path.duplicate ? 2 : 1;
   for (int k = 0; k < copies; ++k) {
     util::WallTime at = depart + path.per_payload + between(path.delay_min, path.delay_max);
-    arrivals_.push(Arrival{at, order_++, 1 - from, static_cast<link::ChannelId>(c + 1),
+    arrivals_[static_cast<std::size_t>(1 - from)].push(Arrival{at, order_++, 1 - from, static_cast<link::ChannelId>(c + 1),
                            k + 1 < copies ? payload : std::move(payload)});
   }
 }

@@ -81,6 +81,7 @@ class World {
   // Delivery order at node (seqs of the peer's messages), as Delivered events came.
   const std::vector<link::Seq>& delivered_order(int node) const;
   std::uint64_t steps() const { return steps_; }
+  std::uint64_t payloads() const { return payloads_; }
 
  private:
   struct Node;
@@ -111,12 +112,14 @@ class World {
   std::mt19937_64 rng_;
   util::WallTime now_;
   std::vector<std::unique_ptr<Node>> nodes_;
-  std::priority_queue<Arrival, std::vector<Arrival>, std::greater<>> arrivals_;
+  // Per destination node.
+  std::vector<std::priority_queue<Arrival, std::vector<Arrival>, std::greater<>>> arrivals_;
   std::uint64_t order_ = 0;
   std::size_t next_send_ = 0;
   std::size_t next_crash_ = 0;
   std::uint64_t steps_ = 0;
   std::uint64_t spins_ = 0;
+  std::uint64_t payloads_ = 0;
 };
 
 }  // namespace bc::sim

@@ -30,11 +30,21 @@ inline std::uint32_t chunk_index(std::uint64_t offset) {
   return static_cast<std::uint32_t>(offset / kChunkSize);
 }
 
-inline FragmentKey fragment_key(Seq seq, std::uint32_t index) { return seq << 16 | index; }
+inline FragmentKey fragment_key(Seq seq, std::uint32_t index) {
+  return seq << 16 | index;
+}
 // The whole key block of a seq: acked at once when every chunk of the seq is held.
-inline FragmentKey block_first(Seq seq) { return seq << 16; }
-inline FragmentKey block_last(Seq seq) { return seq << 16 | 0xffff; }
-inline Seq key_seq(FragmentKey key) { return key >> 16; }
-inline std::uint32_t key_index(FragmentKey key) { return static_cast<std::uint32_t>(key & 0xffff); }
+inline FragmentKey block_first(Seq seq) {
+  return seq << 16;
+}
+inline FragmentKey block_last(Seq seq) {
+  return seq << 16 | 0xffff;
+}
+inline Seq key_seq(FragmentKey key) {
+  return key >> 16;
+}
+inline std::uint32_t key_index(FragmentKey key) {
+  return static_cast<std::uint32_t>(key & 0xffff);
+}
 
 }  // namespace bc::link

@@ -18,7 +18,9 @@ namespace bc::link {
 
 namespace {
 
-std::int64_t to_ms(util::WallTime t) { return t.time_since_epoch().count(); }
+std::int64_t to_ms(util::WallTime t) {
+  return t.time_since_epoch().count();
+}
 
 struct Channel {
   bool connected = false;
@@ -51,8 +53,8 @@ struct Engine::State {
   std::map<ChannelId, Channel> channels;
   std::map<Seq, crypto::Hash> prompt_pending;  // delivered, not yet in a prompt receipt
   bool head_receipt_due = false;
-  std::optional<wire::ReceiptFrame> head_receipt;  // signed, for inbox.head()
-  bool deliver_check_due = true;                   // after a restart
+  std::optional<wire::ReceiptFrame> head_receipt;   // signed, for inbox.head()
+  bool deliver_check_due = true;                    // after a restart
   std::optional<wire::ReceiptFrame> last_verified;  // the last receipt that passed verify
   std::deque<wire::ControlFrame> controls;
   std::vector<Event> events;
@@ -135,8 +137,8 @@ struct Engine::State {
     auto now_ms = static_cast<std::uint64_t>(to_ms(now));
     if (f.echo_ms > now_ms || now_ms - f.echo_ms < f.echo_delay_ms) return;  // not ours
     c.last_echo_sampled = f.echo_ms;
-    c.rtt.sample(std::chrono::milliseconds{
-        static_cast<std::int64_t>(now_ms - f.echo_ms - f.echo_delay_ms)});
+    c.rtt.sample(
+        std::chrono::milliseconds{static_cast<std::int64_t>(now_ms - f.echo_ms - f.echo_delay_ms)});
     c.stats.srtt = c.rtt.srtt();
   }
 
@@ -323,7 +325,9 @@ void Engine::on_tick(util::WallTime now) {
   }
 }
 
-void Engine::queue_control(wire::ControlFrame frame) { s_->controls.push_back(std::move(frame)); }
+void Engine::queue_control(wire::ControlFrame frame) {
+  s_->controls.push_back(std::move(frame));
+}
 
 std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime now) {
   State& s = *s_;
@@ -383,7 +387,8 @@ util::WallTime Engine::next_wakeup() const {
       consider(c.next_heartbeat);
       if (c.ack_due) consider(now_hint);
     }
-    if (c.up && c.last_heard) consider(*c.last_heard + s.down_after() + std::chrono::milliseconds{1});
+    if (c.up && c.last_heard)
+      consider(*c.last_heard + s.down_after() + std::chrono::milliseconds{1});
   }
   if (any_connected) {
     if (!s.prompt_pending.empty() || (s.head_receipt_due && s.inbox.head().prefix_end > 0) ||

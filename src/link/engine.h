@@ -138,6 +138,7 @@ class Engine {
  public:
   // Rebuilds from the store (reads only): outgoing messages not confirmed are resent, stored
   // fragments resume, the incoming transcript continues. Call outside or inside a batch.
+  // store and self must outlive the engine.
   Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
          EngineConfig config, util::WallTime now);
   ~Engine();

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 #include <vector>
 
 #include "link/types.h"
@@ -44,7 +45,8 @@ class LinkStore {
   virtual std::optional<crypto::Hash> outgoing_body_hash(Seq seq) = 0;
   // A valid signed receipt confirmed these seqs; receipt is the encoded RECEIPT frame, kept as
   // proof. Idempotent: seqs already delivered keep their first receipt.
-  virtual void mark_delivered(const std::vector<Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) = 0;
+  virtual void mark_delivered(const std::vector<Seq>& seqs, std::int64_t at_ms,
+                              util::ByteView receipt) = 0;
   // The highest verified transcript-head receipt from the peer, kept as proof.
   virtual void record_peer_head(const TranscriptHead& head, util::ByteView receipt) = 0;
   virtual TranscriptHead peer_head() = 0;

@@ -109,8 +109,8 @@ void Outbox::on_ack(const wire::AckFrame& ack) {
   for (const wire::AckRange& r : ack.ranges) {
     Seq first_seq = key_seq(r.first);
     Seq last_seq = key_seq(r.last);
-    for (auto it = messages_.lower_bound(first_seq);
-         it != messages_.end() && it->first <= last_seq; ++it) {
+    for (auto it = messages_.lower_bound(first_seq); it != messages_.end() && it->first <= last_seq;
+         ++it) {
       Message& msg = it->second;
       if (msg.acked == msg.chunks.size()) continue;
       std::uint32_t lo = it->first == first_seq ? key_index(r.first) : 0;
@@ -165,8 +165,7 @@ std::optional<util::WallTime> Outbox::next_retransmit(const SendPlan& plan) cons
   for (const std::set<Seq>& queue : active_) {
     for (Seq seq : queue) {
       const Message& msg = messages_.at(seq);
-      for (std::uint32_t i = msg.first_unacked; i < msg.next_fresh && i < msg.chunks.size();
-           ++i) {
+      for (std::uint32_t i = msg.first_unacked; i < msg.next_fresh && i < msg.chunks.size(); ++i) {
         const Chunk& c = msg.chunks[i];
         if (c.acked || c.sends == 0) continue;
         util::WallTime t = due(c, plan);

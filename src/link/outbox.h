@@ -23,8 +23,8 @@ using ChannelSet = std::bitset<256>;
 
 // What the engine decides about channels for one fill().
 struct SendPlan {
-  ChannelSet new_targets;                  // channels a new chunk goes out on
-  std::optional<ChannelId> retransmit_on;  // the one channel retransmissions use now
+  ChannelSet new_targets;                            // channels a new chunk goes out on
+  std::optional<ChannelId> retransmit_on;            // the one channel retransmissions use now
   std::array<std::chrono::milliseconds, 256> rto{};  // per channel; set for every channel
   std::chrono::milliseconds max_backoff{60'000};
   std::size_t max_in_flight = 512;

@@ -32,7 +32,9 @@ bool inside(const std::vector<Interval>& intervals, util::WallTime t) {
 
 }  // namespace
 
-util::WallTime sim_epoch() { return util::from_unix_seconds(1'800'000'000); }
+util::WallTime sim_epoch() {
+  return util::from_unix_seconds(1'800'000'000);
+}
 
 Scenario random_scenario(std::uint64_t seed) {
   std::mt19937_64 rng(seed ^ 0x5eed5eed5eedULL);
@@ -64,7 +66,8 @@ Scenario random_scenario(std::uint64_t seed) {
   for (std::uint64_t n = below(3); n > 0; --n) {
     util::WallTime at = t0 + ms(below(kChaos));
     sc.disconnects.push_back({at, at + ms(200 + below(6'000))});
-    sc.disconnect_channel.push_back(static_cast<int>(below(static_cast<std::uint64_t>(sc.channels))));
+    sc.disconnect_channel.push_back(
+        static_cast<int>(below(static_cast<std::uint64_t>(sc.channels))));
   }
   for (int from = 0; from < kNodes; ++from) {
     for (std::uint64_t n = 2 + below(7); n > 0; --n) {
@@ -83,8 +86,7 @@ Scenario random_scenario(std::uint64_t seed) {
             [](const PlannedSend& a, const PlannedSend& b) { return a.at < b.at; });
   for (int node = 0; node < kNodes; ++node) {
     for (std::uint64_t n = below(3); n > 0; --n) {
-      sc.crashes.push_back(
-          {t0 + ms(below(kChaos)), node, ms(below(3'000)), below(2) == 0});
+      sc.crashes.push_back({t0 + ms(below(kChaos)), node, ms(below(3'000)), below(2) == 0});
     }
   }
   std::sort(sc.crashes.begin(), sc.crashes.end(),
@@ -113,7 +115,9 @@ World::World(Scenario scenario, std::uint64_t seed)
 
 World::~World() = default;
 
-double World::uniform() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+double World::uniform() {
+  return static_cast<double>(rng_() >> 11) * 0x1.0p-53;
+}
 
 milliseconds World::between(milliseconds lo, milliseconds hi) {
   auto span = static_cast<std::uint64_t>((hi - lo).count()) + 1;
@@ -135,7 +139,8 @@ bool World::connected(int c) const {
 void World::start_engine(int i) {
   Node& n = *nodes_[static_cast<std::size_t>(i)];
   Node& peer = *nodes_[static_cast<std::size_t>(1 - i)];
-  n.engine = std::make_unique<link::Engine>(n.store, n.key, peer.key.public_key(), sc_.config, now_);
+  n.engine =
+      std::make_unique<link::Engine>(n.store, n.key, peer.key.public_key(), sc_.config, now_);
   for (int c = 0; c < sc_.channels; ++c) {
     if (connected(c)) n.engine->channel_up(static_cast<link::ChannelId>(c + 1), now_);
   }
@@ -241,7 +246,8 @@ void World::batch(int i) {
       return;
     }
     auto r = n.engine->on_payload(mine[k].channel, mine[k].payload, now_);
-    if (!r.ok()) throw SimFailure("node " + std::to_string(i) + " refused a payload: " + r.error().message);
+    if (!r.ok())
+      throw SimFailure("node " + std::to_string(i) + " refused a payload: " + r.error().message);
   }
   if (n.outbox_dirty) {
     n.engine->reload_outbox(now_);
@@ -311,8 +317,9 @@ void World::put_on_wire(int from, int c, util::Bytes payload) {
   int copies = chaos && uniform() < path.duplicate ? 2 : 1;
   for (int k = 0; k < copies; ++k) {
     util::WallTime at = depart + path.per_payload + between(path.delay_min, path.delay_max);
-    arrivals_[static_cast<std::size_t>(1 - from)].push(Arrival{at, order_++, 1 - from, static_cast<link::ChannelId>(c + 1),
-                           k + 1 < copies ? payload : std::move(payload)});
+    arrivals_[static_cast<std::size_t>(1 - from)].push(
+        Arrival{at, order_++, 1 - from, static_cast<link::ChannelId>(c + 1),
+                k + 1 < copies ? payload : std::move(payload)});
   }
 }
 
@@ -320,7 +327,8 @@ void World::put_on_wire(int from, int c, util::Bytes payload) {
 // exactly its committed transcript head.
 void World::inspect(int from, const util::Bytes& payload) {
   auto frames = wire::parse_payload(payload);
-  if (!frames.ok()) throw SimFailure("engine sent an unparsable payload: " + frames.error().message);
+  if (!frames.ok())
+    throw SimFailure("engine sent an unparsable payload: " + frames.error().message);
   Node& n = *nodes_[static_cast<std::size_t>(from)];
   for (const wire::Frame& f : *frames) {
     const auto* r = std::get_if<wire::ReceiptFrame>(&f);
@@ -351,7 +359,8 @@ void World::check_invariants() {
     // Delivered bodies are what was sent under that seq.
     for (const auto& [seq, entry] : inbox) {
       auto it = outbox.find(seq);
-      if (it == outbox.end()) throw SimFailure("delivered seq " + std::to_string(seq) + " never sent");
+      if (it == outbox.end())
+        throw SimFailure("delivered seq " + std::to_string(seq) + " never sent");
       const util::Bytes* body = entry.body.get();
       auto& seen = rx.checked[seq];
       if (seen != body) {

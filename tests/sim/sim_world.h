@@ -91,9 +91,7 @@ class World {
     int to;
     link::ChannelId channel;
     util::Bytes payload;
-    bool operator>(const Arrival& o) const {
-      return at != o.at ? at > o.at : order > o.order;
-    }
+    bool operator>(const Arrival& o) const { return at != o.at ? at > o.at : order > o.order; }
   };
 
   void start_engine(int node);

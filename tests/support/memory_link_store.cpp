@@ -26,7 +26,8 @@ void MemoryLinkStore::crash() {
 }
 
 void MemoryLinkStore::writing(const char* what) const {
-  if (!in_batch_) throw std::logic_error(std::string("MemoryLinkStore: ") + what + " outside a batch");
+  if (!in_batch_)
+    throw std::logic_error(std::string("MemoryLinkStore: ") + what + " outside a batch");
 }
 
 Seq MemoryLinkStore::send(util::ByteView body, wire::Precedence precedence, util::WallTime now) {
@@ -39,8 +40,8 @@ Seq MemoryLinkStore::send(util::ByteView body, wire::Precedence precedence, util
   e.message.earlier = cur_.sent_counts;
   e.body = std::make_shared<const util::Bytes>(body.begin(), body.end());
   e.body_hash = link::body_hash(body);
-  e.head = link::extend_transcript(cur_.last_head, seq, precedence, e.message.sent_at_ms,
-                                   e.body_hash);
+  e.head =
+      link::extend_transcript(cur_.last_head, seq, precedence, e.message.sent_at_ms, e.body_hash);
   cur_.last_head = e.head;
   cur_.last_seq = seq;
   ++cur_.sent_counts[wire::precedence_code(precedence)];
@@ -60,7 +61,9 @@ std::vector<link::OutgoingMessage> MemoryLinkStore::outgoing(Seq after) const {
   return out;
 }
 
-std::vector<link::OutgoingMessage> MemoryLinkStore::undelivered_outgoing() { return outgoing(0); }
+std::vector<link::OutgoingMessage> MemoryLinkStore::undelivered_outgoing() {
+  return outgoing(0);
+}
 
 std::vector<link::OutgoingMessage> MemoryLinkStore::undelivered_outgoing_above(Seq after) {
   return outgoing(after);
@@ -138,9 +141,9 @@ void MemoryLinkStore::deliver(const link::MessageMeta& meta, util::ByteView body
                            " out of order within its precedence");
   }
   if (body.size() != meta.total) throw std::logic_error("deliver(): body size != total");
-  cur_.inbox.emplace(meta.seq,
-                     InboxEntry{meta, std::make_shared<const util::Bytes>(body.begin(), body.end()),
-                                at_ms});
+  cur_.inbox.emplace(
+      meta.seq,
+      InboxEntry{meta, std::make_shared<const util::Bytes>(body.begin(), body.end()), at_ms});
   cur_.fragments.erase(meta.seq);
   ++cur_.delivered_counts[p];
 }

@@ -12,7 +12,7 @@ TEST(DeliveryRule, NextOfItsPrecedenceAfterEveryHigherEarlierOne) {
   EarlierCounts m1{0, 0, 0, 0}, m2{0, 0, 0, 1}, m3{1, 0, 0, 1}, m4{1, 0, 0, 2};
   EarlierCounts none{};
   EXPECT_TRUE(may_deliver(Precedence::routine, m1, none));
-  EXPECT_TRUE(may_deliver(Precedence::flash, m2, none));  // overtakes the ROUTINE seq 1
+  EXPECT_TRUE(may_deliver(Precedence::flash, m2, none));     // overtakes the ROUTINE seq 1
   EXPECT_FALSE(may_deliver(Precedence::routine, m3, none));  // waits for seq 1 and the FLASH
   EXPECT_FALSE(may_deliver(Precedence::routine, m3, EarlierCounts{0, 0, 0, 1}));
   EXPECT_FALSE(may_deliver(Precedence::routine, m3, EarlierCounts{1, 0, 0, 0}));

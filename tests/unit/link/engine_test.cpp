@@ -40,7 +40,8 @@ class TwoEngines : public ::testing::Test {
     start(b_, a_);
   }
   void start(Side& s, Side& peer) {
-    s.engine = std::make_unique<Engine>(s.store, s.key, peer.key.public_key(), EngineConfig{}, now_);
+    s.engine =
+        std::make_unique<Engine>(s.store, s.key, peer.key.public_key(), EngineConfig{}, now_);
     s.engine->channel_up(kDirect, now_);
   }
   // Moves every payload across until both sides are quiet; advances time by step each round.

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "crypto/aead.h"
+#include "crypto/secure_buffer.h"
 #include "session/header_crypto.h"
 #include "session/kdf_chain.h"
 #include "session/ratchet.h"
@@ -17,16 +18,36 @@ using util::make_error;
 
 constexpr std::size_t kHeaderPartSize = kBodyOffset;  // nonce + encrypted header
 
-util::Bytes body_ad(const RatchetState& state, util::ByteView header_part) {
-  util::Bytes ad(state.ad.begin(), state.ad.end());
-  util::append(ad, header_part);
+// Per-envelope secrets stay on the stack (SecretArray, wiped on return): a guarded allocation
+// each would cost more than the AEAD itself. Secrets that persist stay in the state's buffers.
+using KeyBytes = crypto::SecretArray<kKeySize>;
+using BodyAd = util::ByteArray<kAssociatedDataSize + kHeaderPartSize>;
+
+BodyAd body_ad(const RatchetState& state, util::ByteView header_part) {
+  BodyAd ad{};
+  std::copy(state.ad.begin(), state.ad.end(), ad.begin());
+  std::copy(header_part.begin(), header_part.end(), ad.begin() + kAssociatedDataSize);
   return ad;
 }
 
 util::Result<util::Bytes> open_body(util::ByteView message_key, util::ByteView envelope,
                                     util::ByteView ad) {
-  auto bk = derive_body_key(message_key);
-  return crypto::aead_open(bk.key.view(), bk.nonce, envelope.subspan(kBodyOffset, kBodySize), ad);
+  crypto::SecretArray<kBodyKeyMaterialSize> bk;
+  derive_body_key_into(bk.mutable_view(), message_key);
+  const auto nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
+  return crypto::aead_open(bk.view().first(crypto::kAeadKeySize), nonce,
+                           envelope.subspan(kBodyOffset, kBodySize), ad);
+}
+
+// Part of a receive's commit: the keys skipped by the envelope, stamped with their expiry.
+void store_skipped(RatchetState& state, const std::vector<PendingChain>& pending, util::WallTime now) {
+  const auto expires = now + kSkippedKeyLifetime;
+  for (const auto& pc : pending) {
+    for (std::uint32_t k = 0; k < pc.count; ++k) {
+      state.skipped.insert(pc.header_key.view(), pc.first_n + k, pc.key(k), expires);
+    }
+  }
+  state.skipped.enforce_limits(now);
 }
 
 }  // namespace
@@ -37,22 +58,27 @@ util::Result<Envelope> seal_envelope(RatchetState& state, util::ByteView payload
     return make_error(Errc::invalid_argument, "envelope payload must be exactly " +
                                                   std::to_string(wire::kEnvelopePayloadSize) + " bytes");
   }
-  if (c.cks.empty() || c.hks.empty() || !c.dhs) {
+  if (c.cks.size() != kKeySize || c.hks.empty() || !c.dhs) {
     return make_error(Errc::internal, "session has no sending chain");
   }
   if (c.ns == std::numeric_limits<std::uint32_t>::max()) {
     return make_error(Errc::limit, "sending chain exhausted");
   }
-  auto step = kdf_ck(c.cks.view());
+  KeyBytes next_ck;
+  KeyBytes mk;
+  kdf_ck_into(c.cks.view(), next_ck.mutable_view(), mk.mutable_view());
   Envelope env{};
   util::MutableByteView out(env);
   auto nonce = encrypt_header(out.subspan(kEncryptedHeaderOffset, kEncryptedHeaderSize), c.hks.view(),
                               Header{c.dhs->public_key(), c.pn, c.ns});
   std::copy(nonce.begin(), nonce.end(), env.begin());
-  auto bk = derive_body_key(step.message_key.view());
-  auto ad = body_ad(state, util::ByteView(env).first(kHeaderPartSize));
-  crypto::aead_seal_into(out.subspan(kBodyOffset, kBodySize), bk.key.view(), bk.nonce, payload, ad);
-  c.cks = std::move(step.chain_key);
+  crypto::SecretArray<kBodyKeyMaterialSize> bk;
+  derive_body_key_into(bk.mutable_view(), mk.view());
+  const auto body_nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
+  const auto ad = body_ad(state, util::ByteView(env).first(kHeaderPartSize));
+  crypto::aead_seal_into(out.subspan(kBodyOffset, kBodySize), bk.view().first(crypto::kAeadKeySize),
+                         body_nonce, payload, ad);
+  std::copy_n(next_ck.data(), kKeySize, c.cks.data());
   ++c.ns;
   return env;
 }
@@ -72,8 +98,8 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
   for (std::size_t i = 0; i < chains.size(); ++i) {
     auto header = decrypt_header(chains[i].header_key.view(), nonce, enc_header);
     if (!header) continue;
-    if (const auto* mk = state.skipped.find(i, header->n, now)) {
-      auto body = open_body(mk->view(), envelope, ad);
+    if (const auto mk = state.skipped.find(i, header->n, now)) {
+      auto body = open_body(*mk, envelope, ad);
       if (!body) return body.error();
       state.skipped.erase(i, header->n);
       state.skipped.enforce_limits(now);
@@ -84,54 +110,53 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
     return make_error(Errc::refused, "duplicate, replayed or expired envelope");
   }
 
-  std::vector<PendingChain> pending;
-  ChainState next;
-  bool stepped = false;
+  std::vector<PendingChain> pending;  // stays unallocated unless keys are skipped
+  KeyBytes mk;
   if (auto header = decrypt_header(c.hkr.view(), nonce, enc_header)) {
+    // 2. The current receiving chain: no clone, the chain key steps in a stack copy and is
+    // written back only after the body authenticated.
     if (header->n < c.nr) return make_error(Errc::refused, "duplicate or replayed envelope");
     if (header->n == std::numeric_limits<std::uint32_t>::max()) {
       return make_error(Errc::limit, "message number out of range");
     }
-    if (header->n == c.nr && !c.ckr.empty()) {
-      // In order: one chain step, nothing to clone; commit only after authentication.
-      auto step = kdf_ck(c.ckr.view());
-      auto body = open_body(step.message_key.view(), envelope, ad);
-      if (!body) return body.error();
-      c.ckr = std::move(step.chain_key);
-      ++c.nr;
-      state.skipped.enforce_limits(now);
-      return Opened{std::move(*body), false};
-    }
-    next = c.clone();
-    BC_TRY_VOID(skip_message_keys(next, header->n, pending));
-  } else if (auto nheader = decrypt_header(c.nhkr.view(), nonce, enc_header)) {
-    if (nheader->n == std::numeric_limits<std::uint32_t>::max()) {
-      return make_error(Errc::limit, "message number out of range");
-    }
-    next = c.clone();
-    BC_TRY_VOID(skip_message_keys(next, nheader->pn, pending));
-    BC_TRY_VOID(dh_ratchet(next, nheader->dh, crypto::DhKeyPair::generate()));
-    BC_TRY_VOID(skip_message_keys(next, nheader->n, pending));
-    stepped = true;
-  } else {
-    return make_error(Errc::crypto, "envelope does not authenticate under any header key");
+    if (c.ckr.size() != kKeySize) return make_error(Errc::internal, "no receiving chain");
+    KeyBytes ck;
+    std::copy_n(c.ckr.data(), kKeySize, ck.data());
+    std::uint32_t nr = c.nr;
+    BC_TRY_VOID(skip_message_keys(ck.mutable_view(), nr, c.hkr.view(), header->n, pending));
+    kdf_ck_into(ck.view(), ck.mutable_view(), mk.mutable_view());
+    auto body = open_body(mk.view(), envelope, ad);
+    if (!body) return body.error();
+
+    // Commit.
+    std::copy_n(ck.data(), kKeySize, c.ckr.data());
+    c.nr = nr + 1;
+    store_skipped(state, pending, now);
+    return Opened{std::move(*body), false};
   }
 
-  if (next.ckr.empty()) return make_error(Errc::internal, "no receiving chain");
-  auto step = kdf_ck(next.ckr.view());
-  auto body = open_body(step.message_key.view(), envelope, ad);
+  // 3. A new receiving chain (header under NHKr): skip the rest of the current one up to PN,
+  // then a DH ratchet step, on a clone committed only after the body authenticated.
+  auto nheader = decrypt_header(c.nhkr.view(), nonce, enc_header);
+  if (!nheader) return make_error(Errc::crypto, "envelope does not authenticate under any header key");
+  if (nheader->n == std::numeric_limits<std::uint32_t>::max()) {
+    return make_error(Errc::limit, "message number out of range");
+  }
+  ChainState next = c.clone();
+  BC_TRY_VOID(skip_message_keys(next, nheader->pn, pending));
+  BC_TRY_VOID(dh_ratchet(next, nheader->dh, crypto::DhKeyPair::generate()));
+  BC_TRY_VOID(skip_message_keys(next, nheader->n, pending));
+
+  if (next.ckr.size() != kKeySize) return make_error(Errc::internal, "no receiving chain");
+  kdf_ck_into(next.ckr.view(), next.ckr.mutable_view(), mk.mutable_view());
+  auto body = open_body(mk.view(), envelope, ad);
   if (!body) return body.error();
 
   // Commit.
-  next.ckr = std::move(step.chain_key);
   ++next.nr;
   state.chain = std::move(next);
-  const auto expires = now + kSkippedKeyLifetime;
-  for (auto& pc : pending) {
-    for (auto& k : pc.keys) state.skipped.insert(pc.header_key.view(), k.n, std::move(k.message_key), expires);
-  }
-  state.skipped.enforce_limits(now);
-  return Opened{std::move(*body), stepped};
+  store_skipped(state, pending, now);
+  return Opened{std::move(*body), true};
 }
 
 }  // namespace bc::session

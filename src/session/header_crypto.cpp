@@ -53,11 +53,9 @@ std::optional<Header> decrypt_header(util::ByteView header_key, const crypto::Ae
   if (header_key.size() != crypto::kAeadKeySize || encrypted.size() != kEncryptedHeaderSize) {
     return std::nullopt;
   }
-  auto plain = crypto::aead_open(header_key, nonce, encrypted, {});
-  if (!plain) return std::nullopt;
-  Header h = decode_header(*plain);
-  crypto::wipe(*plain);
-  return h;
+  crypto::SecretArray<kHeaderPlainSize> plain;  // no heap allocation per trial
+  if (!crypto::aead_open_into(plain.mutable_view(), header_key, nonce, encrypted, {})) return std::nullopt;
+  return decode_header(plain.view());
 }
 
 }  // namespace bc::session

@@ -1,6 +1,7 @@
 #include "session/kdf_chain.h"
 
 #include <algorithm>
+#include <stdexcept>
 
 #include "crypto/kdf.h"
 #include "session/session_constants.h"
@@ -27,31 +28,44 @@ util::Bytes info_with(std::string_view label, util::ByteView transcript) {
 }  // namespace
 
 RootStep kdf_rk(util::ByteView root_key, util::ByteView dh_out) {
-  auto okm = crypto::hkdf_sha256(root_key, dh_out, util::as_bytes(kInfoRootKdf), 3 * kKeySize);
-  return {slice(okm, 0, kKeySize), slice(okm, kKeySize, kKeySize), slice(okm, 2 * kKeySize, kKeySize)};
+  crypto::SecretArray<3 * kKeySize> okm;
+  crypto::hkdf_sha256_into(okm.mutable_view(), root_key, dh_out, util::as_bytes(kInfoRootKdf));
+  const auto v = okm.view();
+  return {crypto::SecureBuffer(v.subspan(0, kKeySize)), crypto::SecureBuffer(v.subspan(kKeySize, kKeySize)),
+          crypto::SecureBuffer(v.subspan(2 * kKeySize, kKeySize))};
+}
+
+void kdf_ck_into(util::ByteView chain_key, util::MutableByteView next_chain_key,
+                 util::MutableByteView message_key) {
+  const std::uint8_t message[1] = {kChainMessageConstant};
+  // The message key first: next_chain_key may be chain_key itself.
+  crypto::hmac_sha256_into(message_key, chain_key, message);
+  kdf_ck_next_into(chain_key, next_chain_key);
+}
+
+void kdf_ck_next_into(util::ByteView chain_key, util::MutableByteView next_chain_key) {
+  const std::uint8_t next[1] = {kChainNextConstant};
+  crypto::hmac_sha256_into(next_chain_key, chain_key, next);
 }
 
 ChainStep kdf_ck(util::ByteView chain_key) {
-  const std::uint8_t next[1] = {kChainNextConstant};
-  const std::uint8_t message[1] = {kChainMessageConstant};
-  return {crypto::hmac_sha256(chain_key, next), crypto::hmac_sha256(chain_key, message)};
+  ChainStep out{crypto::SecureBuffer(kKeySize), crypto::SecureBuffer(kKeySize)};
+  kdf_ck_into(chain_key, out.chain_key.mutable_view(), out.message_key.mutable_view());
+  return out;
+}
+
+void derive_body_key_into(util::MutableByteView out, util::ByteView message_key) {
+  // HKDF-Expand only (RFC 5869 §3.3: MK is already a uniform key, so no Extract), 56 bytes:
+  // T1 = HMAC(MK, info || 0x01) is the key, T2 = HMAC(MK, T1 || info || 0x02) gives the nonce.
+  if (out.size() != kBodyKeyMaterialSize) throw std::invalid_argument("body key material is 56 bytes");
+  crypto::hkdf_expand_into(out, message_key, util::as_bytes(kInfoMessageKey));
 }
 
 BodyKey derive_body_key(util::ByteView message_key) {
-  // HKDF-Expand only (RFC 5869 §3.3: MK is already a uniform key, so no Extract), 56 bytes:
-  // T1 = HMAC(MK, info || 0x01) is the key, T2 = HMAC(MK, T1 || info || 0x02) gives the nonce.
-  constexpr std::size_t kInfoSize = kInfoMessageKey.size();
-  util::ByteArray<kInfoSize + 1> first{};
-  std::copy(kInfoMessageKey.begin(), kInfoMessageKey.end(), first.begin());
-  first[kInfoSize] = 0x01;
-  BodyKey out{crypto::hmac_sha256(message_key, first), {}};
-  util::ByteArray<kKeySize + kInfoSize + 1> second{};
-  std::copy_n(out.key.data(), kKeySize, second.begin());
-  std::copy(kInfoMessageKey.begin(), kInfoMessageKey.end(), second.begin() + kKeySize);
-  second[kKeySize + kInfoSize] = 0x02;
-  auto t2 = crypto::hmac_sha256(message_key, second);
-  crypto::wipe(second);
-  std::copy_n(t2.data(), crypto::kAeadNonceSize, out.nonce.begin());
+  crypto::SecretArray<kBodyKeyMaterialSize> okm;
+  derive_body_key_into(okm.mutable_view(), message_key);
+  BodyKey out{crypto::SecureBuffer(okm.view().first(crypto::kAeadKeySize)), {}};
+  std::copy_n(okm.data() + crypto::kAeadKeySize, crypto::kAeadNonceSize, out.nonce.begin());
   return out;
 }
 

@@ -23,6 +23,14 @@ struct ChainStep {
   crypto::SecureBuffer message_key;
 };
 ChainStep kdf_ck(util::ByteView chain_key);
+// The same without allocating, for every envelope sealed or opened: writes the message key and
+// the next chain key (kKeySize bytes each). next_chain_key may alias chain_key (the chain then
+// steps in place); message_key must not overlap either.
+void kdf_ck_into(util::ByteView chain_key, util::MutableByteView next_chain_key,
+                 util::MutableByteView message_key);
+// Only the next chain key, for counters whose message key is never needed (beyond the kept
+// skipped-key window, reserved counters). chain_key may alias next_chain_key.
+void kdf_ck_next_into(util::ByteView chain_key, util::MutableByteView next_chain_key);
 
 // Body key and nonce of one envelope from its message key: HKDF-Expand-SHA256(PRK = mk,
 // info = kInfoMessageKey, 56) -> 32-byte XChaCha20-Poly1305 key || 24-byte nonce. A message
@@ -32,6 +40,9 @@ struct BodyKey {
   crypto::AeadNonce nonce{};
 };
 BodyKey derive_body_key(util::ByteView message_key);
+// The same into out (kBodyKeyMaterialSize bytes: key || nonce), allocating nothing.
+inline constexpr std::size_t kBodyKeyMaterialSize = crypto::kAeadKeySize + crypto::kAeadNonceSize;
+void derive_body_key_into(util::MutableByteView out, util::ByteView message_key);
 
 // Session start output: HKDF-SHA256(salt = invitation secret, ikm = 0xFF*32 || DH1 || DH2,
 // info = kInfoX3dh || transcript) -> SK || shared HKa || shared NHKb (see "Session start").

@@ -1,5 +1,8 @@
 #include "session/ratchet.h"
 
+#include <algorithm>
+#include <string>
+
 #include "session/session_limits.h"
 
 namespace bc::session {
@@ -58,29 +61,33 @@ util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_ke
   return {};
 }
 
-util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until,
+util::Result<void> skip_message_keys(util::MutableByteView chain_key, std::uint32_t& nr,
+                                     util::ByteView header_key, std::uint32_t until,
                                      std::vector<PendingChain>& out) {
-  if (std::uint64_t{c.nr} + kMaxSkipPerChain < until) {
-    return util::make_error(util::Errc::limit, "envelope would skip more than " +
-                                                   std::to_string(kMaxSkipPerChain) + " message keys");
+  if (until > nr && until - nr > kMaxChainAdvance) {
+    return util::make_error(util::Errc::limit, "envelope would advance a receiving chain by more than " +
+                                                   std::to_string(kMaxChainAdvance) + " message keys");
   }
-  if (c.ckr.empty() || c.nr >= until) return {};
-  PendingChain pending{c.hkr.copy(), {}};
-  pending.keys.reserve(until - c.nr);
-  while (c.nr < until) {
-    auto step = kdf_ck(c.ckr.view());
-    c.ckr = std::move(step.chain_key);
-    pending.keys.push_back({c.nr, std::move(step.message_key)});
-    ++c.nr;
+  if (chain_key.empty() || nr >= until) return {};
+  const std::uint32_t count = std::min(until - nr, kMaxSkipPerChain);
+  const std::uint32_t first_kept = until - count;
+  // Counters below the kept window: only the chain key moves on.
+  for (; nr < first_kept; ++nr) kdf_ck_next_into(chain_key, chain_key);
+  PendingChain pending{crypto::SecureBuffer(header_key), first_kept, count,
+                       crypto::SecureBuffer(std::size_t{count} * kKeySize)};
+  for (std::uint32_t i = 0; i < count; ++i, ++nr) {
+    kdf_ck_into(chain_key, chain_key, pending.keys.mutable_view().subspan(i * kKeySize, kKeySize));
   }
   out.push_back(std::move(pending));
   return {};
 }
 
-crypto::SecureBuffer advance_chain_key(util::ByteView chain_key, std::uint32_t count) {
-  crypto::SecureBuffer ck(chain_key);
-  for (std::uint32_t i = 0; i < count; ++i) ck = kdf_ck(ck.view()).chain_key;
-  return ck;
+util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until, std::vector<PendingChain>& out) {
+  return skip_message_keys(c.ckr.mutable_view(), c.nr, c.hkr.view(), until, out);
+}
+
+void advance_chain_key(util::MutableByteView chain_key, std::uint32_t count) {
+  for (std::uint32_t i = 0; i < count; ++i) kdf_ck_next_into(chain_key, chain_key);
 }
 
 }  // namespace bc::session

@@ -28,23 +28,31 @@ util::Result<ChainState> init_responder(const StartSecrets& secrets, const crypt
 util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_key,
                               crypto::DhKeyPair next_ratchet_key);
 
-// Keys skipped on a receiving chain, collected until the receive commits.
-struct PendingSkip {
-  std::uint32_t n;
-  crypto::SecureBuffer message_key;
-};
+// Message keys skipped on one receiving chain, collected until the receive commits: the keys of
+// counters first_n .. first_n + count - 1 (count <= kMaxSkipPerChain, the newest of the gap),
+// in one guarded buffer.
 struct PendingChain {
   crypto::SecureBuffer header_key;
-  std::vector<PendingSkip> keys;
+  std::uint32_t first_n = 0;
+  std::uint32_t count = 0;
+  crypto::SecureBuffer keys;  // count * kKeySize bytes
+  util::ByteView key(std::uint32_t i) const { return keys.view().subspan(i * kKeySize, kKeySize); }
 };
 
-// SkipMessageKeysHE: advances CKr to `until`, collecting the skipped keys; refuses (Errc::limit)
-// a gap beyond kMaxSkipPerChain.
-util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until,
+// SkipMessageKeysHE on a receiving chain given as its chain key (stepped in place) and Nr:
+// advances both to `until`, appending to `out` the message keys of the last kMaxSkipPerChain
+// counters before it; the older ones of a large gap are derived through and dropped. Refuses
+// (Errc::limit) a gap beyond kMaxChainAdvance before changing anything. An empty chain key
+// (no receiving chain yet) skips nothing.
+util::Result<void> skip_message_keys(util::MutableByteView chain_key, std::uint32_t& nr,
+                                     util::ByteView header_key, std::uint32_t until,
                                      std::vector<PendingChain>& out);
+// The same on c.ckr / c.nr / c.hkr.
+util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until, std::vector<PendingChain>& out);
 
-// The sending chain key after `count` more steps (used to persist a state whose send counter
-// sits at the reservation ceiling; the keys in between are never derived again).
-crypto::SecureBuffer advance_chain_key(util::ByteView chain_key, std::uint32_t count);
+// Steps a (sending) chain key `count` times in place, deriving no message keys: persisting a
+// state whose send counter sits at the reservation ceiling; the keys in between are never
+// derived again.
+void advance_chain_key(util::MutableByteView chain_key, std::uint32_t count);
 
 }  // namespace bc::session

@@ -42,7 +42,7 @@ Reservation Session::reserve(std::uint32_t count) {
   // grows within one sending chain and every persisted state covers every released counter.
   const std::uint32_t room = std::numeric_limits<std::uint32_t>::max() - ceiling_;
   const std::uint32_t new_ceiling = ceiling_ + std::min(count, room);
-  ceiling_chain_key_ = advance_chain_key(ceiling_chain_key_.view(), new_ceiling - ceiling_);
+  advance_chain_key(ceiling_chain_key_.mutable_view(), new_ceiling - ceiling_);
   ceiling_ = new_ceiling;
   return Reservation(serialize(), id_, epoch_, ceiling_);
 }

@@ -86,7 +86,8 @@ class Session {
 
   // Opens an envelope of exactly wire::kEnvelopeSize bytes; now is the receive time (skipped-key
   // expiry). On error nothing changed: duplicates and replays give Errc::refused, forgeries
-  // Errc::crypto, gaps beyond kMaxSkipPerChain Errc::limit. Returns the payload.
+  // Errc::crypto, a chain advance beyond kMaxChainAdvance Errc::limit. Any smaller gap opens;
+  // only the newest kMaxSkipPerChain skipped keys of a chain are kept. Returns the payload.
   util::Result<util::Bytes> open(util::ByteView envelope, util::WallTime now);
 
   const util::ByteArray<kAssociatedDataSize>& associated_data() const { return state_.ad; }

@@ -64,7 +64,7 @@ crypto::SecureBuffer encode_state(const RatchetState& s, std::uint32_t send_inde
     for (const auto& [n, key] : chain.keys) {
       w.u32(n);
       w.u64(static_cast<std::uint64_t>(key.expires_at.time_since_epoch().count()));
-      w.bytes(key.message_key.view());
+      w.bytes(s.skipped.message_key(key));
     }
   }
   crypto::SecureBuffer out(w.buffer());
@@ -138,7 +138,7 @@ util::Result<RatchetState> decode_state(util::ByteView bytes) {
       if (r.failed()) return make_error(Errc::truncated, "session state ends early");
       if (std::int64_t{n} <= prev) return make_error(Errc::bad_format, "skipped keys out of order");
       prev = n;
-      s.skipped.insert(hk, n, crypto::SecureBuffer(mk), util::WallTime(std::chrono::milliseconds(expires)));
+      s.skipped.insert(hk, n, mk, util::WallTime(std::chrono::milliseconds(expires)));
     }
   }
   if (!r.done()) {

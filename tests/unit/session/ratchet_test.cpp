@@ -3,6 +3,7 @@
 #include <set>
 
 #include "session/header_crypto.h"
+#include "session/ratchet.h"
 #include "session/session.h"
 #include "session_test_support.h"
 
@@ -85,21 +86,126 @@ TEST(RatchetTest, OutOfOrderAcrossDhSteps) {
   expect_open(*p.bob, a0, 0);
 }
 
-TEST(RatchetTest, GapBeyondMaxSkipRefusedUnchanged) {
+void expect_refused_with(Session& s, util::ByteView e, util::Errc code, util::WallTime now = kT0) {
+  auto before = state_bytes(s);
+  auto got = s.open(e, now);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, code) << got.error().message;
+  EXPECT_EQ(state_bytes(s), before);
+}
+
+// A copy of the sender with its sending chain stepped on to counter n, as if every counter
+// below n had been used and lost: the genuine envelope at n without sealing a million others.
+Session jumped(const Session& sender, std::uint32_t n) {
+  auto st = sender.state().clone();
+  advance_chain_key(st.chain.cks.mutable_view(), n - st.chain.ns);
+  st.chain.ns = n;
+  return Session(std::move(st));
+}
+
+TEST(RatchetTest, LargeGapWithinChainOpensAndKeepsNewestKeys) {
   auto p = test::make_pair();
+  constexpr std::uint32_t kGap = 5000;
   std::vector<Envelope> es;
-  for (std::uint64_t i = 0; i <= kMaxSkipPerChain + 1; ++i) es.push_back(send(*p.alice, i, nullptr, kMaxReservationBlock));
-  // N = 1001 would skip 1001 keys: refused, nothing changes.
-  auto before = state_bytes(*p.bob);
-  auto r = p.bob->open(es.back(), kT0);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.error().code, util::Errc::limit);
-  EXPECT_EQ(state_bytes(*p.bob), before);
-  // N = 1000 skips exactly kMaxSkipPerChain: accepted.
-  expect_open(*p.bob, es[kMaxSkipPerChain], kMaxSkipPerChain);
+  for (std::uint64_t i = 0; i <= kGap + 1; ++i) es.push_back(send(*p.alice, i, nullptr, kMaxReservationBlock));
+  expect_open(*p.bob, es[0], 0);
+  // A forged body behind that header: the 5000 derivations are thrown away, nothing changes.
+  auto forged = es[kGap + 1];
+  forged[1000] ^= 1;
+  expect_refused_with(*p.bob, forged, util::Errc::crypto);
+  // N = 5001 with Nr = 1: 5000 keys skipped, the newest kMaxSkipPerChain (4001..5000) kept.
+  expect_open(*p.bob, es[kGap + 1], kGap + 1);
   EXPECT_EQ(p.bob->state().skipped.size(), kMaxSkipPerChain);
-  expect_open(*p.bob, es[5], 5);
-  expect_open(*p.bob, es.back(), kMaxSkipPerChain + 1);
+  for (std::uint32_t n : {kGap, kGap - 500, kGap + 1 - kMaxSkipPerChain}) expect_open(*p.bob, es[n], n);
+  // Below the window: gone for good, refused like a duplicate, nothing changes.
+  expect_refused_with(*p.bob, es[kGap - kMaxSkipPerChain], util::Errc::refused);
+  expect_refused_with(*p.bob, es[1], util::Errc::refused);
+  expect_refused_with(*p.bob, es[kGap], util::Errc::refused);
+  // The chain goes on, in order and both ways.
+  expect_open(*p.bob, send(*p.alice, 9001), 9001);
+  expect_open(*p.alice, send(*p.bob, 9002), 9002);
+  expect_open(*p.bob, send(*p.alice, 9003), 9003);
+  expect_open(*p.bob, es[kGap - 1], kGap - 1);  // the old chain's window survived the DH steps
+}
+
+TEST(RatchetTest, LargePnGapOnDhStepOpens) {
+  auto p = test::make_pair();
+  constexpr std::uint32_t kGap = 5000;
+  expect_open(*p.bob, send(*p.alice, 0), 0);
+  std::vector<Envelope> old_chain;  // lost for now: N = 1 .. 5000
+  for (std::uint64_t i = 1; i <= kGap; ++i) old_chain.push_back(send(*p.alice, i, nullptr, kMaxReservationBlock));
+  expect_open(*p.alice, send(*p.bob, 100'000), 100'000);  // Alice steps: PN = 5001
+  std::vector<Envelope> new_chain;
+  for (std::uint64_t i = 0; i <= kGap; ++i) new_chain.push_back(send(*p.alice, 200'000 + i, nullptr, kMaxReservationBlock));
+  // One envelope: PN 5000 ahead on the old chain, then N 5000 ahead on the new one.
+  expect_open(*p.bob, new_chain[kGap], 200'000 + kGap);
+  EXPECT_EQ(p.bob->state().skipped.size(), 2 * kMaxSkipPerChain);
+  // Late envelopes within each window open; older ones are refused without a change.
+  expect_open(*p.bob, old_chain[kGap - 1], kGap);
+  expect_open(*p.bob, old_chain[kGap - kMaxSkipPerChain], kGap + 1 - kMaxSkipPerChain);
+  expect_refused_unchanged(*p.bob, old_chain[kGap - kMaxSkipPerChain - 1]);
+  expect_open(*p.bob, new_chain[kGap - 1], 200'000 + kGap - 1);
+  expect_open(*p.bob, new_chain[kGap - kMaxSkipPerChain], 200'000 + kGap - kMaxSkipPerChain);
+  expect_refused_unchanged(*p.bob, new_chain[0]);
+  // And the conversation continues.
+  expect_open(*p.alice, send(*p.bob, 300'000), 300'000);
+  expect_open(*p.bob, send(*p.alice, 300'001), 300'001);
+}
+
+TEST(RatchetTest, ManyCrashRestartsWithLargeReservationsStillOpen) {
+  auto p = test::make_pair();
+  util::Bytes persisted = state_bytes(*p.alice);
+  std::uint64_t tag = 0;
+  std::vector<std::pair<Envelope, std::uint64_t>> sent;  // all lost in transit
+  auto alice = std::move(*p.alice);
+  // Two sending chains in a row (Bob replies between them, so the second arrives with PN far
+  // ahead), each through 30 crashes that waste a 256-counter reservation with at most one send.
+  for (int chain = 0; chain < 2; ++chain) {
+    for (int cycle = 0; cycle < 30; ++cycle) {
+      auto r = alice.reserve(kMaxReservationBlock);
+      persisted.assign(r.state().begin(), r.state().end());
+      ASSERT_TRUE(alice.commit_reservation(r).ok());
+      if (cycle % 3 != 0) {
+        auto e = alice.seal(test::payload(++tag));
+        ASSERT_TRUE(e.ok()) << e.error().message;
+        sent.emplace_back(*e, tag);
+      }
+      auto restored = Session::restore(persisted);
+      ASSERT_TRUE(restored.ok()) << restored.error().message;
+      alice = std::move(*restored);
+    }
+    EXPECT_GE(alice.state().chain.ns, 30 * kMaxReservationBlock);
+    if (chain == 0) {
+      ++tag;
+      expect_open(alice, send(*p.bob, tag), tag);  // DH step: the next chain starts
+      persisted = state_bytes(alice);
+    }
+  }
+  // Everything Alice sends from now on opens, with N and PN thousands ahead.
+  for (int i = 0; i < 3; ++i) { ++tag; expect_open(*p.bob, send(alice, tag), tag); }
+  { ++tag; expect_open(alice, send(*p.bob, tag), tag); }
+  { ++tag; expect_open(*p.bob, send(alice, tag), tag); }
+  // The last lost envelopes of each chain are within the kept windows and open late.
+  expect_open(*p.bob, sent.back().first, sent.back().second);
+  expect_open(*p.bob, sent[sent.size() / 2 - 1].first, sent[sent.size() / 2 - 1].second);
+  expect_refused_unchanged(*p.bob, sent.front().first);
+}
+
+TEST(RatchetTest, ChainAdvanceBeyondCapRefusedUnchanged) {
+  auto p = test::make_pair();
+  // Bob's receiving chain for Alice's first sending chain is at Nr = 0.
+  auto edge = jumped(*p.alice, kMaxChainAdvance);
+  auto beyond = jumped(edge, kMaxChainAdvance + 1);
+  const auto far = send(beyond, 1);  // N = kMaxChainAdvance + 1
+  expect_refused_with(*p.bob, far, util::Errc::limit);
+  // PN beyond the cap on a DH ratchet step: refused before any derivation, nothing changes.
+  expect_open(beyond, send(*p.bob, 2), 2);
+  EXPECT_EQ(beyond.state().chain.pn, kMaxChainAdvance + 2);
+  expect_refused_with(*p.bob, send(beyond, 3), util::Errc::limit);
+  // Exactly kMaxChainAdvance opens.
+  expect_open(*p.bob, send(edge, 4), 4);
+  EXPECT_EQ(p.bob->state().chain.nr, kMaxChainAdvance + 1);
+  EXPECT_EQ(p.bob->state().skipped.size(), kMaxSkipPerChain);
 }
 
 TEST(RatchetTest, DuplicatesAndReplaysRefusedUnchanged) {

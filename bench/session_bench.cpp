@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "session/identity.h"
+#include "session/ratchet.h"
 #include "session/session.h"
 #include "session/session_start.h"
 #include "wire/envelope.h"
@@ -76,6 +77,18 @@ void BM_SessionOpen(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload.size()));
 }
 BENCHMARK(BM_SessionOpen);
+
+// The worst case one authenticated header can cause: kMaxChainAdvance chain-key steps
+// (docs/protocol.md, "Gaps and MAX_SKIP" says about a second).
+void BM_ChainAdvanceMax(benchmark::State& state) {
+  crypto::SecureBuffer ck(util::Bytes(32, 9));
+  for (auto _ : state) {
+    session::advance_chain_key(ck.mutable_view(), session::kMaxChainAdvance);
+    benchmark::DoNotOptimize(ck.data());
+  }
+  state.SetItemsProcessed(state.iterations() * std::int64_t{session::kMaxChainAdvance});
+}
+BENCHMARK(BM_ChainAdvanceMax)->Unit(benchmark::kMillisecond)->Iterations(2);
 
 void BM_RawAeadSeal(benchmark::State& state) {
   if (sodium_init() < 0) std::abort();

@@ -6,6 +6,8 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/qr.h"
+#include "node/config.h"
+#include "node/control_client.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "session/invitation.h"
@@ -41,6 +43,22 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   }
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
+  if (reach.direct.empty()) {
+    // Without --address: the running node's listen address, else the configured one.
+    auto ping = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::ping, {}},
+                                   std::chrono::seconds{2});
+    if (ping.ok()) {
+      auto doc = nlohmann::json::parse(*ping, nullptr, false);
+      if (doc.is_object() && doc.contains("listen") && doc["listen"].is_string()) {
+        reach.direct.push_back(doc["listen"].get<std::string>());
+      }
+    }
+    if (reach.direct.empty()) {
+      auto config = node::load_config(loaded->home.config_path());
+      if (!config.ok()) return ctx.fail(config.error());
+      if (config->listen) reach.direct.push_back(*config->listen);
+    }
+  }
 
   util::ByteArray<session::kInvitationSecretSize> secret{};
   crypto::random_fill(secret);
@@ -59,6 +77,8 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   auto recorded = invitations.record(record);
   crypto::wipe(secret);
   if (!recorded.ok()) return ctx.fail(recorded.error());
+  // A running node learns at once that a HELLO may come (it also looks every second).
+  (void)node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}}, std::chrono::seconds{2});
 
   if (ctx.json) {
     ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},

@@ -36,9 +36,11 @@ link::StoredFragment from_row(store::FragmentRow&& row) {
 
 }  // namespace
 
-std::vector<link::OutgoingMessage> SqliteLinkStore::undelivered_outgoing() {
+std::vector<link::OutgoingMessage> SqliteLinkStore::undelivered_outgoing() { return undelivered_outgoing_above(0); }
+
+std::vector<link::OutgoingMessage> SqliteLinkStore::undelivered_outgoing_above(link::Seq after) {
   std::vector<link::OutgoingMessage> out;
-  for (auto& row : messages_.undelivered_outgoing()) {
+  for (auto& row : messages_.undelivered_outgoing(after)) {
     link::OutgoingMessage m;
     m.seq = row.seq;
     m.precedence = precedence_of(row.precedence);

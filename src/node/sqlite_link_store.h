@@ -12,6 +12,7 @@ class SqliteLinkStore final : public link::LinkStore {
   SqliteLinkStore(store::Store& store, std::int64_t contact_id) : messages_(store, contact_id) {}
 
   std::vector<link::OutgoingMessage> undelivered_outgoing() override;
+  std::vector<link::OutgoingMessage> undelivered_outgoing_above(link::Seq after) override;
   std::optional<crypto::Hash> outgoing_head(link::Seq seq) override;
   std::optional<crypto::Hash> outgoing_body_hash(link::Seq seq) override;
   void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) override;

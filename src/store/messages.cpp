@@ -118,10 +118,10 @@ OutboxRow Messages::commit_outgoing(int precedence, std::int64_t sent_at_ms, uti
   return std::move(result).value();
 }
 
-std::vector<OutboxRow> Messages::undelivered_outgoing() {
+std::vector<OutboxRow> Messages::undelivered_outgoing(std::uint64_t after) {
   auto st = store_.prepare("SELECT " + std::string(kOutboxCols) +
-                           ", body FROM outbox WHERE contact_id = ? AND delivered_at_ms IS NULL ORDER BY seq");
-  st.bind(1, contact_);
+                           ", body FROM outbox WHERE contact_id = ? AND seq > ? AND delivered_at_ms IS NULL ORDER BY seq");
+  st.bind(1, contact_).bind(2, i64(after));
   std::vector<OutboxRow> out;
   while (st.step()) out.push_back(read_outbox(st, true));
   return out;

@@ -82,7 +82,8 @@ class Messages {
                             const Hash32& body_hash, const ExtendHead& extend);
 
   LinkStateRow state();
-  std::vector<OutboxRow> undelivered_outgoing();
+  // Not yet confirmed, seq > after, with bodies.
+  std::vector<OutboxRow> undelivered_outgoing(std::uint64_t after = 0);
   std::optional<OutboxRow> outgoing(std::uint64_t seq, bool with_body);
   std::vector<OutboxRow> all_outgoing(bool with_body);
   void mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt);

@@ -82,11 +82,23 @@ class Store {
   void exec(std::string_view sql);
 
   // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn throws or returns an error.
+  // A transaction() inside another joins the outer one: the outer decides commit or rollback,
+  // so callers must pass an inner error on.
   template <class Fn>
   auto transaction(Fn&& fn) -> decltype(fn()) {
+    if (depth_ > 0) {
+      ++depth_;
+      struct Leave {
+        int& d;
+        ~Leave() { --d; }
+      } leave{depth_};
+      return fn();
+    }
     exec("BEGIN IMMEDIATE");
+    depth_ = 1;
     try {
       auto result = fn();
+      depth_ = 0;
       if (result.ok()) {
         exec("COMMIT");
       } else {
@@ -94,15 +106,18 @@ class Store {
       }
       return result;
     } catch (...) {
+      depth_ = 0;
       exec("ROLLBACK");
       throw;
     }
   }
+  bool in_transaction() const { return depth_ > 0; }
 
  private:
   explicit Store(sqlite3* db) : db_(db) {}
   util::Result<void> migrate();
   sqlite3* db_;
+  int depth_ = 0;
 };
 
 // Thrown by Statement and Store::exec for SQLite failures that are not the caller's fault

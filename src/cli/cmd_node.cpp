@@ -1,0 +1,59 @@
+// backchannel node run [--listen HOST:PORT]: the node daemon in the foreground. SIGTERM and
+// SIGINT stop it cleanly.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "node/config.h"
+#include "node/node.h"
+
+namespace bc::cli {
+namespace {
+
+struct NodeOptions {
+  std::string listen;
+  bool verbose = false;
+};
+
+std::atomic<bool> g_stop{false};  // set from the signal handler; atomic<bool> is lock-free
+void on_signal(int) { g_stop = true; }
+
+int run_node(Context& ctx, const NodeOptions& opt) {
+  auto loaded = load_home(ctx);
+  if (!loaded.ok()) return ctx.fail(loaded.error());
+  auto config = node::load_config(loaded->home.config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
+  node::NodeOptions options;
+  if (!opt.listen.empty()) options.listen = opt.listen;
+  std::string name = loaded->identity.name;
+  loaded->store.reset();  // the node opens its own
+  auto n = node::Node::create(std::move(loaded->home), std::move(loaded->identity), std::move(*config), options);
+  if (!n.ok()) return ctx.fail(n.error());
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  spdlog::info("node {} running{}", name,
+               (*n)->listen_address() ? "; direct channel on " + *(*n)->listen_address() : "; not listening");
+  return (*n)->run(g_stop);
+}
+
+}  // namespace
+
+void add_node(CLI::App& app, Context& ctx, int& exit_code) {
+  auto opt = std::make_shared<NodeOptions>();
+  auto* cmd = app.add_subcommand("node", "run this party's node");
+  cmd->require_subcommand(1);
+  auto* run = cmd->add_subcommand("run", "run the node in the foreground until SIGTERM or SIGINT");
+  run->add_option("--listen", opt->listen, "HOST:PORT for the direct channel (port 0: any free port)");
+  run->add_flag("--verbose,-v", opt->verbose, "debug logging");
+  run->callback([&ctx, &exit_code, opt] { exit_code = run_node(ctx, *opt); });
+}
+
+}  // namespace bc::cli

@@ -1,0 +1,612 @@
+#include "node/node.h"
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <variant>
+
+#include "crypto/hash.h"
+#include "link/engine.h"
+#include "net/service.h"
+#include "node/control_server.h"
+#include "node/hello_info.h"
+#include "node/peer.h"
+#include "session/session_start.h"
+#include "store/invitations.h"
+#include "util/hex.h"
+#include "wire/envelope.h"
+
+namespace bc::node {
+namespace {
+
+struct NetConnected {
+  net::ConnectionInfo info;
+};
+struct NetMessage {
+  net::ConnectionId id;
+  util::Bytes bytes;
+};
+struct NetClosed {
+  net::ConnectionId id;
+  std::string reason;
+};
+struct ControlInput {
+  ControlRequest request;
+  std::shared_ptr<std::promise<std::string>> reply;
+};
+using Input = std::variant<NetConnected, NetMessage, NetClosed, ControlInput>;
+
+constexpr auto kHelloResendInterval = std::chrono::seconds{2};
+constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+constexpr std::uint32_t kReservationBlock = 256;
+
+std::int64_t to_ms(util::WallTime t) { return t.time_since_epoch().count(); }
+
+std::string short_key(const crypto::SignPublicKey& k) {
+  return util::hex_encode(util::ByteView(k).first(6));
+}
+
+// "host:port" or "[v6]:port" into its parts.
+std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::string& address) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (host.empty() || port <= 0 || port > 65535) return std::nullopt;
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+}  // namespace
+
+struct Node::Impl {
+  Impl(Home h, session::Identity id, Config c) : home(std::move(h)), identity(std::move(id)), config(std::move(c)) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  Home home;
+  session::Identity identity;
+  Config config;
+  std::unique_ptr<store::Store> store;
+  util::SystemClock clock;
+  std::optional<std::string> listen_address;
+  int lock_fd = -1;
+
+  std::unique_ptr<net::Service> net;
+  std::unique_ptr<ControlServer> control;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Input> inputs;
+  // Read by net's I/O thread in is_known(): contacts' keys and whether a HELLO may come.
+  std::mutex known_mu;
+  std::set<crypto::SignPublicKey> known_keys;
+  bool accepting_hellos = false;
+
+  std::map<std::int64_t, std::unique_ptr<Peer>> peers;  // by contact id
+  std::map<net::ConnectionId, net::ConnectionInfo> connections;
+  util::WallTime last_outbox_poll{};
+
+  ~Impl() {
+    control.reset();
+    if (net) net->stop();
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+
+  void post(Input input) {
+    {
+      std::lock_guard lock(mu);
+      inputs.push_back(std::move(input));
+    }
+    cv.notify_one();
+  }
+
+  session::LocalKeys local_keys() const { return {identity.signing, identity.prekey, identity.prekey_sig}; }
+
+  link::EngineConfig engine_config() const {
+    link::EngineConfig c;
+    c.heartbeat_interval = config.heartbeat_interval;
+    c.redundancy = static_cast<std::size_t>(config.redundancy);
+    return c;
+  }
+
+  void refresh_known() {
+    std::set<crypto::SignPublicKey> keys;
+    for (const auto& [id, peer] : peers) keys.insert(peer->contact.identity_key);
+    bool open = !store::Invitations(*store).open_at(util::to_unix_seconds(clock.now())).empty();
+    std::lock_guard lock(known_mu);
+    known_keys = std::move(keys);
+    accepting_hellos = open;
+  }
+
+  // ---- peers ------------------------------------------------------------------------------
+
+  // Loads (or reloads after a failed batch) a contact's session and engine from the store. An
+  // invitee contact that has no session yet gets one here, with its HELLO, in one transaction.
+  util::Result<void> load_peer(const store::Contact& contact) {
+    auto peer = std::make_unique<Peer>();
+    peer->contact = contact;
+    peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
+    auto state = peer->link_store->messages().state();
+    if (!state.session && contact.invite_secret) {
+      HelloInfo info{identity.name, {}};
+      if (listen_address) info.reachability.direct.push_back(*listen_address);
+      session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
+      auto start = session::start_as_invitee(local_keys(), inviter, *contact.invite_secret, encode_hello_info(info));
+      if (!start.ok()) return start.error();
+      auto hello = util::Bytes(start->hello.begin(), start->hello.end());
+      auto saved = store->transaction([&]() -> util::Result<void> {
+        peer->link_store->messages().set_session(start->session.serialize().view());
+        peer->link_store->messages().set_hello(hello);
+        auto clear = store->prepare("UPDATE contacts SET invite_secret = NULL WHERE id = ?");
+        clear.bind(1, contact.id);
+        clear.run();
+        return {};
+      });
+      if (!saved.ok()) return saved.error();
+      state = peer->link_store->messages().state();
+      spdlog::info("link {}: session started from the invitation; HELLO queued", contact.alias);
+    }
+    if (state.session) {
+      auto restored = session::Session::restore(*state.session);
+      if (!restored.ok()) {
+        return util::make_error(util::Errc::store, "link " + contact.alias + ": stored session unreadable: " +
+                                                       restored.error().message);
+      }
+      peer->session.emplace(std::move(*restored));
+    }
+    peer->hello = state.hello;
+    peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing, contact.identity_key,
+                                                  engine_config(), clock.now());
+    if (auto old = peers.find(contact.id); old != peers.end() && old->second->direct) {
+      peer->direct = old->second->direct;
+      peer->engine->channel_up(kDirectChannel, clock.now());
+    }
+    peers[contact.id] = std::move(peer);
+    return {};
+  }
+
+  void dial_contact(const Peer& peer) {
+    auto reach = session::decode_reachability(peer.contact.reachability);
+    if (!reach.ok()) return;
+    for (const auto& address : reach->direct) {
+      auto parts = split_address(address);
+      if (!parts) continue;
+      net->dial(parts->first, parts->second, peer.contact.identity_key);
+      spdlog::info("link {}: dialling {}", peer.contact.alias, address);
+    }
+  }
+
+  Peer* peer_by_key(const crypto::SignPublicKey& key) {
+    for (auto& [id, peer] : peers) {
+      if (peer->contact.identity_key == key) return peer.get();
+    }
+    return nullptr;
+  }
+
+  Peer* peer_by_connection(net::ConnectionId id) {
+    auto it = connections.find(id);
+    if (it == connections.end()) return nullptr;
+    return peer_by_key(it->second.peer_key);
+  }
+
+  // ---- batches ----------------------------------------------------------------------------
+
+  // Runs fn on the peer inside one store transaction. If anything fails, the transaction rolls
+  // back and the peer's session and engine are rebuilt from the store, since their memory may
+  // be ahead of it.
+  template <class Fn>
+  void batch(Peer& peer, Fn&& fn) {
+    try {
+      auto result = store->transaction([&]() -> util::Result<void> {
+        fn();
+        if (peer.session) peer.link_store->messages().set_session(peer.session->serialize().view());
+        return {};
+      });
+      (void)result;
+    } catch (const std::exception& e) {
+      spdlog::error("link {}: batch failed and was rolled back: {}", peer.contact.alias, e.what());
+      peer.stale = true;
+    }
+    if (peer.stale) {
+      store::Contact contact = peer.contact;
+      if (auto r = load_peer(contact); !r.ok()) spdlog::error("link {}: reload failed: {}", contact.alias, r.error().message);
+    }
+  }
+
+  void handle_envelope(net::ConnectionId conn, util::Bytes bytes) {
+    auto info = connections.find(conn);
+    if (info == connections.end()) return;
+    if (bytes.size() != wire::kEnvelopeSize) {
+      spdlog::warn("connection {}: message of {} bytes is not an envelope; closing", conn, bytes.size());
+      net->close(conn);
+      return;
+    }
+    Peer* peer = peer_by_key(info->second.peer_key);
+    const auto now = clock.now();
+    if (peer != nullptr && peer->session) {
+      auto payload = peer->session->open(bytes, now);
+      if (payload.ok()) {
+        batch(*peer, [&] {
+          if (peer->hello) {
+            peer->hello.reset();  // the inviter answered: it holds our session
+            peer->link_store->messages().set_hello(std::nullopt);
+            spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
+          }
+          auto r = peer->engine->on_payload(kDirectChannel, *payload, now);
+          if (!r.ok()) spdlog::warn("link {}: payload refused: {}", peer->contact.alias, r.error().message);
+        });
+        return;
+      }
+      // Not a message of our session: perhaps a HELLO resent by the invitee (we accepted it
+      // already), or from a party we invited while it was also our inviter.
+      if (!try_hello(conn, bytes, peer)) {
+        spdlog::debug("link {}: envelope refused: {}", peer->contact.alias, payload.error().message);
+      }
+      return;
+    }
+    if (!try_hello(conn, bytes, peer)) {
+      spdlog::warn("connection {} from {}: not a HELLO for any open invitation; closing", conn,
+                   short_key(info->second.peer_key));
+      net->close(conn);
+    }
+  }
+
+  // Tries bytes as a HELLO for one of our open invitations. On success pins the invitee as a
+  // contact (or, for a contact that invited us too, replaces our pending session when its key
+  // wins the tie-break), consumes the invitation and stores the session, in one transaction.
+  bool try_hello(net::ConnectionId conn, const util::Bytes& bytes, Peer* existing) {
+    const auto now = clock.now();
+    const std::int64_t now_s = util::to_unix_seconds(now);
+    store::Invitations invitations(*store);
+    auto open = invitations.open_at(now_s);
+    if (open.empty()) return false;
+    std::vector<session::OpenInvitation> candidates;
+    for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret});
+    auto accepted = session::accept_hello(local_keys(), bytes, candidates);
+    if (!accepted.ok()) return false;
+    const auto& info = connections.at(conn);
+    if (accepted->invitee.identity != info.peer_key) {
+      spdlog::warn("connection {}: HELLO signed by another key than the connection's; refused", conn);
+      return true;
+    }
+    auto hello_info = decode_hello_info(accepted->reachability);
+    if (!hello_info.ok()) {
+      spdlog::warn("connection {}: HELLO with bad info: {}", conn, hello_info.error().message);
+      return true;
+    }
+    std::string invitation_id = util::as_string(accepted->invitation_id);
+    if (existing != nullptr) {
+      // Both parties invited each other. Keep the session of the invitee with the smaller key.
+      if (existing->hello && identity.signing.public_key() < info.peer_key) {
+        spdlog::info("link {}: both sides invited; keeping our own session", existing->contact.alias);
+        return true;
+      }
+    }
+    try {
+      auto result = store->transaction([&]() -> util::Result<std::int64_t> {
+        std::int64_t contact_id = 0;
+        if (existing != nullptr) {
+          contact_id = existing->contact.id;
+        } else {
+          store::Contacts contacts(*store);
+          store::Contact c;
+          c.alias = hello_info->name;
+          for (int i = 2; contacts.find(c.alias); ++i) c.alias = hello_info->name + "-" + std::to_string(i);
+          c.party_name = hello_info->name;
+          c.identity_key = accepted->invitee.identity;
+          c.prekey = accepted->invitee.prekey;
+          c.prekey_sig = accepted->invitee.prekey_signature;
+          c.reachability = session::encode_reachability(hello_info->reachability);
+          c.added_at = now_s;
+          auto added = contacts.add(c);
+          if (!added.ok()) return added.error();
+          contact_id = *added;
+        }
+        auto consumed = invitations.consume(invitation_id, contact_id, now_s);
+        if (!consumed.ok()) return consumed.error();
+        store::Messages messages(*store, contact_id);
+        messages.set_session(accepted->session.serialize().view());
+        messages.set_hello(std::nullopt);
+        return contact_id;
+      });
+      if (!result.ok()) {
+        spdlog::warn("HELLO refused: {}", result.error().message);
+        return true;
+      }
+      auto contact = store::Contacts(*store).find_by_identity(accepted->invitee.identity);
+      if (!contact) return true;
+      spdlog::info("link {}: HELLO accepted (invitation {}); new contact, unverified: compare safety numbers",
+                   contact->alias, invitation_id);
+      if (auto r = load_peer(*contact); !r.ok()) spdlog::error("link {}: {}", contact->alias, r.error().message);
+      refresh_known();
+      if (Peer* p = peer_by_key(info.peer_key)) {
+        p->direct = conn;
+        p->engine->channel_up(kDirectChannel, now);
+      }
+    } catch (const std::exception& e) {
+      spdlog::error("HELLO handling failed: {}", e.what());
+    }
+    return true;
+  }
+
+  void handle_connected(const net::ConnectionInfo& info) {
+    connections[info.id] = info;
+    Peer* peer = peer_by_key(info.peer_key);
+    spdlog::info("connection {} {} {} ({})", info.id, net::direction_name(info.direction), info.remote_address,
+                 peer != nullptr ? peer->contact.alias : "unknown key " + short_key(info.peer_key));
+    if (peer == nullptr) return;
+    peer->direct = info.id;
+    peer->hello_sent_at = {};
+    peer->engine->channel_up(kDirectChannel, clock.now());
+  }
+
+  void handle_closed(net::ConnectionId id, const std::string& reason) {
+    Peer* peer = peer_by_connection(id);
+    connections.erase(id);
+    if (peer != nullptr && peer->direct == id) {
+      peer->direct.reset();
+      peer->engine->channel_down(kDirectChannel, clock.now());
+      spdlog::info("link {}: direct channel closed ({})", peer->contact.alias, reason);
+    }
+  }
+
+  // ---- transmit ---------------------------------------------------------------------------
+
+  // Makes sure the session may seal at least one envelope: a new reservation is persisted in
+  // its own transaction before any envelope it covers leaves (invariant I4).
+  bool ensure_sendable(Peer& peer) {
+    if (peer.session->sendable() > 0) return true;
+    auto reservation = peer.session->reserve(kReservationBlock);
+    try {
+      auto saved = store->transaction([&]() -> util::Result<void> {
+        peer.link_store->messages().set_session(reservation.state());
+        return {};
+      });
+      if (!saved.ok()) return false;
+    } catch (const std::exception& e) {
+      spdlog::error("link {}: cannot persist the send reservation: {}", peer.contact.alias, e.what());
+      return false;
+    }
+    return peer.session->commit_reservation(reservation).ok();
+  }
+
+  void transmit(Peer& peer) {
+    if (!peer.direct || !peer.session) return;
+    const auto now = clock.now();
+    if (peer.hello && now - peer.hello_sent_at >= kHelloResendInterval) {
+      net->send(*peer.direct, *peer.hello);
+      peer.hello_sent_at = now;
+    }
+    while (auto payload = peer.engine->poll_transmit(kDirectChannel, now)) {
+      if (!ensure_sendable(peer)) return;
+      auto envelope = peer.session->seal(*payload);
+      if (!envelope.ok()) {
+        spdlog::error("link {}: seal failed: {}", peer.contact.alias, envelope.error().message);
+        return;
+      }
+      if (!net->send(*peer.direct, util::Bytes(envelope->begin(), envelope->end()))) {
+        // Queue full or connection gone: the engine retransmits what this carried.
+        return;
+      }
+    }
+  }
+
+  void handle_events(Peer& peer) {
+    for (auto& event : peer.engine->take_events()) {
+      std::visit(
+          [&](auto& e) {
+            using T = std::decay_t<decltype(e)>;
+            if constexpr (std::is_same_v<T, link::Delivered>) {
+              spdlog::info("link {}: delivered #{} ({})", peer.contact.alias, e.seq, wire::precedence_name(e.precedence));
+            } else if constexpr (std::is_same_v<T, link::Confirmed>) {
+              spdlog::info("link {}: receipt for {} message(s), up to #{}", peer.contact.alias, e.seqs.size(),
+                           e.seqs.empty() ? 0 : e.seqs.back());
+            } else if constexpr (std::is_same_v<T, link::TranscriptMismatch>) {
+              spdlog::critical("ALARM link {}: the peer signed transcript head {} at #{} that differs from ours",
+                               peer.contact.alias, util::hex_encode(e.peer.head), e.peer.prefix_end);
+            } else if constexpr (std::is_same_v<T, link::BadReceipt>) {
+              spdlog::error("ALARM link {}: refused a bad receipt (seq {})", peer.contact.alias, e.seq);
+            } else if constexpr (std::is_same_v<T, link::ChannelState>) {
+              spdlog::info("link {}: channel {} {}", peer.contact.alias, static_cast<int>(e.channel),
+                           e.up ? "up" : "down");
+            } else if constexpr (std::is_same_v<T, link::PayloadRefused>) {
+              spdlog::warn("link {}: payload refused: {}", peer.contact.alias, e.reason);
+            }
+          },
+          event);
+    }
+  }
+
+  // ---- control ----------------------------------------------------------------------------
+
+  nlohmann::json status_json() {
+    auto links = nlohmann::json::array();
+    for (const auto& [id, peer] : peers) {
+      auto stats = peer->engine->stats();
+      auto channels = nlohmann::json::array();
+      for (const auto& ch : stats.channels) {
+        nlohmann::json c = {{"channel", ch.channel == kDirectChannel ? "direct" : std::to_string(ch.channel)},
+                            {"connected", ch.connected}, {"state", ch.up ? "up" : "down"},
+                            {"envelopes_in", ch.envelopes_in}, {"envelopes_out", ch.envelopes_out},
+                            {"bytes_in", ch.bytes_in}, {"bytes_out", ch.bytes_out}, {"in_flight", ch.in_flight}};
+        if (ch.srtt) c["rtt_ms"] = ch.srtt->count();
+        if (ch.last_heard) c["last_heard_ms"] = to_ms(*ch.last_heard);
+        channels.push_back(std::move(c));
+      }
+      links.push_back({{"contact", peer->contact.alias},
+                       {"verified", peer->contact.verified},
+                       {"hello_pending", peer->hello.has_value()},
+                       {"channels", channels},
+                       {"unconfirmed", stats.unconfirmed},
+                       {"incoming_prefix_end", stats.incoming_head.prefix_end},
+                       {"peer_signed_prefix_end", stats.peer_head.prefix_end}});
+    }
+    return links;
+  }
+
+  std::string handle_control(const ControlRequest& request) {
+    switch (request.op) {
+      case ControlOp::ping: {
+        nlohmann::json r = {{"ok", true}, {"pid", ::getpid()}, {"name", identity.name}};
+        if (listen_address) r["listen"] = *listen_address;
+        return r.dump();
+      }
+      case ControlOp::outbox:
+        reload_outboxes();
+        return nlohmann::json{{"ok", true}}.dump();
+      case ControlOp::status:
+        return nlohmann::json{{"ok", true}, {"name", identity.name}, {"links", status_json()}}.dump();
+      case ControlOp::linecheck:
+        return nlohmann::json{{"ok", false},
+                              {"error", {{"code", "refused"}, {"message", "linecheck is not available yet"}}}}
+            .dump();
+    }
+    return "{}";
+  }
+
+  void reload_outboxes() {
+    const auto now = clock.now();
+    // New contacts (HELLO accepted by another process? no: contact add on this home) appear here.
+    for (const auto& c : store::Contacts(*store).list()) {
+      if (!peers.count(c.id)) {
+        if (auto r = load_peer(c); r.ok()) {
+          dial_contact(*peers[c.id]);
+          refresh_known();
+        } else {
+          spdlog::error("link {}: {}", c.alias, r.error().message);
+        }
+      }
+    }
+    for (auto& [id, peer] : peers) batch(*peer, [&] { peer->engine->reload_outbox(now); });
+    refresh_known();  // invitations issued or revoked by the CLI meanwhile
+    last_outbox_poll = now;
+  }
+
+  // ---- loop -------------------------------------------------------------------------------
+
+  int run(const std::atomic<bool>& stop) {
+    while (!stop) {
+      std::deque<Input> batch_inputs;
+      {
+        std::unique_lock lock(mu);
+        auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds{200};
+        auto next = clock.now() + std::chrono::milliseconds{200};
+        for (const auto& [id, peer] : peers) next = std::min(next, peer->engine->next_wakeup());
+        auto until = clock.now() < next ? next - clock.now() : std::chrono::milliseconds{0};
+        wake = std::min(wake, std::chrono::steady_clock::now() + until);
+        cv.wait_until(lock, wake, [&] { return !inputs.empty() || stop; });
+        batch_inputs.swap(inputs);
+      }
+      for (auto& input : batch_inputs) {
+        std::visit(
+            [&](auto& in) {
+              using T = std::decay_t<decltype(in)>;
+              if constexpr (std::is_same_v<T, NetConnected>) {
+                handle_connected(in.info);
+              } else if constexpr (std::is_same_v<T, NetMessage>) {
+                handle_envelope(in.id, std::move(in.bytes));
+              } else if constexpr (std::is_same_v<T, NetClosed>) {
+                handle_closed(in.id, in.reason);
+              } else if constexpr (std::is_same_v<T, ControlInput>) {
+                in.reply->set_value(handle_control(in.request));
+              }
+            },
+            input);
+      }
+      const auto now = clock.now();
+      if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
+      for (auto& [id, peer] : peers) {
+        if (peer->engine->next_wakeup() <= now) batch(*peer, [&] { peer->engine->on_tick(now); });
+        transmit(*peer);
+        handle_events(*peer);
+      }
+    }
+    spdlog::info("node {}: stopping", identity.name);
+    return 0;
+  }
+};
+
+Node::Node(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Node::~Node() = default;
+
+const std::optional<std::string>& Node::listen_address() const { return impl_->listen_address; }
+
+int Node::run(const std::atomic<bool>& stop) { return impl_->run(stop); }
+
+util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity identity, Config config,
+                                                 NodeOptions options) {
+  auto impl = std::make_unique<Impl>(std::move(home), std::move(identity), std::move(config));
+  Impl& n = *impl;
+  // One node per home: an advisory lock held for the node's lifetime.
+  std::string lock_path = (n.home.dir() / "node.lock").string();
+  n.lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (n.lock_fd < 0 || ::flock(n.lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    return util::make_error(util::Errc::already_exists, "a node is already running on " + n.home.dir().string());
+  }
+  auto store = n.home.open_store();
+  if (!store.ok()) return store.error();
+  n.store = std::move(*store);
+
+  net::Handlers handlers;
+  Impl* self = impl.get();
+  handlers.is_known = [self](const net::PeerKey& key) {
+    std::lock_guard lock(self->known_mu);
+    return self->accepting_hellos || self->known_keys.count(key) > 0;
+  };
+  handlers.on_connection = [self](const net::ConnectionInfo& info) { self->post(NetConnected{info}); };
+  handlers.on_message = [self](net::ConnectionId id, util::Bytes bytes) { self->post(NetMessage{id, std::move(bytes)}); };
+  handlers.on_closed = [self](net::ConnectionId id, const net::CloseReason& reason) {
+    self->post(NetClosed{id, net::to_string(reason)});
+  };
+  handlers.on_dial_failed = [](net::DialId id, const std::string& error, std::chrono::milliseconds retry_in) {
+    spdlog::debug("dial {} failed: {}; retry in {} ms", id, error, retry_in.count());
+  };
+  net::Options net_options;
+  net_options.collapse_duplicates = true;
+  auto service = net::Service::start(n.identity.signing, std::move(handlers), net_options);
+  if (!service.ok()) return service.error();
+  n.net = std::move(*service);
+
+  std::optional<std::string> listen = options.listen ? options.listen : n.config.listen;
+  if (listen) {
+    auto parts = split_address(*listen);
+    if (!parts) return util::make_error(util::Errc::invalid_argument, "--listen: '" + *listen + "' is not HOST:PORT");
+    auto port = n.net->listen(parts->first, parts->second);
+    if (!port.ok()) return port.error();
+    std::string host = listen->substr(0, listen->rfind(':'));
+    n.listen_address = host + ":" + std::to_string(*port);
+  }
+
+  for (const auto& c : store::Contacts(*n.store).list()) {
+    if (auto r = n.load_peer(c); !r.ok()) return r.error();
+  }
+  n.refresh_known();
+  for (const auto& [id, peer] : n.peers) n.dial_contact(*peer);
+
+  auto control = ControlServer::start(n.home.control_socket_path(), [self](const ControlRequest& request) {
+    auto reply = std::make_shared<std::promise<std::string>>();
+    auto future = reply->get_future();
+    self->post(ControlInput{request, std::move(reply)});
+    return future;
+  });
+  if (!control.ok()) return control.error();
+  n.control = std::move(*control);
+  return std::unique_ptr<Node>(new Node(std::move(impl)));
+}
+
+}  // namespace bc::node

@@ -1,0 +1,32 @@
+// Everything the node holds for one contact: its row, its link store, its session, its link
+// engine, and the direct connection carrying it. Owned and used by the node's loop thread.
+#pragma once
+
+#include <memory>
+#include <optional>
+
+#include "link/engine.h"
+#include "net/types.h"
+#include "node/sqlite_link_store.h"
+#include "session/session.h"
+#include "store/contacts.h"
+
+namespace bc::node {
+
+inline constexpr link::ChannelId kDirectChannel = 0;
+
+struct Peer {
+  store::Contact contact;
+  std::unique_ptr<SqliteLinkStore> link_store;
+  std::optional<session::Session> session;
+  // The invitee's HELLO, resent until the inviter answers (the first envelope we open).
+  std::optional<util::Bytes> hello;
+  util::WallTime hello_sent_at{};
+  std::unique_ptr<link::Engine> engine;
+  std::optional<net::ConnectionId> direct;
+  // Set when the session or engine state in memory may be ahead of the store (a batch failed):
+  // both are rebuilt from the store before the next use.
+  bool stale = false;
+};
+
+}  // namespace bc::node

@@ -2,8 +2,8 @@
 // migrations. Every durable fact of a node lives here (keys live in their own files).
 //
 // DURABILITY INVARIANTS (DESIGN.md §5). Every change to the store must keep these; each has a
-// test named after it in tests/unit/store/. Tables that serve them arrive with the issues that
-// need them (delivery, issue 4), each with the test that breaks when the invariant does.
+// test named after it in tests/unit/node/invariants_test.cpp (real SQLite store, real link engine
+// and session), which breaks when its invariant does.
 //
 //   I1. A message that `send` reported as queued is never lost: the outbox row is committed
 //       (synchronous=FULL in WAL) before `send` returns.

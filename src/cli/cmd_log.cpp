@@ -35,11 +35,12 @@ int run_log(Context& ctx, const std::string& with) {
   store::Messages messages(*loaded->store, c->id);
   std::vector<Entry> entries;
   for (const auto& row : messages.all_outgoing(true)) {
-    std::string state = row.delivered_at_ms ? "delivered" : "queued";
+    std::string state = row.delivered_at_ms ? "delivered" : row.first_sent_at_ms ? "sent" : "queued";
     nlohmann::json doc = {{"direction", "out"}, {"seq", row.seq}, {"precedence", prec_name(row.precedence)},
                           {"sent_at_ms", row.sent_at_ms}, {"state", state},
                           {"body", body_json(row.body, row.body_size)}};
     if (row.delivered_at_ms) doc["receipt_at_ms"] = *row.delivered_at_ms;
+    if (row.first_sent_at_ms) doc["first_sent_at_ms"] = *row.first_sent_at_ms;
     std::string line = format_ms(row.sent_at_ms) + "  -> " + c->alias + "  #" + std::to_string(row.seq) + "  " +
                        upper(prec_name(row.precedence)) + "  " + state +
                        (row.delivered_at_ms ? " (receipt " + format_ms(*row.delivered_at_ms) + ")" : "") + "  " +

@@ -369,6 +369,7 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
     }
   }
   s.retransmissions += s.outbox.fill(b, id, now, s.plan());
+  for (Seq seq : s.outbox.take_first_sends()) s.events.push_back(Sent{seq});
   if (b.empty()) return std::nullopt;
   ++c.stats.envelopes_out;
   c.stats.bytes_out += wire::kEnvelopePayloadSize;

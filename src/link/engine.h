@@ -72,6 +72,11 @@ struct Delivered {
   Seq seq = 0;
   wire::Precedence precedence = wire::Precedence::routine;
 };
+// The first chunk of an outgoing message left on some channel (first time in this engine's
+// life: a restarted engine reports it again). Not durable; the node records it for `log`.
+struct Sent {
+  Seq seq = 0;
+};
 // The peer's signed receipt confirmed these outgoing seqs (store.mark_delivered ran).
 struct Confirmed {
   std::vector<Seq> seqs;
@@ -105,7 +110,7 @@ struct ControlReceived {
   util::Bytes body;
 };
 
-using Event = std::variant<Delivered, Confirmed, TranscriptMismatch, BadReceipt, ChannelState,
+using Event = std::variant<Delivered, Sent, Confirmed, TranscriptMismatch, BadReceipt, ChannelState,
                            PayloadRefused, ControlReceived>;
 
 // ---- status -------------------------------------------------------------------------------

@@ -72,6 +72,7 @@ std::size_t Outbox::fill(wire::PayloadBuilder& builder, ChannelId ch, util::Wall
           ++c.retries;
           ++retransmitted;
         }
+        if (i == 0 && c.sends == 0) first_sends_.push_back(seq);
         ++c.sends;
         c.last_send = now;
         c.last_channel = ch;

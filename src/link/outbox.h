@@ -38,6 +38,13 @@ class Outbox {
 
   // Adds DATA chunks for channel to builder while they fit, in scheduling order. Returns how
   // many of them were retransmissions.
+  // Seqs whose first chunk went out for the first time (in this engine's life) since the last
+  // call; the node records them as "sent".
+  std::vector<Seq> take_first_sends() {
+    std::vector<Seq> out;
+    out.swap(first_sends_);
+    return out;
+  }
   std::size_t fill(wire::PayloadBuilder& builder, ChannelId channel, util::WallTime now,
                    const SendPlan& plan);
 
@@ -91,6 +98,7 @@ class Outbox {
   std::array<std::set<Seq>, 4> active_;  // seqs with unacked chunks, per precedence
   std::array<std::size_t, 256> in_flight_{};
   Seq last_seq_ = 0;
+  std::vector<Seq> first_sends_;
 };
 
 }  // namespace bc::link

@@ -407,7 +407,12 @@ struct Node::Impl {
   }
 
   void handle_events(Peer& peer) {
+    std::vector<std::uint64_t> sent;
     for (auto& event : peer.engine->take_events()) {
+      if (auto* s = std::get_if<link::Sent>(&event)) {
+        sent.push_back(s->seq);
+        continue;
+      }
       std::visit(
           [&](auto& e) {
             using T = std::decay_t<decltype(e)>;
@@ -429,6 +434,16 @@ struct Node::Impl {
             }
           },
           event);
+    }
+    if (!sent.empty()) {
+      try {
+        (void)store->transaction([&]() -> util::Result<void> {
+          peer.link_store->messages().mark_sent(sent, to_ms(clock.now()));
+          return {};
+        });
+      } catch (const std::exception& e) {
+        spdlog::warn("link {}: cannot record sent messages: {}", peer.contact.alias, e.what());
+      }
     }
   }
 

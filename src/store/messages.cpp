@@ -8,7 +8,7 @@ namespace {
 Hash32 hash_col(const Statement& st, int i) { return util::to_array<32>(st.column_blob(i)); }
 
 constexpr std::string_view kOutboxCols =
-    "seq, precedence, sent_at_ms, earlier, body_hash, head, delivered_at_ms, receipt, length(body)";
+    "seq, precedence, sent_at_ms, earlier, body_hash, head, delivered_at_ms, receipt, length(body), first_sent_at_ms";
 
 OutboxRow read_outbox(const Statement& st, bool with_body) {
   OutboxRow r;
@@ -21,7 +21,8 @@ OutboxRow read_outbox(const Statement& st, bool with_body) {
   if (!st.column_is_null(6)) r.delivered_at_ms = st.column_int(6);
   r.receipt = st.column_blob(7);
   r.body_size = static_cast<std::uint64_t>(st.column_int(8));
-  if (with_body) r.body = st.column_blob(9);
+  if (!st.column_is_null(9)) r.first_sent_at_ms = st.column_int(9);
+  if (with_body) r.body = st.column_blob(10);
   return r;
 }
 
@@ -149,6 +150,16 @@ void Messages::mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64
       "UPDATE outbox SET delivered_at_ms = ?, receipt = ? WHERE contact_id = ? AND seq = ? AND delivered_at_ms IS NULL");
   for (auto seq : seqs) {
     st.bind(1, at_ms).bind(2, receipt).bind(3, contact_).bind(4, i64(seq));
+    st.run();
+    st.reset();
+  }
+}
+
+void Messages::mark_sent(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms) {
+  auto st = store_.prepare(
+      "UPDATE outbox SET first_sent_at_ms = ? WHERE contact_id = ? AND seq = ? AND first_sent_at_ms IS NULL");
+  for (auto seq : seqs) {
+    st.bind(1, at_ms).bind(2, contact_).bind(3, i64(seq));
     st.run();
     st.reset();
   }

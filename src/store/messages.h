@@ -29,6 +29,7 @@ struct OutboxRow {
   Hash32 head{};
   std::optional<std::int64_t> delivered_at_ms;
   util::Bytes receipt;
+  std::optional<std::int64_t> first_sent_at_ms;
 };
 
 struct InboxRow {
@@ -87,6 +88,8 @@ class Messages {
   std::optional<OutboxRow> outgoing(std::uint64_t seq, bool with_body);
   std::vector<OutboxRow> all_outgoing(bool with_body);
   void mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt);
+  // Records when the first envelope of each seq left; keeps an earlier time.
+  void mark_sent(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms);
   void set_peer_head(std::uint64_t prefix_end, const Hash32& head, util::ByteView receipt);
 
   void put_fragment(const FragmentRow& fragment);

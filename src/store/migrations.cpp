@@ -96,7 +96,12 @@ CREATE TABLE fragments (
 );
 )sql";
 
-constexpr std::array<std::string_view, 2> kMigrations = {kV1, kV2};
+// When the first envelope of an outgoing message left (for `log`: queued, sent, delivered).
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE outbox ADD COLUMN first_sent_at_ms INTEGER;
+)sql";
+
+constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
 
 }  // namespace
 

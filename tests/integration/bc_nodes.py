@@ -39,9 +39,9 @@ class Node:
         return json.loads(self.cli("--json", *args).stdout)
 
     def start(self):
-        log = open(self.log_path, "a")
-        self.proc = subprocess.Popen([BIN, "--home", self.home, "node", "run", "--listen", f"127.0.0.1:{self.port}"],
-                                     stdout=log, stderr=log)
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([BIN, "--home", self.home, "node", "run", "--listen",
+                                          f"127.0.0.1:{self.port}"], stdout=log, stderr=log)
         self.starts += 1
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -38,7 +38,8 @@ class DeliveryUnderCrashes(unittest.TestCase):
         big = os.path.join(self.root.path, "report.bin")
         with open(big, "wb") as f:
             f.write(random.Random(self.seed).randbytes(8 << 20))
-        big_hash = hashlib.sha256(open(big, "rb").read()).hexdigest()
+        with open(big, "rb") as f:
+            big_hash = hashlib.sha256(f.read()).hexdigest()
 
         # The messages and where the file goes; each text names its index and precedence.
         plan = [("text", self.rng.choice(PRECEDENCES), f"m{i}") for i in range(count)]
@@ -105,8 +106,8 @@ class DeliveryUnderCrashes(unittest.TestCase):
         save = os.path.join(self.root.path, "saved")
         os.mkdir(save)
         receiver.cli("inbox", "--from", "moscow", "--save", save)
-        self.assertEqual(hashlib.sha256(open(os.path.join(save, "report.bin"), "rb").read()).hexdigest(),
-                         big_hash)
+        with open(os.path.join(save, "report.bin"), "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), big_hash)
 
         # Both transcripts verify, and each side's outgoing head equals the other's incoming.
         va = receiver.json("transcript", "verify", "--with", "moscow")

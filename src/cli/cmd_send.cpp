@@ -34,6 +34,8 @@ struct SendOptions {
 
 constexpr std::size_t kProgressThreshold = 1u << 20;
 
+std::string opt_name(const std::string& path) { return std::filesystem::path(path).filename().string(); }
+
 // Reads a file in blocks, showing progress on stderr for large ones.
 util::Result<util::Bytes> read_file(const Context& ctx, const std::string& path) {
   std::ifstream in(path, std::ios::binary | std::ios::ate);
@@ -46,15 +48,24 @@ util::Result<util::Bytes> read_file(const Context& ctx, const std::string& path)
   in.seekg(0);
   util::Bytes data(size);
   std::uint64_t done = 0;
+  // A terminal gets a live counter; a log gets a line at every quarter.
   const bool progress = size >= kProgressThreshold && !ctx.json;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  int quarter = 0;
   while (done < size) {
     auto n = std::min<std::uint64_t>(1u << 20, size - done);
     in.read(reinterpret_cast<char*>(data.data() + done), static_cast<std::streamsize>(n));
     if (!in) return util::make_error(util::Errc::io, "cannot read file '" + path + "'");
     done += n;
-    if (progress) ctx.err << "\rreading " << format_size(done) << " of " << format_size(size) << std::flush;
+    if (!progress) continue;
+    if (tty) {
+      ctx.err << "\rreading " << format_size(done) << " of " << format_size(size) << std::flush;
+    } else if (done * 4 >= size * static_cast<std::uint64_t>(quarter + 1)) {
+      quarter = static_cast<int>(done * 4 / size);
+      ctx.err << "reading " << opt_name(path) << ": " << quarter * 25 << "% (" << format_size(done) << ")\n";
+    }
   }
-  if (progress) ctx.err << "\n";
+  if (progress && tty) ctx.err << "\n";
   return data;
 }
 

@@ -56,7 +56,7 @@ std::string short_key(const crypto::SignPublicKey& k) {
 }
 
 // "host:port" or "[v6]:port" into its parts.
-std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::string& address) {
+std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::string& address, bool allow_port_zero = false) {
   auto colon = address.rfind(':');
   if (colon == std::string::npos) return std::nullopt;
   std::string host = address.substr(0, colon);
@@ -67,7 +67,7 @@ std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::st
   } catch (...) {
     return std::nullopt;
   }
-  if (host.empty() || port <= 0 || port > 65535) return std::nullopt;
+  if (host.empty() || port < (allow_port_zero ? 0 : 1) || port > 65535) return std::nullopt;
   return std::make_pair(host, static_cast<std::uint16_t>(port));
 }
 
@@ -599,7 +599,7 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
 
   std::optional<std::string> listen = options.listen ? options.listen : n.config.listen;
   if (listen) {
-    auto parts = split_address(*listen);
+    auto parts = split_address(*listen, /*allow_port_zero=*/true);
     if (!parts) return util::make_error(util::Errc::invalid_argument, "--listen: '" + *listen + "' is not HOST:PORT");
     auto port = n.net->listen(parts->first, parts->second);
     if (!port.ok()) return port.error();

@@ -92,12 +92,14 @@ util::Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& pa
     return util::make_error(util::Errc::store, "cannot open store " + path.string() + ": " + msg);
   }
   std::unique_ptr<Store> store(new Store(db));
+  // Other processes (the node, `send`) hold locks for short transactions: wait for them, even
+  // for the pragmas below.
+  sqlite3_busy_timeout(db, 10000);
   try {
     // WAL with synchronous=FULL: a committed transaction survives power loss (invariant I1).
     store->exec("PRAGMA journal_mode=WAL");
     store->exec("PRAGMA synchronous=FULL");
     store->exec("PRAGMA foreign_keys=ON");
-    sqlite3_busy_timeout(db, 5000);
     auto migrated = store->migrate();
     if (!migrated.ok()) return migrated.error();
   } catch (const StoreError& e) {

@@ -34,6 +34,7 @@ int run(int argc, char** argv) {
   add_inbox(app, ctx, exit_code);
   add_log(app, ctx, exit_code);
   add_node(app, ctx, exit_code);
+  add_transcript(app, ctx, exit_code);
 
   try {
     app.parse(argc, argv);

@@ -19,5 +19,6 @@ void add_send(CLI::App& app, Context& ctx, int& exit_code);
 void add_inbox(CLI::App& app, Context& ctx, int& exit_code);
 void add_log(CLI::App& app, Context& ctx, int& exit_code);
 void add_node(CLI::App& app, Context& ctx, int& exit_code);
+void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace bc::cli

@@ -58,6 +58,19 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
       if (!config.ok()) return ctx.fail(config.error());
       if (config->listen) reach.direct.push_back(*config->listen);
     }
+    // A wildcard listen address says nothing to the counterpart.
+    std::erase_if(reach.direct, [&](const std::string& a) {
+      bool wildcard = a.rfind("0.0.0.0:", 0) == 0 || a.rfind("[::]:", 0) == 0;
+      if (wildcard) {
+        ctx.err << "note: the node listens on " << a
+                << "; pass --address HOST:PORT so the counterpart knows where to reach it\n";
+      }
+      return wildcard;
+    });
+    if (reach.direct.empty() && !ctx.json) {
+      ctx.err << "note: this invitation carries no address; the counterpart can reach this node only "
+                 "once it is given one (invite --address HOST:PORT)\n";
+    }
   }
 
   util::ByteArray<session::kInvitationSecretSize> secret{};

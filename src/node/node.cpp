@@ -21,6 +21,7 @@
 #include "node/hello_info.h"
 #include "node/peer.h"
 #include "session/session_start.h"
+#include "store/contacts.h"
 #include "store/invitations.h"
 #include "util/hex.h"
 #include "wire/envelope.h"
@@ -172,23 +173,67 @@ struct Node::Impl {
     peer->hello = state.hello;
     peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing, contact.identity_key,
                                                   engine_config(), clock.now());
-    if (auto old = peers.find(contact.id); old != peers.end() && old->second->direct) {
-      peer->direct = old->second->direct;
-      peer->engine->channel_up(kDirectChannel, clock.now());
+    if (auto old = peers.find(contact.id); old != peers.end()) {
+      peer->dials = std::move(old->second->dials);
+      if (old->second->direct) {
+        peer->direct = old->second->direct;
+        peer->engine->channel_up(kDirectChannel, clock.now());
+      }
     }
     peers[contact.id] = std::move(peer);
     return {};
   }
 
-  void dial_contact(const Peer& peer) {
+  // Dials every direct address of the contact not dialled yet (dials reconnect by themselves).
+  void dial_contact(Peer& peer) {
     auto reach = session::decode_reachability(peer.contact.reachability);
     if (!reach.ok()) return;
     for (const auto& address : reach->direct) {
+      if (peer.dials.count(address) != 0) continue;
       auto parts = split_address(address);
       if (!parts) continue;
-      net->dial(parts->first, parts->second, peer.contact.identity_key);
+      peer.dials[address] = net->dial(parts->first, parts->second, peer.contact.identity_key);
       spdlog::info("link {}: dialling {}", peer.contact.alias, address);
     }
+  }
+
+  // What we tell contacts about reaching us: the listen address, unless it is a wildcard.
+  session::Reachability own_reachability() const {
+    session::Reachability r;
+    if (listen_address && listen_address->rfind("0.0.0.0:", 0) != 0 && listen_address->rfind("[::]:", 0) != 0) {
+      r.direct.push_back(*listen_address);
+    }
+    return r;
+  }
+
+  void announce_reachability(Peer& peer) {
+    wire::ControlFrame frame;
+    frame.type = wire::ControlType::reachability;
+    frame.body = session::encode_reachability(own_reachability());
+    peer.engine->queue_control(std::move(frame));
+  }
+
+  // A contact's CONTROL frame told us how to reach it now.
+  void handle_reachability(Peer& peer, const util::Bytes& body) {
+    auto reach = session::decode_reachability(body);
+    if (!reach.ok()) {
+      spdlog::warn("link {}: bad reachability update: {}", peer.contact.alias, reach.error().message);
+      return;
+    }
+    if (body == peer.contact.reachability) return;
+    try {
+      (void)store->transaction([&]() -> util::Result<void> {
+        store::Contacts(*store).set_reachability(peer.contact.id, body);
+        return {};
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("link {}: cannot store its reachability: {}", peer.contact.alias, e.what());
+      return;
+    }
+    peer.contact.reachability = body;
+    spdlog::info("link {}: reachable at {}", peer.contact.alias,
+                 reach->direct.empty() ? std::string("(no direct address)") : reach->direct.front());
+    dial_contact(peer);
   }
 
   Peer* peer_by_key(const crypto::SignPublicKey& key) {
@@ -337,6 +382,8 @@ struct Node::Impl {
       if (Peer* p = peer_by_key(info.peer_key)) {
         p->direct = conn;
         p->engine->channel_up(kDirectChannel, now);
+        announce_reachability(*p);
+        dial_contact(*p);
       }
     } catch (const std::exception& e) {
       spdlog::error("HELLO handling failed: {}", e.what());
@@ -353,6 +400,7 @@ struct Node::Impl {
     peer->direct = info.id;
     peer->hello_sent_at = {};
     peer->engine->channel_up(kDirectChannel, clock.now());
+    announce_reachability(*peer);
   }
 
   void handle_closed(net::ConnectionId id, const std::string& reason) {
@@ -411,6 +459,10 @@ struct Node::Impl {
     for (auto& event : peer.engine->take_events()) {
       if (auto* s = std::get_if<link::Sent>(&event)) {
         sent.push_back(s->seq);
+        continue;
+      }
+      if (auto* c = std::get_if<link::ControlReceived>(&event)) {
+        if (c->type == wire::ControlType::reachability) handle_reachability(peer, c->body);
         continue;
       }
       std::visit(
@@ -597,15 +649,27 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
   if (!service.ok()) return service.error();
   n.net = std::move(*service);
 
+  // The direct channel listens on --listen, else [node] listen, else the address this home
+  // used last time, else an ephemeral loopback port, which is then kept for later runs so that
+  // contacts can reconnect after a restart.
   std::optional<std::string> listen = options.listen ? options.listen : n.config.listen;
-  if (listen) {
-    auto parts = split_address(*listen, /*allow_port_zero=*/true);
-    if (!parts) return util::make_error(util::Errc::invalid_argument, "--listen: '" + *listen + "' is not HOST:PORT");
-    auto port = n.net->listen(parts->first, parts->second);
-    if (!port.ok()) return port.error();
-    std::string host = listen->substr(0, listen->rfind(':'));
-    n.listen_address = host + ":" + std::to_string(*port);
+  bool remembered = false;
+  if (!listen) {
+    listen = store::get_setting(*n.store, "listen");
+    remembered = listen.has_value();
   }
+  if (!listen) listen = "127.0.0.1:0";
+  auto parts = split_address(*listen, /*allow_port_zero=*/true);
+  if (!parts) return util::make_error(util::Errc::invalid_argument, "--listen: '" + *listen + "' is not HOST:PORT");
+  auto port = n.net->listen(parts->first, parts->second);
+  if (!port.ok() && remembered) {
+    spdlog::warn("cannot listen on {} again ({}); taking a new port", *listen, port.error().message);
+    port = n.net->listen(parts->first, 0);
+  }
+  if (!port.ok()) return port.error();
+  std::string host = listen->substr(0, listen->rfind(':'));
+  n.listen_address = host + ":" + std::to_string(*port);
+  store::set_setting(*n.store, "listen", *n.listen_address);
 
   for (const auto& c : store::Contacts(*n.store).list()) {
     if (auto r = n.load_peer(c); !r.ok()) return r.error();

@@ -2,7 +2,9 @@
 // engine, and the direct connection carrying it. Owned and used by the node's loop thread.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 #include <optional>
 
 #include "link/engine.h"
@@ -24,6 +26,7 @@ struct Peer {
   util::WallTime hello_sent_at{};
   std::unique_ptr<link::Engine> engine;
   std::optional<net::ConnectionId> direct;
+  std::map<std::string, net::DialId> dials;  // by direct address
   // Set when the session or engine state in memory may be ahead of the store (a batch failed):
   // both are rebuilt from the store before the next use.
   bool stale = false;

@@ -85,6 +85,26 @@ util::Result<void> Contacts::mark_verified(std::string_view alias, std::int64_t 
   return {};
 }
 
+void Contacts::set_reachability(std::int64_t id, util::ByteView reachability) {
+  auto st = store_.prepare("UPDATE contacts SET reachability = ? WHERE id = ?");
+  st.bind(1, reachability).bind(2, id);
+  st.run();
+}
+
+std::optional<std::string> get_setting(Store& store, std::string_view key) {
+  auto st = store.prepare("SELECT value FROM node_settings WHERE key = ?");
+  st.bind(1, key);
+  if (!st.step()) return std::nullopt;
+  return st.column_text(0);
+}
+
+void set_setting(Store& store, std::string_view key, std::string_view value) {
+  auto st = store.prepare("INSERT INTO node_settings (key, value) VALUES (?, ?) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  st.bind(1, key).bind(2, value);
+  st.run();
+}
+
 util::Result<void> Contacts::remove(std::string_view alias) {
   if (!find(alias)) {
     return util::make_error(util::Errc::not_found, "no contact named '" + std::string(alias) + "'");

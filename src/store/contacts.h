@@ -28,6 +28,10 @@ struct Contact {
   std::int64_t added_at = 0;
 };
 
+// Small key/value settings the node keeps across restarts.
+std::optional<std::string> get_setting(Store& store, std::string_view key);
+void set_setting(Store& store, std::string_view key, std::string_view value);
+
 class Contacts {
  public:
   explicit Contacts(Store& store) : store_(store) {}
@@ -38,6 +42,8 @@ class Contacts {
   std::optional<Contact> find(std::string_view alias);
   std::optional<Contact> find_by_identity(util::ByteView identity_key);
   util::Result<void> mark_verified(std::string_view alias, std::int64_t now);
+  // The contact told us (CONTROL frame) how to reach it now.
+  void set_reachability(std::int64_t id, util::ByteView reachability);
   util::Result<void> remove(std::string_view alias);
 
  private:

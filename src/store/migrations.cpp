@@ -101,7 +101,15 @@ constexpr std::string_view kV3 = R"sql(
 ALTER TABLE outbox ADD COLUMN first_sent_at_ms INTEGER;
 )sql";
 
-constexpr std::array<std::string_view, 3> kMigrations = {kV1, kV2, kV3};
+// Settings the node learns at run time (the listen address it picked, to keep it on restart).
+constexpr std::string_view kV4 = R"sql(
+CREATE TABLE node_settings (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
 
 }  // namespace
 

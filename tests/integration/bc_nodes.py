@@ -104,8 +104,15 @@ def wait_for(predicate, timeout, what):
 
 
 class TempRoot:
+    """A scratch folder, with its own copy of the binary so a rebuild during a long run cannot
+    pull it away from under the test."""
+
     def __init__(self):
+        global BIN
         self.path = tempfile.mkdtemp(prefix="bc-int-")
+        copy = os.path.join(self.path, "backchannel")
+        shutil.copy2(BIN, copy)
+        BIN = copy
 
     def cleanup(self, keep=False):
         if not keep:

@@ -1,0 +1,85 @@
+// The relay protocol (docs/protocol.md "Relay protocol"): what a node and a relay exchange, one
+// message per WebSocket binary message on a net::Service connection (TLS 1.3, the relay pinned
+// by its key). Pure codec: strict, fuzzed, no I/O.
+//
+// Who may do what is decided by the TLS client key of the connection: a mailbox's owner is the
+// key of the connection that created it (a key the node makes for that relay alone, so the
+// relay cannot link it to the party's identity). Anyone holding the write capability may PUT.
+//
+//   client -> relay                              relay -> client
+//   CREATE   (req, admission token)              CREATED (req, mailbox id, write capability)
+//   PUT      (req, mailbox, capability, env)     OK      (req)          once the envelope is durable
+//   SUBSCRIBE(req, mailbox)                      OK (req), then DELIVER (mailbox, item, envelope)...
+//   ACK      (req, mailbox, item ids)            OK      (req)          the items are deleted
+//   DELETE   (req, mailbox)                      OK      (req)
+//                                                ERROR   (req, code, message)  any request refused
+//
+// Integers big-endian. Every message: type u8, then its fields. Envelopes are exactly
+// wire::kEnvelopeSize bytes; a relay never sees anything else of a link.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "util/bytes.h"
+#include "util/result.h"
+#include "wire/envelope.h"
+
+namespace bc::wire::relay {
+
+inline constexpr std::size_t kMailboxIdSize = 16;
+inline constexpr std::size_t kCapabilitySize = 32;
+inline constexpr std::size_t kMaxTokenSize = 128;
+inline constexpr std::size_t kMaxAckItems = 256;
+inline constexpr std::size_t kMaxErrorMessage = 512;
+
+using MailboxId = util::ByteArray<kMailboxIdSize>;
+using Capability = util::ByteArray<kCapabilitySize>;
+using Envelope = util::ByteArray<kEnvelopeSize>;
+
+enum class Type : std::uint8_t {
+  create = 1,
+  put = 2,
+  subscribe = 3,
+  ack = 4,
+  remove = 5,  // DELETE
+  created = 101,
+  ok = 102,
+  deliver = 103,
+  error = 104,
+};
+
+// Refusal codes: stable, documented, shown to operators.
+enum class ErrorCode : std::uint16_t {
+  bad_request = 1,        // did not parse
+  not_admitted = 2,       // CREATE without a valid admission token
+  no_such_mailbox = 3,
+  not_owner = 4,          // SUBSCRIBE/ACK/DELETE from a key that does not own the mailbox
+  bad_capability = 5,     // PUT with a wrong write capability
+  over_quota_bytes = 6,
+  over_quota_count = 7,
+  rate_limited = 8,
+  too_large = 9,
+  internal = 10,
+};
+const char* error_code_name(ErrorCode code);
+
+struct Create { std::uint32_t request = 0; std::string token; };
+struct Put { std::uint32_t request = 0; MailboxId mailbox{}; Capability capability{}; Envelope envelope{}; };
+struct Subscribe { std::uint32_t request = 0; MailboxId mailbox{}; };
+struct Ack { std::uint32_t request = 0; MailboxId mailbox{}; std::vector<std::uint64_t> items; };
+struct Remove { std::uint32_t request = 0; MailboxId mailbox{}; };
+struct Created { std::uint32_t request = 0; MailboxId mailbox{}; Capability capability{}; };
+struct Ok { std::uint32_t request = 0; };
+struct Deliver { MailboxId mailbox{}; std::uint64_t item = 0; Envelope envelope{}; };
+struct Error { std::uint32_t request = 0; ErrorCode code = ErrorCode::internal; std::string message; };
+
+using Message = std::variant<Create, Put, Subscribe, Ack, Remove, Created, Ok, Deliver, Error>;
+
+util::Bytes encode(const Message& message);
+// Strict: exact lengths, no trailing bytes, counts within limits, unknown types refused.
+util::Result<Message> decode(util::ByteView bytes);
+
+}  // namespace bc::wire::relay

@@ -1,0 +1,218 @@
+#include "wire/relay_protocol.h"
+
+#include <stdexcept>
+#include <type_traits>
+
+#include "util/byte_io.h"
+
+namespace bc::wire::relay {
+namespace {
+
+using util::ByteReader;
+using util::ByteWriter;
+using util::Errc;
+using util::make_error;
+using util::Result;
+
+bool valid_error_code(std::uint16_t code) {
+  return code >= static_cast<std::uint16_t>(ErrorCode::bad_request) &&
+         code <= static_cast<std::uint16_t>(ErrorCode::internal);
+}
+
+util::Error bad(std::string message) { return make_error(Errc::bad_format, std::move(message)); }
+
+// Encoding a message that decode would refuse is a programming error of the sender: thrown, so
+// that a relay or node never puts bytes on the wire that its peer must reject.
+void check_encodable(const Message& message) {
+  if (const auto* c = std::get_if<Create>(&message); c && c->token.size() > kMaxTokenSize) {
+    throw std::length_error("relay CREATE token over 128 bytes");
+  }
+  if (const auto* a = std::get_if<Ack>(&message);
+      a && (a->items.empty() || a->items.size() > kMaxAckItems)) {
+    throw std::length_error("relay ACK item count not 1..256");
+  }
+  if (const auto* e = std::get_if<Error>(&message)) {
+    if (e->message.size() > kMaxErrorMessage) {
+      throw std::length_error("relay ERROR message over 512 bytes");
+    }
+    if (!valid_error_code(static_cast<std::uint16_t>(e->code))) {
+      throw std::invalid_argument("relay ERROR with an unknown code");
+    }
+  }
+}
+
+}  // namespace
+
+const char* error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::bad_request: return "bad_request";
+    case ErrorCode::not_admitted: return "not_admitted";
+    case ErrorCode::no_such_mailbox: return "no_such_mailbox";
+    case ErrorCode::not_owner: return "not_owner";
+    case ErrorCode::bad_capability: return "bad_capability";
+    case ErrorCode::over_quota_bytes: return "over_quota_bytes";
+    case ErrorCode::over_quota_count: return "over_quota_count";
+    case ErrorCode::rate_limited: return "rate_limited";
+    case ErrorCode::too_large: return "too_large";
+    case ErrorCode::internal: return "internal";
+  }
+  return "unknown";
+}
+
+util::Bytes encode(const Message& message) {
+  check_encodable(message);
+  ByteWriter w;
+  std::visit(
+      [&w](const auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, Create>) {
+          w.u8(static_cast<std::uint8_t>(Type::create));
+          w.u32(m.request);
+          w.var8(util::as_bytes(m.token));
+        } else if constexpr (std::is_same_v<T, Put>) {
+          w.u8(static_cast<std::uint8_t>(Type::put));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+          w.bytes(m.capability);
+          w.bytes(m.envelope);
+        } else if constexpr (std::is_same_v<T, Subscribe>) {
+          w.u8(static_cast<std::uint8_t>(Type::subscribe));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+        } else if constexpr (std::is_same_v<T, Ack>) {
+          w.u8(static_cast<std::uint8_t>(Type::ack));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+          w.u16(static_cast<std::uint16_t>(m.items.size()));
+          for (std::uint64_t item : m.items) w.u64(item);
+        } else if constexpr (std::is_same_v<T, Remove>) {
+          w.u8(static_cast<std::uint8_t>(Type::remove));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+        } else if constexpr (std::is_same_v<T, Created>) {
+          w.u8(static_cast<std::uint8_t>(Type::created));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+          w.bytes(m.capability);
+        } else if constexpr (std::is_same_v<T, Ok>) {
+          w.u8(static_cast<std::uint8_t>(Type::ok));
+          w.u32(m.request);
+        } else if constexpr (std::is_same_v<T, Deliver>) {
+          w.u8(static_cast<std::uint8_t>(Type::deliver));
+          w.bytes(m.mailbox);
+          w.u64(m.item);
+          w.bytes(m.envelope);
+        } else {
+          static_assert(std::is_same_v<T, Error>);
+          w.u8(static_cast<std::uint8_t>(Type::error));
+          w.u32(m.request);
+          w.u16(static_cast<std::uint16_t>(m.code));
+          w.var16(util::as_bytes(m.message));
+        }
+      },
+      message);
+  return w.take();
+}
+
+Result<Message> decode(util::ByteView bytes) {
+  ByteReader r(bytes);
+  if (bytes.empty()) return bad("empty relay message");
+  const std::uint8_t type = r.u8();
+  Message out;
+  switch (static_cast<Type>(type)) {
+    case Type::create: {
+      Create m;
+      m.request = r.u32();
+      m.token = util::as_string(r.var8(kMaxTokenSize));
+      out = std::move(m);
+      break;
+    }
+    case Type::put: {
+      Put m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      m.capability = r.array<kCapabilitySize>();
+      m.envelope = r.array<kEnvelopeSize>();
+      out = m;
+      break;
+    }
+    case Type::subscribe: {
+      Subscribe m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      out = m;
+      break;
+    }
+    case Type::ack: {
+      Ack m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      const std::uint16_t count = r.u16();
+      if (r.failed()) return bad("relay ACK truncated");
+      if (count == 0 || count > kMaxAckItems) {
+        return make_error(Errc::limit, "relay ACK with " + std::to_string(count) +
+                                           " items, not 1.." + std::to_string(kMaxAckItems));
+      }
+      // The size is checked before any allocation: a count cannot make us reserve memory
+      // for items that are not there.
+      if (r.remaining() != std::size_t{count} * 8) {
+        return bad("relay ACK item list is not " + std::to_string(count) + " u64s");
+      }
+      m.items.reserve(count);
+      for (std::uint16_t i = 0; i < count; ++i) m.items.push_back(r.u64());
+      out = std::move(m);
+      break;
+    }
+    case Type::remove: {
+      Remove m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      out = m;
+      break;
+    }
+    case Type::created: {
+      Created m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      m.capability = r.array<kCapabilitySize>();
+      out = m;
+      break;
+    }
+    case Type::ok: {
+      Ok m;
+      m.request = r.u32();
+      out = m;
+      break;
+    }
+    case Type::deliver: {
+      Deliver m;
+      m.mailbox = r.array<kMailboxIdSize>();
+      m.item = r.u64();
+      m.envelope = r.array<kEnvelopeSize>();
+      out = m;
+      break;
+    }
+    case Type::error: {
+      Error m;
+      m.request = r.u32();
+      const std::uint16_t code = r.u16();
+      if (!r.failed() && !valid_error_code(code)) {
+        return bad("relay ERROR with unknown code " + std::to_string(code));
+      }
+      m.code = static_cast<ErrorCode>(code);
+      m.message = util::as_string(r.var16(kMaxErrorMessage));
+      out = std::move(m);
+      break;
+    }
+    default:
+      return bad("unknown relay message type " + std::to_string(type));
+  }
+  if (r.failed()) return bad("relay message type " + std::to_string(type) + " truncated");
+  if (!r.done()) {
+    return bad("relay message type " + std::to_string(type) + " has " +
+               std::to_string(r.remaining()) + " trailing bytes");
+  }
+  return out;
+}
+
+}  // namespace bc::wire::relay

@@ -1,0 +1,131 @@
+#include "wire/relay_protocol.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "util/hex.h"
+
+namespace bc::wire::relay {
+namespace {
+
+template <std::size_t N>
+util::ByteArray<N> filled(std::uint8_t v) {
+  util::ByteArray<N> a{};
+  a.fill(v);
+  return a;
+}
+
+std::vector<Message> samples() {
+  Ack ack{7, filled<kMailboxIdSize>(0x11), {1, 2, 0xffffffffffffffffULL}};
+  return {
+      Create{1, "token-abc"},
+      Create{2, ""},
+      Put{3, filled<kMailboxIdSize>(0x22), filled<kCapabilitySize>(0x33),
+          filled<kEnvelopeSize>(0x44)},
+      Subscribe{4, filled<kMailboxIdSize>(0x55)},
+      ack,
+      Remove{0xffffffff, filled<kMailboxIdSize>(0x66)},
+      Created{5, filled<kMailboxIdSize>(0x77), filled<kCapabilitySize>(0x88)},
+      Ok{6},
+      Deliver{filled<kMailboxIdSize>(0x99), 42, filled<kEnvelopeSize>(0xaa)},
+      Error{8, ErrorCode::over_quota_count, "mailbox holds 32768 items"},
+  };
+}
+
+bool same(const Message& a, const Message& b) { return encode(a) == encode(b); }
+
+TEST(RelayProtocol, EveryMessageRoundTrips) {
+  for (const Message& m : samples()) {
+    util::Bytes bytes = encode(m);
+    auto back = decode(bytes);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(back->index(), m.index());
+    EXPECT_TRUE(same(*back, m));
+  }
+}
+
+TEST(RelayProtocol, ExactLayouts) {
+  EXPECT_EQ(util::hex_encode(encode(Create{0x01020304, "ab"})), "0101020304026162");
+  EXPECT_EQ(util::hex_encode(encode(Ok{0x0a0b0c0d})), "660a0b0c0d");
+  EXPECT_EQ(util::hex_encode(encode(Error{1, ErrorCode::rate_limited, "x"})),
+            "68000000010008000178");
+  std::string mailbox_ab;
+  for (int i = 0; i < 16; ++i) mailbox_ab += "ab";
+  EXPECT_EQ(util::hex_encode(encode(Subscribe{2, filled<kMailboxIdSize>(0xab)})),
+            "0300000002" + mailbox_ab);
+  EXPECT_EQ(encode(Put{}).size(), 1 + 4 + 16 + 32 + 2048u);
+  EXPECT_EQ(encode(Deliver{}).size(), 1 + 16 + 8 + 2048u);
+  EXPECT_EQ(encode(Created{}).size(), 1 + 4 + 16 + 32u);
+  Ack ack{1, {}, {5}};
+  EXPECT_EQ(util::hex_encode(encode(ack)),
+            "0400000001" + std::string(32, '0') + "0001" + "0000000000000005");
+}
+
+TEST(RelayProtocol, TruncationAndTrailingBytesRefused) {
+  for (const Message& m : samples()) {
+    util::Bytes bytes = encode(m);
+    for (std::size_t n = 0; n < bytes.size(); ++n) {
+      EXPECT_FALSE(decode(util::ByteView(bytes).first(n)).ok()) << n;
+    }
+    util::Bytes longer = bytes;
+    longer.push_back(0);
+    EXPECT_FALSE(decode(longer).ok());
+  }
+}
+
+TEST(RelayProtocol, UnknownTypesAndCodesRefused) {
+  for (int t = 0; t < 256; ++t) {
+    bool known = (t >= 1 && t <= 5) || (t >= 101 && t <= 104);
+    if (known) continue;
+    util::Bytes bytes{static_cast<std::uint8_t>(t), 0, 0, 0, 1};
+    EXPECT_FALSE(decode(bytes).ok()) << t;
+  }
+  util::Bytes zero_code = encode(Error{1, ErrorCode::internal, ""});
+  zero_code[5] = 0;
+  zero_code[6] = 0;
+  EXPECT_FALSE(decode(zero_code).ok());
+  zero_code[6] = 11;
+  EXPECT_FALSE(decode(zero_code).ok());
+}
+
+TEST(RelayProtocol, LimitsEnforced) {
+  // Token of 129 bytes: refused by decode and by encode.
+  util::Bytes token{1, 0, 0, 0, 1, 129};
+  token.resize(token.size() + 129, 'a');
+  EXPECT_FALSE(decode(token).ok());
+  EXPECT_THROW((void)encode(Create{1, std::string(129, 'a')}), std::length_error);
+  EXPECT_TRUE(decode(encode(Create{1, std::string(128, 'a')})).ok());
+
+  // ACK with 0 and 257 items.
+  util::Bytes ack0 = encode(Ack{1, {}, {1}});
+  ack0.resize(ack0.size() - 8);
+  ack0[ack0.size() - 1] = 0;
+  EXPECT_FALSE(decode(ack0).ok());
+  EXPECT_THROW((void)encode(Ack{1, {}, {}}), std::length_error);
+  EXPECT_THROW((void)encode(Ack{1, {}, std::vector<std::uint64_t>(257, 1)}), std::length_error);
+  EXPECT_TRUE(decode(encode(Ack{1, {}, std::vector<std::uint64_t>(256, 1)})).ok());
+  // A large count with few items does not parse.
+  util::Bytes ack_lying = encode(Ack{1, {}, {1}});
+  ack_lying[1 + 4 + 16] = 0x00;
+  ack_lying[1 + 4 + 16 + 1] = 0xff;
+  EXPECT_FALSE(decode(ack_lying).ok());
+
+  // ERROR message of 513 bytes.
+  EXPECT_THROW((void)encode(Error{1, ErrorCode::internal, std::string(513, 'm')}),
+               std::length_error);
+  util::Bytes err = encode(Error{1, ErrorCode::internal, std::string(512, 'm')});
+  EXPECT_TRUE(decode(err).ok());
+  err[7] = 0x02;
+  err[8] = 0x01;
+  err.push_back('m');
+  EXPECT_FALSE(decode(err).ok());
+}
+
+TEST(RelayProtocol, ErrorCodeNames) {
+  EXPECT_STREQ(error_code_name(ErrorCode::not_owner), "not_owner");
+  EXPECT_STREQ(error_code_name(ErrorCode::bad_capability), "bad_capability");
+}
+
+}  // namespace
+}  // namespace bc::wire::relay

@@ -198,14 +198,22 @@ def warm_up(a: Node, b: Node, follower: InboxFollower, count: int) -> None:
 # 2. One-message latency
 
 
-def bench_latency(bc: Path, work: Path, messages: int) -> dict:
-    log(f"latency: {messages} messages one at a time between two nodes on loopback")
+def bench_latency(bc: Path, bin_dir: Path, work: Path, messages: int, chunks: int) -> tuple[dict, dict]:
+    """backchannel's latency and the TLS + SQLite baseline's, in alternating chunks: fsync time
+    on a shared disk drifts by several times within minutes, and both should see the same drift."""
+    log(f"latency: {messages} messages one at a time between two nodes on loopback, "
+        f"interleaved in {chunks} chunks with the TLS 1.3 + SQLite baseline")
     a, b = make_pair(bc, work / "latency")
     follower = InboxFollower(a)
+    base_one_way, base_round_trip = [], []
     try:
         warm_up(a, b, follower, 5)
         from_send_start, from_commit, send_cmd = [], [], []
         for i in range(messages):
+            if i % -(-messages // chunks) == 0:
+                base = bench_tls_sqlite(bin_dir, work / f"tls_sqlite-{i}", -(-messages // chunks))
+                base_one_way += base["one_way_samples_us"]
+                base_round_trip += base["round_trip_samples_us"]
             text = f"latency {i:05d}"
             t0 = now_ms()
             b.cli("send", "--to", "washington", text)
@@ -229,14 +237,16 @@ def bench_latency(bc: Path, work: Path, messages: int) -> dict:
     def stats(v):
         return {"p50": percentile(v, 50), "p99": percentile(v, 99), "n": len(v)}
 
-    return {"from_send_start_ms": stats(from_send_start), "from_commit_ms": stats(from_commit),
+    ours = {"from_send_start_ms": stats(from_send_start), "from_commit_ms": stats(from_commit),
             "send_command_ms": stats(send_cmd), "receipt_rtt_ms": stats(receipts) if receipts else None}
+    baseline = {"messages": len(base_one_way), "size": base["size"], "chunks": chunks,
+                "one_way_us": {"p50": percentile(base_one_way, 50), "p99": percentile(base_one_way, 99)},
+                "round_trip_us": {"p50": percentile(base_round_trip, 50), "p99": percentile(base_round_trip, 99)}}
+    return ours, baseline
 
 
-def bench_tls_sqlite(bin_dir: Path, work: Path, messages: int) -> dict:
-    log(f"baseline: TLS 1.3 ping-pong + 2 durable SQLite commits, {messages} messages")
-    d = work / "tls_sqlite"
-    d.mkdir()
+def bench_tls_sqlite(bin_dir: Path, d: Path, messages: int) -> dict:
+    d.mkdir(parents=True)
     out = subprocess.run([str(bin_dir / "tls_sqlite_baseline"), "--messages", str(messages), "--dir", str(d)],
                          check=True, capture_output=True, text=True).stdout
     return json.loads(out)
@@ -430,7 +440,8 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
                      [" | ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows])
 
     md = ["# Benchmarks", "",
-          f"Measured {r['date']} by `scripts/bench` (about {r['elapsed_s']:.0f} s). Machine: {r['machine']}.",
+          f"Measured {r['date']} by `scripts/bench` (about {r['elapsed_s']:.0f} s). Machine: {r['machine']}."
+          + (f" {r['note']}" if r["note"] else ""),
           "Medians are quoted; latencies are percentiles of one run. Ratios are backchannel / baseline "
           "(above 1 is faster for rates, slower for latencies). What each row includes is in "
           "[bench/README.md](../bench/README.md).", "",
@@ -451,7 +462,8 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
                   + (f"Signed receipt back at the sender: p50 {rr['p50']:.0f} ms, p99 {rr['p99']:.0f} ms after "
                      f"the outbox commit. " if rr else "")
                   + "Node timestamps have 1 ms resolution.")
-        md.append(f"- Latency baseline: {base['messages']} messages of {base['size']} B (the envelope size); "
+        md.append(f"- Latency baseline: {base['messages']} messages of {base['size']} B (the envelope size), in "
+                  f"{base['chunks']} runs alternating with backchannel's chunks and pooled; "
                   f"one way p50 {base['one_way_us']['p50'] / 1000:.2f} ms, p99 {base['one_way_us']['p99'] / 1000:.2f} ms;"
                   f" round trip with ack p50 {base['round_trip_us']['p50'] / 1000:.2f} ms, p99 "
                   f"{base['round_trip_us']['p99'] / 1000:.2f} ms. No process start: it is one program.")
@@ -481,9 +493,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
+    ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
     ap.add_argument("--only", default="session,latency,throughput", help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
+    ap.add_argument("--chunks", type=int, default=4, help="latency: alternate with the baseline this many times")
     ap.add_argument("--messages", type=int, default=2000, help="throughput: messages queued live")
     ap.add_argument("--backlog", type=int, default=1000, help="throughput: messages queued with the node stopped")
     ap.add_argument("--rounds", type=int, default=3, help="throughput: backlog and mosquitto rounds (median quoted)")
@@ -497,13 +511,12 @@ def main() -> int:
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="backchannel-bench-"))
     r: dict = {"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-               "machine": machine_notes(), "reps": args.reps}
+               "machine": machine_notes(), "reps": args.reps, "note": args.note}
     try:
         if "session" in parts:
             r["session"] = bench_session(bin_dir, args.reps)
         if "latency" in parts:
-            r["tls_sqlite"] = bench_tls_sqlite(bin_dir, work, args.latency_messages)
-            r["latency"] = bench_latency(bc, work, args.latency_messages)
+            r["latency"], r["tls_sqlite"] = bench_latency(bc, bin_dir, work, args.latency_messages, args.chunks)
         if "throughput" in parts:
             v = subprocess.run(["mosquitto", "-h"], capture_output=True, text=True).stdout.split("\n")[0]
             r["mosquitto_version"] = v.replace("mosquitto version", "").strip()

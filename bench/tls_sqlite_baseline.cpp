@@ -11,7 +11,7 @@
 // warm-up messages are not timed: backchannel's nodes are connected before its run starts, too.
 //
 //   tls_sqlite_baseline [--messages N] [--size BYTES] [--dir DIR]
-// prints one JSON object on stdout.
+// prints one JSON object on stdout: percentiles and every timed sample.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -267,11 +267,18 @@ int main(int argc, char** argv) {
   EVP_PKEY_free(cred.key);
   if (own_dir) std::filesystem::remove_all(dir);
 
+  // The samples too, so that a driver can pool several short runs interleaved with its own.
+  auto samples = [](const std::vector<std::int64_t>& v) {
+    std::string out;
+    for (std::int64_t ns : v) out += (out.empty() ? "" : ", ") + std::to_string(static_cast<double>(ns) / 1e3);
+    return out;
+  };
   std::printf(
       "{\"messages\": %d, \"size\": %zu, \"one_way_us\": {\"p50\": %.1f, \"p99\": %.1f}, "
-      "\"round_trip_us\": {\"p50\": %.1f, \"p99\": %.1f}}\n",
+      "\"round_trip_us\": {\"p50\": %.1f, \"p99\": %.1f}, \"one_way_samples_us\": [%s], "
+      "\"round_trip_samples_us\": [%s]}\n",
       messages, size, static_cast<double>(percentile(one_way, 0.50)) / 1e3,
       static_cast<double>(percentile(one_way, 0.99)) / 1e3, static_cast<double>(percentile(round_trip, 0.50)) / 1e3,
-      static_cast<double>(percentile(round_trip, 0.99)) / 1e3);
+      static_cast<double>(percentile(round_trip, 0.99)) / 1e3, samples(one_way).c_str(), samples(round_trip).c_str());
   return 0;
 }

@@ -109,7 +109,23 @@ CREATE TABLE node_settings (
 );
 )sql";
 
-constexpr std::array<std::string_view, 4> kMigrations = {kV1, kV2, kV3, kV4};
+// Relays (issue 5): this node's mailbox at each relay it uses. client_key is the Ed25519 secret
+// key made for that relay alone (its TLS identity there, which owns the mailbox), so the relay
+// cannot link the mailbox to the party's identity key. One mailbox per relay (relay_key).
+constexpr std::string_view kV5 = R"sql(
+CREATE TABLE relays (
+  id          INTEGER PRIMARY KEY,
+  name        TEXT NOT NULL UNIQUE,
+  url         TEXT NOT NULL,
+  relay_key   BLOB NOT NULL UNIQUE CHECK (length(relay_key) = 32),
+  client_key  BLOB NOT NULL CHECK (length(client_key) = 64),
+  mailbox     BLOB NOT NULL,
+  capability  BLOB NOT NULL,
+  added_at    INTEGER NOT NULL
+);
+)sql";
+
+constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
 
 }  // namespace
 

@@ -1,0 +1,83 @@
+// The relay channel's client side (DESIGN.md §4 "Relay (the New York channel)"): one connection
+// to one relay, authenticated both ways (the relay pinned by its Ed25519 key; this client by a
+// key made for that relay alone, which owns the mailbox there), speaking wire/relay_protocol.h.
+//
+// A RelayClient keeps its connection up (reconnecting with backoff) and, on every connection,
+// SUBSCRIBEs to its own mailbox; DELIVERs come through on_deliver until the owner ACKs their
+// items. put() stores an envelope in any mailbox whose write capability the owner holds (a
+// contact's mailbox at the same relay). Handlers run on the client's I/O thread, one at a
+// time: they must not block and must not destroy the client. Every member is thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/sign.h"
+#include "util/bytes.h"
+#include "util/result.h"
+#include "wire/relay_protocol.h"
+
+namespace bc::channel {
+
+// Where a relay listens: from a URL wss://HOST:PORT/PATH (PATH is the WebSocket path, so a relay
+// may sit behind an HTTPS reverse proxy that routes by path).
+struct RelayEndpoint {
+  std::string host;
+  std::uint16_t port = 0;
+  std::string path;
+};
+util::Result<RelayEndpoint> parse_relay_url(std::string_view url);
+// The relay's Ed25519 public key from its 64 hex characters (what `relay info` prints).
+util::Result<crypto::SignPublicKey> parse_relay_key(std::string_view hex);
+
+struct CreatedMailbox {
+  wire::relay::MailboxId mailbox{};
+  wire::relay::Capability capability{};
+};
+
+// Connects once and CREATEs a mailbox owned by client_key. Errors say what went wrong: the relay
+// unreachable or not proving relay_key (io), the relay's refusal with its code and message
+// (refused), no answer within timeout (io).
+util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                            const crypto::SigningKey& client_key, const std::string& token,
+                                            std::chrono::milliseconds timeout);
+
+class RelayClient {
+ public:
+  struct Handlers {
+    // true once the relay confirmed the subscription; false when the connection is lost (the
+    // client reconnects by itself) or the relay refused the subscription (detail says why).
+    std::function<void(bool subscribed, const std::string& detail)> on_state;
+    // A stored or live envelope of our mailbox; ACK its item once it is processed durably.
+    std::function<void(std::uint64_t item, util::Bytes envelope)> on_deliver;
+  };
+
+  static util::Result<std::unique_ptr<RelayClient>> start(const RelayEndpoint& endpoint,
+                                                          const crypto::SignPublicKey& relay_key,
+                                                          const crypto::SigningKey& client_key,
+                                                          const wire::relay::MailboxId& mailbox, Handlers handlers);
+  ~RelayClient();  // closes the connection; no handler runs after it returns
+  RelayClient(const RelayClient&) = delete;
+  RelayClient& operator=(const RelayClient&) = delete;
+
+  // Queues a PUT of one envelope (exactly wire::kEnvelopeSize bytes). False when not connected
+  // or the connection's queue is full: the link engine retransmits what it carried.
+  bool put(const wire::relay::MailboxId& mailbox, const wire::relay::Capability& capability,
+           util::ByteView envelope);
+  // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems).
+  void ack(const std::vector<std::uint64_t>& items);
+  bool subscribed() const;
+
+  struct Impl;
+
+ private:
+  explicit RelayClient(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bc::channel

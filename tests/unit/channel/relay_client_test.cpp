@@ -1,0 +1,167 @@
+// The relay client against a small in-process relay (real TLS 1.3 + WebSocket on loopback) that
+// answers CREATE, SUBSCRIBE, PUT and ACK the way the protocol says.
+#include "channel/relay_client.h"
+
+#include <gtest/gtest.h>
+
+#include <condition_variable>
+#include <mutex>
+
+#include "net/service.h"
+
+namespace bc::channel {
+namespace {
+
+namespace relay = wire::relay;
+using namespace std::chrono_literals;
+
+// Accepts every client; CREATE gives mailbox {1..}, capability {7..} unless the token is
+// "bad"; PUT into mailbox m is delivered to the subscriber of m.
+struct FakeRelay {
+  crypto::SigningKey key = crypto::SigningKey::generate();
+  std::unique_ptr<net::Service> service;
+  std::uint16_t port = 0;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<relay::MailboxId, net::ConnectionId> subscribers;
+  std::vector<std::uint64_t> acked;
+  std::uint64_t next_item = 1;
+
+  FakeRelay() {
+    net::Handlers h;
+    h.is_known = [](const net::PeerKey&) { return true; };
+    h.on_message = [this](net::ConnectionId id, util::Bytes bytes) { handle(id, bytes); };
+    service = net::Service::start(key, std::move(h)).value();
+    port = service->listen("127.0.0.1", 0).value();
+  }
+
+  void handle(net::ConnectionId id, const util::Bytes& bytes) {
+    auto m = relay::decode(bytes);
+    ASSERT_TRUE(m.ok());
+    std::lock_guard lock(mu);
+    if (auto* c = std::get_if<relay::Create>(&*m)) {
+      if (c->token == "bad") {
+        service->send(id, relay::encode(relay::Error{c->request, relay::ErrorCode::not_admitted, "unknown token"}));
+        return;
+      }
+      relay::Created r{c->request, {}, {}};
+      r.mailbox.fill(1);
+      r.capability.fill(7);
+      service->send(id, relay::encode(r));
+    } else if (auto* s = std::get_if<relay::Subscribe>(&*m)) {
+      subscribers[s->mailbox] = id;
+      service->send(id, relay::encode(relay::Ok{s->request}));
+    } else if (auto* p = std::get_if<relay::Put>(&*m)) {
+      service->send(id, relay::encode(relay::Ok{p->request}));
+      if (auto it = subscribers.find(p->mailbox); it != subscribers.end()) {
+        service->send(it->second, relay::encode(relay::Deliver{p->mailbox, next_item++, p->envelope}));
+      }
+    } else if (auto* a = std::get_if<relay::Ack>(&*m)) {
+      acked.insert(acked.end(), a->items.begin(), a->items.end());
+      service->send(id, relay::encode(relay::Ok{a->request}));
+    }
+    cv.notify_all();
+  }
+
+  RelayEndpoint endpoint() const { return {"127.0.0.1", port, "/bc/v1"}; }
+};
+
+TEST(RelayUrl, ParsesHostPortAndPath) {
+  auto e = parse_relay_url("wss://relay.example.org:443/bc/v1");
+  ASSERT_TRUE(e.ok());
+  EXPECT_EQ(e->host, "relay.example.org");
+  EXPECT_EQ(e->port, 443);
+  EXPECT_EQ(e->path, "/bc/v1");
+  auto v6 = parse_relay_url("wss://[::1]:7443/x");
+  ASSERT_TRUE(v6.ok());
+  EXPECT_EQ(v6->host, "::1");
+  for (auto bad : {"ws://h:1/bc/v1", "wss://h/bc/v1", "wss://:1/bc", "wss://h:0/bc", "wss://h:99999/bc",
+                   "wss://h:1x/bc", "https://h:1/bc"}) {
+    EXPECT_FALSE(parse_relay_url(bad).ok()) << bad;
+  }
+}
+
+TEST(RelayKey, IsSixtyFourHexCharacters) {
+  EXPECT_TRUE(parse_relay_key(std::string(64, 'a')).ok());
+  EXPECT_FALSE(parse_relay_key(std::string(63, 'a')).ok());
+  EXPECT_FALSE(parse_relay_key(std::string(64, 'g')).ok());
+}
+
+TEST(CreateMailbox, ReturnsTheMailboxAndCapability) {
+  FakeRelay fake;
+  auto client = crypto::SigningKey::generate();
+  auto created = create_mailbox(fake.endpoint(), fake.key.public_key(), client, "token", 10s);
+  ASSERT_TRUE(created.ok()) << created.error().message;
+  EXPECT_EQ(created->mailbox[0], 1);
+  EXPECT_EQ(created->capability[0], 7);
+}
+
+TEST(CreateMailbox, ReportsTheRelaysRefusal) {
+  FakeRelay fake;
+  auto created = create_mailbox(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), "bad", 10s);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, util::Errc::refused);
+  EXPECT_NE(created.error().message.find("not_admitted"), std::string::npos) << created.error().message;
+  EXPECT_NE(created.error().message.find("unknown token"), std::string::npos);
+}
+
+TEST(CreateMailbox, RefusesARelayWithAnotherKey) {
+  FakeRelay fake;
+  auto other = crypto::SigningKey::generate();
+  auto created = create_mailbox(fake.endpoint(), other.public_key(), crypto::SigningKey::generate(), "", 10s);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, util::Errc::io);
+}
+
+TEST(CreateMailbox, ReportsAnUnreachableRelay) {
+  FakeRelay fake;
+  auto endpoint = fake.endpoint();
+  fake.service->stop();
+  auto created = create_mailbox(endpoint, fake.key.public_key(), crypto::SigningKey::generate(), "", 10s);
+  ASSERT_FALSE(created.ok());
+  EXPECT_EQ(created.error().code, util::Errc::io);
+}
+
+TEST(RelayClient, SubscribesPutsReceivesAndAcks) {
+  FakeRelay fake;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool subscribed = false;
+  std::vector<std::pair<std::uint64_t, util::Bytes>> delivered;
+  RelayClient::Handlers h;
+  h.on_state = [&](bool up, const std::string&) {
+    std::lock_guard lock(mu);
+    subscribed = up;
+    cv.notify_all();
+  };
+  h.on_deliver = [&](std::uint64_t item, util::Bytes envelope) {
+    std::lock_guard lock(mu);
+    delivered.emplace_back(item, std::move(envelope));
+    cv.notify_all();
+  };
+  relay::MailboxId mine{};
+  mine.fill(1);
+  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
+  }
+  EXPECT_TRUE((*client)->subscribed());
+  util::Bytes envelope(wire::kEnvelopeSize, 0x5a);
+  relay::Capability cap{};
+  ASSERT_TRUE((*client)->put(mine, cap, envelope));
+  EXPECT_FALSE((*client)->put(mine, cap, util::Bytes(10, 1)));  // not an envelope
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 1; }));
+    EXPECT_EQ(delivered[0].second, envelope);
+  }
+  (*client)->ack({delivered[0].first});
+  std::unique_lock lock(fake.mu);
+  ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.acked.size() == 1; }));
+  EXPECT_EQ(fake.acked[0], delivered[0].first);
+}
+
+}  // namespace
+}  // namespace bc::channel

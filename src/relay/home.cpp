@@ -1,0 +1,148 @@
+#include "relay/home.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+
+#include "crypto/secure_buffer.h"
+#include "util/byte_io.h"
+
+namespace bc::relay {
+namespace {
+
+constexpr std::string_view kKeyFileMagic = "BCRLYKEY";
+constexpr std::size_t kKeyFileSize = kKeyFileMagic.size() + crypto::kSignSecretKeySize;
+
+util::Error io_error(const std::string& what) {
+  return util::make_error(util::Errc::io, what + ": " + std::strerror(errno));
+}
+
+// As the node's key file (node/home.cpp): written to a temporary, fsynced, then linked into
+// place, so a crash leaves no key file or a whole one, and an existing key is never replaced.
+util::Result<void> write_secret_file(const std::filesystem::path& path, util::ByteView content) {
+  std::filesystem::path tmp = path;
+  tmp += ".tmp";
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return io_error("cannot create " + tmp.string());
+  std::size_t done = 0;
+  while (done < content.size()) {
+    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return io_error("cannot write " + tmp.string());
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error("cannot sync " + tmp.string());
+  if (::link(tmp.c_str(), path.c_str()) != 0) {
+    int saved = errno;
+    ::unlink(tmp.c_str());
+    errno = saved;
+    return io_error("cannot create " + path.string());
+  }
+  ::unlink(tmp.c_str());
+  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir >= 0) {
+    ::fsync(dir);
+    ::close(dir);
+  }
+  return {};
+}
+
+}  // namespace
+
+util::Result<Home> Home::resolve(const std::optional<std::string>& flag) {
+  if (flag && !flag->empty()) return Home(std::filesystem::absolute(*flag));
+  if (const char* env = std::getenv("BACKCHANNEL_RELAY_HOME"); env != nullptr && *env != '\0') {
+    return Home(std::filesystem::absolute(env));
+  }
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    return Home(std::filesystem::path(home) / ".backchannel-relay");
+  }
+  return util::make_error(util::Errc::invalid_argument,
+                          "no relay home folder: pass --home DIR or set BACKCHANNEL_RELAY_HOME");
+}
+
+bool Home::has_key() const { return std::filesystem::exists(key_path()); }
+
+util::Result<crypto::SignPublicKey> Home::create_key() {
+  std::error_code ec;
+  std::filesystem::create_directories(dir_, ec);
+  if (ec) return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
+  ::chmod(dir_.c_str(), 0700);
+  if (has_key()) {
+    return util::make_error(util::Errc::already_exists,
+                            "a relay key exists already in " + dir_.string() +
+                                "; it is never overwritten (nodes pin it)");
+  }
+  if (std::filesystem::exists(dir_ / "identity.key")) {
+    return util::make_error(util::Errc::refused,
+                            dir_.string() + " is a node's home; a relay needs a folder of its own");
+  }
+  crypto::SigningKey key = crypto::SigningKey::generate();
+  util::ByteWriter w;
+  w.bytes(util::as_bytes(kKeyFileMagic));
+  w.bytes(key.secret().view());
+  util::Bytes content = w.take();
+  auto written = write_secret_file(key_path(), content);
+  crypto::wipe(content);
+  if (!written.ok()) return written.error();
+  return key.public_key();
+}
+
+util::Result<crypto::SigningKey> Home::load_key() const {
+  const std::string path = key_path().string();
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) {
+      return util::make_error(util::Errc::not_found,
+                              "no relay key in " + dir_.string() + "; run: backchannel relay init");
+    }
+    return io_error("cannot open " + path);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    ::close(fd);
+    return io_error("cannot stat " + path);
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    return util::make_error(util::Errc::refused, path + " is readable by other users; run: chmod 600 " + path);
+  }
+  if (static_cast<std::size_t>(st.st_size) != kKeyFileSize) {
+    ::close(fd);
+    return util::make_error(util::Errc::bad_format, path + " is not a relay key file");
+  }
+  crypto::SecureBuffer buf(kKeyFileSize);
+  ssize_t n = ::read(fd, buf.data(), buf.size());
+  ::close(fd);
+  if (n != static_cast<ssize_t>(buf.size())) return io_error("cannot read " + path);
+  util::ByteView view = buf.view();
+  if (util::as_string(view.first(kKeyFileMagic.size())) != kKeyFileMagic) {
+    return util::make_error(util::Errc::bad_format, path + " is not a relay key file");
+  }
+  auto key = crypto::SigningKey::from_secret(view.subspan(kKeyFileMagic.size()));
+  if (!key.ok()) return util::make_error(util::Errc::bad_format, path + " holds a damaged key");
+  return std::move(*key);
+}
+
+void Home::write_listening(const std::string& host_port) const {
+  std::ofstream out(listening_path(), std::ios::trunc);
+  out << host_port << "\n";
+}
+
+std::optional<std::string> Home::read_listening() const {
+  std::ifstream in(listening_path());
+  std::string line;
+  if (!in || !std::getline(in, line) || line.empty()) return std::nullopt;
+  return line;
+}
+
+}  // namespace bc::relay

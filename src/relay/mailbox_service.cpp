@@ -1,0 +1,235 @@
+#include "relay/mailbox_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <type_traits>
+
+#include "crypto/random.h"
+#include "store/store.h"
+#include "util/byte_io.h"
+#include "util/hex.h"
+
+namespace bc::relay {
+namespace {
+
+using proto::ErrorCode;
+
+constexpr std::string_view kCapabilityLabel = "backchannel relay capability v1";
+constexpr std::string_view kTokenLabel = "backchannel relay admission token v1";
+constexpr std::string_view kTokenPrefix = "bct_";
+
+std::int64_t millis(util::WallTime t) { return t.time_since_epoch().count(); }
+
+proto::Message refuse(std::uint32_t request, ErrorCode code, std::string message) {
+  return proto::Error{request, code, std::move(message)};
+}
+
+crypto::Hash hash_capability(const proto::Capability& capability) {
+  return crypto::blake2b({util::as_bytes(kCapabilityLabel), capability});
+}
+
+// Constant time in the contents: a PUT with a guessed capability learns nothing from timing
+// about how much of it was right.
+bool equal_in_constant_time(util::ByteView a, util::ByteView b) {
+  if (a.size() != b.size()) return false;
+  volatile std::uint8_t diff = 0;
+  for (std::size_t i = 0; i < a.size(); ++i) diff = static_cast<std::uint8_t>(diff | (a[i] ^ b[i]));
+  return diff == 0;
+}
+
+// The request id of a message that did not decode, so that its ERROR can still name it.
+std::uint32_t request_of(util::ByteView bytes) {
+  if (bytes.size() < 5 || bytes[0] < 1 || bytes[0] > 5) return 0;
+  util::ByteReader r(bytes.subspan(1, 4));
+  return r.u32();
+}
+
+}  // namespace
+
+crypto::Hash MailboxService::hash_token(std::string_view token) {
+  return crypto::blake2b({util::as_bytes(kTokenLabel), util::as_bytes(token)});
+}
+
+std::string MailboxService::create_token(util::WallTime now) {
+  std::string token = std::string(kTokenPrefix) + util::hex_encode(crypto::random_bytes(16));
+  store_.add_token(hash_token(token), millis(now));
+  return token;
+}
+
+std::optional<proto::Message> MailboxService::submit_bytes(const Origin& origin, util::ByteView bytes,
+                                                          util::WallTime now) {
+  auto [it, fresh] = buckets_.try_emplace(origin.connection, config_.rate_per_second, config_.rate_burst, now);
+  (void)fresh;
+  const std::uint32_t request = request_of(bytes);
+  if (!it->second.take(now)) {
+    return refuse(request, ErrorCode::rate_limited,
+                  "more than " + std::to_string(static_cast<std::int64_t>(config_.rate_per_second)) +
+                      " requests per second on this connection; slow down");
+  }
+  if (bytes.size() > kMaxRequestSize) {
+    return refuse(request, ErrorCode::too_large,
+                  "message of " + std::to_string(bytes.size()) + " bytes; no request is longer than " +
+                      std::to_string(kMaxRequestSize));
+  }
+  auto message = proto::decode(bytes);
+  if (!message.ok()) return refuse(request, ErrorCode::bad_request, message.error().message);
+  return handle(origin, *message, now);
+}
+
+std::optional<proto::Message> MailboxService::submit(const Origin& origin, const proto::Message& request,
+                                                    util::WallTime now) {
+  return submit_bytes(origin, proto::encode(request), now);
+}
+
+std::optional<proto::Message> MailboxService::handle(const Origin& origin, const proto::Message& message,
+                                                    util::WallTime now) {
+  try {
+    return std::visit(
+        [&](const auto& m) -> std::optional<proto::Message> {
+          using T = std::decay_t<decltype(m)>;
+          if constexpr (std::is_same_v<T, proto::Create>) {
+            return create(origin, m, now);
+          } else if constexpr (std::is_same_v<T, proto::Put>) {
+            return put(origin, m, now);
+          } else if constexpr (std::is_same_v<T, proto::Subscribe>) {
+            proto::Message reply = owned(origin, m.request, m.mailbox, "subscribe to");
+            if (std::holds_alternative<proto::Ok>(reply)) store_.touch_mailbox(m.mailbox, millis(now));
+            return reply;
+          } else if constexpr (std::is_same_v<T, proto::Ack>) {
+            proto::Message reply = owned(origin, m.request, m.mailbox, "acknowledge items of");
+            if (std::holds_alternative<proto::Ok>(reply)) {
+              store_.transaction([&] { store_.delete_items(m.mailbox, m.items, millis(now)); });
+            }
+            return reply;
+          } else if constexpr (std::is_same_v<T, proto::Remove>) {
+            proto::Message reply = owned(origin, m.request, m.mailbox, "delete");
+            if (std::holds_alternative<proto::Ok>(reply)) {
+              store_.transaction([&] { store_.delete_mailbox(m.mailbox); });
+            }
+            return reply;
+          } else {
+            return refuse(0, ErrorCode::bad_request, "a relay answers requests only; this is a reply type");
+          }
+        },
+        message);
+  } catch (const store::StoreError& e) {
+    spdlog::error("relay store: {}", e.what());
+    std::uint32_t request = 0;
+    std::visit(
+        [&request](const auto& m) {
+          if constexpr (requires { m.request; }) request = m.request;
+        },
+        message);
+    return refuse(request, ErrorCode::internal, "the relay could not reach its store; try again later");
+  }
+}
+
+proto::Message MailboxService::create(const Origin& origin, const proto::Create& request, util::WallTime now) {
+  std::optional<crypto::Hash> token;
+  if (!request.token.empty()) {
+    token = hash_token(request.token);
+    auto row = store_.token(*token);
+    if (!row) {
+      return refuse(request.request, ErrorCode::not_admitted,
+                    "unknown admission token; ask the relay's operator for one (backchannel relay token create)");
+    }
+    if (row->mailboxes >= config_.mailboxes_per_token) {
+      return refuse(request.request, ErrorCode::not_admitted,
+                    "this admission token has created its " + std::to_string(config_.mailboxes_per_token) +
+                        " mailboxes already; ask the relay's operator for another");
+    }
+  } else if (!config_.open) {
+    return refuse(request.request, ErrorCode::not_admitted,
+                  "this relay creates mailboxes only with an admission token from its operator");
+  }
+  MailboxRow row;
+  crypto::random_fill(row.id);
+  proto::Capability capability{};
+  crypto::random_fill(capability);
+  row.owner = origin.peer;
+  row.capability_hash = hash_capability(capability);
+  row.created_at = millis(now);
+  row.quota_bytes = config_.quota_bytes;
+  row.quota_count = config_.quota_count;
+  store_.transaction([&] { store_.insert_mailbox(row, token); });
+  return proto::Created{request.request, row.id, capability};
+}
+
+std::optional<proto::Message> MailboxService::put(const Origin& origin, const proto::Put& request, util::WallTime) {
+  auto row = store_.mailbox(request.mailbox);
+  if (!row) return refuse(request.request, ErrorCode::no_such_mailbox, "no such mailbox on this relay");
+  const crypto::Hash presented = hash_capability(request.capability);
+  if (!equal_in_constant_time(presented, row->capability_hash)) {
+    return refuse(request.request, ErrorCode::bad_capability, "wrong write capability for this mailbox");
+  }
+  const std::int64_t queued = queued_per_mailbox_[request.mailbox];
+  const auto size = static_cast<std::int64_t>(wire::kEnvelopeSize);
+  if (row->count + queued + 1 > row->quota_count) {
+    return refuse(request.request, ErrorCode::over_quota_count,
+                  "mailbox full: it holds " + std::to_string(row->count + queued) + " items, its quota is " +
+                      std::to_string(row->quota_count) + " (its owner must fetch and acknowledge them)");
+  }
+  if (row->bytes + (queued + 1) * size > row->quota_bytes) {
+    return refuse(request.request, ErrorCode::over_quota_bytes,
+                  "mailbox full: it holds " + std::to_string(row->bytes + queued * size) +
+                      " bytes, its quota is " + std::to_string(row->quota_bytes) +
+                      " (its owner must fetch and acknowledge them)");
+  }
+  ++queued_per_mailbox_[request.mailbox];
+  queue_.push_back(Queued{origin.connection, request.request, request.mailbox, request.envelope});
+  return std::nullopt;
+}
+
+proto::Message MailboxService::owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
+                                     const char* what) {
+  auto row = store_.mailbox(mailbox);
+  if (!row) return refuse(request, ErrorCode::no_such_mailbox, "no such mailbox on this relay");
+  if (row->owner != origin.peer) {
+    return refuse(request, ErrorCode::not_owner,
+                  std::string("only the key that created this mailbox may ") + what + " it");
+  }
+  return proto::Ok{request};
+}
+
+std::vector<PutResult> MailboxService::commit_puts(util::WallTime now) {
+  std::vector<PutResult> out;
+  if (queue_.empty()) return out;
+  std::vector<Queued> batch;
+  batch.swap(queue_);
+  queued_per_mailbox_.clear();
+  out.reserve(batch.size());
+  try {
+    std::map<proto::MailboxId, bool> exists;
+    store_.transaction([&] {
+      out.clear();
+      for (const Queued& q : batch) {
+        auto [it, fresh] = exists.try_emplace(q.mailbox, false);
+        if (fresh) it->second = store_.mailbox(q.mailbox).has_value();
+        if (!it->second) {
+          // Deleted by its owner after this PUT was queued.
+          out.push_back({q.connection, q.mailbox, 0,
+                         refuse(q.request, ErrorCode::no_such_mailbox, "no such mailbox on this relay")});
+          continue;
+        }
+        std::uint64_t item = store_.insert_item(q.mailbox, q.envelope, millis(now));
+        out.push_back({q.connection, q.mailbox, item, proto::Ok{q.request}});
+      }
+    });
+  } catch (const store::StoreError& e) {
+    spdlog::error("relay store: group commit of {} PUTs failed: {}", batch.size(), e.what());
+    out.clear();
+    for (const Queued& q : batch) {
+      out.push_back({q.connection, q.mailbox, 0,
+                     refuse(q.request, ErrorCode::internal, "the relay could not store the envelope; send it again")});
+    }
+  }
+  return out;
+}
+
+Expired MailboxService::expire(util::WallTime now) {
+  const std::int64_t t = millis(now);
+  return store_.expire(t - std::chrono::duration_cast<std::chrono::milliseconds>(config_.item_ttl).count(),
+                       t - std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_ttl).count());
+}
+
+}  // namespace bc::relay

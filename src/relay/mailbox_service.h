@@ -1,0 +1,99 @@
+// The relay's request handling, without sockets: decoded requests in (with the TLS key of the
+// connection that sent them and the time), replies out, store writes in between. The server
+// (server.h) feeds it from the network on one thread; tests feed it directly.
+//
+// Every refusal is an ERROR with its code and a message for the operator, and changes nothing
+// in the store. PUTs go in two steps so that many share one transaction (group commit):
+// submit() checks and queues a PUT, commit_puts() stores every queued PUT in one transaction
+// and only then yields their OKs — a PUT is acknowledged only once its envelope is durable.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+#include "crypto/sign.h"
+#include "relay/config.h"
+#include "relay/rate_limit.h"
+#include "relay/relay_store.h"
+#include "util/clock.h"
+#include "wire/relay_protocol.h"
+
+namespace bc::relay {
+
+namespace proto = wire::relay;
+
+// Who sent a request: the connection (for its rate limit and its replies) and its TLS key.
+struct Origin {
+  std::uint64_t connection = 0;
+  crypto::SignPublicKey peer{};
+};
+
+// A PUT once its transaction committed (an item id) or failed at commit (an ERROR).
+struct PutResult {
+  std::uint64_t connection = 0;
+  proto::MailboxId mailbox{};
+  std::uint64_t item = 0;
+  proto::Message reply;  // OK, or ERROR
+};
+
+// The largest request a client sends (a PUT); anything longer is refused as too_large.
+inline constexpr std::size_t kMaxRequestSize = 1 + 4 + proto::kMailboxIdSize + proto::kCapabilitySize +
+                                               wire::kEnvelopeSize;
+
+class MailboxService {
+ public:
+  MailboxService(RelayStore& store, Config config) : store_(store), config_(std::move(config)) {}
+
+  // Decodes and handles one message from a client. The reply is the answer to send now;
+  // nullopt means a PUT was queued and its answer comes from commit_puts().
+  std::optional<proto::Message> submit_bytes(const Origin& origin, util::ByteView bytes, util::WallTime now);
+  std::optional<proto::Message> submit(const Origin& origin, const proto::Message& request, util::WallTime now);
+
+  std::size_t queued_puts() const { return queue_.size(); }
+  // Stores every queued PUT in one transaction; their replies, in the order they came.
+  std::vector<PutResult> commit_puts(util::WallTime now);
+
+  // Stored items of a mailbox after `after`, oldest first: a subscription's stored items, then
+  // the ones that arrive later.
+  std::vector<ItemRow> items_after(const proto::MailboxId& mailbox, std::uint64_t after, std::size_t limit) {
+    return store_.items_after(mailbox, after, limit);
+  }
+
+  // Deletes items older than item_ttl and mailboxes idle for idle_ttl. Called now and then.
+  Expired expire(util::WallTime now);
+
+  // The connection is gone: its rate limit goes, its queued PUTs stay (they still commit).
+  void forget(std::uint64_t connection) { buckets_.erase(connection); }
+
+  // Makes a new admission token: "bct_" and 32 hex digits; only its hash is stored.
+  std::string create_token(util::WallTime now);
+  static crypto::Hash hash_token(std::string_view token);
+
+  const Config& config() const { return config_; }
+
+ private:
+  std::optional<proto::Message> handle(const Origin& origin, const proto::Message& message, util::WallTime now);
+  proto::Message create(const Origin& origin, const proto::Create& request, util::WallTime now);
+  std::optional<proto::Message> put(const Origin& origin, const proto::Put& request, util::WallTime now);
+  proto::Message owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
+                       const char* what);
+
+  struct Queued {
+    std::uint64_t connection;
+    std::uint32_t request;
+    proto::MailboxId mailbox;
+    proto::Envelope envelope;
+  };
+
+  RelayStore& store_;
+  Config config_;
+  std::unordered_map<std::uint64_t, TokenBucket> buckets_;
+  std::vector<Queued> queue_;
+  // Queued PUTs per mailbox, counted against its quota before they commit.
+  std::map<proto::MailboxId, std::int64_t> queued_per_mailbox_;
+};
+
+}  // namespace bc::relay

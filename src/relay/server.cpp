@@ -1,0 +1,257 @@
+#include "relay/server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "net/fingerprint.h"
+#include "net/service.h"
+#include "relay/mailbox_service.h"
+#include "relay/relay_store.h"
+
+namespace bc::relay {
+namespace {
+
+constexpr std::chrono::milliseconds kPumpInterval{100};
+constexpr std::chrono::seconds kExpireInterval{60};
+// Items read from the store per step of a subscription.
+constexpr std::size_t kPumpPage = 64;
+
+using SteadyTime = std::chrono::steady_clock::time_point;
+
+struct Event {
+  enum class Kind { connected, message, closed } kind;
+  net::ConnectionId connection = 0;
+  net::PeerKey peer{};
+  util::Bytes bytes;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  Impl(std::unique_ptr<RelayStore> s, Config config, const util::Clock& c)
+      : store(std::move(s)), service(*store, std::move(config)), clock(c) {}
+
+  std::unique_ptr<RelayStore> store;
+  MailboxService service;
+  const util::Clock& clock;
+  std::unique_ptr<net::Service> net;
+  std::uint16_t port = 0;
+
+  std::mutex mutex;
+  std::condition_variable wake;
+  std::deque<Event> events;
+  bool stopping = false;
+  std::thread worker;
+
+  mutable std::mutex stats_mutex;
+  ServerStats stats;
+
+  // Store thread only.
+  std::map<net::ConnectionId, net::PeerKey> peers;
+  std::map<net::ConnectionId, std::map<proto::MailboxId, std::uint64_t>> subscriptions;
+
+  void push(Event e) {
+    {
+      std::lock_guard lock(mutex);
+      if (stopping) return;
+      events.push_back(std::move(e));
+    }
+    wake.notify_one();
+  }
+
+  void send(net::ConnectionId connection, const proto::Message& message) {
+    if (!net->send(connection, proto::encode(message))) {
+      spdlog::debug("relay: reply to connection {} dropped (closed or queue full)", connection);
+    }
+  }
+
+  // Sends a subscription's items after its cursor until none is left or the queue is full.
+  void pump(net::ConnectionId connection, const proto::MailboxId& mailbox, std::uint64_t& cursor) {
+    std::uint64_t sent = 0;
+    for (;;) {
+      auto items = service.items_after(mailbox, cursor, kPumpPage);
+      for (const ItemRow& item : items) {
+        if (!net->send(connection, proto::encode(proto::Deliver{mailbox, item.id, item.envelope}))) {
+          std::lock_guard lock(stats_mutex);
+          stats.delivered += sent;
+          return;  // resumes at the next pump
+        }
+        cursor = item.id;
+        ++sent;
+      }
+      if (items.size() < kPumpPage) break;
+    }
+    std::lock_guard lock(stats_mutex);
+    stats.delivered += sent;
+  }
+
+  void pump_mailboxes(const std::set<proto::MailboxId>* only) {
+    for (auto& [connection, subs] : subscriptions) {
+      for (auto& [mailbox, cursor] : subs) {
+        if (only == nullptr || only->contains(mailbox)) pump(connection, mailbox, cursor);
+      }
+    }
+  }
+
+  void commit() {
+    const auto started = std::chrono::steady_clock::now();
+    auto results = service.commit_puts(clock.now());
+    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+    std::set<proto::MailboxId> touched;
+    for (const PutResult& r : results) {
+      send(r.connection, r.reply);
+      if (r.item != 0) touched.insert(r.mailbox);
+    }
+    {
+      std::lock_guard lock(stats_mutex);
+      ++stats.commits;
+      stats.puts_committed += results.size();
+      stats.max_batch = std::max<std::uint64_t>(stats.max_batch, results.size());
+      stats.commit_time += took;
+    }
+    pump_mailboxes(&touched);
+  }
+
+  void process(Event& e) {
+    switch (e.kind) {
+      case Event::Kind::connected:
+        peers[e.connection] = e.peer;
+        spdlog::debug("relay: client {} connected ({})", net::short_fingerprint(e.peer), e.connection);
+        return;
+      case Event::Kind::closed:
+        peers.erase(e.connection);
+        subscriptions.erase(e.connection);
+        service.forget(e.connection);
+        return;
+      case Event::Kind::message:
+        break;
+    }
+    auto peer = peers.find(e.connection);
+    if (peer == peers.end()) return;  // closed meanwhile
+    Origin origin{e.connection, peer->second};
+    auto reply = service.submit_bytes(origin, e.bytes, clock.now());
+    if (!reply) return;  // a PUT, answered at its commit
+    send(e.connection, *reply);
+    if (!std::holds_alternative<proto::Ok>(*reply) || e.bytes.empty()) return;
+    const auto type = static_cast<proto::Type>(e.bytes[0]);
+    if (type == proto::Type::subscribe) {
+      auto request = proto::decode(e.bytes);
+      const auto& mailbox = std::get<proto::Subscribe>(*request).mailbox;
+      // A new SUBSCRIBE starts over: everything not yet acknowledged is delivered again.
+      std::uint64_t& cursor = subscriptions[e.connection][mailbox];
+      cursor = 0;
+      pump(e.connection, mailbox, cursor);
+    } else if (type == proto::Type::remove) {
+      auto request = proto::decode(e.bytes);
+      const auto& mailbox = std::get<proto::Remove>(*request).mailbox;
+      for (auto& [connection, subs] : subscriptions) subs.erase(mailbox);
+    }
+  }
+
+  void run() {
+    const Config& config = service.config();
+    auto next_pump = std::chrono::steady_clock::now() + kPumpInterval;
+    auto next_expire = std::chrono::steady_clock::now();
+    std::optional<SteadyTime> commit_at;
+    for (;;) {
+      std::deque<Event> batch;
+      {
+        std::unique_lock lock(mutex);
+        SteadyTime until = commit_at ? std::min(*commit_at, next_pump) : next_pump;
+        wake.wait_until(lock, until, [&] { return stopping || !events.empty(); });
+        if (stopping) return;
+        batch.swap(events);
+      }
+      try {
+        for (Event& e : batch) {
+          process(e);
+          if (service.queued_puts() >= config.commit_max_batch) {
+            commit();
+            commit_at.reset();
+          }
+        }
+        const auto now = std::chrono::steady_clock::now();
+        if (service.queued_puts() > 0 && !commit_at) commit_at = now + config.commit_window;
+        if (commit_at && now >= *commit_at) {
+          commit();
+          commit_at.reset();
+        }
+        if (now >= next_pump) {
+          pump_mailboxes(nullptr);
+          next_pump = now + kPumpInterval;
+        }
+        if (now >= next_expire) {
+          Expired expired = service.expire(clock.now());
+          if (expired.items > 0 || expired.mailboxes > 0) {
+            spdlog::info("relay: expired {} items and {} idle mailboxes", expired.items, expired.mailboxes);
+          }
+          next_expire = now + kExpireInterval;
+        }
+      } catch (const std::exception& ex) {
+        // A store failure outside a request (expiry, a subscription's read): logged; the next
+        // round tries again.
+        spdlog::error("relay: {}", ex.what());
+      }
+    }
+  }
+
+  void stop() {
+    if (net) net->stop();
+    {
+      std::lock_guard lock(mutex);
+      stopping = true;
+    }
+    wake.notify_one();
+    if (worker.joinable()) worker.join();
+  }
+};
+
+util::Result<std::unique_ptr<Server>> Server::start(const crypto::SigningKey& key,
+                                                    const std::filesystem::path& db_path, Config config,
+                                                    ServerOptions options, const util::Clock& clock) {
+  auto store = RelayStore::open(db_path);
+  if (!store.ok()) return store.error();
+  auto impl = std::make_unique<Impl>(std::move(*store), std::move(config), clock);
+  Impl* p = impl.get();
+
+  net::Handlers handlers;
+  handlers.is_known = [](const net::PeerKey&) { return true; };
+  handlers.on_connection = [p](const net::ConnectionInfo& info) {
+    p->push({Event::Kind::connected, info.id, info.peer_key, {}});
+  };
+  handlers.on_message = [p](net::ConnectionId id, util::Bytes bytes) {
+    p->push({Event::Kind::message, id, {}, std::move(bytes)});
+  };
+  handlers.on_closed = [p](net::ConnectionId id, const net::CloseReason&) {
+    p->push({Event::Kind::closed, id, {}, {}});
+  };
+  auto service = net::Service::start(key, std::move(handlers), options.net);
+  if (!service.ok()) return service.error();
+  impl->net = std::move(*service);
+  auto port = impl->net->listen(options.host, options.port);
+  if (!port.ok()) {
+    impl->net->stop();
+    return port.error();
+  }
+  impl->port = *port;
+  impl->worker = std::thread([p] { p->run(); });
+  return std::unique_ptr<Server>(new Server(std::move(impl)));
+}
+
+Server::Server(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Server::~Server() { stop(); }
+std::uint16_t Server::port() const { return impl_->port; }
+void Server::stop() { impl_->stop(); }
+
+ServerStats Server::stats() const {
+  std::lock_guard lock(impl_->stats_mutex);
+  return impl_->stats;
+}
+
+}  // namespace bc::relay

@@ -1,0 +1,64 @@
+// The relay daemon's server: a net::Service listener (TLS 1.3 + WebSocket, any client key may
+// connect; admission is by token at CREATE) in front of a MailboxService.
+//
+// Threads: the net I/O thread only queues what arrives; one store thread decodes, answers,
+// commits and delivers, so that an fsync never stalls the network and the store has one user.
+// Group commit: a PUT waits up to commit_window (or until commit_max_batch PUTs are queued)
+// for others to share its transaction; then all their OKs go out.
+// Subscriptions: stored items first, then live ones, tracked by a cursor per (connection,
+// mailbox); a full send queue pauses a subscription until the next pump (every 100 ms).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "crypto/sign.h"
+#include "net/options.h"
+#include "relay/config.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace bc::relay {
+
+struct ServerOptions {
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;  // 0: any free port
+  net::Options net;
+};
+
+struct ServerStats {
+  std::uint64_t commits = 0;        // group-commit transactions
+  std::uint64_t puts_committed = 0;
+  std::uint64_t max_batch = 0;      // most PUTs in one transaction
+  std::chrono::microseconds commit_time{0};  // summed over commits
+  std::uint64_t delivered = 0;      // DELIVER messages queued to subscribers
+};
+
+class Server {
+ public:
+  // Opens (creating) the database at db_path and listens. The clock is the wall time of
+  // stored_at and expiry; it must outlive the server.
+  static util::Result<std::unique_ptr<Server>> start(const crypto::SigningKey& key,
+                                                     const std::filesystem::path& db_path, Config config,
+                                                     ServerOptions options, const util::Clock& clock);
+  ~Server();  // stop()
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  std::uint16_t port() const;
+  ServerStats stats() const;
+  // Closes every connection, drops PUTs not yet committed (never acknowledged, so their
+  // senders send them again), closes the database. Idempotent.
+  void stop();
+
+  struct Impl;
+
+ private:
+  explicit Server(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace bc::relay

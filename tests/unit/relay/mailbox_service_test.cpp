@@ -1,0 +1,332 @@
+// The relay's request handling without sockets: every refusal has its code and leaves the
+// store as it was.
+#include "relay/mailbox_service.h"
+
+#include <gtest/gtest.h>
+
+#include "crypto/random.h"
+#include "support/fake_clock.h"
+#include "support/temp_dir.h"
+
+namespace bc::relay {
+namespace {
+
+using namespace std::chrono_literals;
+using proto::ErrorCode;
+
+proto::Envelope random_envelope() {
+  proto::Envelope e{};
+  crypto::random_fill(e);
+  return e;
+}
+
+struct Fixture : ::testing::Test {
+  test::TempDir dir;
+  test::FakeClock clock;
+  std::unique_ptr<RelayStore> store;
+  std::unique_ptr<MailboxService> service;
+  Origin owner{1, crypto::SigningKey::generate().public_key()};
+  Origin stranger{2, crypto::SigningKey::generate().public_key()};
+  std::uint32_t next_request = 1;
+
+  void open(Config config = {}) {
+    service.reset();
+    store.reset();
+    auto s = RelayStore::open(dir.path() / "relay.db");
+    ASSERT_TRUE(s.ok()) << s.error().message;
+    store = std::move(*s);
+    service = std::make_unique<MailboxService>(*store, config);
+  }
+  void SetUp() override { open(); }
+
+  std::optional<proto::Message> submit(const Origin& from, const proto::Message& m) {
+    return service->submit(from, m, clock.now());
+  }
+
+  proto::Created create(const Origin& from = {}) {
+    const Origin& who = from.connection == 0 ? owner : from;
+    std::string token = service->create_token(clock.now());
+    auto reply = submit(who, proto::Create{next_request++, token});
+    EXPECT_TRUE(reply && std::holds_alternative<proto::Created>(*reply));
+    return reply ? std::get<proto::Created>(*reply) : proto::Created{};
+  }
+
+  // PUT then commit; the reply the sender gets.
+  proto::Message put(const proto::Created& box, const proto::Envelope& envelope, const Origin& from = {}) {
+    const Origin& who = from.connection == 0 ? stranger : from;
+    auto reply = submit(who, proto::Put{next_request++, box.mailbox, box.capability, envelope});
+    if (reply) return *reply;
+    auto results = service->commit_puts(clock.now());
+    EXPECT_EQ(results.size(), 1u);
+    return results.empty() ? proto::Message{} : results[0].reply;
+  }
+
+  // What a refusal must not change.
+  struct Snapshot {
+    std::int64_t mailboxes, items;
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> tokens;
+    bool operator==(const Snapshot&) const = default;
+  };
+  Snapshot snapshot() {
+    Snapshot s{store->mailbox_count(), store->item_count(), {}};
+    for (const TokenRow& t : store->tokens()) s.tokens.emplace_back(t.created_at, t.mailboxes, t.last_used_at);
+    return s;
+  }
+
+  void expect_refused(const std::optional<proto::Message>& reply, ErrorCode code) {
+    ASSERT_TRUE(reply.has_value());
+    ASSERT_TRUE(std::holds_alternative<proto::Error>(*reply));
+    const auto& e = std::get<proto::Error>(*reply);
+    EXPECT_EQ(e.code, code) << proto::error_code_name(e.code) << ": " << e.message;
+    EXPECT_FALSE(e.message.empty());
+  }
+};
+
+TEST_F(Fixture, CreateWithTokenMakesAMailboxOwnedByTheConnectionKey) {
+  proto::Created box = create();
+  auto row = store->mailbox(box.mailbox);
+  ASSERT_TRUE(row);
+  EXPECT_EQ(row->owner, owner.peer);
+  // The capability is stored hashed, never as it is.
+  EXPECT_NE(util::ByteView(row->capability_hash).size(), 0u);
+  EXPECT_FALSE(std::equal(box.capability.begin(), box.capability.end(), row->capability_hash.begin()));
+  EXPECT_EQ(store->tokens()[0].mailboxes, 1);
+}
+
+TEST_F(Fixture, CreateWithoutOrWithUnknownTokenIsRefused) {
+  (void)service->create_token(clock.now());
+  const Snapshot before = snapshot();
+  auto reply = submit(owner, proto::Create{7, ""});
+  expect_refused(reply, ErrorCode::not_admitted);
+  EXPECT_EQ(std::get<proto::Error>(*reply).request, 7u);
+  expect_refused(submit(owner, proto::Create{8, "bct_00000000000000000000000000000000"}), ErrorCode::not_admitted);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, OpenRelayCreatesWithoutToken) {
+  Config config;
+  config.open = true;
+  open(config);
+  auto reply = submit(owner, proto::Create{1, ""});
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Created>(*reply));
+}
+
+TEST_F(Fixture, TokenAdmitsOnlyItsNumberOfMailboxes) {
+  Config config;
+  config.mailboxes_per_token = 2;
+  open(config);
+  std::string token = service->create_token(clock.now());
+  ASSERT_TRUE(std::holds_alternative<proto::Created>(*submit(owner, proto::Create{1, token})));
+  ASSERT_TRUE(std::holds_alternative<proto::Created>(*submit(owner, proto::Create{2, token})));
+  const Snapshot before = snapshot();
+  expect_refused(submit(owner, proto::Create{3, token}), ErrorCode::not_admitted);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, PutIsAcknowledgedOnlyAtCommit) {
+  proto::Created box = create();
+  auto reply = submit(stranger, proto::Put{5, box.mailbox, box.capability, random_envelope()});
+  EXPECT_FALSE(reply.has_value());
+  EXPECT_EQ(store->item_count(), 0);
+  auto results = service->commit_puts(clock.now());
+  ASSERT_EQ(results.size(), 1u);
+  EXPECT_EQ(results[0].connection, stranger.connection);
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(results[0].reply));
+  EXPECT_EQ(std::get<proto::Ok>(results[0].reply).request, 5u);
+  EXPECT_EQ(store->item_count(), 1);
+}
+
+TEST_F(Fixture, PutWithWrongCapabilityIsRefused) {
+  proto::Created box = create();
+  proto::Capability wrong = box.capability;
+  wrong[31] ^= 1;
+  const Snapshot before = snapshot();
+  expect_refused(submit(stranger, proto::Put{1, box.mailbox, wrong, random_envelope()}), ErrorCode::bad_capability);
+  EXPECT_EQ(service->queued_puts(), 0u);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, PutToUnknownMailboxIsRefused) {
+  proto::Created box = create();
+  box.mailbox[0] ^= 1;
+  const Snapshot before = snapshot();
+  expect_refused(submit(stranger, proto::Put{1, box.mailbox, box.capability, random_envelope()}),
+                 ErrorCode::no_such_mailbox);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, OverCountQuotaIsRefusedCountingQueuedPuts) {
+  Config config;
+  config.quota_count = 2;
+  open(config);
+  proto::Created box = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  // One more queued, not yet committed: it already counts, so a third is refused.
+  EXPECT_FALSE(submit(stranger, proto::Put{50, box.mailbox, box.capability, random_envelope()}).has_value());
+  const Snapshot before = snapshot();
+  expect_refused(submit(stranger, proto::Put{51, box.mailbox, box.capability, random_envelope()}),
+                 ErrorCode::over_quota_count);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(service->commit_puts(clock.now()).size(), 1u);
+  EXPECT_EQ(store->item_count(), 2);
+  const Snapshot full = snapshot();
+  expect_refused(put(box, random_envelope()), ErrorCode::over_quota_count);
+  EXPECT_EQ(snapshot(), full);
+  // Acknowledged items make room again.
+  const std::uint64_t first = store->items_after(box.mailbox, 0, 1).at(0).id;
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{60, box.mailbox, {first}})));
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+}
+
+TEST_F(Fixture, OverByteQuotaIsRefused) {
+  Config config;
+  config.quota_bytes = 2 * static_cast<std::int64_t>(wire::kEnvelopeSize);
+  open(config);
+  proto::Created box = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  const Snapshot before = snapshot();
+  expect_refused(put(box, random_envelope()), ErrorCode::over_quota_bytes);
+  EXPECT_EQ(snapshot(), before);
+  EXPECT_EQ(store->mailbox(box.mailbox)->bytes, 2 * static_cast<std::int64_t>(wire::kEnvelopeSize));
+}
+
+TEST_F(Fixture, OversizedAndMalformedMessagesAreRefused) {
+  proto::Created box = create();
+  const Snapshot before = snapshot();
+  util::Bytes big = proto::encode(proto::Put{9, box.mailbox, box.capability, random_envelope()});
+  big.resize(big.size() + 100);
+  auto reply = service->submit_bytes(stranger, big, clock.now());
+  expect_refused(reply, ErrorCode::too_large);
+  EXPECT_EQ(std::get<proto::Error>(*reply).request, 9u);
+  util::Bytes short_put = proto::encode(proto::Put{10, box.mailbox, box.capability, random_envelope()});
+  short_put.pop_back();
+  expect_refused(service->submit_bytes(stranger, short_put, clock.now()), ErrorCode::bad_request);
+  expect_refused(service->submit_bytes(stranger, util::Bytes{}, clock.now()), ErrorCode::bad_request);
+  expect_refused(submit(stranger, proto::Ok{3}), ErrorCode::bad_request);
+  EXPECT_EQ(service->queued_puts(), 0u);
+  EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, OnlyTheOwnerSubscribesAcksAndDeletes) {
+  proto::Created box = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  const std::uint64_t item = store->items_after(box.mailbox, 0, 10).at(0).id;
+  const Snapshot before = snapshot();
+  expect_refused(submit(stranger, proto::Subscribe{1, box.mailbox}), ErrorCode::not_owner);
+  expect_refused(submit(stranger, proto::Ack{2, box.mailbox, {item}}), ErrorCode::not_owner);
+  expect_refused(submit(stranger, proto::Remove{3, box.mailbox}), ErrorCode::not_owner);
+  EXPECT_EQ(snapshot(), before);
+  // The owner's key on another connection is the owner.
+  Origin owner_again{9, owner.peer};
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner_again, proto::Subscribe{4, box.mailbox})));
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner_again, proto::Remove{5, box.mailbox})));
+  EXPECT_EQ(store->mailbox_count(), 0);
+  EXPECT_EQ(store->item_count(), 0);
+  expect_refused(submit(owner, proto::Subscribe{6, box.mailbox}), ErrorCode::no_such_mailbox);
+}
+
+TEST_F(Fixture, AckDeletesOnlyThatMailboxsItems) {
+  proto::Created a = create();
+  proto::Created b = create();
+  (void)put(a, random_envelope());
+  (void)put(a, random_envelope());
+  (void)put(b, random_envelope());
+  auto items_a = store->items_after(a.mailbox, 0, 10);
+  auto items_b = store->items_after(b.mailbox, 0, 10);
+  ASSERT_EQ(items_a.size(), 2u);
+  // An ACK naming b's item through mailbox a leaves it alone.
+  auto reply = submit(owner, proto::Ack{1, a.mailbox, {items_a[0].id, items_b[0].id, 999999}});
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Ok>(*reply));
+  EXPECT_EQ(store->items_after(a.mailbox, 0, 10).size(), 1u);
+  EXPECT_EQ(store->items_after(b.mailbox, 0, 10).size(), 1u);
+  EXPECT_EQ(store->mailbox(a.mailbox)->count, 1);
+  EXPECT_EQ(store->mailbox(a.mailbox)->bytes, static_cast<std::int64_t>(wire::kEnvelopeSize));
+  // Acknowledging twice is harmless.
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{2, a.mailbox, {items_a[0].id}})));
+  EXPECT_EQ(store->mailbox(a.mailbox)->count, 1);
+}
+
+TEST_F(Fixture, SubscriptionSeesItemsInTheOrderTheyWereStored) {
+  proto::Created box = create();
+  std::vector<proto::Envelope> sent;
+  for (int i = 0; i < 5; ++i) {
+    sent.push_back(random_envelope());
+    EXPECT_FALSE(submit(stranger, proto::Put{static_cast<std::uint32_t>(100 + i), box.mailbox, box.capability,
+                                             sent.back()})
+                     .has_value());
+  }
+  auto results = service->commit_puts(clock.now());
+  ASSERT_EQ(results.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(std::get<proto::Ok>(results[i].reply).request, 100 + i);
+    if (i > 0) {
+      EXPECT_GT(results[i].item, results[i - 1].item);
+    }
+  }
+  auto items = service->items_after(box.mailbox, 0, 100);
+  ASSERT_EQ(items.size(), 5u);
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(items[i].envelope, sent[i]);
+  auto later = service->items_after(box.mailbox, items[2].id, 100);
+  ASSERT_EQ(later.size(), 2u);
+  EXPECT_EQ(later[0].id, items[3].id);
+}
+
+TEST_F(Fixture, PutQueuedForAMailboxDeletedBeforeCommitIsRefusedAtCommit) {
+  proto::Created box = create();
+  EXPECT_FALSE(submit(stranger, proto::Put{1, box.mailbox, box.capability, random_envelope()}).has_value());
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Remove{2, box.mailbox})));
+  auto results = service->commit_puts(clock.now());
+  ASSERT_EQ(results.size(), 1u);
+  expect_refused(results[0].reply, ErrorCode::no_such_mailbox);
+  EXPECT_EQ(store->item_count(), 0);
+}
+
+TEST_F(Fixture, RateLimitPerConnection) {
+  Config config;
+  config.rate_per_second = 10;
+  config.rate_burst = 5;
+  open(config);
+  proto::Created box = create();  // one token of owner's bucket
+  for (int i = 0; i < 4; ++i) {
+    EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{1, box.mailbox})));
+  }
+  const Snapshot before = snapshot();
+  expect_refused(submit(owner, proto::Subscribe{2, box.mailbox}), ErrorCode::rate_limited);
+  expect_refused(submit(owner, proto::Create{3, "x"}), ErrorCode::rate_limited);
+  EXPECT_EQ(snapshot(), before);
+  // Another connection has its own bucket; time refills this one.
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(Origin{77, owner.peer}, proto::Subscribe{4, box.mailbox})));
+  clock.advance(100ms);
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{5, box.mailbox})));
+  expect_refused(submit(owner, proto::Subscribe{6, box.mailbox}), ErrorCode::rate_limited);
+}
+
+TEST_F(Fixture, ItemsExpireAndIdleMailboxesGo) {
+  Config config;
+  config.item_ttl = std::chrono::hours{24};
+  config.idle_ttl = std::chrono::hours{24 * 10};
+  open(config);
+  proto::Created busy = create();
+  proto::Created idle = create();
+  (void)put(busy, random_envelope());
+  clock.advance(std::chrono::hours{12});
+  (void)put(busy, random_envelope());
+  clock.advance(std::chrono::hours{13});
+  Expired e = service->expire(clock.now());
+  EXPECT_EQ(e.items, 1);
+  EXPECT_EQ(e.mailboxes, 0);
+  EXPECT_EQ(store->mailbox(busy.mailbox)->count, 1);
+  EXPECT_EQ(store->mailbox(busy.mailbox)->bytes, static_cast<std::int64_t>(wire::kEnvelopeSize));
+  clock.advance(std::chrono::hours{24 * 9});
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{1, busy.mailbox})));
+  clock.advance(std::chrono::hours{24 * 2});
+  e = service->expire(clock.now());
+  EXPECT_EQ(e.mailboxes, 1);
+  EXPECT_FALSE(store->mailbox(idle.mailbox));
+  EXPECT_TRUE(store->mailbox(busy.mailbox));
+  EXPECT_EQ(store->item_count(), 0);
+}
+
+}  // namespace
+}  // namespace bc::relay

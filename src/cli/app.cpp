@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
   add_log(app, ctx, exit_code);
   add_node(app, ctx, exit_code);
   add_transcript(app, ctx, exit_code);
+  add_relay(app, ctx, exit_code);
 
   try {
     app.parse(argc, argv);

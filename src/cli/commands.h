@@ -20,5 +20,9 @@ void add_inbox(CLI::App& app, Context& ctx, int& exit_code);
 void add_log(CLI::App& app, Context& ctx, int& exit_code);
 void add_node(CLI::App& app, Context& ctx, int& exit_code);
 void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
+// The `relay` parent: the relay daemon's subcommands (cmd_relay.cpp), and through
+// add_relay_node_commands the node's side of relays (cmd_relay_add.cpp).
+void add_relay(CLI::App& app, Context& ctx, int& exit_code);
+void add_relay_node_commands(CLI::App* relay, Context& ctx, int& exit_code);
 
 }  // namespace bc::cli

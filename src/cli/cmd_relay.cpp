@@ -1,0 +1,240 @@
+// backchannel relay init|run|info|token: the relay daemon (DESIGN.md §4 "Relay"), run by a
+// neutral third party. Its home is a folder of its own (relay/home.h), never a node's: the
+// global --home names it, else $BACKCHANNEL_RELAY_HOME, else ~/.backchannel-relay.
+//
+// The same `relay` parent carries the node's side (`relay add|list|remove`), registered by
+// add_relay_node_commands() in cmd_relay_add.cpp.
+#include <spdlog/spdlog.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "relay/config.h"
+#include "relay/home.h"
+#include "relay/mailbox_service.h"
+#include "relay/relay_store.h"
+#include "relay/server.h"
+#include "util/duration.h"
+#include "util/hex.h"
+
+namespace bc::cli {
+namespace {
+
+constexpr std::string_view kPath = "/bc/v1";
+
+struct RelayRunOptions {
+  std::string listen;
+  bool verbose = false;
+};
+
+// Set from the signal handler, so it cannot live in a context object; lock-free atomic<bool>.
+std::atomic<bool> g_relay_stop{false};
+void on_relay_signal(int) { g_relay_stop = true; }
+
+util::Result<relay::Home> relay_home(const Context& ctx) { return relay::Home::resolve(ctx.home_flag); }
+
+util::Result<std::pair<std::string, std::uint16_t>> split_host_port(const std::string& text) {
+  const auto colon = text.rfind(':');
+  util::Error bad = util::make_error(util::Errc::invalid_argument, "'" + text + "' is not HOST:PORT");
+  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size()) return bad;
+  std::string host = text.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  unsigned long port = 0;
+  try {
+    std::size_t used = 0;
+    port = std::stoul(text.substr(colon + 1), &used);
+    if (used != text.size() - colon - 1) return bad;
+  } catch (...) {
+    return bad;
+  }
+  if (port > 65535) return bad;
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+std::string url_for(const std::string& host_port) { return "wss://" + host_port + std::string(kPath); }
+
+int run_init(Context& ctx) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  auto key = home->create_key();
+  if (!key.ok()) return ctx.fail(key.error());
+  auto store = relay::RelayStore::open(home->db_path());
+  if (!store.ok()) return ctx.fail(store.error());
+  const std::string fingerprint = util::hex_encode(*key);
+  if (ctx.json) {
+    ctx.print_json({{"home", home->dir().string()}, {"fingerprint", fingerprint}});
+  } else {
+    ctx.out << "Created the relay's key in " << home->dir().string() << "\n"
+            << "  fingerprint: " << fingerprint << "\n"
+            << "Next: backchannel relay run --listen HOST:PORT, and backchannel relay token create for each "
+               "node operator\n";
+  }
+  return 0;
+}
+
+int run_run(Context& ctx, const RelayRunOptions& opt) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  auto key = home->load_key();
+  if (!key.ok()) return ctx.fail(key.error());
+  auto config = relay::load_config(home->config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  const std::string listen = !opt.listen.empty() ? opt.listen : config->listen.value_or("");
+  if (listen.empty()) {
+    return ctx.fail(util::make_error(util::Errc::invalid_argument,
+                                     "no address to listen on: pass --listen HOST:PORT or set relay.listen in " +
+                                         home->config_path().string()));
+  }
+  auto address = split_host_port(listen);
+  if (!address.ok()) return ctx.fail(address.error());
+
+  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
+  spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
+  relay::ServerOptions options;
+  options.host = address->first;
+  options.port = address->second;
+  util::SystemClock clock;
+  auto server = relay::Server::start(*key, home->db_path(), *config, options, clock);
+  if (!server.ok()) return ctx.fail(server.error());
+  const std::string bound = (address->first.find(':') != std::string::npos ? "[" + address->first + "]"
+                                                                             : address->first) +
+                            ":" + std::to_string((*server)->port());
+  home->write_listening(bound);
+  std::signal(SIGINT, on_relay_signal);
+  std::signal(SIGTERM, on_relay_signal);
+  std::signal(SIGPIPE, SIG_IGN);
+  spdlog::info("relay running on {} (fingerprint {})", url_for(bound), util::hex_encode(key->public_key()));
+  while (!g_relay_stop) std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  spdlog::info("relay stopping");
+  const relay::ServerStats stats = (*server)->stats();
+  (*server)->stop();
+  spdlog::info("relay stopped: {} PUTs stored in {} transactions", stats.puts_committed, stats.commits);
+  return 0;
+}
+
+int run_info(Context& ctx) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  auto key = home->load_key();
+  if (!key.ok()) return ctx.fail(key.error());
+  auto config = relay::load_config(home->config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  // As far as the relay knows its address: what the operator published, else where it last
+  // listened, else where it is configured to.
+  std::optional<std::string> url = config->public_url;
+  if (!url) {
+    if (auto listening = home->read_listening()) {
+      url = url_for(*listening);
+    } else if (config->listen) {
+      url = url_for(*config->listen);
+    }
+  }
+  auto store = relay::RelayStore::open(home->db_path());
+  if (!store.ok()) return ctx.fail(store.error());
+  const std::string fingerprint = util::hex_encode(key->public_key());
+  const std::int64_t mailboxes = (*store)->mailbox_count();
+  const std::int64_t items = (*store)->item_count();
+  if (ctx.json) {
+    ctx.print_json({{"url", url ? nlohmann::json(*url) : nlohmann::json(nullptr)},
+                    {"fingerprint", fingerprint},
+                    {"home", home->dir().string()},
+                    {"mailboxes", mailboxes},
+                    {"items", items}});
+  } else {
+    ctx.out << "url:         " << url.value_or("unknown (run: backchannel relay run --listen HOST:PORT)") << "\n"
+            << "fingerprint: " << fingerprint << "\n"
+            << "mailboxes:   " << mailboxes << " (" << items << " envelopes stored)\n";
+    if (url && url->find("0.0.0.0") != std::string::npos) {
+      ctx.out << "The relay listens on every address; give nodes a name they can reach (set relay.public_url in "
+              << home->config_path().string() << ").\n";
+    }
+  }
+  return 0;
+}
+
+int run_token_create(Context& ctx) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  if (!home->has_key()) return ctx.fail(home->load_key().error());
+  auto config = relay::load_config(home->config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  auto store = relay::RelayStore::open(home->db_path());
+  if (!store.ok()) return ctx.fail(store.error());
+  relay::MailboxService service(**store, *config);
+  const std::string token = service.create_token(ctx.clock.now());
+  const std::string id = util::hex_encode(relay::MailboxService::hash_token(token)).substr(0, 16);
+  if (ctx.json) {
+    ctx.print_json({{"token", token}, {"id", id}, {"mailboxes", config->mailboxes_per_token}});
+  } else {
+    ctx.out << token << "\n";
+    ctx.err << "Admission token " << id << ": give it to one node operator (backchannel relay add NAME URL "
+            << "FINGERPRINT --token TOKEN); it creates up to " << config->mailboxes_per_token
+            << " mailboxes. Only its hash is kept: it cannot be shown again.\n";
+  }
+  return 0;
+}
+
+int run_token_list(Context& ctx) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  if (!home->has_key()) return ctx.fail(home->load_key().error());
+  auto store = relay::RelayStore::open(home->db_path());
+  if (!store.ok()) return ctx.fail(store.error());
+  auto tokens = (*store)->tokens();
+  if (ctx.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const relay::TokenRow& t : tokens) {
+      list.push_back({{"id", util::hex_encode(t.hash).substr(0, 16)},
+                      {"created_at", t.created_at / 1000},
+                      {"mailboxes", t.mailboxes},
+                      {"last_used_at", t.last_used_at == 0 ? nlohmann::json(nullptr) : nlohmann::json(t.last_used_at / 1000)}});
+    }
+    ctx.print_json({{"tokens", list}});
+  } else if (tokens.empty()) {
+    ctx.out << "No admission tokens. Make one: backchannel relay token create\n";
+  } else {
+    for (const relay::TokenRow& t : tokens) {
+      ctx.out << util::hex_encode(t.hash).substr(0, 16) << "  created " << util::format_utc(t.created_at / 1000)
+              << "  mailboxes " << t.mailboxes;
+      if (t.last_used_at != 0) ctx.out << "  last used " << util::format_utc(t.last_used_at / 1000);
+      ctx.out << "\n";
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+void add_relay(CLI::App& app, Context& ctx, int& exit_code) {
+  auto* relay = app.add_subcommand("relay", "run a relay (init, run, info, token), or use one from this node (add)");
+  relay->require_subcommand(1);
+
+  auto* init = relay->add_subcommand("init", "create the relay's key in its own home folder (never overwritten)");
+  init->callback([&ctx, &exit_code] { exit_code = run_init(ctx); });
+
+  auto opt = std::make_shared<RelayRunOptions>();
+  auto* run = relay->add_subcommand("run", "run the relay in the foreground until SIGTERM or SIGINT");
+  run->add_option("--listen", opt->listen, "HOST:PORT to accept nodes on (else relay.listen of relay.toml)");
+  run->add_flag("--verbose,-v", opt->verbose, "debug logging");
+  run->callback([&ctx, &exit_code, opt] { exit_code = run_run(ctx, *opt); });
+
+  auto* info = relay->add_subcommand("info", "print the relay's URL and key fingerprint, what a node needs");
+  info->callback([&ctx, &exit_code] { exit_code = run_info(ctx); });
+
+  auto* token = relay->add_subcommand("token", "admission tokens for node operators");
+  token->require_subcommand(1);
+  auto* create = token->add_subcommand("create", "make a token (printed once; only its hash is kept)");
+  create->callback([&ctx, &exit_code] { exit_code = run_token_create(ctx); });
+  auto* list = token->add_subcommand("list", "list the tokens: id, creation, mailboxes made");
+  list->callback([&ctx, &exit_code] { exit_code = run_token_list(ctx); });
+
+  add_relay_node_commands(relay, ctx, exit_code);
+}
+
+}  // namespace bc::cli

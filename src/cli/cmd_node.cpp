@@ -1,5 +1,6 @@
 // backchannel node run [--listen HOST:PORT]: the node daemon in the foreground. SIGTERM and
 // SIGINT stop it cleanly.
+#include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -28,6 +29,8 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   if (!loaded.ok()) return ctx.fail(loaded.error());
   auto config = node::load_config(loaded->home.config_path());
   if (!config.ok()) return ctx.fail(config.error());
+  // Logs go to stderr (journald keeps it); colour only on a terminal.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("node"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
   node::NodeOptions options;

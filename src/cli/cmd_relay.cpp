@@ -4,6 +4,7 @@
 //
 // The same `relay` parent carries the node's side (`relay add|list|remove`), registered by
 // add_relay_node_commands() in cmd_relay_add.cpp.
+#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <CLI/CLI.hpp>
@@ -94,6 +95,8 @@ int run_run(Context& ctx, const RelayRunOptions& opt) {
   auto address = split_host_port(listen);
   if (!address.ok()) return ctx.fail(address.error());
 
+  // Logs go to stderr: stdout stays for what commands print (a daemon prints nothing there).
+  spdlog::set_default_logger(spdlog::stderr_color_mt("relay"));
   spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
   spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
   relay::ServerOptions options;

@@ -21,6 +21,10 @@ constexpr std::chrono::milliseconds kPumpInterval{100};
 constexpr std::chrono::seconds kExpireInterval{60};
 // Items read from the store per step of a subscription.
 constexpr std::size_t kPumpPage = 64;
+// Messages of one connection waiting for the store thread. A client that sends faster than
+// the relay stores (its rate limit answers only once they are read) is disconnected past
+// this, so that no client can make the relay queue without bound.
+constexpr std::size_t kMaxWaitingPerConnection = 4096;
 
 using SteadyTime = std::chrono::steady_clock::time_point;
 
@@ -46,6 +50,7 @@ struct Server::Impl {
   std::mutex mutex;
   std::condition_variable wake;
   std::deque<Event> events;
+  std::map<net::ConnectionId, std::size_t> waiting;  // messages per connection in events
   bool stopping = false;
   std::thread worker;
 
@@ -57,12 +62,32 @@ struct Server::Impl {
   std::map<net::ConnectionId, std::map<proto::MailboxId, std::uint64_t>> subscriptions;
 
   void push(Event e) {
+    bool flooding = false;
     {
       std::lock_guard lock(mutex);
       if (stopping) return;
-      events.push_back(std::move(e));
+      if (e.kind == Event::Kind::message && ++waiting[e.connection] > kMaxWaitingPerConnection) {
+        waiting.erase(e.connection);
+        flooding = true;
+      } else {
+        if (e.kind == Event::Kind::closed) waiting.erase(e.connection);
+        events.push_back(std::move(e));
+      }
+    }
+    if (flooding) {
+      // Outside the lock: close() may report the closing through push() again.
+      spdlog::warn("relay: connection {} sends faster than the relay stores; closing it", e.connection);
+      net->close(e.connection);
+      return;
     }
     wake.notify_one();
+  }
+
+  // Store thread: one message of the connection is being handled.
+  void taken(net::ConnectionId connection) {
+    std::lock_guard lock(mutex);
+    auto it = waiting.find(connection);
+    if (it != waiting.end() && --it->second == 0) waiting.erase(it);
   }
 
   void send(net::ConnectionId connection, const proto::Message& message) {
@@ -130,6 +155,7 @@ struct Server::Impl {
         service.forget(e.connection);
         return;
       case Event::Kind::message:
+        taken(e.connection);
         break;
     }
     auto peer = peers.find(e.connection);

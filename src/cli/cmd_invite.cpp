@@ -12,6 +12,7 @@
 #include "crypto/random.h"
 #include "session/invitation.h"
 #include "store/invitations.h"
+#include "store/relays.h"
 #include "util/duration.h"
 
 namespace bc::cli {
@@ -67,10 +68,15 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
       }
       return wildcard;
     });
-    if (reach.direct.empty() && !ctx.json) {
-      ctx.err << "note: this invitation carries no address; the counterpart can reach this node only "
-                 "once it is given one (invite --address HOST:PORT)\n";
-    }
+  }
+  // Our relay mailboxes (relay add): the counterpart reaches us through them too.
+  for (const auto& r : store::Relays(*loaded->store).list()) {
+    if (reach.relays.size() >= session::kMaxRelays) break;
+    reach.relays.push_back({r.url, r.relay_key, r.mailbox, r.capability});
+  }
+  if (reach.empty() && !ctx.json) {
+    ctx.err << "note: this invitation carries no address; the counterpart can reach this node only "
+               "once it is given one (invite --address HOST:PORT, or relay add)\n";
   }
 
   util::ByteArray<session::kInvitationSecretSize> secret{};

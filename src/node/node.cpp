@@ -14,6 +14,7 @@
 #include <set>
 #include <variant>
 
+#include "channel/relay_client.h"
 #include "crypto/hash.h"
 #include "link/engine.h"
 #include "net/service.h"
@@ -23,6 +24,7 @@
 #include "session/session_start.h"
 #include "store/contacts.h"
 #include "store/invitations.h"
+#include "store/relays.h"
 #include "util/hex.h"
 #include "wire/envelope.h"
 
@@ -44,7 +46,18 @@ struct ControlInput {
   ControlRequest request;
   std::shared_ptr<std::promise<std::string>> reply;
 };
-using Input = std::variant<NetConnected, NetMessage, NetClosed, ControlInput>;
+// From a relay client's I/O thread; relay is the OwnRelay's store id.
+struct RelayStateChanged {
+  std::int64_t relay = 0;
+  bool subscribed = false;
+  std::string detail;
+};
+struct RelayDelivered {
+  std::int64_t relay = 0;
+  std::uint64_t item = 0;
+  util::Bytes envelope;
+};
+using Input = std::variant<NetConnected, NetMessage, NetClosed, ControlInput, RelayStateChanged, RelayDelivered>;
 
 constexpr auto kHelloResendInterval = std::chrono::seconds{2};
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
@@ -70,6 +83,23 @@ std::optional<std::pair<std::string, std::uint16_t>> split_address(const std::st
   }
   if (host.empty() || port < (allow_port_zero ? 0 : 1) || port > 65535) return std::nullopt;
   return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+// A relay this node uses: its mailbox there, and the client that keeps it subscribed. Every
+// contact with a mailbox at the same relay is reached through it on channel `channel`.
+struct OwnRelay {
+  store::RelayAccount account;
+  link::ChannelId channel = 0;
+  std::unique_ptr<channel::RelayClient> client;
+  bool subscribed = false;
+  // Items delivered and processed in this loop round: acknowledged (deleted at the relay) only
+  // after the round, when the transactions that consumed them have committed.
+  std::vector<std::uint64_t> acks;
+};
+
+// A wildcard listen address names no host a counterpart could dial.
+bool is_wildcard(const std::string& address) {
+  return address.rfind("0.0.0.0:", 0) == 0 || address.rfind("[::]:", 0) == 0;
 }
 
 }  // namespace
@@ -101,9 +131,14 @@ struct Node::Impl {
   std::map<std::int64_t, std::unique_ptr<Peer>> peers;  // by contact id
   std::map<net::ConnectionId, net::ConnectionInfo> connections;
   util::WallTime last_outbox_poll{};
+  std::map<std::int64_t, OwnRelay> relays;  // by store id
+  // Relay channel ids are handed out from 1 and never reused while the node runs, so a removed
+  // relay's channel cannot be confused with a new one's in an engine.
+  int next_relay_channel = 1;
 
   ~Impl() {
     control.reset();
+    relays.clear();  // joins the relay clients' threads before the queue goes
     if (net) net->stop();
     if (lock_fd >= 0) ::close(lock_fd);
   }
@@ -144,8 +179,8 @@ struct Node::Impl {
     peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
     auto state = peer->link_store->messages().state();
     if (!state.session && contact.invite_secret) {
-      HelloInfo info{identity.name, {}};
-      if (listen_address) info.reachability.direct.push_back(*listen_address);
+      // Our listen address (unless a wildcard, which says nothing) and our relay mailboxes.
+      HelloInfo info{identity.name, own_reachability()};
       session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
       auto start = session::start_as_invitee(local_keys(), inviter, *contact.invite_secret, encode_hello_info(info));
       if (!start.ok()) return start.error();
@@ -171,6 +206,7 @@ struct Node::Impl {
       peer->session.emplace(std::move(*restored));
     }
     peer->hello = state.hello;
+    if (auto reach = session::decode_reachability(contact.reachability); reach.ok()) peer->reach = std::move(*reach);
     peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing, contact.identity_key,
                                                   engine_config(), clock.now());
     if (auto old = peers.find(contact.id); old != peers.end()) {
@@ -180,7 +216,9 @@ struct Node::Impl {
         peer->engine->channel_up(kDirectChannel, clock.now());
       }
     }
+    Peer& loaded = *peer;
     peers[contact.id] = std::move(peer);
+    sync_relay_channels(loaded, /*announce=*/false);
     return {};
   }
 
@@ -191,19 +229,205 @@ struct Node::Impl {
     for (const auto& address : reach->direct) {
       if (peer.dials.count(address) != 0) continue;
       auto parts = split_address(address);
-      if (!parts) continue;
+      if (!parts || is_wildcard(address)) continue;
       peer.dials[address] = net->dial(parts->first, parts->second, peer.contact.identity_key);
       spdlog::info("link {}: dialling {}", peer.contact.alias, address);
     }
   }
 
-  // What we tell contacts about reaching us: the listen address, unless it is a wildcard.
+  // What we tell contacts about reaching us: the listen address, unless it is a wildcard, and
+  // our relay mailboxes.
   session::Reachability own_reachability() const {
     session::Reachability r;
-    if (listen_address && listen_address->rfind("0.0.0.0:", 0) != 0 && listen_address->rfind("[::]:", 0) != 0) {
-      r.direct.push_back(*listen_address);
+    if (listen_address && !is_wildcard(*listen_address)) r.direct.push_back(*listen_address);
+    for (const auto& [id, relay] : relays) {
+      if (r.relays.size() >= session::kMaxRelays) break;
+      r.relays.push_back({relay.account.url, relay.account.relay_key, relay.account.mailbox, relay.account.capability});
     }
     return r;
+  }
+
+  // ---- relays -----------------------------------------------------------------------------
+
+  // Starts a client for every relay added to the store since, stops those removed; when the set
+  // changed, tells every contact (CONTROL reachability) and reconnects channels.
+  void load_relays() {
+    std::vector<store::RelayAccount> rows;
+    try {
+      rows = store::Relays(*store).list();
+    } catch (const std::exception& e) {
+      spdlog::warn("cannot read the relays: {}", e.what());
+      return;
+    }
+    bool changed = false;
+    std::set<std::int64_t> present;
+    for (auto& row : rows) {
+      present.insert(row.id);
+      if (relays.count(row.id) != 0) continue;
+      if (next_relay_channel > 255) {
+        spdlog::error("relay {}: no channel id left; restart the node", row.name);
+        continue;
+      }
+      auto endpoint = channel::parse_relay_url(row.url);
+      auto key = crypto::SigningKey::from_secret(row.client_key);
+      if (!endpoint.ok() || !key.ok() || row.mailbox.size() != wire::relay::kMailboxIdSize) {
+        spdlog::error("relay {}: stored entry unusable; remove and add it again", row.name);
+        continue;
+      }
+      OwnRelay relay;
+      relay.account = std::move(row);
+      relay.channel = static_cast<link::ChannelId>(next_relay_channel++);
+      const std::int64_t id = relay.account.id;
+      channel::RelayClient::Handlers handlers;
+      handlers.on_state = [this, id](bool subscribed, const std::string& detail) {
+        post(RelayStateChanged{id, subscribed, detail});
+      };
+      handlers.on_deliver = [this, id](std::uint64_t item, util::Bytes envelope) {
+        post(RelayDelivered{id, item, std::move(envelope)});
+      };
+      auto client = channel::RelayClient::start(*endpoint, relay.account.relay_key, *key,
+                                                util::to_array<wire::relay::kMailboxIdSize>(relay.account.mailbox),
+                                                std::move(handlers));
+      if (!client.ok()) {
+        spdlog::error("relay {}: cannot start its client: {}", relay.account.name, client.error().message);
+        continue;
+      }
+      relay.client = std::move(*client);
+      spdlog::info("relay {}: connecting to {} (channel {})", relay.account.name, relay.account.url,
+                   static_cast<int>(relay.channel));
+      relays.emplace(id, std::move(relay));
+      changed = true;
+    }
+    for (auto it = relays.begin(); it != relays.end();) {
+      if (present.count(it->first) == 0) {
+        spdlog::info("relay {}: removed", it->second.account.name);
+        it = relays.erase(it);
+        changed = true;
+      } else {
+        ++it;
+      }
+    }
+    if (!changed) return;
+    for (auto& [cid, peer] : peers) {
+      sync_relay_channels(*peer, /*announce=*/false);
+      if (peer->session) announce_reachability(*peer);
+    }
+  }
+
+  // "direct", "relay:<name>", or the number of a relay channel removed since.
+  std::string channel_name(link::ChannelId channel) {
+    if (channel == kDirectChannel) return "direct";
+    if (OwnRelay* relay = relay_by_channel(channel)) return "relay:" + relay->account.name;
+    return std::to_string(channel);
+  }
+
+  OwnRelay* relay_by_channel(link::ChannelId channel) {
+    for (auto& [id, relay] : relays) {
+      if (relay.channel == channel) return &relay;
+    }
+    return nullptr;
+  }
+
+  // The contact's mailbox at our relay, if it told us one.
+  const session::RelayMailbox* peer_mailbox(const Peer& peer, const OwnRelay& relay) const {
+    for (const auto& m : peer.reach.relays) {
+      if (m.fingerprint == relay.account.relay_key && m.mailbox.size() == wire::relay::kMailboxIdSize &&
+          m.write_capability.size() == wire::relay::kCapabilitySize) {
+        return &m;
+      }
+    }
+    return nullptr;
+  }
+
+  // A relay channel is connected while our relay is subscribed and the contact has a mailbox at
+  // the same relay. Tells the engine of every change; announce: tell the contact our
+  // reachability when a channel came up (it may not know this mailbox yet).
+  void sync_relay_channels(Peer& peer, bool announce) {
+    const auto now = clock.now();
+    bool came_up = false;
+    std::set<link::ChannelId> want;
+    for (const auto& [id, relay] : relays) {
+      if (relay.subscribed && peer.session && peer_mailbox(peer, relay) != nullptr) want.insert(relay.channel);
+    }
+    for (auto ch : peer.relay_channels) {
+      if (want.count(ch) == 0) {
+        peer.engine->channel_down(ch, now);
+        OwnRelay* relay = relay_by_channel(ch);
+        spdlog::info("link {}: relay channel {} disconnected", peer.contact.alias,
+                     relay != nullptr ? relay->account.name : std::to_string(ch));
+      }
+    }
+    for (auto ch : want) {
+      if (peer.relay_channels.count(ch) == 0) {
+        peer.engine->channel_up(ch, now);
+        came_up = true;
+        spdlog::info("link {}: relay channel {} connected", peer.contact.alias, relay_by_channel(ch)->account.name);
+      }
+    }
+    peer.relay_channels = std::move(want);
+    if (came_up && announce) announce_reachability(peer);
+  }
+
+  void handle_relay_state(const RelayStateChanged& in) {
+    auto it = relays.find(in.relay);
+    if (it == relays.end()) return;
+    OwnRelay& relay = it->second;
+    if (relay.subscribed == in.subscribed) return;
+    relay.subscribed = in.subscribed;
+    if (in.subscribed) {
+      spdlog::info("relay {}: subscribed to our mailbox", relay.account.name);
+    } else {
+      spdlog::warn("relay {}: {}", relay.account.name, in.detail);
+    }
+    for (auto& [id, peer] : peers) sync_relay_channels(*peer, /*announce=*/true);
+  }
+
+  // An envelope from our mailbox at a relay. It names no contact: the session that opens it
+  // tells whose it is (contacts sharing this relay first). Whatever happens, the item is
+  // acknowledged after this round: an envelope no session opens now never will (a replay, a
+  // forgery, or an envelope of a removed contact), and one that opened was consumed by a batch
+  // that committed (or rolled back, when the sender's engine retransmits its frames anyway).
+  void handle_relay_envelope(RelayDelivered& in) {
+    auto it = relays.find(in.relay);
+    if (it == relays.end()) return;
+    OwnRelay& relay = it->second;
+    relay.acks.push_back(in.item);
+    if (in.envelope.size() != wire::kEnvelopeSize) return;
+    const auto now = clock.now();
+    std::vector<Peer*> order;
+    for (auto& [id, peer] : peers) {
+      if (peer->session && peer_mailbox(*peer, relay) != nullptr) order.push_back(peer.get());
+    }
+    for (auto& [id, peer] : peers) {
+      if (peer->session && peer_mailbox(*peer, relay) == nullptr) order.push_back(peer.get());
+    }
+    for (Peer* peer : order) {
+      auto payload = peer->session->open(in.envelope, now);
+      if (!payload.ok()) continue;
+      batch(*peer, [&] {
+        if (peer->hello) {
+          peer->hello.reset();
+          peer->link_store->messages().set_hello(std::nullopt);
+          spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
+        }
+        auto r = peer->engine->on_payload(relay.channel, *payload, now);
+        if (!r.ok()) spdlog::warn("link {}: payload refused: {}", peer->contact.alias, r.error().message);
+      });
+      return;
+    }
+    // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
+    Peer* known = nullptr;
+    if (!try_hello(std::nullopt, in.envelope, known)) {
+      spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, in.item);
+    }
+  }
+
+  void flush_relay_acks() {
+    for (auto& [id, relay] : relays) {
+      if (relay.acks.empty()) continue;
+      relay.client->ack(relay.acks);
+      relay.acks.clear();
+    }
   }
 
   void announce_reachability(Peer& peer) {
@@ -231,9 +455,12 @@ struct Node::Impl {
       return;
     }
     peer.contact.reachability = body;
-    spdlog::info("link {}: reachable at {}", peer.contact.alias,
-                 reach->direct.empty() ? std::string("(no direct address)") : reach->direct.front());
+    peer.reach = *reach;
+    spdlog::info("link {}: reachable at {}, {} relay mailbox(es)", peer.contact.alias,
+                 reach->direct.empty() ? std::string("(no direct address)") : reach->direct.front(),
+                 reach->relays.size());
     dial_contact(peer);
+    sync_relay_channels(peer, /*announce=*/true);
   }
 
   Peer* peer_by_key(const crypto::SignPublicKey& key) {
@@ -314,7 +541,10 @@ struct Node::Impl {
   // Tries bytes as a HELLO for one of our open invitations. On success pins the invitee as a
   // contact (or, for a contact that invited us too, replaces our pending session when its key
   // wins the tie-break), consumes the invitation and stores the session, in one transaction.
-  bool try_hello(net::ConnectionId conn, const util::Bytes& bytes, Peer* existing) {
+  // conn: the direct connection it came on, whose key must be the invitee's; nullopt for a HELLO
+  // from our relay mailbox (the invitation secret and the invitee's keys in the session start
+  // are what admit it in both cases).
+  bool try_hello(std::optional<net::ConnectionId> conn, const util::Bytes& bytes, Peer* existing) {
     const auto now = clock.now();
     const std::int64_t now_s = util::to_unix_seconds(now);
     store::Invitations invitations(*store);
@@ -324,20 +554,20 @@ struct Node::Impl {
     for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret});
     auto accepted = session::accept_hello(local_keys(), bytes, candidates);
     if (!accepted.ok()) return false;
-    const auto& info = connections.at(conn);
-    if (accepted->invitee.identity != info.peer_key) {
-      spdlog::warn("connection {}: HELLO signed by another key than the connection's; refused", conn);
+    const crypto::SignPublicKey invitee = accepted->invitee.identity;
+    if (conn && invitee != connections.at(*conn).peer_key) {
+      spdlog::warn("connection {}: HELLO signed by another key than the connection's; refused", *conn);
       return true;
     }
     auto hello_info = decode_hello_info(accepted->reachability);
     if (!hello_info.ok()) {
-      spdlog::warn("connection {}: HELLO with bad info: {}", conn, hello_info.error().message);
+      spdlog::warn("HELLO from {} with bad info: {}", short_key(invitee), hello_info.error().message);
       return true;
     }
     std::string invitation_id = util::as_string(accepted->invitation_id);
     if (existing != nullptr) {
       // Both parties invited each other. Keep the session of the invitee with the smaller key.
-      if (existing->hello && identity.signing.public_key() < info.peer_key) {
+      if (existing->hello && identity.signing.public_key() < invitee) {
         spdlog::info("link {}: both sides invited; keeping our own session", existing->contact.alias);
         return true;
       }
@@ -379,9 +609,11 @@ struct Node::Impl {
                    contact->alias, invitation_id);
       if (auto r = load_peer(*contact); !r.ok()) spdlog::error("link {}: {}", contact->alias, r.error().message);
       refresh_known();
-      if (Peer* p = peer_by_key(info.peer_key)) {
-        p->direct = conn;
-        p->engine->channel_up(kDirectChannel, now);
+      if (Peer* p = peer_by_key(invitee)) {
+        if (conn) {
+          p->direct = *conn;
+          p->engine->channel_up(kDirectChannel, now);
+        }
         announce_reachability(*p);
         dial_contact(*p);
       }
@@ -434,8 +666,35 @@ struct Node::Impl {
   }
 
   void transmit(Peer& peer) {
-    if (!peer.direct || !peer.session) return;
+    if (!peer.session) return;
     const auto now = clock.now();
+    if (peer.direct) transmit_direct(peer, now);
+    // Without a direct connection, the HELLO goes to the inviter's mailboxes (known from the
+    // invitation) until the inviter answers.
+    const bool hello_due = peer.hello && !peer.direct && now - peer.hello_sent_at >= kHelloResendInterval;
+    if (hello_due) peer.hello_sent_at = now;
+    for (auto ch : peer.relay_channels) {
+      OwnRelay* relay = relay_by_channel(ch);
+      if (relay == nullptr) continue;
+      const session::RelayMailbox* to = peer_mailbox(peer, *relay);
+      if (to == nullptr) continue;
+      const auto mailbox = util::to_array<wire::relay::kMailboxIdSize>(to->mailbox);
+      const auto capability = util::to_array<wire::relay::kCapabilitySize>(to->write_capability);
+      if (hello_due) relay->client->put(mailbox, capability, *peer.hello);
+      while (auto payload = peer.engine->poll_transmit(ch, now)) {
+        if (!ensure_sendable(peer)) return;
+        auto envelope = peer.session->seal(*payload);
+        if (!envelope.ok()) {
+          spdlog::error("link {}: seal failed: {}", peer.contact.alias, envelope.error().message);
+          return;
+        }
+        // Not connected or queue full: the engine retransmits what this carried.
+        if (!relay->client->put(mailbox, capability, *envelope)) break;
+      }
+    }
+  }
+
+  void transmit_direct(Peer& peer, util::WallTime now) {
     if (peer.hello && now - peer.hello_sent_at >= kHelloResendInterval) {
       net->send(*peer.direct, *peer.hello);
       peer.hello_sent_at = now;
@@ -479,8 +738,7 @@ struct Node::Impl {
             } else if constexpr (std::is_same_v<T, link::BadReceipt>) {
               spdlog::error("ALARM link {}: refused a bad receipt (seq {})", peer.contact.alias, e.seq);
             } else if constexpr (std::is_same_v<T, link::ChannelState>) {
-              spdlog::info("link {}: channel {} {}", peer.contact.alias, static_cast<int>(e.channel),
-                           e.up ? "up" : "down");
+              spdlog::info("link {}: channel {} {}", peer.contact.alias, channel_name(e.channel), e.up ? "up" : "down");
             } else if constexpr (std::is_same_v<T, link::PayloadRefused>) {
               spdlog::warn("link {}: payload refused: {}", peer.contact.alias, e.reason);
             }
@@ -507,7 +765,7 @@ struct Node::Impl {
       auto stats = peer->engine->stats();
       auto channels = nlohmann::json::array();
       for (const auto& ch : stats.channels) {
-        nlohmann::json c = {{"channel", ch.channel == kDirectChannel ? "direct" : std::to_string(ch.channel)},
+        nlohmann::json c = {{"channel", channel_name(ch.channel)},
                             {"connected", ch.connected}, {"state", ch.up ? "up" : "down"},
                             {"envelopes_in", ch.envelopes_in}, {"envelopes_out", ch.envelopes_out},
                             {"bytes_in", ch.bytes_in}, {"bytes_out", ch.bytes_out}, {"in_flight", ch.in_flight}};
@@ -548,6 +806,7 @@ struct Node::Impl {
 
   void reload_outboxes() {
     const auto now = clock.now();
+    load_relays();  // added or removed by `relay add|remove` meanwhile
     // New contacts (HELLO accepted by another process? no: contact add on this home) appear here.
     for (const auto& c : store::Contacts(*store).list()) {
       if (!peers.count(c.id)) {
@@ -591,10 +850,15 @@ struct Node::Impl {
                 handle_closed(in.id, in.reason);
               } else if constexpr (std::is_same_v<T, ControlInput>) {
                 in.reply->set_value(handle_control(in.request));
+              } else if constexpr (std::is_same_v<T, RelayStateChanged>) {
+                handle_relay_state(in);
+              } else if constexpr (std::is_same_v<T, RelayDelivered>) {
+                handle_relay_envelope(in);
               }
             },
             input);
       }
+      flush_relay_acks();  // every batch of this round has committed
       const auto now = clock.now();
       if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
       for (auto& [id, peer] : peers) {
@@ -671,6 +935,7 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
   n.listen_address = host + ":" + std::to_string(*port);
   store::set_setting(*n.store, "listen", *n.listen_address);
 
+  n.load_relays();  // before the peers: their HELLO and channels need our mailboxes
   for (const auto& c : store::Contacts(*n.store).list()) {
     if (auto r = n.load_peer(c); !r.ok()) return r.error();
   }

@@ -1,20 +1,25 @@
 // Everything the node holds for one contact: its row, its link store, its session, its link
-// engine, and the direct connection carrying it. Owned and used by the node's loop thread.
+// engine, the direct connection and the relay channels carrying it. Owned and used by the node's
+// loop thread.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
 #include <optional>
+#include <set>
 
 #include "link/engine.h"
 #include "net/types.h"
 #include "node/sqlite_link_store.h"
+#include "session/reachability.h"
 #include "session/session.h"
 #include "store/contacts.h"
 
 namespace bc::node {
 
+// Channel 0 is the direct channel; each relay this node uses gets its own id from 1 up (see
+// node.cpp OwnRelay), the same for every link that rides it.
 inline constexpr link::ChannelId kDirectChannel = 0;
 
 struct Peer {
@@ -27,6 +32,11 @@ struct Peer {
   std::unique_ptr<link::Engine> engine;
   std::optional<net::ConnectionId> direct;
   std::map<std::string, net::DialId> dials;  // by direct address
+  // How the contact told us to reach it (contact.reachability, decoded): its relay mailboxes.
+  session::Reachability reach;
+  // Relay channels the engine was told are connected: our relay is subscribed and the contact
+  // has a mailbox at the same relay (matched by the relay's key).
+  std::set<link::ChannelId> relay_channels;
   // Set when the session or engine state in memory may be ahead of the store (a batch failed):
   // both are rebuilt from the store before the next use.
   bool stale = false;

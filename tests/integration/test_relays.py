@@ -1,0 +1,343 @@
+"""Issue 5's integration tests: links over relays (the New York channel), with real processes.
+
+How the direct channel is cut: both nodes listen on a wildcard address (0.0.0.0:PORT), which a
+node never advertises (it says nothing to the counterpart), so neither HELLO nor CONTROL frames
+carry a direct address. The inviter's invitation names a TCP proxy in this test instead
+(`invite --address 127.0.0.1:PROXY`): the invitee's dial to the proxy is the only direct path.
+Cutting the proxy (closing its connections and refusing new ones) cuts the direct channel while
+both nodes keep running; re-opening it brings the channel back (the invitee redials).
+
+BC_INT_MESSAGES (default 300) scales the stream; BC_INT_SEED replays."""
+import json
+import os
+import random
+import socket
+import subprocess
+import threading
+import time
+import unittest
+
+import bc_nodes
+from bc_nodes import Node, TempRoot, free_port, wait_for
+
+PRECEDENCES = ["flash", "immediate", "priority", "routine"]
+
+
+class WildcardNode(Node):
+    """A node listening on 0.0.0.0, which it does not advertise to contacts."""
+
+    def start(self):
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([bc_nodes.BIN, "--home", self.home, "node", "run", "--listen",
+                                          f"0.0.0.0:{self.port}"], stdout=log, stderr=log)
+        self.starts += 1
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name}: node exited with {self.proc.returncode}; see {self.log_path}")
+            if self.ping():
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{self.name}: node did not start")
+
+    def channels(self, contact):
+        """{channel name: state} of the link to contact, from the running node's status."""
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(os.path.join(self.home, "control.sock"))
+                s.sendall(b'{"op":"status"}\n')
+                reply = json.loads(s.makefile().readline())
+        except (OSError, ValueError):
+            return {}  # busy or restarting: the caller waits and asks again
+        for link in reply.get("links", []):
+            if link["contact"] == contact:
+                return {c["channel"]: c["state"] for c in link["channels"] if c["connected"]}
+        return {}
+
+
+class Relay:
+    """A relay daemon: its own home, `relay run` on a loopback port; SIGKILL and restart."""
+
+    def __init__(self, root, name):
+        self.name = name
+        self.home = os.path.join(root, name)
+        self.port = free_port()
+        self.proc = None
+        self.log_path = os.path.join(root, f"{name}.log")
+        self.run_cli("relay", "init")
+        with open(os.path.join(self.home, "relay.toml"), "a") as f:
+            f.write("[relay]\nopen = true\n")
+
+    def run_cli(self, *args):
+        proc = subprocess.run([bc_nodes.BIN, "--home", self.home, *args], capture_output=True, text=True,
+                              timeout=60)
+        if proc.returncode != 0:
+            raise AssertionError(f"{self.name}: {args} exited {proc.returncode}: {proc.stderr}{proc.stdout}")
+        return proc
+
+    def start(self):
+        with open(self.log_path, "a") as log:
+            self.proc = subprocess.Popen([bc_nodes.BIN, "--home", self.home, "relay", "run", "--listen",
+                                          f"127.0.0.1:{self.port}"], stdout=log, stderr=log)
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"{self.name}: relay exited with {self.proc.returncode}; see {self.log_path}")
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise AssertionError(f"{self.name}: relay did not start")
+
+    def info(self):
+        return json.loads(self.run_cli("--json", "relay", "info").stdout)
+
+    def kill(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+class Proxy:
+    """A TCP forwarder from a loopback port to target_port that can be cut and restored."""
+
+    def __init__(self, target_port):
+        self.port = free_port()
+        self.target = target_port
+        self.lock = threading.Lock()
+        self.sockets = []
+        self.open = True
+        self.closed = False
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", self.port))
+        self.server.listen(16)
+        self.server.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self.closed:
+            try:
+                client, _ = self.server.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                if not self.open:
+                    client.close()
+                    continue
+                try:
+                    upstream = socket.create_connection(("127.0.0.1", self.target), timeout=2)
+                except OSError:
+                    client.close()
+                    continue
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            self.open = False
+            for s in self.sockets:
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                    s.close()
+                except OSError:
+                    pass
+            self.sockets = []
+
+    def restore(self):
+        with self.lock:
+            self.open = True
+
+    def close(self):
+        self.cut()
+        self.closed = True
+        self.server.close()
+
+
+def relay_url(relay):
+    return f"wss://127.0.0.1:{relay.port}/bc/v1"
+
+
+class RelayChannels(unittest.TestCase):
+    def setUp(self):
+        self.root = TempRoot()
+        self.seed = int(os.environ.get("BC_INT_SEED", random.randrange(1 << 30)))
+        print(f"\nBC_INT_SEED={self.seed}")
+        self.rng = random.Random(self.seed)
+        self.nodes, self.relays, self.proxies = [], [], []
+
+    def tearDown(self):
+        for n in self.nodes:
+            n.stop()
+        for r in self.relays:
+            r.stop()
+        for p in self.proxies:
+            p.close()
+        self.root.cleanup(keep=os.environ.get("BC_INT_KEEP") == "1")
+
+    def make_relay(self, name):
+        relay = Relay(self.root.path, name)
+        relay.start()
+        self.relays.append(relay)
+        return relay
+
+    def add_relay(self, node, relay):
+        fingerprint = relay.info()["fingerprint"]
+        node.cli("relay", "add", relay.name, relay_url(relay), fingerprint)
+
+    def make_pair(self, relays, direct):
+        """washington (inviter) and moscow; both use every relay; moscow reaches washington
+        directly only through a proxy (returned), or not at all."""
+        a = WildcardNode(self.root.path, "washington")
+        b = WildcardNode(self.root.path, "moscow")
+        self.nodes += [a, b]
+        for n in (a, b):
+            n.cli("init", "--name", n.name)
+            for r in relays:
+                self.add_relay(n, r)
+        a.start()
+        proxy = None
+        args = ["invite"]
+        if direct:
+            proxy = Proxy(a.port)
+            self.proxies.append(proxy)
+            args += ["--address", f"127.0.0.1:{proxy.port}"]
+        invitation = a.cli(*args).stdout.strip()
+        b.cli("contact", "add", invitation)
+        b.start()
+        wait_for(lambda: any(c["alias"] == "moscow" for c in a.json("contact", "list")), 30, "HELLO accepted")
+        return a, b, proxy
+
+    def check_exactly_once(self, receiver, sender, sent):
+        inbox = receiver.json("inbox", "--from", sender.name)
+        self.assertEqual(len(inbox), len(sent), "nothing twice, nothing lost")
+        self.assertEqual(sorted(m["seq"] for m in inbox), sorted(s for s, _, _ in sent))
+        by_seq = {s: (p, label) for s, p, label in sent}
+        for m in inbox:
+            prec, label = by_seq[m["seq"]]
+            self.assertEqual(m["precedence"], prec)
+            self.assertEqual(m["body"]["text"], label)
+        for prec in PRECEDENCES:
+            order = [m["seq"] for m in inbox if m["precedence"] == prec]
+            self.assertEqual(order, sorted(order), f"{prec} delivered in send order")
+
+    def check_transcripts(self, a, b):
+        va = a.json("transcript", "verify", "--with", b.name)
+        vb = b.json("transcript", "verify", "--with", a.name)
+        self.assertEqual(va["incoming"]["head"], vb["outgoing"]["head"])
+        self.assertEqual(va["outgoing"]["head"], vb["incoming"]["head"])
+
+    def test_link_survives_loss_of_relay_and_direct_channel(self):
+        count = int(os.environ.get("BC_INT_MESSAGES", "300"))
+        r1, r2 = self.make_relay("relay1"), self.make_relay("relay2")
+        a, b, proxy = self.make_pair([r1, r2], direct=True)
+        all_three = {"direct": "up", "relay:relay1": "up", "relay:relay2": "up"}
+        wait_for(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 60,
+                 "direct and both relay channels up on both sides")
+
+        sent = []
+        replies = []
+
+        def send_range(lo, hi):
+            for i in range(lo, hi):
+                prec = self.rng.choice(PRECEDENCES)
+                out = json.loads(b.cli("--json", "send", "--to", "washington", "-p", prec, f"m{i}").stdout)
+                sent.append((out["seq"], prec, f"m{i}"))
+                if i % 10 == 0:
+                    out = json.loads(a.cli("--json", "send", "--to", "moscow", "-p", "routine", f"r{i}").stdout)
+                    replies.append((out["seq"], "routine", f"r{i}"))
+
+        quarter = max(count // 4, 1)
+        send_range(0, quarter)
+        # Relay 1 dies and the direct channel is cut: relay 2 alone carries the link.
+        r1.kill()
+        proxy.cut()
+        send_range(quarter, 2 * quarter)
+        wait_for(lambda: len(a.json("inbox", "--from", "moscow")) >= 2 * quarter, 300,
+                 "messages delivered through relay 2 alone")
+        chans = a.channels("moscow")
+        self.assertNotIn("direct", chans, "the direct channel is cut")
+        self.assertNotEqual(chans.get("relay:relay1"), "up", "relay 1 is dead")
+        self.assertEqual(chans.get("relay:relay2"), "up")
+        send_range(2 * quarter, 3 * quarter)
+        # Both come back while the stream goes on.
+        r1.start()
+        proxy.restore()
+        send_range(3 * quarter, count)
+        wait_for(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 120,
+                 "all three channels up again")
+
+        wait_for(lambda: len(a.json("inbox", "--from", "moscow")) >= len(sent), 300,
+                 f"{len(sent)} messages in washington's inbox")
+        wait_for(lambda: len(b.json("inbox", "--from", "washington")) >= len(replies), 120,
+                 "replies in moscow's inbox")
+        wait_for(lambda: all(e["state"] == "delivered" for e in b.json("log", "--with", "washington")
+                             if e["direction"] == "out"), 120, "receipts for everything moscow sent")
+        self.check_exactly_once(a, b, sent)
+        self.check_exactly_once(b, a, replies)
+        self.check_transcripts(a, b)
+
+    def test_relay_restarted_with_stored_envelopes_delivers_them(self):
+        count = int(os.environ.get("BC_INT_STORED", "40"))
+        r = self.make_relay("relay1")
+        a, b, _ = self.make_pair([r], direct=False)
+        wait_for(lambda: a.channels("moscow").get("relay:relay1") == "up"
+                 and b.channels("washington").get("relay:relay1") == "up", 60, "relay channel up on both sides")
+        # washington is away while moscow sends: everything waits in washington's mailbox.
+        a.stop()
+        sent = []
+        for i in range(count):
+            prec = self.rng.choice(PRECEDENCES)
+            out = json.loads(b.cli("--json", "send", "--to", "washington", "-p", prec, f"s{i}").stdout)
+            sent.append((out["seq"], prec, f"s{i}"))
+        wait_for(lambda: all(e["state"] != "queued" for e in b.json("log", "--with", "washington")
+                             if e["direction"] == "out"), 60, "every message sent into the relay")
+        # moscow goes too, so only the relay holds the messages; the relay is SIGKILLed and
+        # restarted from its database.
+        b.stop()
+        r.kill()
+        r.start()
+        a.start()
+        wait_for(lambda: len(a.json("inbox", "--from", "moscow")) >= count, 120,
+                 f"{count} stored messages delivered from the restarted relay")
+        self.check_exactly_once(a, b, sent)
+        b.start()
+        wait_for(lambda: all(e["state"] == "delivered" for e in b.json("log", "--with", "washington")
+                             if e["direction"] == "out"), 120, "receipts for everything moscow sent")
+        self.check_transcripts(a, b)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -110,9 +110,15 @@ util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const
                                                        net::to_string(reason) + ")"));
   };
   h.on_dial_failed = [&shared, where](net::DialId, const std::string& error, std::chrono::milliseconds) {
-    shared.finish(util::make_error(
-        util::Errc::io, "cannot connect to the relay at " + where + ": " + error +
-                            " (is it running there, and is FINGERPRINT the key `relay info` prints?)"));
+    // The pin is checked in the TLS handshake: a failure there is, in practice, another key.
+    if (error.find("TLS handshake") != std::string::npos) {
+      shared.finish(util::make_error(
+          util::Errc::io, "cannot connect to the relay at " + where + ": it did not prove the key FINGERPRINT (" +
+                              error + "); check FINGERPRINT against what `relay info` prints there"));
+      return;
+    }
+    shared.finish(util::make_error(util::Errc::io, "cannot connect to the relay at " + where + ": " + error +
+                                                       " (is it running there, and is the URL right?)"));
   };
   auto service = net::Service::start(client_key, std::move(h), options_for(endpoint));
   if (!service.ok()) return service.error();

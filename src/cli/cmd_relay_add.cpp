@@ -1,6 +1,9 @@
 // backchannel relay add NAME URL FINGERPRINT [--token T]; relay list; relay remove NAME: the
 // relays a node uses (DESIGN.md §4 "Relay"). The `relay` parent (and `relay init|run|info` of
 // the relay daemon) lives in cmd_relay.cpp; these are the node's side.
+#include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -61,6 +64,11 @@ int run_add(Context& ctx, const RelayAddOptions& opt) {
   if (relays.list().size() >= session::kMaxRelays) {
     return ctx.fail(util::make_error(util::Errc::limit, "at most 4 relays; remove one first (relay remove NAME)"));
   }
+
+  // The transport logs each connection; stdout is for the result, and a refusal is reported
+  // below in words, so only warnings reach stderr.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("relay-add"));
+  spdlog::set_level(spdlog::level::warn);
 
   // The mailbox's owner: a key for this relay alone, so that the relay cannot tie the mailbox
   // to our identity key, nor two relays their mailboxes to each other.

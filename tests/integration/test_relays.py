@@ -21,6 +21,8 @@ import bc_nodes
 from bc_nodes import Node, TempRoot, free_port, wait_for
 
 PRECEDENCES = ["flash", "immediate", "priority", "routine"]
+# Long enough that random ciphertext never contains it by chance.
+MARKER = "plaintext-that-only-the-counterpart-may-read"
 
 
 class WildcardNode(Node):
@@ -320,14 +322,21 @@ class RelayChannels(unittest.TestCase):
         sent = []
         for i in range(count):
             prec = self.rng.choice(PRECEDENCES)
-            out = json.loads(b.cli("--json", "send", "--to", "washington", "-p", prec, f"s{i}").stdout)
-            sent.append((out["seq"], prec, f"s{i}"))
+            text = f"{MARKER}-{i:04d}"
+            out = json.loads(b.cli("--json", "send", "--to", "washington", "-p", prec, text).stdout)
+            sent.append((out["seq"], prec, text))
         wait_for(lambda: all(e["state"] != "queued" for e in b.json("log", "--with", "washington")
                              if e["direction"] == "out"), 60, "every message sent into the relay")
         # moscow goes too, so only the relay holds the messages; the relay is SIGKILLed and
         # restarted from its database.
         b.stop()
         r.kill()
+        # The relay's database (and its write-ahead log) holds envelopes, never a plaintext.
+        for name in ("relay.db", "relay.db-wal"):
+            path = os.path.join(r.home, name)
+            if os.path.exists(path):
+                with open(path, "rb") as f:
+                    self.assertNotIn(MARKER.encode(), f.read(), f"plaintext in the relay's {name}")
         r.start()
         a.start()
         wait_for(lambda: len(a.json("inbox", "--from", "moscow")) >= count, 120,

@@ -66,17 +66,20 @@ util::Result<crypto::SignPublicKey> parse_relay_key(std::string_view hex) {
   return util::to_array<crypto::kSignPublicKeySize>(*bytes);
 }
 
-util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
-                                            const crypto::SigningKey& client_key, const std::string& token,
-                                            std::chrono::milliseconds timeout) {
+namespace {
+
+// Connects once, sends request, and returns the relay's first answer (CREATED, OK or ERROR).
+util::Result<relay::Message> request_once(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                          const crypto::SigningKey& client_key, util::Bytes request,
+                                          std::chrono::milliseconds timeout) {
   // Filled by the service's handlers; the service is stopped (its thread joined) before this
   // function returns, so they never outlive it.
   struct Shared {
     std::mutex mu;
     std::condition_variable cv;
     std::optional<net::ConnectionId> conn;
-    std::optional<util::Result<CreatedMailbox>> result;
-    void finish(util::Result<CreatedMailbox> r) {
+    std::optional<util::Result<relay::Message>> result;
+    void finish(util::Result<relay::Message> r) {
       std::lock_guard lock(mu);
       if (!result) result = std::move(r);
       cv.notify_all();
@@ -97,11 +100,9 @@ util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const
                                      "the relay sent a malformed answer: " + message.error().message));
       return;
     }
-    if (auto* c = std::get_if<relay::Created>(&*message)) {
-      shared.finish(CreatedMailbox{c->mailbox, c->capability});
-    } else if (auto* e = std::get_if<relay::Error>(&*message)) {
-      shared.finish(
-          util::make_error(util::Errc::refused, "the relay refused to create a mailbox (" + describe(*e) + ")"));
+    if (std::holds_alternative<relay::Created>(*message) || std::holds_alternative<relay::Ok>(*message) ||
+        std::holds_alternative<relay::Error>(*message)) {
+      shared.finish(std::move(*message));
     }
   };
   h.on_closed = [&shared, where](net::ConnectionId, const net::CloseReason& reason) {
@@ -130,7 +131,7 @@ util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const
     while (!shared.result) {
       if (shared.conn && !sent) {
         sent = true;
-        (*service)->send(*shared.conn, relay::encode(relay::Create{1, token}));
+        (*service)->send(*shared.conn, std::move(request));
       }
       if (shared.cv.wait_until(lock, deadline) == std::cv_status::timeout) break;
     }
@@ -142,6 +143,32 @@ util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const
                                                 std::to_string(timeout.count() / 1000) + " s");
   }
   return std::move(*shared.result);
+}
+
+}  // namespace
+
+util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                            const crypto::SigningKey& client_key, const std::string& token,
+                                            std::chrono::milliseconds timeout) {
+  auto answer = request_once(endpoint, relay_key, client_key, relay::encode(relay::Create{1, token}), timeout);
+  if (!answer.ok()) return answer.error();
+  if (auto* c = std::get_if<relay::Created>(&*answer)) return CreatedMailbox{c->mailbox, c->capability};
+  if (auto* e = std::get_if<relay::Error>(&*answer)) {
+    return util::make_error(util::Errc::refused, "the relay refused to create a mailbox (" + describe(*e) + ")");
+  }
+  return util::make_error(util::Errc::bad_format, "the relay answered CREATE with something else than CREATED");
+}
+
+util::Result<void> delete_mailbox(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                  const crypto::SigningKey& client_key, const relay::MailboxId& mailbox,
+                                  std::chrono::milliseconds timeout) {
+  auto answer = request_once(endpoint, relay_key, client_key, relay::encode(relay::Remove{1, mailbox}), timeout);
+  if (!answer.ok()) return answer.error();
+  if (std::holds_alternative<relay::Ok>(*answer)) return {};
+  if (auto* e = std::get_if<relay::Error>(&*answer)) {
+    return util::make_error(util::Errc::refused, "the relay refused to delete the mailbox (" + describe(*e) + ")");
+  }
+  return util::make_error(util::Errc::bad_format, "the relay answered DELETE with something else than OK");
 }
 
 // ---- RelayClient --------------------------------------------------------------------------

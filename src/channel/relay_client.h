@@ -47,6 +47,11 @@ util::Result<CreatedMailbox> create_mailbox(const RelayEndpoint& endpoint, const
                                             const crypto::SigningKey& client_key, const std::string& token,
                                             std::chrono::milliseconds timeout);
 
+// Connects once and DELETEs our mailbox (with everything stored in it). Errors as above.
+util::Result<void> delete_mailbox(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                  const crypto::SigningKey& client_key, const wire::relay::MailboxId& mailbox,
+                                  std::chrono::milliseconds timeout);
+
 class RelayClient {
  public:
   struct Handlers {

@@ -128,14 +128,39 @@ int run_list(Context& ctx) {
 int run_remove(Context& ctx, const std::string& name) {
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
-  auto removed = store::Relays(*loaded->store).remove(name);
+  store::Relays relays(*loaded->store);
+  auto account = relays.find(name);
+  if (!account) {
+    return ctx.fail(util::make_error(util::Errc::not_found, "no relay named '" + name + "'; see: relay list"));
+  }
+  // Delete the mailbox at the relay first (with anything still stored in it). A relay that is
+  // gone must not keep the operator from dropping it: then the mailbox expires there by itself.
+  spdlog::set_default_logger(spdlog::stderr_color_mt("relay-remove"));
+  spdlog::set_level(spdlog::level::warn);
+  bool deleted = false;
+  std::string why;
+  auto endpoint = channel::parse_relay_url(account->url);
+  auto key = crypto::SigningKey::from_secret(account->client_key);
+  crypto::wipe(account->client_key);
+  if (endpoint.ok() && key.ok() && account->mailbox.size() == wire::relay::kMailboxIdSize) {
+    auto r = channel::delete_mailbox(*endpoint, account->relay_key, *key,
+                                     util::to_array<wire::relay::kMailboxIdSize>(account->mailbox),
+                                     std::chrono::duration_cast<std::chrono::milliseconds>(kCreateTimeout));
+    deleted = r.ok();
+    if (!r.ok()) why = r.error().message;
+  }
+  auto removed = relays.remove(name);
   if (!removed.ok()) return ctx.fail(removed.error());
   tell_node(loaded->home);
+  if (!deleted) {
+    ctx.err << "note: the mailbox at the relay was not deleted (" << why
+            << "); it expires there when unused\n";
+  }
   if (ctx.json) {
-    ctx.print_json({{"name", name}, {"removed", true}});
+    ctx.print_json({{"name", name}, {"removed", true}, {"mailbox_deleted", deleted}});
   } else {
-    ctx.out << "Removed relay '" << name << "'. Contacts keep its mailbox until they hear from the node; "
-               "envelopes still stored there are not fetched any more.\n";
+    ctx.out << "Removed relay '" << name << "'" << (deleted ? " and deleted its mailbox there" : "")
+            << ". Contacts learn it from the running node.\n";
   }
   return 0;
 }

@@ -25,6 +25,7 @@ struct FakeRelay {
   std::condition_variable cv;
   std::map<relay::MailboxId, net::ConnectionId> subscribers;
   std::vector<std::uint64_t> acked;
+  std::vector<relay::MailboxId> removed;
   std::uint64_t next_item = 1;
 
   FakeRelay() {
@@ -56,6 +57,9 @@ struct FakeRelay {
       if (auto it = subscribers.find(p->mailbox); it != subscribers.end()) {
         service->send(it->second, relay::encode(relay::Deliver{p->mailbox, next_item++, p->envelope}));
       }
+    } else if (auto* r = std::get_if<relay::Remove>(&*m)) {
+      removed.push_back(r->mailbox);
+      service->send(id, relay::encode(relay::Ok{r->request}));
     } else if (auto* a = std::get_if<relay::Ack>(&*m)) {
       acked.insert(acked.end(), a->items.begin(), a->items.end());
       service->send(id, relay::encode(relay::Ok{a->request}));
@@ -120,6 +124,17 @@ TEST(CreateMailbox, ReportsAnUnreachableRelay) {
   auto created = create_mailbox(endpoint, fake.key.public_key(), crypto::SigningKey::generate(), "", 10s);
   ASSERT_FALSE(created.ok());
   EXPECT_EQ(created.error().code, util::Errc::io);
+}
+
+TEST(DeleteMailbox, SendsDeleteForTheMailbox) {
+  FakeRelay fake;
+  relay::MailboxId mine{};
+  mine.fill(3);
+  auto deleted = delete_mailbox(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, 10s);
+  ASSERT_TRUE(deleted.ok()) << deleted.error().message;
+  std::lock_guard lock(fake.mu);
+  ASSERT_EQ(fake.removed.size(), 1u);
+  EXPECT_EQ(fake.removed[0], mine);
 }
 
 TEST(RelayClient, SubscribesPutsReceivesAndAcks) {

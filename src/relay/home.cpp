@@ -11,6 +11,7 @@
 
 #include "crypto/secure_buffer.h"
 #include "util/byte_io.h"
+#include "util/private_file.h"
 
 namespace bc::relay {
 namespace {
@@ -22,39 +23,6 @@ util::Error io_error(const std::string& what) {
   return util::make_error(util::Errc::io, what + ": " + std::strerror(errno));
 }
 
-// As the node's key file (node/home.cpp): written to a temporary, fsynced, then linked into
-// place, so a crash leaves no key file or a whole one, and an existing key is never replaced.
-util::Result<void> write_secret_file(const std::filesystem::path& path, util::ByteView content) {
-  std::filesystem::path tmp = path;
-  tmp += ".tmp";
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return io_error("cannot create " + tmp.string());
-  std::size_t done = 0;
-  while (done < content.size()) {
-    ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return io_error("cannot write " + tmp.string());
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) return io_error("cannot sync " + tmp.string());
-  if (::link(tmp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    ::unlink(tmp.c_str());
-    errno = saved;
-    return io_error("cannot create " + path.string());
-  }
-  ::unlink(tmp.c_str());
-  int dir = ::open(path.parent_path().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir >= 0) {
-    ::fsync(dir);
-    ::close(dir);
-  }
-  return {};
-}
 
 }  // namespace
 
@@ -91,7 +59,7 @@ util::Result<crypto::SignPublicKey> Home::create_key() {
   w.bytes(util::as_bytes(kKeyFileMagic));
   w.bytes(key.secret().view());
   util::Bytes content = w.take();
-  auto written = write_secret_file(key_path(), content);
+  auto written = util::write_private_file(key_path(), content);
   crypto::wipe(content);
   if (!written.ok()) return written.error();
   return key.public_key();

@@ -1,0 +1,280 @@
+// Internals of the node daemon (node.h), shared by its implementation files:
+// node.cpp (creation, the loop), node_peers.cpp (contacts, sessions, reachability),
+// node_receive.cpp (batches, envelopes, HELLO), node_transmit.cpp (sealing, sending, events),
+// node_relays.cpp (relay channels), node_control.cpp (the control socket).
+#pragma once
+
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <variant>
+
+#include "channel/relay_client.h"
+#include "crypto/hash.h"
+#include "link/engine.h"
+#include "net/service.h"
+#include "node/config.h"
+#include "node/control_protocol.h"
+#include "node/control_server.h"
+#include "node/hello_info.h"
+#include "node/home.h"
+#include "node/node.h"
+#include "node/peer.h"
+#include "session/session_start.h"
+#include "store/contacts.h"
+#include "store/invitations.h"
+#include "store/relays.h"
+#include "util/hex.h"
+#include "wire/envelope.h"
+
+namespace bc::node::detail {
+
+struct NetConnected {
+  net::ConnectionInfo info;
+};
+struct NetMessage {
+  net::ConnectionId id;
+  util::Bytes bytes;
+};
+struct NetClosed {
+  net::ConnectionId id;
+  std::string reason;
+};
+struct ControlInput {
+  ControlRequest request;
+  std::shared_ptr<std::promise<std::string>> reply;
+};
+// From a relay client's I/O thread; relay is the OwnRelay's store id.
+struct RelayStateChanged {
+  std::int64_t relay = 0;
+  bool subscribed = false;
+  std::string detail;
+};
+struct RelayDelivered {
+  std::int64_t relay = 0;
+  std::uint64_t item = 0;
+  util::Bytes envelope;
+};
+using Input = std::variant<NetConnected, NetMessage, NetClosed, ControlInput, RelayStateChanged,
+                           RelayDelivered>;
+
+constexpr auto kHelloResendInterval = std::chrono::seconds{2};
+constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+// CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
+// connected channel, so a lost one (or one a restarted peer missed) is repaired.
+constexpr auto kReannounceInterval = std::chrono::seconds{30};
+constexpr std::uint32_t kReservationBlock = 256;
+
+inline std::int64_t to_ms(util::WallTime t) {
+  return t.time_since_epoch().count();
+}
+
+inline std::string short_key(const crypto::SignPublicKey& k) {
+  return util::hex_encode(util::ByteView(k).first(6));
+}
+
+// "host:port" or "[v6]:port" into its parts.
+inline std::optional<std::pair<std::string, std::uint16_t>> split_address(
+    const std::string& address, bool allow_port_zero = false) {
+  auto colon = address.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  std::string host = address.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(address.substr(colon + 1));
+  } catch (...) {
+    return std::nullopt;
+  }
+  if (host.empty() || port < (allow_port_zero ? 0 : 1) || port > 65535) return std::nullopt;
+  return std::make_pair(host, static_cast<std::uint16_t>(port));
+}
+
+// A relay this node uses: its mailbox there, and the client that keeps it subscribed. Every
+// contact with a mailbox at the same relay is reached through it on channel `channel`.
+struct OwnRelay {
+  store::RelayAccount account;
+  link::ChannelId channel = 0;
+  std::unique_ptr<channel::RelayClient> client;
+  bool subscribed = false;
+  // Items delivered and processed in this loop round: acknowledged (deleted at the relay) only
+  // after the round, when the transactions that consumed them have committed.
+  std::vector<std::uint64_t> acks;
+};
+
+// A wildcard listen address names no host a counterpart could dial.
+inline bool is_wildcard(const std::string& address) {
+  return address.rfind("0.0.0.0:", 0) == 0 || address.rfind("[::]:", 0) == 0;
+}
+
+}  // namespace bc::node::detail
+
+namespace bc::node {
+
+using namespace detail;  // NOLINT: the implementation files share these names
+
+struct Node::Impl {
+  Impl(Home h, session::Identity id, Config c)
+      : home(std::move(h)), identity(std::move(id)), config(std::move(c)) {}
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+
+  Home home;
+  session::Identity identity;
+  Config config;
+  std::unique_ptr<store::Store> store;
+  util::SystemClock clock;
+  std::optional<std::string> listen_address;
+  int lock_fd = -1;
+
+  std::unique_ptr<net::Service> net;
+  std::unique_ptr<ControlServer> control;
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Input> inputs;
+  // Read by net's I/O thread in is_known(): contacts' keys and whether a HELLO may come.
+  std::mutex known_mu;
+  std::set<crypto::SignPublicKey> known_keys;
+  bool accepting_hellos = false;
+
+  std::map<std::int64_t, std::unique_ptr<Peer>> peers;  // by contact id
+  std::map<net::ConnectionId, net::ConnectionInfo> connections;
+  util::WallTime last_outbox_poll{};
+  std::map<std::int64_t, OwnRelay> relays;  // by store id
+  // Relay channel ids are handed out from 1 and never reused while the node runs, so a removed
+  // relay's channel cannot be confused with a new one's in an engine.
+  int next_relay_channel = 1;
+
+  ~Impl() {
+    control.reset();
+    relays.clear();  // joins the relay clients' threads before the queue goes
+    if (net) net->stop();
+    if (lock_fd >= 0) ::close(lock_fd);
+  }
+
+  void post(Input input);
+
+  session::LocalKeys local_keys() const {
+    return {identity.signing, identity.prekey, identity.prekey_sig};
+  }
+
+  link::EngineConfig engine_config() const;
+
+  void refresh_known();
+
+  // Loads (or reloads after a failed batch) a contact's session and engine from the store. An
+  // invitee contact that has no session yet gets one here, with its HELLO, in one transaction.
+  util::Result<void> load_peer(const store::Contact& contact);
+
+  // Dials every direct address of the contact not dialled yet (dials reconnect by themselves).
+  void dial_contact(Peer& peer);
+
+  // What we tell contacts about reaching us: the listen address, unless it is a wildcard, and
+  // our relay mailboxes.
+  session::Reachability own_reachability() const;
+
+  // Starts a client for every relay added to the store since, stops those removed; when the set
+  // changed, tells every contact (CONTROL reachability) and reconnects channels.
+  void load_relays();
+
+  // "direct", "relay:<name>", or the number of a relay channel removed since.
+  std::string channel_name(link::ChannelId channel);
+
+  OwnRelay* relay_by_channel(link::ChannelId channel);
+
+  // The contact's mailbox at our relay, if it told us one.
+  const session::RelayMailbox* peer_mailbox(const Peer& peer, const OwnRelay& relay) const;
+
+  // A relay channel is connected while our relay is subscribed and the contact has a mailbox at
+  // the same relay. Tells the engine of every change; announce: tell the contact our
+  // reachability when a channel came up (it may not know this mailbox yet).
+  void sync_relay_channels(Peer& peer, bool announce);
+
+  void handle_relay_state(const RelayStateChanged& in);
+
+  // An envelope from our mailbox at a relay. It names no contact: the session that opens it
+  // tells whose it is (contacts sharing this relay first). Whatever happens, the item is
+  // acknowledged after this round: an envelope no session opens now never will (a replay, a
+  // forgery, or an envelope of a removed contact), and one that opened was consumed by a batch
+  // that committed (or rolled back, when the sender's engine retransmits its frames anyway).
+  void handle_relay_envelope(RelayDelivered& in);
+
+  void flush_relay_acks();
+
+  void announce_reachability(Peer& peer);
+
+  // A contact's CONTROL frame told us how to reach it now.
+  void handle_reachability(Peer& peer, const util::Bytes& body);
+
+  Peer* peer_by_key(const crypto::SignPublicKey& key);
+
+  Peer* peer_by_connection(net::ConnectionId id);
+
+  // Runs fn on the peer inside one store transaction. If anything fails, the transaction rolls
+  // back and the peer's session and engine are rebuilt from the store, since their memory may
+  // be ahead of it.
+  template <class Fn>
+  void batch(Peer& peer, Fn&& fn) {
+    try {
+      auto result = store->transaction([&]() -> util::Result<void> {
+        fn();
+        if (peer.session) peer.link_store->messages().set_session(peer.session->serialize().view());
+        return {};
+      });
+      (void)result;
+    } catch (const std::exception& e) {
+      spdlog::error("link {}: batch failed and was rolled back: {}", peer.contact.alias, e.what());
+      peer.stale = true;
+    }
+    if (peer.stale) {
+      store::Contact contact = peer.contact;
+      if (auto r = load_peer(contact); !r.ok())
+        spdlog::error("link {}: reload failed: {}", contact.alias, r.error().message);
+    }
+  }
+
+  void handle_envelope(net::ConnectionId conn, util::Bytes bytes);
+
+  // Tries bytes as a HELLO for one of our open invitations. On success pins the invitee as a
+  // contact (or, for a contact that invited us too, replaces our pending session when its key
+  // wins the tie-break), consumes the invitation and stores the session, in one transaction.
+  // conn: the direct connection it came on, whose key must be the invitee's; nullopt for a HELLO
+  // from our relay mailbox (the invitation secret and the invitee's keys in the session start
+  // are what admit it in both cases).
+  bool try_hello(std::optional<net::ConnectionId> conn, const util::Bytes& bytes, Peer* existing);
+
+  void handle_connected(const net::ConnectionInfo& info);
+
+  void handle_closed(net::ConnectionId id, const std::string& reason);
+
+  // Makes sure the session may seal at least one envelope: a new reservation is persisted in
+  // its own transaction before any envelope it covers leaves (invariant I4).
+  bool ensure_sendable(Peer& peer);
+
+  void transmit(Peer& peer);
+
+  void transmit_direct(Peer& peer, util::WallTime now);
+
+  void handle_events(Peer& peer);
+
+  nlohmann::json status_json();
+
+  std::string handle_control(const ControlRequest& request);
+
+  void reload_outboxes();
+
+  int run(const std::atomic<bool>& stop);
+};
+
+}  // namespace bc::node

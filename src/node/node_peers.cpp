@@ -1,0 +1,80 @@
+#include "node/node_impl.h"
+
+namespace bc::node {
+
+util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
+  auto peer = std::make_unique<Peer>();
+  peer->contact = contact;
+  peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
+  auto state = peer->link_store->messages().state();
+  if (!state.session && contact.invite_secret) {
+    // Our listen address (unless a wildcard, which says nothing) and our relay mailboxes.
+    HelloInfo info{identity.name, own_reachability()};
+    session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
+    auto start = session::start_as_invitee(local_keys(), inviter, *contact.invite_secret,
+                                           encode_hello_info(info));
+    if (!start.ok()) return start.error();
+    auto hello = util::Bytes(start->hello.begin(), start->hello.end());
+    auto saved = store->transaction([&]() -> util::Result<void> {
+      peer->link_store->messages().set_session(start->session.serialize().view());
+      peer->link_store->messages().set_hello(hello);
+      auto clear = store->prepare("UPDATE contacts SET invite_secret = NULL WHERE id = ?");
+      clear.bind(1, contact.id);
+      clear.run();
+      return {};
+    });
+    if (!saved.ok()) return saved.error();
+    state = peer->link_store->messages().state();
+    spdlog::info("link {}: session started from the invitation; HELLO queued", contact.alias);
+  }
+  if (state.session) {
+    auto restored = session::Session::restore(*state.session);
+    if (!restored.ok()) {
+      return util::make_error(
+          util::Errc::store,
+          "link " + contact.alias + ": stored session unreadable: " + restored.error().message);
+    }
+    peer->session.emplace(std::move(*restored));
+  }
+  peer->hello = state.hello;
+  if (auto reach = session::decode_reachability(contact.reachability); reach.ok())
+    peer->reach = std::move(*reach);
+  peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing,
+                                                contact.identity_key, engine_config(), clock.now());
+  if (auto old = peers.find(contact.id); old != peers.end()) {
+    peer->dials = std::move(old->second->dials);
+    if (old->second->direct) {
+      peer->direct = old->second->direct;
+      peer->engine->channel_up(kDirectChannel, clock.now());
+    }
+  }
+  Peer& loaded = *peer;
+  peers[contact.id] = std::move(peer);
+  sync_relay_channels(loaded, /*announce=*/false);
+  return {};
+}
+
+void Node::Impl::dial_contact(Peer& peer) {
+  auto reach = session::decode_reachability(peer.contact.reachability);
+  if (!reach.ok()) return;
+  for (const auto& address : reach->direct) {
+    if (peer.dials.count(address) != 0) continue;
+    auto parts = split_address(address);
+    if (!parts || is_wildcard(address)) continue;
+    peer.dials[address] = net->dial(parts->first, parts->second, peer.contact.identity_key);
+    spdlog::info("link {}: dialling {}", peer.contact.alias, address);
+  }
+}
+
+session::Reachability Node::Impl::own_reachability() const {
+  session::Reachability r;
+  if (listen_address && !is_wildcard(*listen_address)) r.direct.push_back(*listen_address);
+  for (const auto& [id, relay] : relays) {
+    if (r.relays.size() >= session::kMaxRelays) break;
+    r.relays.push_back({relay.account.url, relay.account.relay_key, relay.account.mailbox,
+                        relay.account.capability});
+  }
+  return r;
+}
+
+}  // namespace bc::node

@@ -1,0 +1,226 @@
+#include "node/node_impl.h"
+
+namespace bc::node {
+
+void Node::Impl::load_relays() {
+  std::vector<store::RelayAccount> rows;
+  try {
+    rows = store::Relays(*store).list();
+  } catch (const std::exception& e) {
+    spdlog::warn("cannot read the relays: {}", e.what());
+    return;
+  }
+  bool changed = false;
+  std::set<std::int64_t> present;
+  for (auto& row : rows) {
+    present.insert(row.id);
+    if (relays.count(row.id) != 0) continue;
+    if (next_relay_channel > 255) {
+      spdlog::error("relay {}: no channel id left; restart the node", row.name);
+      continue;
+    }
+    auto endpoint = channel::parse_relay_url(row.url);
+    auto key = crypto::SigningKey::from_secret(row.client_key);
+    if (!endpoint.ok() || !key.ok() || row.mailbox.size() != wire::relay::kMailboxIdSize) {
+      spdlog::error("relay {}: stored entry unusable; remove and add it again", row.name);
+      continue;
+    }
+    OwnRelay relay;
+    relay.account = std::move(row);
+    relay.channel = static_cast<link::ChannelId>(next_relay_channel++);
+    const std::int64_t id = relay.account.id;
+    channel::RelayClient::Handlers handlers;
+    handlers.on_state = [this, id](bool subscribed, const std::string& detail) {
+      post(RelayStateChanged{id, subscribed, detail});
+    };
+    handlers.on_deliver = [this, id](std::uint64_t item, util::Bytes envelope) {
+      post(RelayDelivered{id, item, std::move(envelope)});
+    };
+    auto client = channel::RelayClient::start(
+        *endpoint, relay.account.relay_key, *key,
+        util::to_array<wire::relay::kMailboxIdSize>(relay.account.mailbox), std::move(handlers));
+    if (!client.ok()) {
+      spdlog::error("relay {}: cannot start its client: {}", relay.account.name,
+                    client.error().message);
+      continue;
+    }
+    relay.client = std::move(*client);
+    spdlog::info("relay {}: connecting to {} (channel {})", relay.account.name, relay.account.url,
+                 static_cast<int>(relay.channel));
+    relays.emplace(id, std::move(relay));
+    changed = true;
+  }
+  for (auto it = relays.begin(); it != relays.end();) {
+    if (present.count(it->first) == 0) {
+      spdlog::info("relay {}: removed", it->second.account.name);
+      it = relays.erase(it);
+      changed = true;
+    } else {
+      ++it;
+    }
+  }
+  if (!changed) return;
+  for (auto& [cid, peer] : peers) {
+    sync_relay_channels(*peer, /*announce=*/false);
+    if (peer->session) announce_reachability(*peer);
+  }
+}
+
+std::string Node::Impl::channel_name(link::ChannelId channel) {
+  if (channel == kDirectChannel) return "direct";
+  if (OwnRelay* relay = relay_by_channel(channel)) return "relay:" + relay->account.name;
+  return std::to_string(channel);
+}
+
+OwnRelay* Node::Impl::relay_by_channel(link::ChannelId channel) {
+  for (auto& [id, relay] : relays) {
+    if (relay.channel == channel) return &relay;
+  }
+  return nullptr;
+}
+
+const session::RelayMailbox* Node::Impl::peer_mailbox(const Peer& peer,
+                                                      const OwnRelay& relay) const {
+  for (const auto& m : peer.reach.relays) {
+    if (m.fingerprint == relay.account.relay_key &&
+        m.mailbox.size() == wire::relay::kMailboxIdSize &&
+        m.write_capability.size() == wire::relay::kCapabilitySize) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
+  const auto now = clock.now();
+  bool came_up = false;
+  std::set<link::ChannelId> want;
+  for (const auto& [id, relay] : relays) {
+    if (relay.subscribed && peer.session && peer_mailbox(peer, relay) != nullptr)
+      want.insert(relay.channel);
+  }
+  for (auto ch : peer.relay_channels) {
+    if (want.count(ch) == 0) {
+      peer.engine->channel_down(ch, now);
+      OwnRelay* relay = relay_by_channel(ch);
+      spdlog::info("link {}: relay channel {} disconnected", peer.contact.alias,
+                   relay != nullptr ? relay->account.name : std::to_string(ch));
+    }
+  }
+  for (auto ch : want) {
+    if (peer.relay_channels.count(ch) == 0) {
+      peer.engine->channel_up(ch, now);
+      came_up = true;
+      spdlog::info("link {}: relay channel {} connected", peer.contact.alias,
+                   relay_by_channel(ch)->account.name);
+    }
+  }
+  peer.relay_channels = std::move(want);
+  if (came_up && announce) announce_reachability(peer);
+}
+
+void Node::Impl::handle_relay_state(const RelayStateChanged& in) {
+  auto it = relays.find(in.relay);
+  if (it == relays.end()) return;
+  OwnRelay& relay = it->second;
+  if (relay.subscribed == in.subscribed) return;
+  relay.subscribed = in.subscribed;
+  if (in.subscribed) {
+    spdlog::info("relay {}: subscribed to our mailbox", relay.account.name);
+  } else {
+    spdlog::warn("relay {}: {}", relay.account.name, in.detail);
+  }
+  for (auto& [id, peer] : peers) sync_relay_channels(*peer, /*announce=*/true);
+}
+
+void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
+  auto it = relays.find(in.relay);
+  if (it == relays.end()) return;
+  OwnRelay& relay = it->second;
+  relay.acks.push_back(in.item);
+  if (in.envelope.size() != wire::kEnvelopeSize) return;
+  const auto now = clock.now();
+  std::vector<Peer*> order;
+  for (auto& [id, peer] : peers) {
+    if (peer->session && peer_mailbox(*peer, relay) != nullptr) order.push_back(peer.get());
+  }
+  for (auto& [id, peer] : peers) {
+    if (peer->session && peer_mailbox(*peer, relay) == nullptr) order.push_back(peer.get());
+  }
+  for (Peer* peer : order) {
+    auto payload = peer->session->open(in.envelope, now);
+    if (!payload.ok()) continue;
+    batch(*peer, [&] {
+      if (peer->hello) {
+        peer->hello.reset();
+        peer->link_store->messages().set_hello(std::nullopt);
+        spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
+      }
+      auto r = peer->engine->on_payload(relay.channel, *payload, now);
+      if (!r.ok())
+        spdlog::warn("link {}: payload refused: {}", peer->contact.alias, r.error().message);
+    });
+    return;
+  }
+  // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
+  Peer* known = nullptr;
+  if (!try_hello(std::nullopt, in.envelope, known)) {
+    spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, in.item);
+  }
+}
+
+void Node::Impl::flush_relay_acks() {
+  for (auto& [id, relay] : relays) {
+    if (relay.acks.empty()) continue;
+    relay.client->ack(relay.acks);
+    relay.acks.clear();
+  }
+}
+
+void Node::Impl::announce_reachability(Peer& peer) {
+  wire::ControlFrame frame;
+  frame.type = wire::ControlType::reachability;
+  frame.body = session::encode_reachability(own_reachability());
+  peer.engine->queue_control(std::move(frame));
+  peer.announced_at = clock.now();
+}
+
+void Node::Impl::handle_reachability(Peer& peer, const util::Bytes& body) {
+  auto reach = session::decode_reachability(body);
+  if (!reach.ok()) {
+    spdlog::warn("link {}: bad reachability update: {}", peer.contact.alias, reach.error().message);
+    return;
+  }
+  if (body == peer.contact.reachability) return;
+  try {
+    (void)store->transaction([&]() -> util::Result<void> {
+      store::Contacts(*store).set_reachability(peer.contact.id, body);
+      return {};
+    });
+  } catch (const std::exception& e) {
+    spdlog::warn("link {}: cannot store its reachability: {}", peer.contact.alias, e.what());
+    return;
+  }
+  peer.contact.reachability = body;
+  peer.reach = *reach;
+  spdlog::info("link {}: reachable at {}, {} relay mailbox(es)", peer.contact.alias,
+               reach->direct.empty() ? std::string("(no direct address)") : reach->direct.front(),
+               reach->relays.size());
+  dial_contact(peer);
+  sync_relay_channels(peer, /*announce=*/true);
+}
+
+Peer* Node::Impl::peer_by_key(const crypto::SignPublicKey& key) {
+  for (auto& [id, peer] : peers) {
+    if (peer->contact.identity_key == key) return peer.get();
+  }
+  return nullptr;
+}
+
+Peer* Node::Impl::peer_by_connection(net::ConnectionId id) {
+  auto it = connections.find(id);
+  if (it == connections.end()) return nullptr;
+  return peer_by_key(it->second.peer_key);
+}
+
+}  // namespace bc::node

@@ -22,7 +22,6 @@ util::Error io_error(const std::string& what) {
   return util::make_error(util::Errc::io, what + ": " + std::strerror(errno));
 }
 
-
 }  // namespace
 
 util::Result<Home> Home::resolve(const std::optional<std::string>& flag) {
@@ -33,15 +32,19 @@ util::Result<Home> Home::resolve(const std::optional<std::string>& flag) {
   if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
     return Home(std::filesystem::path(home) / ".backchannel");
   }
-  return util::make_error(util::Errc::invalid_argument, "no home folder: pass --home DIR or set BACKCHANNEL_HOME");
+  return util::make_error(util::Errc::invalid_argument,
+                          "no home folder: pass --home DIR or set BACKCHANNEL_HOME");
 }
 
-bool Home::has_identity() const { return std::filesystem::exists(identity_path()); }
+bool Home::has_identity() const {
+  return std::filesystem::exists(identity_path());
+}
 
 util::Result<void> Home::create_identity(const session::Identity& identity) {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
+  if (ec)
+    return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
   ::chmod(dir_.c_str(), 0700);
   if (has_identity()) {
     return util::make_error(util::Errc::already_exists,
@@ -62,32 +65,21 @@ util::Result<void> Home::create_identity(const session::Identity& identity) {
 
 util::Result<session::Identity> Home::load_identity() const {
   const std::string path = identity_path().string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
-      return util::make_error(util::Errc::not_found,
-                              "no identity in " + dir_.string() + "; run: backchannel init --name NAME");
+  crypto::SecureBuffer buf;
+  auto read = util::read_private_file(identity_path(), kMaxKeyFileSize, [&](std::size_t size) {
+    buf = crypto::SecureBuffer(size);
+    return buf.mutable_view();
+  });
+  if (!read.ok()) {
+    if (read.error().code == util::Errc::not_found) {
+      return util::make_error(util::Errc::not_found, "no identity in " + dir_.string() +
+                                                         "; run: backchannel init --name NAME");
     }
-    return io_error("cannot open " + path);
+    if (read.error().code == util::Errc::bad_format) {
+      return util::make_error(util::Errc::bad_format, path + " is not an identity key file");
+    }
+    return read.error();
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return io_error("cannot stat " + path);
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    return util::make_error(util::Errc::refused,
-                            path + " is readable by other users; run: chmod 600 " + path);
-  }
-  if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > kMaxKeyFileSize) {
-    ::close(fd);
-    return util::make_error(util::Errc::bad_format, path + " is not an identity key file");
-  }
-  crypto::SecureBuffer buf(static_cast<std::size_t>(st.st_size));
-  ssize_t n = ::read(fd, buf.data(), buf.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(buf.size())) return io_error("cannot read " + path);
 
   util::ByteReader r(buf.view());
   auto magic = r.bytes(kKeyFileMagic.size());
@@ -96,7 +88,8 @@ util::Result<session::Identity> Home::load_identity() const {
   auto dh_secret = r.bytes(crypto::kDhSecretKeySize);
   auto sig = r.array<crypto::kSignatureSize>();
   if (!r.done() || util::as_string(magic) != kKeyFileMagic) {
-    return util::make_error(util::Errc::bad_format, path + " is not an identity key file (damaged?)");
+    return util::make_error(util::Errc::bad_format,
+                            path + " is not an identity key file (damaged?)");
   }
   auto signing = crypto::SigningKey::from_secret(sign_secret);
   auto prekey = crypto::DhKeyPair::from_secret(dh_secret);
@@ -110,7 +103,8 @@ util::Result<session::Identity> Home::load_identity() const {
 util::Result<std::unique_ptr<store::Store>> Home::open_store() const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
+  if (ec)
+    return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
   // The store holds invitation secrets: create it private before SQLite opens it (SQLite gives
   // its -wal and -shm files the same mode).
   int fd = ::open(store_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);

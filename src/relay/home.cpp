@@ -19,11 +19,6 @@ namespace {
 constexpr std::string_view kKeyFileMagic = "BCRLYKEY";
 constexpr std::size_t kKeyFileSize = kKeyFileMagic.size() + crypto::kSignSecretKeySize;
 
-util::Error io_error(const std::string& what) {
-  return util::make_error(util::Errc::io, what + ": " + std::strerror(errno));
-}
-
-
 }  // namespace
 
 util::Result<Home> Home::resolve(const std::optional<std::string>& flag) {
@@ -38,12 +33,15 @@ util::Result<Home> Home::resolve(const std::optional<std::string>& flag) {
                           "no relay home folder: pass --home DIR or set BACKCHANNEL_RELAY_HOME");
 }
 
-bool Home::has_key() const { return std::filesystem::exists(key_path()); }
+bool Home::has_key() const {
+  return std::filesystem::exists(key_path());
+}
 
 util::Result<crypto::SignPublicKey> Home::create_key() {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
-  if (ec) return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
+  if (ec)
+    return util::make_error(util::Errc::io, "cannot create " + dir_.string() + ": " + ec.message());
   ::chmod(dir_.c_str(), 0700);
   if (has_key()) {
     return util::make_error(util::Errc::already_exists,
@@ -67,31 +65,23 @@ util::Result<crypto::SignPublicKey> Home::create_key() {
 
 util::Result<crypto::SigningKey> Home::load_key() const {
   const std::string path = key_path().string();
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) {
+  crypto::SecureBuffer buf;
+  auto read = util::read_private_file(key_path(), kKeyFileSize, [&](std::size_t size) {
+    buf = crypto::SecureBuffer(size);
+    return buf.mutable_view();
+  });
+  if (!read.ok()) {
+    if (read.error().code == util::Errc::not_found) {
       return util::make_error(util::Errc::not_found,
                               "no relay key in " + dir_.string() + "; run: backchannel relay init");
     }
-    return io_error("cannot open " + path);
+    if (read.error().code == util::Errc::bad_format) {
+      return util::make_error(util::Errc::bad_format, path + " is not a relay key file");
+    }
+    return read.error();
   }
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    return io_error("cannot stat " + path);
-  }
-  if ((st.st_mode & 077) != 0) {
-    ::close(fd);
-    return util::make_error(util::Errc::refused, path + " is readable by other users; run: chmod 600 " + path);
-  }
-  if (static_cast<std::size_t>(st.st_size) != kKeyFileSize) {
-    ::close(fd);
+  if (buf.size() != kKeyFileSize)
     return util::make_error(util::Errc::bad_format, path + " is not a relay key file");
-  }
-  crypto::SecureBuffer buf(kKeyFileSize);
-  ssize_t n = ::read(fd, buf.data(), buf.size());
-  ::close(fd);
-  if (n != static_cast<ssize_t>(buf.size())) return io_error("cannot read " + path);
   util::ByteView view = buf.view();
   if (util::as_string(view.first(kKeyFileMagic.size())) != kKeyFileMagic) {
     return util::make_error(util::Errc::bad_format, path + " is not a relay key file");

@@ -11,7 +11,9 @@
 namespace bc::util {
 namespace {
 
-Error io_error(const std::string& what, int err) { return make_error(Errc::io, what + ": " + std::strerror(err)); }
+Error io_error(const std::string& what, int err) {
+  return make_error(Errc::io, what + ": " + std::strerror(err));
+}
 
 }  // namespace
 
@@ -50,6 +52,44 @@ Result<void> write_private_file(const std::filesystem::path& path, ByteView cont
     ::fsync(dir);
     ::close(dir);
   }
+  return {};
+}
+
+Result<void> read_private_file(const std::filesystem::path& path, std::size_t max_size,
+                               const std::function<MutableByteView(std::size_t)>& buffer_for) {
+  const std::string p = path.string();
+  int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return make_error(Errc::not_found, p + " does not exist");
+    return io_error("cannot open " + p, errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    int err = errno;
+    ::close(fd);
+    return io_error("cannot stat " + p, err);
+  }
+  if ((st.st_mode & 077) != 0) {
+    ::close(fd);
+    return make_error(Errc::refused, p + " is readable by other users; run: chmod 600 " + p);
+  }
+  if (st.st_size <= 0 || static_cast<std::size_t>(st.st_size) > max_size) {
+    ::close(fd);
+    return make_error(Errc::bad_format, p + " has an unexpected size");
+  }
+  MutableByteView buf = buffer_for(static_cast<std::size_t>(st.st_size));
+  std::size_t done = 0;
+  while (done < buf.size()) {
+    ssize_t n = ::read(fd, buf.data() + done, buf.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int err = n < 0 ? errno : EIO;
+      ::close(fd);
+      return io_error("cannot read " + p, err);
+    }
+    done += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
   return {};
 }
 

@@ -37,3 +37,26 @@ TEST(PrivateFile, NeverReplacesAnExistingFile) {
 
 }  // namespace
 }  // namespace bc::util
+
+namespace bc::util {
+namespace {
+
+TEST(PrivateFile, ReadRefusesWhatOthersCanReadAndWhatIsAbsent) {
+  test::TempDir dir;
+  auto path = dir.path() / "key";
+  Bytes buf;
+  auto into = [&](std::size_t n) {
+    buf.resize(n);
+    return MutableByteView(buf);
+  };
+  EXPECT_EQ(read_private_file(path, 64, into).error().code, Errc::not_found);
+  ASSERT_TRUE(write_private_file(path, as_bytes("0123456789")).ok());
+  ASSERT_TRUE(read_private_file(path, 64, into).ok());
+  EXPECT_EQ(as_string(buf), "0123456789");
+  EXPECT_EQ(read_private_file(path, 4, into).error().code, Errc::bad_format);
+  ::chmod(path.c_str(), 0640);
+  EXPECT_EQ(read_private_file(path, 64, into).error().code, Errc::refused);
+}
+
+}  // namespace
+}  // namespace bc::util

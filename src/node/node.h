@@ -20,6 +20,8 @@ namespace bc::node {
 
 struct NodeOptions {
   std::optional<std::string> listen;  // overrides config [node] listen
+  // "HOST:PORT" to serve Prometheus text on (GET /metrics); nullopt: no metrics listener.
+  std::optional<std::string> metrics;
 };
 
 class Node {

@@ -32,7 +32,8 @@ bool valid_receipt_kind(ReceiptKind kind) {
 }
 
 bool valid_control_type(ControlType type) {
-  return type == ControlType::reachability || type == ControlType::key_update;
+  return type == ControlType::reachability || type == ControlType::key_update ||
+         type == ControlType::linecheck_request || type == ControlType::linecheck_reply;
 }
 
 // ---- rules -------------------------------------------------------------------------------
@@ -135,6 +136,10 @@ Result<void> validate(const ReceiptFrame& f) {
 
 Result<void> validate(const HeartbeatFrame& f) {
   if (f.echo_ms == 0 && f.echo_delay_ms != 0) return bad("HEARTBEAT echo delay without an echo");
+  if (f.seq == 0) return bad("HEARTBEAT seq 0 (heartbeats count from 1)");
+  if (f.interval_ms == 0 || f.interval_ms > kMaxHeartbeatIntervalMs)
+    return bad("HEARTBEAT interval " + std::to_string(f.interval_ms) + " ms outside 1.." +
+               std::to_string(kMaxHeartbeatIntervalMs));
   return {};
 }
 
@@ -217,6 +222,8 @@ void write(const HeartbeatFrame& f, ByteWriter& w) {
   w.u64(f.sent_at_ms);
   w.u64(f.echo_ms);
   w.u32(f.echo_delay_ms);
+  w.u32(f.seq);
+  w.u32(f.interval_ms);
 }
 
 void write(const ControlFrame& f, ByteWriter& w) {
@@ -296,6 +303,8 @@ Result<Frame> read_heartbeat(ByteReader& r) {
   f.sent_at_ms = r.u64();
   f.echo_ms = r.u64();
   f.echo_delay_ms = r.u32();
+  f.seq = r.u32();
+  f.interval_ms = r.u32();
   if (r.failed()) return truncated(FrameType::heartbeat);
   return Frame{f};
 }

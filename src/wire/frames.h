@@ -80,6 +80,12 @@ struct HeartbeatFrame {
   std::uint64_t sent_at_ms = 0;
   std::uint64_t echo_ms = 0;
   std::uint32_t echo_delay_ms = 0;
+  // Counts the sender's heartbeats on this channel from 1; a gap tells the receiver how many
+  // were lost on the way (the loss estimate of `status`).
+  std::uint32_t seq = 1;
+  // The sender's heartbeat interval: the receiver declares the channel down only after three of
+  // the longer of its own and this one, so two ends with different settings do not flap.
+  std::uint32_t interval_ms = 1000;
   bool operator==(const HeartbeatFrame&) const = default;
 };
 

@@ -31,6 +31,10 @@ enum class ReceiptKind : std::uint8_t {
 enum class ControlType : std::uint8_t {
   reachability = 0x01,
   key_update = 0x02,
+  // A line check: a test envelope through one channel alone, answered on the same channel with
+  // a signed reply (docs/protocol.md "Line check"). The engine answers and checks these itself.
+  linecheck_request = 0x03,
+  linecheck_reply = 0x04,
 };
 
 inline constexpr std::size_t kFrameTypeSize = 1;
@@ -67,8 +71,10 @@ inline constexpr std::size_t kReceiptFrameFixedSize =
 inline constexpr std::size_t kReceiptEntrySize = 8 + kHashSize;
 inline constexpr std::size_t kMaxReceiptEntries = 32;
 
-// HEARTBEAT: type, channel u8, sent_at u64, echo u64, echo_delay u32.
-inline constexpr std::size_t kHeartbeatFrameSize = kFrameTypeSize + 1 + 8 + 8 + 4;
+// HEARTBEAT: type, channel u8, sent_at u64, echo u64, echo_delay u32, seq u32, interval u32.
+inline constexpr std::size_t kHeartbeatFrameSize = kFrameTypeSize + 1 + 8 + 8 + 4 + 4 + 4;
+// A heartbeat interval is 1 ms .. 1 hour; a HEARTBEAT announcing another is refused.
+inline constexpr std::uint32_t kMaxHeartbeatIntervalMs = 3'600'000;
 
 // CONTROL: type, control type u8, length u16, body.
 inline constexpr std::size_t kControlFrameHeaderSize = kFrameTypeSize + 1 + 2;

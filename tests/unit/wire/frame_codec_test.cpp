@@ -77,7 +77,7 @@ TEST(FrameCodec, SizesMatchTheSpec) {
   EXPECT_EQ(encoded_size(test::sample_data()), 68u + 5u);
   EXPECT_EQ(encoded_size(test::sample_ack()), 2u + 3u * 16u);
   EXPECT_EQ(encoded_size(test::sample_receipt()), 107u + 2u * 40u);
-  EXPECT_EQ(encoded_size(test::sample_heartbeat()), 22u);
+  EXPECT_EQ(encoded_size(test::sample_heartbeat()), 30u);
   EXPECT_EQ(encoded_size(test::sample_control()), 4u + 3u);
   EXPECT_EQ(encoded_size(PaddingFrame{9}), 9u);
 }

@@ -24,6 +24,10 @@ void put_u64(Bytes& b, std::size_t at, std::uint64_t v) {
   for (int i = 7; i >= 0; --i, v >>= 8)
     b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
 }
+void put_u32(Bytes& b, std::size_t at, std::uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8)
+    b[at + static_cast<std::size_t>(i)] = static_cast<std::uint8_t>(v);
+}
 void put_u16(Bytes& b, std::size_t at, std::uint16_t v) {
   b[at] = static_cast<std::uint8_t>(v >> 8);
   b[at + 1] = static_cast<std::uint8_t>(v);
@@ -248,9 +252,26 @@ TEST(Refusal, HeartbeatEchoDelayWithoutEcho) {
   EXPECT_EQ(refusal(in), Errc::bad_format);
 }
 
+TEST(Refusal, HeartbeatSeqZeroAndIntervalOutOfRange) {
+  HeartbeatFrame f = test::sample_heartbeat();
+  f.seq = 0;
+  EXPECT_EQ(encode_frame(f).error().code, Errc::bad_format);
+  for (std::uint32_t interval : {0u, kMaxHeartbeatIntervalMs + 1}) {
+    f = test::sample_heartbeat();
+    f.interval_ms = interval;
+    EXPECT_EQ(encode_frame(f).error().code, Errc::bad_format) << interval;
+    Bytes in = encode(test::sample_heartbeat());
+    put_u32(in, 26, interval);
+    EXPECT_EQ(refusal(in), Errc::bad_format) << interval;
+  }
+  Bytes in = encode(test::sample_heartbeat());
+  put_u32(in, 22, 0);
+  EXPECT_EQ(refusal(in), Errc::bad_format);
+}
+
 TEST(Refusal, ControlTypeAndBodyLimit) {
   Bytes in = encode(test::sample_control());
-  for (int type : {0, 3, 0xff}) {
+  for (int type : {0, 5, 0xff}) {
     Bytes b = in;
     b[1] = static_cast<std::uint8_t>(type);
     EXPECT_EQ(refusal(b), Errc::bad_format) << type;

@@ -40,7 +40,9 @@ inline HeartbeatFrame sample_heartbeat() {
   return HeartbeatFrame{.channel = 3,
                         .sent_at_ms = 1'800'000'001'000,
                         .echo_ms = 1'800'000'000'000,
-                        .echo_delay_ms = 12};
+                        .echo_delay_ms = 12,
+                        .seq = 41,
+                        .interval_ms = 250};
 }
 
 inline ControlFrame sample_control() {
@@ -65,7 +67,9 @@ class RandomFrames {
       case 2:
         return receipt();
       case 3:
-        return HeartbeatFrame{static_cast<std::uint8_t>(below(256)), rng_(), 0, 0};
+        return HeartbeatFrame{static_cast<std::uint8_t>(below(256)), rng_(), 0, 0,
+                              static_cast<std::uint32_t>(1 + below(1000)),
+                              static_cast<std::uint32_t>(1 + below(kMaxHeartbeatIntervalMs))};
       default:
         return ControlFrame{below(2) == 0 ? ControlType::reachability : ControlType::key_update,
                             bytes(below(200))};

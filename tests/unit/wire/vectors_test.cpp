@@ -37,7 +37,9 @@ std::map<std::string, Frame> expected_frames() {
       {"heartbeat", HeartbeatFrame{.channel = 2,
                                    .sent_at_ms = 1'700'000'000'500,
                                    .echo_ms = 1'700'000'000'000,
-                                   .echo_delay_ms = 7}},
+                                   .echo_delay_ms = 7,
+                                   .seq = 3,
+                                   .interval_ms = 1000}},
       {"receipt_prompt", receipt},
       {"control", ControlFrame{ControlType::reachability, util::Bytes{'a', 'b', 'c'}}},
   };

@@ -1,4 +1,4 @@
-// backchannel relay init|run|info|token: the relay daemon (DESIGN.md §4 "Relay"), run by a
+// backchannel relay init|run|info|token create|list|revoke: the relay daemon (DESIGN.md §4 "Relay"), run by a
 // neutral third party. Its home is a folder of its own (relay/home.h), never a node's: the
 // global --home names it, else $BACKCHANNEL_RELAY_HOME, else ~/.backchannel-relay.
 //
@@ -171,7 +171,7 @@ int run_token_create(Context& ctx) {
   if (!store.ok()) return ctx.fail(store.error());
   relay::MailboxService service(**store, *config);
   const std::string token = service.create_token(ctx.clock.now());
-  const std::string id = util::hex_encode(relay::MailboxService::hash_token(token)).substr(0, 16);
+  const std::string id = relay::MailboxService::token_id(relay::MailboxService::hash_token(token));
   if (ctx.json) {
     ctx.print_json({{"token", token}, {"id", id}, {"mailboxes", config->mailboxes_per_token}});
   } else {
@@ -193,21 +193,45 @@ int run_token_list(Context& ctx) {
   if (ctx.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const relay::TokenRow& t : tokens) {
-      list.push_back({{"id", util::hex_encode(t.hash).substr(0, 16)},
+      auto seconds_or_null = [](std::int64_t ms) { return ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(ms / 1000); };
+      list.push_back({{"id", relay::MailboxService::token_id(t.hash)},
                       {"created_at", t.created_at / 1000},
                       {"mailboxes", t.mailboxes},
-                      {"last_used_at", t.last_used_at == 0 ? nlohmann::json(nullptr) : nlohmann::json(t.last_used_at / 1000)}});
+                      {"last_used_at", seconds_or_null(t.last_used_at)},
+                      {"revoked_at", seconds_or_null(t.revoked_at)}});
     }
     ctx.print_json({{"tokens", list}});
   } else if (tokens.empty()) {
     ctx.out << "No admission tokens. Make one: backchannel relay token create\n";
   } else {
     for (const relay::TokenRow& t : tokens) {
-      ctx.out << util::hex_encode(t.hash).substr(0, 16) << "  created " << util::format_utc(t.created_at / 1000)
+      ctx.out << relay::MailboxService::token_id(t.hash) << "  created " << util::format_utc(t.created_at / 1000)
               << "  mailboxes " << t.mailboxes;
       if (t.last_used_at != 0) ctx.out << "  last used " << util::format_utc(t.last_used_at / 1000);
+      if (t.revoked_at != 0) ctx.out << "  revoked " << util::format_utc(t.revoked_at / 1000);
       ctx.out << "\n";
     }
+  }
+  return 0;
+}
+
+int run_token_revoke(Context& ctx, const std::string& id) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  if (!home->has_key()) return ctx.fail(home->load_key().error());
+  auto config = relay::load_config(home->config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  auto store = relay::RelayStore::open(home->db_path());
+  if (!store.ok()) return ctx.fail(store.error());
+  relay::MailboxService service(**store, *config);
+  auto revoked = service.revoke_token(id, ctx.clock.now());
+  if (!revoked.ok()) return ctx.fail(revoked.error());
+  const std::string token_id = relay::MailboxService::token_id(revoked->hash);
+  if (ctx.json) {
+    ctx.print_json({{"id", token_id}, {"revoked_at", revoked->revoked_at / 1000}, {"mailboxes", revoked->mailboxes}});
+  } else {
+    ctx.out << "Revoked admission token " << token_id << ": it creates no more mailboxes. The " << revoked->mailboxes
+            << " it made already keep working until their owners remove them.\n";
   }
   return 0;
 }
@@ -236,6 +260,12 @@ void add_relay(CLI::App& app, Context& ctx, int& exit_code) {
   create->callback([&ctx, &exit_code] { exit_code = run_token_create(ctx); });
   auto* list = token->add_subcommand("list", "list the tokens: id, creation, mailboxes made");
   list->callback([&ctx, &exit_code] { exit_code = run_token_list(ctx); });
+  auto revoke_id = std::make_shared<std::string>();
+  auto* revoke = token->add_subcommand(
+      "revoke",
+      "revoke a token: it admits no new mailbox; mailboxes already made with it keep working");
+  revoke->add_option("ID", *revoke_id, "token id, as `relay token list` shows it")->required();
+  revoke->callback([&ctx, &exit_code, revoke_id] { exit_code = run_token_revoke(ctx, *revoke_id); });
 
   add_relay_node_commands(relay, ctx, exit_code);
 }

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <type_traits>
 
 #include "crypto/random.h"
@@ -48,6 +49,22 @@ std::uint32_t request_of(util::ByteView bytes) {
 
 crypto::Hash MailboxService::hash_token(std::string_view token) {
   return crypto::blake2b({util::as_bytes(kTokenLabel), util::as_bytes(token)});
+}
+
+std::string MailboxService::token_id(const crypto::Hash& hash) { return util::hex_encode(hash).substr(0, 16); }
+
+util::Result<TokenRow> MailboxService::revoke_token(std::string_view id, util::WallTime now) {
+  std::string wanted(id);
+  for (char& c : wanted) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const TokenRow& t : store_.tokens()) {
+    if (token_id(t.hash) != wanted) continue;
+    store_.transaction([&] { store_.revoke_token(t.hash, millis(now)); });
+    auto row = store_.token(t.hash);
+    if (!row) break;  // gone meanwhile (another process): as unknown
+    return *row;
+  }
+  return util::make_error(util::Errc::not_found,
+                          "no admission token with id '" + std::string(id) + "' (see backchannel relay token list)");
 }
 
 std::string MailboxService::create_token(util::WallTime now) {
@@ -132,6 +149,10 @@ proto::Message MailboxService::create(const Origin& origin, const proto::Create&
     if (!row) {
       return refuse(request.request, ErrorCode::not_admitted,
                     "unknown admission token; ask the relay's operator for one (backchannel relay token create)");
+    }
+    if (row->revoked_at != 0) {
+      return refuse(request.request, ErrorCode::not_admitted,
+                    "this admission token was revoked by the relay's operator; ask for another");
     }
     if (row->mailboxes >= config_.mailboxes_per_token) {
       return refuse(request.request, ErrorCode::not_admitted,

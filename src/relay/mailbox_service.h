@@ -71,6 +71,12 @@ class MailboxService {
   // Makes a new admission token: "bct_" and 32 hex digits; only its hash is stored.
   std::string create_token(util::WallTime now);
   static crypto::Hash hash_token(std::string_view token);
+  // How operators name a token (`relay token list|revoke`): the first 16 hex digits of its hash.
+  static std::string token_id(const crypto::Hash& hash);
+  // The token stops admitting new mailboxes; those it made already keep working (their owners
+  // were admitted, and revoking must not cut a link that depends on them). not_found for an
+  // unknown id; revoking twice keeps the first time.
+  util::Result<TokenRow> revoke_token(std::string_view id, util::WallTime now);
 
   const Config& config() const { return config_; }
 

@@ -42,6 +42,12 @@ CREATE TABLE tokens (
 ) WITHOUT ROWID;
 )sql";
 
+// Revocation (relay token revoke): the token stays, so that `token list` still shows it and
+// the mailboxes it made keep their history.
+constexpr std::string_view kSchemaV2 = R"sql(
+ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;
+)sql";
+
 template <std::size_t N>
 util::ByteArray<N> blob_array(const Statement& s, int column) {
   return util::to_array<N>(s.column_blob(column));
@@ -62,7 +68,7 @@ MailboxRow read_mailbox(const Statement& s) {
 }
 
 TokenRow read_token(const Statement& s) {
-  return {blob_array<crypto::kHashSize>(s, 0), s.column_int(1), s.column_int(2), s.column_int(3)};
+  return {blob_array<crypto::kHashSize>(s, 0), s.column_int(1), s.column_int(2), s.column_int(3), s.column_int(4)};
 }
 
 }  // namespace
@@ -95,10 +101,16 @@ util::Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem
                               path.string() + " has relay schema " + std::to_string(version) +
                                   ", newer than this build's " + std::to_string(kSchemaVersion));
     }
-    if (version == 0) {
+    if (version < 1) {
       s->transaction([&] {
         s->exec(kSchemaV1);
         s->exec("PRAGMA user_version = 1");
+      });
+    }
+    if (version < 2) {
+      s->transaction([&] {
+        s->exec(kSchemaV2);
+        s->exec("PRAGMA user_version = 2");
       });
     }
   } catch (const store::StoreError& e) {
@@ -136,17 +148,28 @@ void RelayStore::add_token(const crypto::Hash& hash, std::int64_t now) {
 }
 
 std::optional<TokenRow> RelayStore::token(const crypto::Hash& hash) {
-  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0) FROM tokens WHERE hash = ?");
+  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0) "
+                   "FROM tokens WHERE hash = ?");
   s.bind(1, hash);
   if (!s.step()) return std::nullopt;
   return read_token(s);
 }
 
 std::vector<TokenRow> RelayStore::tokens() {
-  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0) FROM tokens ORDER BY created_at, hash");
+  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0) "
+                   "FROM tokens ORDER BY created_at, hash");
   std::vector<TokenRow> out;
   while (s.step()) out.push_back(read_token(s));
   return out;
+}
+
+bool RelayStore::revoke_token(const crypto::Hash& hash, std::int64_t now) {
+  // COALESCE keeps the first revocation time when a token is revoked twice.
+  Statement(db_, "UPDATE tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE hash = ?")
+      .bind(1, now)
+      .bind(2, hash)
+      .run();
+  return sqlite3_changes(db_) > 0;
 }
 
 std::optional<MailboxRow> RelayStore::mailbox(const MailboxId& id) {

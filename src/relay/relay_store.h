@@ -5,7 +5,7 @@
 //   mailboxes(id, owner_key, capability_hash, created_at, last_active_at, bytes, count,
 //             quota_bytes, quota_count, token_hash)
 //   items(id, mailbox, envelope, stored_at)      id: increasing, never reused
-//   tokens(hash, created_at, mailboxes, last_used_at)
+//   tokens(hash, created_at, mailboxes, last_used_at, revoked_at)   revoked_at: schema 2
 //
 // Times are Unix milliseconds. One thread uses a store at a time.
 #pragma once
@@ -51,6 +51,7 @@ struct TokenRow {
   std::int64_t created_at = 0;
   std::int64_t mailboxes = 0;  // created with it so far
   std::int64_t last_used_at = 0;
+  std::int64_t revoked_at = 0;  // 0: not revoked
 };
 
 struct Expired {
@@ -60,7 +61,7 @@ struct Expired {
 
 class RelayStore {
  public:
-  static constexpr int kSchemaVersion = 1;
+  static constexpr int kSchemaVersion = 2;
   static util::Result<std::unique_ptr<RelayStore>> open(const std::filesystem::path& path);
   ~RelayStore();
   RelayStore(const RelayStore&) = delete;
@@ -72,6 +73,8 @@ class RelayStore {
   void add_token(const crypto::Hash& hash, std::int64_t now);
   std::optional<TokenRow> token(const crypto::Hash& hash);
   std::vector<TokenRow> tokens();
+  // Marks the token revoked (it admits no new mailbox); false when it is unknown.
+  bool revoke_token(const crypto::Hash& hash, std::int64_t now);
 
   std::optional<MailboxRow> mailbox(const MailboxId& id);
   // Also counts the mailbox against its admission token, when there is one.

@@ -64,12 +64,12 @@ struct Fixture : ::testing::Test {
   // What a refusal must not change.
   struct Snapshot {
     std::int64_t mailboxes, items;
-    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t>> tokens;
+    std::vector<std::tuple<std::int64_t, std::int64_t, std::int64_t, std::int64_t>> tokens;
     bool operator==(const Snapshot&) const = default;
   };
   Snapshot snapshot() {
     Snapshot s{store->mailbox_count(), store->item_count(), {}};
-    for (const TokenRow& t : store->tokens()) s.tokens.emplace_back(t.created_at, t.mailboxes, t.last_used_at);
+    for (const TokenRow& t : store->tokens()) s.tokens.emplace_back(t.created_at, t.mailboxes, t.last_used_at, t.revoked_at);
     return s;
   }
 
@@ -121,6 +121,49 @@ TEST_F(Fixture, TokenAdmitsOnlyItsNumberOfMailboxes) {
   const Snapshot before = snapshot();
   expect_refused(submit(owner, proto::Create{3, token}), ErrorCode::not_admitted);
   EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, RevokedTokenAdmitsNoNewMailboxButItsMailboxesKeepWorking) {
+  std::string token = service->create_token(clock.now());
+  auto first = submit(owner, proto::Create{1, token});
+  ASSERT_TRUE(first && std::holds_alternative<proto::Created>(*first));
+  const proto::Created box = std::get<proto::Created>(*first);
+  const std::string id = MailboxService::token_id(MailboxService::hash_token(token));
+  clock.advance(5s);
+  auto revoked = service->revoke_token(id, clock.now());
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  EXPECT_EQ(revoked->revoked_at, clock.now().time_since_epoch().count());
+  EXPECT_EQ(revoked->mailboxes, 1);
+
+  const Snapshot before = snapshot();
+  auto reply = submit(owner, proto::Create{2, token});
+  expect_refused(reply, ErrorCode::not_admitted);
+  EXPECT_NE(std::get<proto::Error>(*reply).message.find("revoked"), std::string::npos);
+  EXPECT_EQ(snapshot(), before);
+
+  // The mailbox made before the revocation still takes PUTs and serves its owner.
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  auto sub = submit(owner, proto::Subscribe{3, box.mailbox});
+  ASSERT_TRUE(sub && std::holds_alternative<proto::Ok>(*sub));
+
+  // Revoking again keeps the first time; ids are matched whatever their case.
+  const std::int64_t first_time = revoked->revoked_at;
+  clock.advance(5s);
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  auto again = service->revoke_token(upper, clock.now());
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->revoked_at, first_time);
+}
+
+TEST_F(Fixture, RevokingAnUnknownTokenIsNotFoundAndChangesNothing) {
+  (void)service->create_token(clock.now());
+  const Snapshot before = snapshot();
+  auto r = service->revoke_token("0123456789abcdef", clock.now());
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, util::Errc::not_found);
+  EXPECT_EQ(snapshot(), before);
+  for (const TokenRow& t : store->tokens()) EXPECT_EQ(t.revoked_at, 0);
 }
 
 TEST_F(Fixture, PutIsAcknowledgedOnlyAtCommit) {

@@ -46,7 +46,7 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   if (!loaded.ok()) return ctx.fail(loaded.error());
   if (reach.direct.empty()) {
     // Without --address: the running node's listen address, else the configured one.
-    auto ping = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::ping, {}},
+    auto ping = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::ping, {}, {}},
                                    std::chrono::seconds{2});
     if (ping.ok()) {
       auto doc = nlohmann::json::parse(*ping, nullptr, false);
@@ -97,7 +97,7 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   crypto::wipe(secret);
   if (!recorded.ok()) return ctx.fail(recorded.error());
   // A running node learns at once that a HELLO may come (it also looks every second).
-  (void)node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}}, std::chrono::seconds{2});
+  (void)node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}, {}}, std::chrono::seconds{2});
 
   if (ctx.json) {
     ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},

@@ -123,7 +123,7 @@ int run_send(Context& ctx, const SendOptions& opt) {
       });
 
   // Tell a running node; when none runs, the message waits in the outbox.
-  auto told = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}},
+  auto told = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}, {}},
                                  std::chrono::seconds{3});
   bool node_running = told.ok();
 

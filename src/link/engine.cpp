@@ -22,9 +22,24 @@ std::int64_t to_ms(util::WallTime t) {
   return t.time_since_epoch().count();
 }
 
+util::Bytes linecheck_signing_bytes(const crypto::SignPublicKey& requester,
+                                    const crypto::SignPublicKey& replier,
+                                    util::ByteView nonce) {
+  util::Bytes b(wire::kLinecheckSignatureLabel.begin(), wire::kLinecheckSignatureLabel.end());
+  util::append(b, requester);
+  util::append(b, replier);
+  util::append(b, nonce);
+  return b;
+}
+
 struct Channel {
+  bool expected = false;  // counts in the link's state (health.h)
   bool connected = false;
   bool up = false;
+  LossEstimator loss;
+  std::chrono::milliseconds peer_interval{0};  // 0 until announced
+  // CONTROL frames that must go on this channel alone (line checks and their replies).
+  std::deque<wire::ControlFrame> controls;
   RttEstimator rtt;
   std::optional<util::WallTime> last_heard;
   util::WallTime next_heartbeat{};
@@ -40,8 +55,14 @@ struct Channel {
 }  // namespace
 
 struct Engine::State {
-  State(LinkStore& st, const crypto::SigningKey& s, const crypto::SignPublicKey& p, EngineConfig c)
-      : store(st), self(s), peer(p), config(c), inbox(st) {}
+  State(LinkStore& st, const crypto::SigningKey& s, const crypto::SignPublicKey& p, EngineConfig c,
+        util::WallTime now)
+      : store(st),
+        self(s),
+        peer(p),
+        config(c),
+        inbox(st),
+        reporter(now, c.heartbeat_interval * kDownAfterIntervals) {}
 
   LinkStore& store;
   const crypto::SigningKey& self;
@@ -61,6 +82,7 @@ struct Engine::State {
   std::uint64_t payloads_refused = 0;
   std::uint64_t bad_receipts = 0;
   std::uint64_t retransmissions = 0;
+  LinkStateReporter reporter;
 
   Channel& channel(ChannelId id) {
     Channel& c = channels[id];
@@ -68,8 +90,35 @@ struct Engine::State {
     return c;
   }
 
-  std::chrono::milliseconds down_after() const {
-    return config.heartbeat_interval * kDownAfterIntervals;
+  // Silence on a channel for this long makes it down: three of the longer of our interval and
+  // the peer's, so ends with different settings do not flap.
+  std::chrono::milliseconds down_after(const Channel& c) const {
+    return std::max(config.heartbeat_interval, c.peer_interval) * kDownAfterIntervals;
+  }
+
+  LinkState current_link_state() const {
+    std::size_t expected = 0, up = 0;
+    for (const auto& [id, c] : channels) {
+      if (!c.expected) continue;
+      ++expected;
+      if (c.up) ++up;
+    }
+    return link_state_of(expected, up);
+  }
+
+  // Reports the link's state when it changed (or the first report is due). Returns whether a
+  // LinkStateChanged was queued.
+  bool update_link(util::WallTime now, std::optional<ChannelId> channel, const std::string& cause) {
+    auto change = reporter.update(current_link_state(), now);
+    if (!change) return false;
+    LinkStateChanged e;
+    e.from = change->from;
+    e.to = change->to;
+    e.channel = channel;
+    e.cause = cause;
+    e.alarm = change->from.has_value() || change->to != LinkState::ok;
+    events.push_back(std::move(e));
+    return true;
   }
 
   std::chrono::milliseconds rto(ChannelId id) const {
@@ -108,13 +157,39 @@ struct Engine::State {
     return plan;
   }
 
-  void set_up(ChannelId id, Channel& c, bool up) {
+  void set_up(ChannelId id, Channel& c, bool up, const std::string& cause, util::WallTime now) {
     if (c.up == up) return;
     c.up = up;
     c.stats.up = up;
-    events.push_back(ChannelState{id, up});
+    if (!up) ++c.stats.downs;
+    std::size_t at = events.size();
+    events.push_back(ChannelState{id, up, cause, false, false});
+    bool link_changed = update_link(now, id, "channel " + std::to_string(id) + " " +
+                                                 (up ? "up" : "down") + ": " + cause);
+    auto& e = std::get<ChannelState>(events[at]);
+    e.link_changed = link_changed;
+    e.alarm = reporter.reported() && !link_changed;
     // Back from silence: retry what is in flight at the base RTO, not after a long backoff.
     if (up) outbox.reset_backoff();
+  }
+
+  void handle_linecheck(ChannelId id, Channel& c, const wire::ControlFrame& f) {
+    if (f.type == wire::ControlType::linecheck_request) {
+      if (f.body.size() != wire::kLinecheckNonceSize) return;  // not a line check we can answer
+      wire::ControlFrame reply{wire::ControlType::linecheck_reply, f.body};
+      crypto::Signature sig = self.sign(linecheck_signing_bytes(peer, self.public_key(), f.body));
+      util::append(reply.body, sig);
+      c.controls.push_back(std::move(reply));
+      return;
+    }
+    if (f.body.size() != wire::kLinecheckReplySize) return;
+    LinecheckReply r;
+    r.channel = id;
+    util::ByteView body(f.body);
+    std::copy_n(body.begin(), r.nonce.size(), r.nonce.begin());
+    r.valid = crypto::verify(peer, linecheck_signing_bytes(self.public_key(), peer, body.first(r.nonce.size())),
+                             body.subspan(r.nonce.size()));
+    events.push_back(r);
   }
 
   wire::ReceiptFrame signed_head_receipt() {
@@ -131,6 +206,10 @@ struct Engine::State {
   }
 
   void handle_heartbeat(Channel& c, const wire::HeartbeatFrame& f, util::WallTime now) {
+    c.loss.heard(f.seq);
+    c.stats.loss = c.loss.estimate();
+    c.peer_interval = std::chrono::milliseconds{f.interval_ms};
+    c.stats.peer_interval = c.peer_interval;
     c.echo_ms = f.sent_at_ms;
     c.echo_heard_at = now;
     if (f.echo_ms == 0 || f.echo_ms <= c.last_echo_sampled) return;  // none, or a duplicate
@@ -228,15 +307,15 @@ struct Engine::State {
 
 Engine::Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
                EngineConfig config, util::WallTime now)
-    : s_(std::make_unique<State>(store, self, peer, config)) {
-  if (config.heartbeat_interval <= std::chrono::milliseconds::zero()) {
-    throw std::logic_error("EngineConfig: heartbeat_interval must be positive");
+    : s_(std::make_unique<State>(store, self, peer, config, now)) {
+  if (config.heartbeat_interval <= std::chrono::milliseconds::zero() ||
+      config.heartbeat_interval > std::chrono::milliseconds{wire::kMaxHeartbeatIntervalMs}) {
+    throw std::logic_error("EngineConfig: heartbeat_interval must be 1 ms .. 1 h");
   }
   s_->peer_head = store.peer_head();
   for (OutgoingMessage& m : store.undelivered_outgoing()) s_->outbox.add(std::move(m));
   // The peer may have missed our last receipt before the restart.
   s_->head_receipt_due = s_->inbox.head().prefix_end > 0;
-  (void)now;
 }
 
 Engine::~Engine() = default;
@@ -250,18 +329,46 @@ void Engine::reload_outbox(util::WallTime) {
 void Engine::channel_up(ChannelId id, util::WallTime now) {
   Channel& c = s_->channel(id);
   if (c.connected) return;
+  if (!c.expected) {
+    c.expected = true;
+    s_->update_link(now, id, "channel " + std::to_string(id) + " added");
+  }
   c.connected = true;
   c.stats.connected = true;
   c.next_heartbeat = now;  // announce ourselves at once
 }
 
-void Engine::channel_down(ChannelId id, util::WallTime) {
+void Engine::channel_down(ChannelId id, util::WallTime now) {
   Channel& c = s_->channel(id);
   c.connected = false;
   c.stats.connected = false;
   c.ack_due = false;
-  s_->set_up(id, c, false);
+  c.controls.clear();
+  s_->set_up(id, c, false, "disconnected", now);
   s_->outbox.channel_gone(id);
+}
+
+void Engine::expect_channel(ChannelId id, util::WallTime now) {
+  Channel& c = s_->channel(id);
+  if (c.expected) return;
+  c.expected = true;
+  s_->update_link(now, id, "channel " + std::to_string(id) + " expected");
+}
+
+void Engine::forget_channel(ChannelId id, util::WallTime now) {
+  auto it = s_->channels.find(id);
+  if (it == s_->channels.end()) return;
+  if (it->second.connected) channel_down(id, now);
+  s_->channels.erase(id);
+  s_->update_link(now, id, "channel " + std::to_string(id) + " removed");
+}
+
+bool Engine::start_linecheck(ChannelId id, const LinecheckNonce& nonce) {
+  auto it = s_->channels.find(id);
+  if (it == s_->channels.end() || !it->second.connected) return false;
+  it->second.controls.push_back(
+      wire::ControlFrame{wire::ControlType::linecheck_request, util::Bytes(nonce.begin(), nonce.end())});
+  return true;
 }
 
 util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util::WallTime now) {
@@ -284,7 +391,7 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
   c.stats.bytes_in += payload.size();
   c.last_heard = now;
   c.stats.last_heard = now;
-  s.set_up(id, c, true);
+  s.set_up(id, c, true, "heard", now);
 
   for (const wire::Frame& frame : *frames) {
     if (auto* d = std::get_if<wire::DataFrame>(&frame)) {
@@ -304,7 +411,12 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
     } else if (auto* h = std::get_if<wire::HeartbeatFrame>(&frame)) {
       s.handle_heartbeat(c, *h, now);
     } else if (auto* ctl = std::get_if<wire::ControlFrame>(&frame)) {
-      s.events.push_back(ControlReceived{ctl->type, ctl->body});
+      if (ctl->type == wire::ControlType::linecheck_request ||
+          ctl->type == wire::ControlType::linecheck_reply) {
+        s.handle_linecheck(id, c, *ctl);
+      } else {
+        s.events.push_back(ControlReceived{ctl->type, ctl->body});
+      }
     }
   }
   if (!data.empty() || s.deliver_check_due) {
@@ -317,7 +429,15 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
 void Engine::on_tick(util::WallTime now) {
   State& s = *s_;
   for (auto& [id, c] : s.channels) {
-    if (c.up && (!c.last_heard || now - *c.last_heard > s.down_after())) s.set_up(id, c, false);
+    if (c.up && (!c.last_heard || now - *c.last_heard > s.down_after(c))) {
+      auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
+          now - c.last_heard.value_or(now));
+      s.set_up(id, c, false, "unheard for " + std::to_string(silent.count()) + " ms", now);
+    }
+  }
+  if (!s.reporter.reported()) {
+    s.update_link(now, std::nullopt, "not ok within the start-up grace of " +
+                                         std::to_string(kDownAfterIntervals) + " intervals");
   }
   if (s.deliver_check_due) {
     s.deliver_check_due = false;
@@ -341,6 +461,10 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
     if (!ack.ranges.empty() && b.add(ack).ok()) c.ack_due = false;
   }
   s.add_receipts(b);
+  while (!c.controls.empty() && b.fits(c.controls.front())) {
+    if (!b.add(c.controls.front()).ok()) break;
+    c.controls.pop_front();
+  }
   while (!s.controls.empty() && b.fits(s.controls.front())) {
     if (!b.add(s.controls.front()).ok()) break;
     s.controls.pop_front();
@@ -349,6 +473,8 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
     wire::HeartbeatFrame hb;
     hb.channel = id;
     hb.sent_at_ms = static_cast<std::uint64_t>(to_ms(now));
+    hb.seq = static_cast<std::uint32_t>(c.heartbeats_sent + 1);  // wraps after 136 years at 1 s
+    hb.interval_ms = static_cast<std::uint32_t>(s.config.heartbeat_interval.count());
     if (c.echo_ms != 0) {
       hb.echo_ms = c.echo_ms;
       auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(now - c.echo_heard_at);
@@ -386,11 +512,12 @@ util::WallTime Engine::next_wakeup() const {
     if (c.connected) {
       any_connected = true;
       consider(c.next_heartbeat);
-      if (c.ack_due) consider(now_hint);
+      if (c.ack_due || !c.controls.empty()) consider(now_hint);
     }
     if (c.up && c.last_heard)
-      consider(*c.last_heard + s.down_after() + std::chrono::milliseconds{1});
+      consider(*c.last_heard + s.down_after(c) + std::chrono::milliseconds{1});
   }
+  if (!s.reporter.reported()) consider(s.reporter.grace_end());
   if (any_connected) {
     if (!s.prompt_pending.empty() || (s.head_receipt_due && s.inbox.head().prefix_end > 0) ||
         !s.controls.empty()) {
@@ -427,6 +554,11 @@ EngineStats Engine::stats() const {
   st.retransmissions = s.retransmissions;
   st.incoming_head = s.inbox.head();
   st.peer_head = s.peer_head;
+  st.link_state = s.reporter.state();
+  st.link_reported = s.reporter.reported();
+  st.link_state_since = s.reporter.since();
+  st.link_transitions = s.reporter.transitions();
+  st.heartbeat_interval = s.config.heartbeat_interval;
   return st;
 }
 

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "crypto/sign.h"
+#include "link/health.h"
 #include "link/link_store.h"
 #include "link/types.h"
 #include "util/bytes.h"
@@ -62,8 +63,6 @@ struct EngineConfig {
   // one is repaired without the peer asking.
   std::uint32_t head_receipt_every_heartbeats = 3;
 };
-
-inline constexpr int kDownAfterIntervals = 3;
 
 // ---- events: what the node shows, logs and alarms on -------------------------------------
 
@@ -97,6 +96,27 @@ struct BadReceipt {
 struct ChannelState {
   ChannelId channel = 0;
   bool up = false;
+  std::string cause;  // "heard", "disconnected", "unheard for 3000 ms", ...
+  // The link's state changed with it: a LinkStateChanged event follows this one.
+  bool link_changed = false;
+  // Whether the operator's alarm should run for this change: after the link's first report
+  // (health.h LinkStateReporter), for a change that did not change the link's state (the
+  // LinkStateChanged that follows otherwise carries the alarm).
+  bool alarm = false;
+};
+// The link's state changed (ok / degraded / blackout), or was reported for the first time.
+struct LinkStateChanged {
+  std::optional<LinkState> from;     // nullopt: the first report since the engine started
+  LinkState to = LinkState::blackout;
+  std::optional<ChannelId> channel;  // the channel whose change caused it, if one did
+  std::string cause;
+  bool alarm = false;  // every change but a first report of ok
+};
+// The signed reply to our line check on a channel came back (start_linecheck).
+struct LinecheckReply {
+  ChannelId channel = 0;
+  LinecheckNonce nonce{};
+  bool valid = false;  // the peer's Ed25519 signature over it verified
 };
 // A payload was refused whole (it did not parse, or its DATA contradicted what we hold).
 struct PayloadRefused {
@@ -111,7 +131,7 @@ struct ControlReceived {
 };
 
 using Event = std::variant<Delivered, Sent, Confirmed, TranscriptMismatch, BadReceipt, ChannelState,
-                           PayloadRefused, ControlReceived>;
+                           LinkStateChanged, LinecheckReply, PayloadRefused, ControlReceived>;
 
 // ---- status -------------------------------------------------------------------------------
 
@@ -120,7 +140,10 @@ struct ChannelStats {
   bool connected = false;  // between channel_up() and channel_down()
   bool up = false;         // heard within kDownAfterIntervals heartbeat intervals
   std::optional<std::chrono::milliseconds> srtt;
+  std::optional<double> loss;  // share of the peer's heartbeats lost (health.h LossEstimator)
   std::optional<util::WallTime> last_heard;
+  std::optional<std::chrono::milliseconds> peer_interval;  // announced in its HEARTBEATs
+  std::uint64_t downs = 0;  // times it went from up to down
   std::uint64_t envelopes_in = 0, envelopes_out = 0;
   std::uint64_t bytes_in = 0, bytes_out = 0;
   std::size_t in_flight = 0;  // chunks sent on this channel and not yet acked
@@ -137,6 +160,12 @@ struct EngineStats {
   std::uint64_t retransmissions = 0;
   TranscriptHead incoming_head;
   TranscriptHead peer_head;  // the highest head of ours the peer signed
+  // The link's reported state (blackout until the first report) and since when.
+  LinkState link_state = LinkState::blackout;
+  bool link_reported = false;
+  std::optional<util::WallTime> link_state_since;
+  std::uint64_t link_transitions = 0;
+  std::chrono::milliseconds heartbeat_interval{0};
 };
 
 class Engine {
@@ -154,9 +183,21 @@ class Engine {
   void reload_outbox(util::WallTime now);
 
   // The node connected a channel (it can carry envelopes now) / lost it. A connected channel
-  // heartbeats; it is `up` once heard.
+  // heartbeats; it is `up` once heard. A channel once connected stays expected (health.h).
   void channel_up(ChannelId channel, util::WallTime now);
   void channel_down(ChannelId channel, util::WallTime now);
+
+  // The link expects this channel: it counts (down) in the link's state before it ever
+  // connects. Call when the node learns the channel should exist (the direct channel at start,
+  // a relay both sides have a mailbox at).
+  void expect_channel(ChannelId channel, util::WallTime now);
+  // The channel no longer exists (a relay removed): disconnected and no longer counted.
+  void forget_channel(ChannelId channel, util::WallTime now);
+
+  // Queues a line check on this channel alone: a CONTROL linecheck_request carrying nonce,
+  // which the peer's engine answers on the channel it came from with a signed reply
+  // (LinecheckReply event). False when the channel is not connected.
+  bool start_linecheck(ChannelId channel, const LinecheckNonce& nonce);
 
   // An opened envelope's payload arrived on channel. Call inside the batch transaction. A
   // payload that does not parse, or whose DATA contradicts what is stored, is refused whole

@@ -12,6 +12,8 @@ namespace bc::link {
 
 using Seq = std::uint64_t;  // per link and direction, from 1, assigned when send commits
 using ChannelId = std::uint8_t;
+// Names one line check (Engine::start_linecheck) and its reply.
+using LinecheckNonce = std::array<std::uint8_t, 16>;
 
 // Per precedence (indexed by wire::precedence_code: flash 0 .. routine 3), how many messages
 // the sender committed before this one. Carried on every DATA frame so the receiver can

@@ -32,7 +32,57 @@ util::Result<std::chrono::milliseconds> parse_interval(std::string_view text) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
 }
 
+util::Result<std::chrono::milliseconds> parse_heartbeat(const toml::node& v, const std::string& source,
+                                                        const std::string& name) {
+  auto s = v.value<std::string>();
+  if (!s) return at(v, source, name + " must be a string such as \"1s\" or \"100ms\"");
+  auto d = parse_interval(*s);
+  if (!d.ok() || *d < std::chrono::milliseconds{20} || *d > std::chrono::minutes{10}) {
+    return at(v, source, name + " must be between 20ms and 10m");
+  }
+  return *d;
+}
+
+util::Result<int> parse_redundancy(const toml::node& v, const std::string& source, const std::string& name) {
+  if (auto s = v.value<std::string>(); s && *s == "all") return 0;
+  if (auto n = v.value<std::int64_t>(); n && (*n == 1 || *n == 2)) return static_cast<int>(*n);
+  return at(v, source, name + " must be \"all\", 1 or 2");
+}
+
+// [link.NAME]: the settings of one link.
+util::Result<LinkOverride> parse_link_override(const toml::table& table, const std::string& source,
+                                               const std::string& prefix) {
+  LinkOverride o;
+  for (auto&& [key, v] : table) {
+    std::string name = prefix + "." + std::string(key.str());
+    if (key.str() == "heartbeat_interval") {
+      auto d = parse_heartbeat(v, source, name);
+      if (!d.ok()) return d.error();
+      o.heartbeat_interval = *d;
+    } else if (key.str() == "redundancy") {
+      auto r = parse_redundancy(v, source, name);
+      if (!r.ok()) return r.error();
+      o.redundancy = *r;
+    } else {
+      return at(v, source, "unknown setting '" + name + "'");
+    }
+  }
+  return o;
+}
+
 }  // namespace
+
+std::chrono::milliseconds Config::heartbeat_interval_for(const std::string& contact) const {
+  auto it = links.find(contact);
+  if (it != links.end() && it->second.heartbeat_interval) return *it->second.heartbeat_interval;
+  return heartbeat_interval;
+}
+
+int Config::redundancy_for(const std::string& contact) const {
+  auto it = links.find(contact);
+  if (it != links.end() && it->second.redundancy) return *it->second.redundancy;
+  return redundancy;
+}
 
 util::Result<Config> parse_config(std::string_view text, const std::string& source) {
   toml::table root;
@@ -52,22 +102,18 @@ util::Result<Config> parse_config(std::string_view text, const std::string& sour
         auto s = v.value<std::string>();
         if (!s || !session::check_address(*s).ok()) return at(v, source, "node.listen must be \"HOST:PORT\"");
         c.listen = *s;
+      } else if (section.str() == "link" && v.is_table()) {
+        auto o = parse_link_override(*v.as_table(), source, name);
+        if (!o.ok()) return o.error();
+        c.links[std::string(key.str())] = *o;
       } else if (name == "link.heartbeat_interval") {
-        auto s = v.value<std::string>();
-        if (!s) return at(v, source, "link.heartbeat_interval must be a string such as \"1s\" or \"100ms\"");
-        auto d = parse_interval(*s);
-        if (!d.ok() || *d < std::chrono::milliseconds{20} || *d > std::chrono::minutes{10}) {
-          return at(v, source, "link.heartbeat_interval must be between 20ms and 10m");
-        }
+        auto d = parse_heartbeat(v, source, name);
+        if (!d.ok()) return d.error();
         c.heartbeat_interval = *d;
       } else if (name == "link.redundancy") {
-        if (auto s = v.value<std::string>(); s && *s == "all") {
-          c.redundancy = 0;
-        } else if (auto n = v.value<std::int64_t>(); n && (*n == 1 || *n == 2)) {
-          c.redundancy = static_cast<int>(*n);
-        } else {
-          return at(v, source, "link.redundancy must be \"all\", 1 or 2");
-        }
+        auto r = parse_redundancy(v, source, name);
+        if (!r.ok()) return r.error();
+        c.redundancy = *r;
       } else if (name == "send.require_verified") {
         auto b = v.value<bool>();
         if (!b) return at(v, source, "send.require_verified must be true or false");

@@ -6,6 +6,8 @@
 //   [link]
 //   heartbeat_interval = "1s"        # per-channel heartbeat
 //   redundancy = "all"               # "all", 1 or 2: channels each new frame goes on
+//   [link.moscow]                    # the link to contact "moscow" only; overrides [link]
+//   heartbeat_interval = "100ms"
 //   [send]
 //   require_verified = false         # refuse to send to unverified contacts
 //   [alarm]
@@ -14,6 +16,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -21,12 +24,22 @@
 
 namespace bc::node {
 
+// Settings of one link ([link.NAME]); unset ones come from [link].
+struct LinkOverride {
+  std::optional<std::chrono::milliseconds> heartbeat_interval;
+  std::optional<int> redundancy;
+};
+
 struct Config {
   std::optional<std::string> listen;
   std::chrono::milliseconds heartbeat_interval{1000};
   int redundancy = 0;  // 0 = all
+  std::map<std::string, LinkOverride> links;  // by contact name
   bool require_verified = false;
   std::optional<std::string> alarm_command;
+
+  std::chrono::milliseconds heartbeat_interval_for(const std::string& contact) const;
+  int redundancy_for(const std::string& contact) const;
 };
 
 // A missing file gives the defaults.

@@ -34,6 +34,14 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     req.contact = contact->get<std::string>();
     if (!session::check_name(req.contact).ok()) return bad("bad contact name");
     fields = 2;
+    if (auto t = doc.find("timeout_ms"); t != doc.end()) {
+      if (!t->is_number_unsigned() || t->get<std::uint64_t>() < 1 ||
+          t->get<std::uint64_t>() > static_cast<std::uint64_t>(kMaxLinecheckTimeout.count())) {
+        return bad("linecheck \"timeout_ms\" must be 1.." + std::to_string(kMaxLinecheckTimeout.count()));
+      }
+      req.timeout = std::chrono::milliseconds{t->get<std::int64_t>()};
+      ++fields;
+    }
   } else {
     return bad("unknown op");
   }
@@ -50,6 +58,7 @@ std::string encode_control_request(const ControlRequest& request) {
     case ControlOp::linecheck:
       doc["op"] = "linecheck";
       doc["contact"] = request.contact;
+      if (request.timeout) doc["timeout_ms"] = request.timeout->count();
       break;
   }
   return doc.dump();

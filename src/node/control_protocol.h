@@ -5,11 +5,14 @@
 //   {"op":"ping"}                          -> {"ok":true,"pid":123,"name":"washington"}
 //   {"op":"outbox"}                        -> {"ok":true}   (send committed new messages)
 //   {"op":"status"}                        -> {"ok":true,"links":[...]}
-//   {"op":"linecheck","contact":"moscow"}  -> {"ok":true,"channels":[...]}
+//   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
+//                                          -> {"ok":true,"contact":"moscow","channels":[...]}
 //
 // Errors: {"ok":false,"error":{"code":"...","message":"..."}}.
 #pragma once
 
+#include <chrono>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -18,12 +21,14 @@
 namespace bc::node {
 
 inline constexpr std::size_t kMaxRequestBytes = 4096;
+inline constexpr std::chrono::milliseconds kMaxLinecheckTimeout{60'000};
 
 enum class ControlOp { ping, outbox, status, linecheck };
 
 struct ControlRequest {
   ControlOp op = ControlOp::ping;
   std::string contact;  // linecheck
+  std::optional<std::chrono::milliseconds> timeout;  // linecheck; the node's default if unset
 };
 
 util::Result<ControlRequest> parse_control_request(std::string_view line);

@@ -45,7 +45,7 @@ util::Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::fil
   }
   std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
   if (std::filesystem::exists(path)) {
-    if (control_call(path, {ControlOp::ping, {}}, std::chrono::seconds{2}).ok()) {
+    if (control_call(path, {ControlOp::ping, {}, {}}, std::chrono::seconds{2}).ok()) {
       return util::make_error(util::Errc::already_exists, "a node is already running on this home (" + p + ")");
     }
     ::unlink(p.c_str());  // stale: left by a node that was killed

@@ -14,10 +14,10 @@ void Node::Impl::post(Input input) {
   cv.notify_one();
 }
 
-link::EngineConfig Node::Impl::engine_config() const {
+link::EngineConfig Node::Impl::engine_config(const std::string& contact) const {
   link::EngineConfig c;
-  c.heartbeat_interval = config.heartbeat_interval;
-  c.redundancy = static_cast<std::size_t>(config.redundancy);
+  c.heartbeat_interval = config.heartbeat_interval_for(contact);
+  c.redundancy = static_cast<std::size_t>(config.redundancy_for(contact));
   return c;
 }
 
@@ -54,7 +54,7 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
             } else if constexpr (std::is_same_v<T, NetClosed>) {
               handle_closed(in.id, in.reason);
             } else if constexpr (std::is_same_v<T, ControlInput>) {
-              in.reply->set_value(handle_control(in.request));
+              if (auto answer = handle_control(in.request, in.reply)) in.reply->set_value(*answer);
             } else if constexpr (std::is_same_v<T, RelayStateChanged>) {
               handle_relay_state(in);
             } else if constexpr (std::is_same_v<T, RelayDelivered>) {
@@ -64,6 +64,7 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
           input);
     }
     flush_relay_acks();  // every batch of this round has committed
+    alarms->reap();
     const auto now = clock.now();
     if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
     for (auto& [id, peer] : peers) {
@@ -76,7 +77,13 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       transmit(*peer);
       handle_events(*peer);
     }
+    finish_linechecks();
   }
+  for (auto& pending : linechecks) {
+    pending.reply->set_value(
+        nlohmann::json{{"ok", false}, {"error", {{"code", "failure"}, {"message", "node stopping"}}}}.dump());
+  }
+  linechecks.clear();
   spdlog::info("node {}: stopping", identity.name);
   return 0;
 }
@@ -106,6 +113,7 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
   auto store = n.home.open_store();
   if (!store.ok()) return store.error();
   n.store = std::move(*store);
+  n.alarms = std::make_unique<AlarmRunner>(n.config.alarm_command);
 
   net::Handlers handlers;
   Impl* self = impl.get();

@@ -2,32 +2,8 @@
 
 namespace bc::node {
 
-nlohmann::json Node::Impl::status_json() {
-  auto links = nlohmann::json::array();
-  for (const auto& [id, peer] : peers) {
-    auto stats = peer->engine->stats();
-    auto channels = nlohmann::json::array();
-    for (const auto& ch : stats.channels) {
-      nlohmann::json c = {{"channel", channel_name(ch.channel)}, {"connected", ch.connected},
-                          {"state", ch.up ? "up" : "down"},      {"envelopes_in", ch.envelopes_in},
-                          {"envelopes_out", ch.envelopes_out},   {"bytes_in", ch.bytes_in},
-                          {"bytes_out", ch.bytes_out},           {"in_flight", ch.in_flight}};
-      if (ch.srtt) c["rtt_ms"] = ch.srtt->count();
-      if (ch.last_heard) c["last_heard_ms"] = to_ms(*ch.last_heard);
-      channels.push_back(std::move(c));
-    }
-    links.push_back({{"contact", peer->contact.alias},
-                     {"verified", peer->contact.verified},
-                     {"hello_pending", peer->hello.has_value()},
-                     {"channels", channels},
-                     {"unconfirmed", stats.unconfirmed},
-                     {"incoming_prefix_end", stats.incoming_head.prefix_end},
-                     {"peer_signed_prefix_end", stats.peer_head.prefix_end}});
-  }
-  return links;
-}
-
-std::string Node::Impl::handle_control(const ControlRequest& request) {
+std::optional<std::string> Node::Impl::handle_control(
+    const ControlRequest& request, const std::shared_ptr<std::promise<std::string>>& reply) {
   switch (request.op) {
     case ControlOp::ping: {
       nlohmann::json r = {{"ok", true}, {"pid", ::getpid()}, {"name", identity.name}};
@@ -38,12 +14,14 @@ std::string Node::Impl::handle_control(const ControlRequest& request) {
       reload_outboxes();
       return nlohmann::json{{"ok", true}}.dump();
     case ControlOp::status:
-      return nlohmann::json{{"ok", true}, {"name", identity.name}, {"links", status_json()}}.dump();
-    case ControlOp::linecheck:
-      return nlohmann::json{
-          {"ok", false},
-          {"error", {{"code", "refused"}, {"message", "linecheck is not available yet"}}}}
+      return nlohmann::json{{"ok", true},
+                            {"name", identity.name},
+                            {"now_ms", to_ms(clock.now())},
+                            {"alarms", {{"runs", alarms->runs()}, {"failures", alarms->failures()}}},
+                            {"links", status_json()}}
           .dump();
+    case ControlOp::linecheck:
+      return start_linecheck(request, reply);
   }
   return "{}";
 }

@@ -22,6 +22,7 @@
 #include "crypto/hash.h"
 #include "link/engine.h"
 #include "net/service.h"
+#include "node/alarm.h"
 #include "node/config.h"
 #include "node/control_protocol.h"
 #include "node/control_server.h"
@@ -112,6 +113,27 @@ struct OwnRelay {
   std::vector<std::uint64_t> acks;
 };
 
+// A `linecheck` control request waiting for the signed replies of its channels.
+struct PendingLinecheck {
+  struct Probe {
+    link::ChannelId channel = 0;
+    std::string name;  // channel_name() when it started
+    link::LinecheckNonce nonce{};
+    std::chrono::steady_clock::time_point sent;
+    std::optional<double> rtt_ms;
+    std::optional<bool> valid;  // set when the reply came
+    std::string error;          // set when it could not start
+  };
+  std::int64_t contact = 0;
+  std::string alias;
+  std::chrono::milliseconds timeout{0};
+  std::chrono::steady_clock::time_point deadline;
+  std::vector<Probe> probes;
+  std::shared_ptr<std::promise<std::string>> reply;
+};
+
+inline constexpr auto kDefaultLinecheckTimeout = std::chrono::seconds{5};
+
 // A wildcard listen address names no host a counterpart could dial.
 inline bool is_wildcard(const std::string& address) {
   return address.rfind("0.0.0.0:", 0) == 0 || address.rfind("[::]:", 0) == 0;
@@ -139,6 +161,8 @@ struct Node::Impl {
 
   std::unique_ptr<net::Service> net;
   std::unique_ptr<ControlServer> control;
+  std::unique_ptr<AlarmRunner> alarms;
+  std::vector<PendingLinecheck> linechecks;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -169,7 +193,7 @@ struct Node::Impl {
     return {identity.signing, identity.prekey, identity.prekey_sig};
   }
 
-  link::EngineConfig engine_config() const;
+  link::EngineConfig engine_config(const std::string& contact) const;
 
   void refresh_known();
 
@@ -270,7 +294,20 @@ struct Node::Impl {
 
   nlohmann::json status_json();
 
-  std::string handle_control(const ControlRequest& request);
+  // The answer to a control request, or nullopt when it comes later through reply (linecheck).
+  std::optional<std::string> handle_control(const ControlRequest& request,
+                                            const std::shared_ptr<std::promise<std::string>>& reply);
+
+  // Starts a line check on every channel of the contact's link.
+  std::optional<std::string> start_linecheck(const ControlRequest& request,
+                                             const std::shared_ptr<std::promise<std::string>>& reply);
+  void on_linecheck_reply(Peer& peer, const link::LinecheckReply& r);
+  // Answers line checks whose probes all came back or whose time is up.
+  void finish_linechecks();
+
+  // Logs, counts and (when the engine says so) alarms a channel or link state change.
+  void on_channel_state(Peer& peer, const link::ChannelState& e);
+  void on_link_state(Peer& peer, const link::LinkStateChanged& e);
 
   void reload_outboxes();
 

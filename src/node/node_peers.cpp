@@ -40,9 +40,14 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   if (auto reach = session::decode_reachability(contact.reachability); reach.ok())
     peer->reach = std::move(*reach);
   peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing,
-                                                contact.identity_key, engine_config(), clock.now());
+                                                contact.identity_key, engine_config(contact.alias), clock.now());
+  // The direct channel is always expected: every node listens, so one side can dial the other.
+  peer->engine->expect_channel(kDirectChannel, clock.now());
   if (auto old = peers.find(contact.id); old != peers.end()) {
     peer->dials = std::move(old->second->dials);
+    peer->messages_in = old->second->messages_in;
+    peer->messages_out = old->second->messages_out;
+    peer->channel_changes = old->second->channel_changes;
     if (old->second->direct) {
       peer->direct = old->second->direct;
       peer->engine->channel_up(kDirectChannel, clock.now());

@@ -94,11 +94,14 @@ const session::RelayMailbox* Node::Impl::peer_mailbox(const Peer& peer,
 void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
   const auto now = clock.now();
   bool came_up = false;
-  std::set<link::ChannelId> want;
+  std::set<link::ChannelId> want, expected;
   for (const auto& [id, relay] : relays) {
-    if (relay.subscribed && peer.session && peer_mailbox(peer, relay) != nullptr)
-      want.insert(relay.channel);
+    if (peer.session && peer_mailbox(peer, relay) != nullptr) {
+      expected.insert(relay.channel);
+      if (relay.subscribed) want.insert(relay.channel);
+    }
   }
+  for (auto ch : expected) peer.engine->expect_channel(ch, now);
   for (auto ch : peer.relay_channels) {
     if (want.count(ch) == 0) {
       peer.engine->channel_down(ch, now);
@@ -116,6 +119,11 @@ void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
     }
   }
   peer.relay_channels = std::move(want);
+  // A relay removed (or the contact's mailbox there gone): the channel no longer counts.
+  for (auto ch : peer.expected_relay_channels) {
+    if (expected.count(ch) == 0) peer.engine->forget_channel(ch, now);
+  }
+  peer.expected_relay_channels = std::move(expected);
   if (came_up && announce) announce_reachability(peer);
 }
 

@@ -72,6 +72,7 @@ void Node::Impl::handle_events(Peer& peer) {
   for (auto& event : peer.engine->take_events()) {
     if (auto* s = std::get_if<link::Sent>(&event)) {
       sent.push_back(s->seq);
+      ++peer.messages_out;
       continue;
     }
     if (auto* c = std::get_if<link::ControlReceived>(&event)) {
@@ -82,6 +83,7 @@ void Node::Impl::handle_events(Peer& peer) {
         [&](auto& e) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, link::Delivered>) {
+            ++peer.messages_in;
             spdlog::info("link {}: delivered #{} ({})", peer.contact.alias, e.seq,
                          wire::precedence_name(e.precedence));
           } else if constexpr (std::is_same_v<T, link::Confirmed>) {
@@ -95,8 +97,11 @@ void Node::Impl::handle_events(Peer& peer) {
             spdlog::error("ALARM link {}: refused a bad receipt (seq {})", peer.contact.alias,
                           e.seq);
           } else if constexpr (std::is_same_v<T, link::ChannelState>) {
-            spdlog::info("link {}: channel {} {}", peer.contact.alias, channel_name(e.channel),
-                         e.up ? "up" : "down");
+            on_channel_state(peer, e);
+          } else if constexpr (std::is_same_v<T, link::LinkStateChanged>) {
+            on_link_state(peer, e);
+          } else if constexpr (std::is_same_v<T, link::LinecheckReply>) {
+            on_linecheck_reply(peer, e);
           } else if constexpr (std::is_same_v<T, link::PayloadRefused>) {
             spdlog::warn("link {}: payload refused: {}", peer.contact.alias, e.reason);
           }

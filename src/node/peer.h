@@ -37,6 +37,12 @@ struct Peer {
   // Relay channels the engine was told are connected: our relay is subscribed and the contact
   // has a mailbox at the same relay (matched by the relay's key).
   std::set<link::ChannelId> relay_channels;
+  // Relay channels the engine was told to expect: our relay exists and the contact has a
+  // mailbox at it, subscribed or not (a relay that is down counts as a down channel).
+  std::set<link::ChannelId> expected_relay_channels;
+  // Since the node started (carried over when the peer is reloaded): messages delivered to
+  // us, messages whose first chunk left, channel state changes.
+  std::uint64_t messages_in = 0, messages_out = 0, channel_changes = 0;
   // When our reachability last went out in a CONTROL frame (not retransmitted: repeated).
   util::WallTime announced_at{};
   // Set when the session or engine state in memory may be ahead of the store (a batch failed):

@@ -80,6 +80,12 @@ inline constexpr std::uint32_t kMaxHeartbeatIntervalMs = 3'600'000;
 inline constexpr std::size_t kControlFrameHeaderSize = kFrameTypeSize + 1 + 2;
 inline constexpr std::size_t kMaxControlBodySize = 1536;
 
+// CONTROL linecheck_request body: a 16-byte nonce; linecheck_reply body: the nonce, then an
+// Ed25519 signature over kLinecheckSignatureLabel || requester key || replier key || nonce.
+inline constexpr std::size_t kLinecheckNonceSize = 16;
+inline constexpr std::size_t kLinecheckReplySize = kLinecheckNonceSize + kSignatureSize;
+inline constexpr std::string_view kLinecheckSignatureLabel = "backchannel linecheck v1";
+
 // Domain separation of receipt signatures from every other use of the identity key.
 inline constexpr std::string_view kReceiptSignatureLabel = "backchannel receipt v1";
 

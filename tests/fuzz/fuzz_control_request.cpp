@@ -13,7 +13,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   auto request = bc::node::parse_control_request(line);
   if (request.ok()) {
     auto again = bc::node::parse_control_request(bc::node::encode_control_request(*request));
-    if (!again.ok() || again->op != request->op || again->contact != request->contact) std::abort();
+    if (!again.ok() || again->op != request->op || again->contact != request->contact ||
+        again->timeout != request->timeout)
+      std::abort();
   }
   return 0;
 }

@@ -1,0 +1,207 @@
+// Channel and link health in the node: state changes logged, counted and alarmed, the status
+// reply of the control socket (docs/operations.md "Health"), and line checks.
+#include <sodium.h>
+
+#include <ctime>
+
+#include "node/node_impl.h"
+
+namespace bc::node {
+namespace {
+
+std::string iso_time(util::WallTime t) {
+  auto ms = to_ms(t);
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  ::gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+  return fmt::format("{}.{:03}Z", buf, ms % 1000);
+}
+
+std::string state_name(link::LinkState s) {
+  return std::string(link::link_state_name(s));
+}
+
+nlohmann::json error_reply(const std::string& code, const std::string& message) {
+  return {{"ok", false}, {"error", {{"code", code}, {"message", message}}}};
+}
+
+}  // namespace
+
+void Node::Impl::on_channel_state(Peer& peer, const link::ChannelState& e) {
+  ++peer.channel_changes;
+  std::string name = channel_name(e.channel);
+  if (e.up) {
+    spdlog::info("link {}: channel {} up ({})", peer.contact.alias, name, e.cause);
+  } else {
+    spdlog::warn("link {}: channel {} down ({})", peer.contact.alias, name, e.cause);
+  }
+  if (!e.alarm) return;
+  const auto now = clock.now();
+  const auto link_state = state_name(peer.engine->stats().link_state);
+  alarms->fire({{"BC_EVENT", "channel"},
+                {"BC_LINK", peer.contact.alias},
+                {"BC_CHANNEL", name},
+                {"BC_CHANNEL_STATE", e.up ? "up" : "down"},
+                {"BC_STATE", link_state},
+                {"BC_PREVIOUS_STATE", link_state},
+                {"BC_CAUSE", e.cause},
+                {"BC_TIME", iso_time(now)},
+                {"BC_TIME_MS", std::to_string(to_ms(now))}});
+}
+
+void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
+  std::string from = e.from ? state_name(*e.from) : "";
+  std::string to = state_name(e.to);
+  std::string channel = e.channel ? channel_name(*e.channel) : "";
+  auto level = e.to == link::LinkState::ok         ? spdlog::level::info
+               : e.to == link::LinkState::degraded ? spdlog::level::warn
+                                                   : spdlog::level::critical;
+  spdlog::log(level, "{}link {}: {}{} ({})", e.to == link::LinkState::blackout ? "ALARM " : "",
+              peer.contact.alias, from.empty() ? "" : from + " -> ", to, e.cause);
+  if (!e.alarm) return;
+  const auto now = clock.now();
+  bool channel_up = false;
+  if (e.channel) {
+    for (const auto& c : peer.engine->stats().channels)
+      if (c.channel == *e.channel) channel_up = c.up;
+  }
+  alarms->fire({{"BC_EVENT", "link"},
+                {"BC_LINK", peer.contact.alias},
+                {"BC_CHANNEL", channel},
+                {"BC_CHANNEL_STATE", e.channel ? (channel_up ? "up" : "down") : ""},
+                {"BC_STATE", to},
+                {"BC_PREVIOUS_STATE", from},
+                {"BC_CAUSE", e.cause},
+                {"BC_TIME", iso_time(now)},
+                {"BC_TIME_MS", std::to_string(to_ms(now))}});
+}
+
+nlohmann::json Node::Impl::status_json() {
+  auto links = nlohmann::json::array();
+  for (const auto& [id, peer] : peers) {
+    auto stats = peer->engine->stats();
+    auto channels = nlohmann::json::array();
+    for (const auto& ch : stats.channels) {
+      nlohmann::json c = {{"channel", channel_name(ch.channel)}, {"connected", ch.connected},
+                          {"state", ch.up ? "up" : "down"},      {"envelopes_in", ch.envelopes_in},
+                          {"envelopes_out", ch.envelopes_out},   {"bytes_in", ch.bytes_in},
+                          {"bytes_out", ch.bytes_out},           {"in_flight", ch.in_flight},
+                          {"downs", ch.downs}};
+      c["rtt_ms"] = ch.srtt ? nlohmann::json(ch.srtt->count()) : nlohmann::json(nullptr);
+      c["loss"] = ch.loss ? nlohmann::json(*ch.loss) : nlohmann::json(nullptr);
+      c["last_heard_ms"] = ch.last_heard ? nlohmann::json(to_ms(*ch.last_heard)) : nlohmann::json(nullptr);
+      channels.push_back(std::move(c));
+    }
+    nlohmann::json queue = nlohmann::json::object();
+    for (std::size_t p = 0; p < stats.unconfirmed.size(); ++p) {
+      auto precedence = wire::precedence_from_code(static_cast<std::uint8_t>(p));
+      queue[std::string(wire::precedence_name(*precedence))] = stats.unconfirmed[p];
+    }
+    links.push_back(
+        {{"contact", peer->contact.alias},
+         {"verified", peer->contact.verified},
+         {"hello_pending", peer->hello.has_value()},
+         {"state", state_name(stats.link_state)},
+         {"state_reported", stats.link_reported},
+         {"state_since_ms",
+          stats.link_state_since ? nlohmann::json(to_ms(*stats.link_state_since)) : nlohmann::json(nullptr)},
+         {"transitions", stats.link_transitions},
+         {"channel_changes", peer->channel_changes},
+         {"heartbeat_interval_ms", stats.heartbeat_interval.count()},
+         {"queue", queue},
+         {"messages_in", peer->messages_in},
+         {"messages_out", peer->messages_out},
+         {"channels", channels},
+         {"incoming_prefix_end", stats.incoming_head.prefix_end},
+         {"peer_signed_prefix_end", stats.peer_head.prefix_end}});
+  }
+  return links;
+}
+
+std::optional<std::string> Node::Impl::start_linecheck(
+    const ControlRequest& request, const std::shared_ptr<std::promise<std::string>>& reply) {
+  Peer* peer = nullptr;
+  for (auto& [id, p] : peers) {
+    if (p->contact.alias == request.contact) peer = p.get();
+  }
+  if (peer == nullptr) return error_reply("not_found", "no contact '" + request.contact + "'").dump();
+  if (!peer->session) {
+    return error_reply("refused", "the link to '" + request.contact + "' has no session yet").dump();
+  }
+  PendingLinecheck pending;
+  pending.contact = peer->contact.id;
+  pending.alias = peer->contact.alias;
+  pending.timeout = request.timeout.value_or(
+      std::chrono::duration_cast<std::chrono::milliseconds>(kDefaultLinecheckTimeout));
+  const auto started = std::chrono::steady_clock::now();
+  pending.deadline = started + pending.timeout;
+  pending.reply = reply;
+  for (const auto& ch : peer->engine->stats().channels) {
+    PendingLinecheck::Probe probe;
+    probe.channel = ch.channel;
+    probe.name = channel_name(ch.channel);
+    ::randombytes_buf(probe.nonce.data(), probe.nonce.size());
+    probe.sent = started;
+    if (!peer->engine->start_linecheck(ch.channel, probe.nonce)) probe.error = "not connected";
+    pending.probes.push_back(std::move(probe));
+  }
+  spdlog::info("link {}: line check on {} channel(s)", pending.alias, pending.probes.size());
+  linechecks.push_back(std::move(pending));
+  return std::nullopt;
+}
+
+void Node::Impl::on_linecheck_reply(Peer& peer, const link::LinecheckReply& r) {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto& pending : linechecks) {
+    if (pending.contact != peer.contact.id) continue;
+    for (auto& probe : pending.probes) {
+      if (probe.channel != r.channel || probe.nonce != r.nonce || probe.valid) continue;
+      probe.valid = r.valid;
+      probe.rtt_ms = std::chrono::duration<double, std::milli>(now - probe.sent).count();
+      return;
+    }
+  }
+  spdlog::debug("link {}: a line check reply no one waits for", peer.contact.alias);
+}
+
+void Node::Impl::finish_linechecks() {
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = linechecks.begin(); it != linechecks.end();) {
+    bool done = now >= it->deadline;
+    if (!done) {
+      done = true;
+      for (const auto& p : it->probes)
+        if (p.error.empty() && !p.valid) done = false;
+    }
+    if (!done) {
+      ++it;
+      continue;
+    }
+    auto channels = nlohmann::json::array();
+    bool all_ok = !it->probes.empty();
+    for (const auto& p : it->probes) {
+      bool ok = p.error.empty() && p.valid.value_or(false);
+      all_ok = all_ok && ok;
+      nlohmann::json c = {{"channel", p.name},
+                          {"ok", ok},
+                          {"rtt_ms", p.rtt_ms ? nlohmann::json(*p.rtt_ms) : nlohmann::json(nullptr)},
+                          {"receipt", !p.valid ? "missing" : (*p.valid ? "valid" : "bad")}};
+      if (!p.error.empty()) {
+        c["error"] = p.error;
+      } else if (!p.valid) {
+        c["error"] = "no reply within " + std::to_string(it->timeout.count()) + " ms";
+      } else if (!*p.valid) {
+        c["error"] = "the reply's signature does not verify";
+      }
+      channels.push_back(std::move(c));
+    }
+    spdlog::info("link {}: line check {}", it->alias, all_ok ? "passed" : "FAILED");
+    it->reply->set_value(
+        nlohmann::json{{"ok", true}, {"contact", it->alias}, {"all_ok", all_ok}, {"channels", channels}}.dump());
+    it = linechecks.erase(it);
+  }
+}
+
+}  // namespace bc::node

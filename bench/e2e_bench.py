@@ -7,6 +7,10 @@ Each row compares backchannel with a baseline measured in the same run on the sa
   2. one-message latency on loopback, p50 and p99   vs TLS 1.3 ping-pong + 2 durable SQLite
                                                        commits per message (tls_sqlite_baseline)
   3. sustained 1 KiB throughput, durable both ends  vs mosquitto QoS 1 with persistence
+  4. relay: 2 KiB durable puts to a subscriber       vs NATS JetStream (file storage), msgs/s
+     and one-message latency; the relay's commit window 2 ms against 0
+  5. node-to-node latency, relay 1 of 3 channels     vs the same link with all three up
+     SIGKILLed
 
 See bench/README.md for what each number includes. Every process started here is killed on
 exit, also on Ctrl-C or SIGTERM.
@@ -126,10 +130,10 @@ class Node:
         cmd = [str(self.bc), "--home", str(self.home)] + (["--json"] if json_out else []) + list(args)
         return subprocess.run(cmd, check=check, capture_output=True, text=True)
 
-    def start(self, port: int) -> None:
+    def start(self, port: int, host: str = "127.0.0.1") -> None:
         self.log_file = open(self.log_path, "ab")
         seen = self.log_file.tell()  # the log is appended across restarts; look only at the new part
-        self.proc = spawn([str(self.bc), "--home", str(self.home), "node", "run", "--listen", f"127.0.0.1:{port}"],
+        self.proc = spawn([str(self.bc), "--home", str(self.home), "node", "run", "--listen", f"{host}:{port}"],
                           stdout=self.log_file, stderr=subprocess.STDOUT)  # the log goes to either
         wait_for(lambda: b"running" in self.log_path.read_bytes()[seen:], 15, f"{self.name} node start")
 
@@ -138,6 +142,21 @@ class Node:
             stop(self.proc)
             self.proc = None
             self.log_file.close()
+
+    def channels(self, contact: str) -> dict:
+        """{channel: state} of the connected channels of the link to contact (control socket)."""
+        try:
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(10)
+                s.connect(str(self.home / "control.sock"))
+                s.sendall(b'{"op":"status"}\n')
+                reply = json.loads(s.makefile().readline())
+        except (OSError, ValueError):
+            return {}
+        for link in reply.get("links", []):
+            if link["contact"] == contact:
+                return {c["channel"]: c["state"] for c in link["channels"] if c["connected"]}
+        return {}
 
 
 def wait_for(cond, timeout_s: float, what: str, interval: float = 0.02) -> None:
@@ -173,16 +192,24 @@ class InboxFollower:
         stop(self.proc)
 
 
-def make_pair(bc: Path, work: Path) -> tuple[Node, Node]:
-    """Washington (A, receiver) and Moscow (B, sender), both running, link up."""
+def make_pair(bc: Path, work: Path, relays: list[Relay] | None = None) -> tuple[Node, Node]:
+    """Washington (A, receiver) and Moscow (B, sender), both running, link up. With relays: both
+    use each of them, and A is reached directly at the address its invitation names (both
+    listen on a wildcard address, which a node does not advertise), as tests/integration/
+    test_relays.py sets it up."""
     a = Node(bc, work / "a", "washington")
     b = Node(bc, work / "b", "moscow")
     a.cli("init", "--name", "washington")
     b.cli("init", "--name", "moscow")
-    a.start(free_port())
-    invitation = a.cli("invite").stdout.strip()
+    for node in (a, b):
+        for r in relays or []:
+            node.cli("relay", "add", r.home.name, r.url(), r.fingerprint, "--token", r.token())
+    host = "0.0.0.0" if relays else "127.0.0.1"
+    a_port = free_port()
+    a.start(a_port, host)
+    invitation = a.cli("invite", *(["--address", f"127.0.0.1:{a_port}"] if relays else [])).stdout.strip()
     b.cli("contact", "add", invitation)
-    b.start(free_port())
+    b.start(free_port(), host)
     return a, b
 
 
@@ -376,6 +403,342 @@ def bench_mosquitto(d: Path, messages: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
+# 4. Relay throughput and latency vs NATS JetStream
+
+
+class Relay:
+    """A relay daemon in a home of its own (`relay init`, relay.toml, `relay run`); SIGKILL."""
+
+    def __init__(self, bc: Path, home: Path, settings: str = ""):
+        self.bc, self.home, self.port = bc, home, free_port()
+        self.proc: subprocess.Popen | None = None
+        self.log_path = home.parent / f"{home.name}.log"
+        self.cli("relay", "init")
+        (home / "relay.toml").write_text(settings)
+        info = json.loads(self.cli("--json", "relay", "info").stdout)
+        self.fingerprint = info["fingerprint"]
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(self.bc), "--home", str(self.home), *args], check=True, capture_output=True,
+                              text=True)
+
+    def token(self) -> str:
+        return json.loads(self.cli("--json", "relay", "token", "create").stdout)["token"]
+
+    def url(self) -> str:
+        return f"wss://127.0.0.1:{self.port}/bc/v1"
+
+    def start(self) -> None:
+        with open(self.log_path, "ab") as log_file:
+            self.proc = spawn([str(self.bc), "--home", str(self.home), "relay", "run", "--listen",
+                               f"127.0.0.1:{self.port}"], stdout=log_file, stderr=subprocess.STDOUT)
+        wait_for(lambda: port_open(self.port) or self.proc.poll() is not None, 15, "relay start")
+        if self.proc.poll() is not None:
+            raise RuntimeError(f"relay exited with {self.proc.returncode}; see {self.log_path}")
+
+    def kill(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        if self.proc in _children:
+            _children.remove(self.proc)
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None
+
+
+def port_open(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
+# The relay's per-connection rate limit (500 requests/s by default) is an abuse guard, not a
+# cost of the protocol: the benchmark lifts it so that it measures the store and the network.
+RELAY_BENCH_LIMITS = "[limits]\nrate = 1000000\nburst = 1000000\n"
+
+
+def bench_relay_once(bc: Path, bin_dir: Path, d: Path, messages: int, window: int, latency: int,
+                     commit_window: str) -> dict:
+    d.mkdir(parents=True)
+    relay = Relay(bc, d / "relay", RELAY_BENCH_LIMITS + f'[commit]\nwindow = "{commit_window}"\n')
+    try:
+        token = relay.token()
+        relay.start()
+        out = subprocess.run([str(bin_dir / "relay_bench"), "--port", str(relay.port), "--fingerprint",
+                              relay.fingerprint, "--token", token, "--messages", str(messages), "--window",
+                              str(window), "--latency", str(latency)],
+                             check=True, capture_output=True, text=True, timeout=600).stdout
+        # net's log lines share stdout with the result, which is the one line that is a JSON object.
+        return json.loads([line for line in out.splitlines() if line.startswith("{")][-1])
+    finally:
+        relay.stop()
+
+
+class NatsConnection:
+    """A minimal NATS client over the text protocol (INFO, CONNECT, PING/PONG, SUB, PUB, MSG,
+    HMSG): only what the JetStream benchmark needs. A reader thread hands every message to
+    on_msg(subject, reply, payload, received_at)."""
+
+    def __init__(self, port: int, on_msg):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.rfile = self.sock.makefile("rb", buffering=1 << 16)
+        self.lock = threading.Lock()
+        self.on_msg = on_msg
+        self.closed = False
+        info = self.rfile.readline()
+        if not info.startswith(b"INFO "):
+            raise RuntimeError(f"nats: expected INFO, got {info[:80]!r}")
+        self.write(b'CONNECT {"verbose":false,"pedantic":false,"headers":true,"no_responders":true,'
+                   b'"lang":"python-bench","version":"0"}\r\nPING\r\n')
+        line = self.rfile.readline()
+        if not line.startswith(b"PONG"):
+            raise RuntimeError(f"nats: expected PONG, got {line[:200]!r}")
+        self.sock.settimeout(None)
+        self.sid = 0
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def write(self, data: bytes) -> None:
+        with self.lock:
+            self.sock.sendall(data)
+
+    def sub(self, subject: str) -> None:
+        self.sid += 1
+        self.write(f"SUB {subject} {self.sid}\r\n".encode())
+
+    def pub(self, subject: str, payload: bytes, reply: str = "") -> None:
+        head = f"PUB {subject} {reply} {len(payload)}\r\n" if reply else f"PUB {subject} {len(payload)}\r\n"
+        self.write(head.encode() + payload + b"\r\n")
+
+    def _read(self) -> None:
+        try:
+            while not self.closed:
+                line = self.rfile.readline()
+                if not line:
+                    return
+                if line.startswith(b"MSG ") or line.startswith(b"HMSG "):
+                    parts = line.split()
+                    headers = line.startswith(b"HMSG ")
+                    # MSG subject sid [reply] size | HMSG subject sid [reply] header_size size
+                    fixed = 5 if headers else 4
+                    reply = parts[3].decode() if len(parts) == fixed + 1 else ""
+                    size = int(parts[-1])
+                    body = self.rfile.read(size + 2)[:size]
+                    if headers:
+                        hsize = int(parts[-2])
+                        head, body = body[:hsize], body[hsize:]
+                        # Idle heartbeats and flow control carry a status line and no payload.
+                        if b"NATS/1.0 100" in head:
+                            if reply:
+                                self.pub(reply, b"")
+                            continue
+                    self.on_msg(parts[1].decode(), reply, body, time.monotonic())
+                elif line.startswith(b"PING"):
+                    self.write(b"PONG\r\n")
+                elif line.startswith(b"-ERR"):
+                    raise RuntimeError(f"nats: {line.decode().strip()}")
+        except (OSError, ValueError):
+            if not self.closed:
+                raise
+
+    def close(self) -> None:
+        self.closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+
+
+def bench_nats_once(d: Path, messages: int, window: int, latency: int, size: int = 2048) -> dict:
+    """The relay benchmark's counterpart: a JetStream stream on file storage, a publisher that
+    waits for each PubAck (at most `window` outstanding), an explicit-ack push consumer that
+    acks every message."""
+    d.mkdir(parents=True)
+    port = free_port()
+    server = spawn(["nats-server", "-js", "-sd", str(d / "store"), "-a", "127.0.0.1", "-p", str(port)],
+                   stdout=open(d / "nats.log", "wb"), stderr=subprocess.STDOUT)
+    conns: list[NatsConnection] = []
+    try:
+        wait_for(lambda: port_open(port) or server.poll() is not None, 15, "nats-server start")
+        if server.poll() is not None:
+            raise RuntimeError(f"nats-server exited with {server.returncode}; see {d / 'nats.log'}")
+        cond = threading.Condition()
+        warmup = 10
+        total = warmup + messages + latency
+        st = {"acks": 0, "delivered": 0, "replies": {}, "dups": 0}
+        put_at, ack_at, got_at = [0.0] * total, [0.0] * total, [0.0] * total
+
+        def on_pub_msg(subject, _reply, body, t):
+            with cond:
+                if subject.startswith("_INBOX.pub."):
+                    seq = int(subject.rsplit(".", 1)[1])
+                    if b'"error"' in body:
+                        raise RuntimeError(f"nats: publish {seq} refused: {body.decode()}")
+                    ack_at[seq] = t
+                    st["acks"] += 1
+                else:
+                    st["replies"][subject] = body
+                cond.notify_all()
+
+        def on_sub_msg(subject, reply, body, t):
+            seq = int.from_bytes(body[:8], "big")
+            consumer.pub(reply, b"")  # explicit ack, one per message
+            with cond:
+                if got_at[seq]:
+                    st["dups"] += 1
+                else:
+                    got_at[seq] = t
+                    st["delivered"] += 1
+                cond.notify_all()
+
+        publisher = NatsConnection(port, on_pub_msg)
+        conns.append(publisher)
+        consumer = NatsConnection(port, on_sub_msg)
+        conns.append(consumer)
+        publisher.sub("_INBOX.pub.*")
+        publisher.sub("_INBOX.api.*")
+
+        def api(subject: str, config: dict) -> dict:
+            reply = f"_INBOX.api.{len(st['replies'])}"
+            publisher.pub(subject, json.dumps(config).encode(), reply)
+            with cond:
+                if not cond.wait_for(lambda: reply in st["replies"], 10):
+                    raise RuntimeError(f"nats: no answer to {subject}")
+                answer = json.loads(st["replies"][reply])
+            if "error" in answer:
+                raise RuntimeError(f"nats: {subject}: {answer['error']}")
+            return answer
+
+        api("$JS.API.STREAM.CREATE.BENCH", {"name": "BENCH", "subjects": ["bench.msgs"], "storage": "file"})
+        consumer.sub("bench.deliver")
+        # Durable, as a mailbox is (nats-server 2.9 wants durable consumers made with this subject).
+        api("$JS.API.CONSUMER.DURABLE.CREATE.BENCH.sub", {"stream_name": "BENCH", "config": {
+            "durable_name": "sub", "deliver_subject": "bench.deliver", "ack_policy": "explicit",
+            "deliver_policy": "all", "max_ack_pending": 65536}})
+
+        payload = bytearray(os.urandom(size))
+
+        def publish(seq: int) -> None:
+            payload[:8] = seq.to_bytes(8, "big")
+            put_at[seq] = time.monotonic()
+            publisher.pub("bench.msgs", bytes(payload), f"_INBOX.pub.{seq}")
+
+        def one_at_a_time(lo: int, hi: int) -> None:
+            for seq in range(lo, hi):
+                with cond:
+                    publish(seq)
+                    if not cond.wait_for(lambda: st["acks"] == seq + 1 and st["delivered"] == seq + 1, 30):
+                        raise RuntimeError(f"nats: message {seq} not acknowledged and delivered within 30 s")
+
+        one_at_a_time(0, warmup)
+        first, last = warmup, warmup + messages
+        started = time.monotonic()
+        with cond:
+            for seq in range(first, last):
+                cond.wait_for(lambda: seq - st["acks"] < window)
+                publish(seq)
+            if not cond.wait_for(lambda: st["acks"] >= last and st["delivered"] >= last, 300):
+                raise RuntimeError(f"nats: {st['delivered'] - first} of {messages} delivered within 300 s")
+        last_got = max(got_at[first:last])
+        last_ack = max(ack_at[first:last])
+        one_at_a_time(last, last + latency)
+        put_ack = [(ack_at[i] - put_at[i]) * 1e6 for i in range(last, last + latency)]
+        put_got = [(got_at[i] - put_at[i]) * 1e6 for i in range(last, last + latency)]
+        return {"messages": messages, "size": size, "window": window, "seconds": last_got - started,
+                "msgs_per_s": messages / (last_got - started), "acked_per_s": messages / (last_ack - started),
+                "duplicates": st["dups"], "latency_messages": latency,
+                "put_ok_us": {"p50": percentile(put_ack, 50), "p99": percentile(put_ack, 99)},
+                "put_delivered_us": {"p50": percentile(put_got, 50), "p99": percentile(put_got, 99)}}
+    finally:
+        for c in conns:
+            c.close()
+        stop(server)
+
+
+def bench_relay_vs_nats(bc: Path, bin_dir: Path, work: Path, messages: int, window: int, latency: int,
+                        rounds: int) -> dict:
+    """Relay (default commit window, then also 0) and NATS, alternating round by round so that
+    drift in fsync time on the shared disk reaches all three alike; medians quoted."""
+    runs: dict[str, list[dict]] = {"relay": [], "relay_window0": [], "nats": []}
+    for r in range(rounds):
+        log(f"relay: {messages} x 2 KiB durable PUTs to a subscriber, window {window}, then {latency} one at a "
+            f"time (round {r + 1} of {rounds}; commit window 2ms, 0ms, and NATS JetStream)")
+        runs["relay"].append(bench_relay_once(bc, bin_dir, work / f"relay-{r}", messages, window, latency, "2ms"))
+        runs["relay_window0"].append(bench_relay_once(bc, bin_dir, work / f"relay0-{r}", messages, window, latency,
+                                                      "0ms"))
+        runs["nats"].append(bench_nats_once(work / f"nats-{r}", messages, window, latency))
+
+    def summary(rs: list[dict]) -> dict:
+        med = lambda f: statistics.median(f(x) for x in rs)  # noqa: E731
+        return {"rounds": rs, "msgs_per_s": med(lambda x: x["msgs_per_s"]),
+                "acked_per_s": med(lambda x: x["acked_per_s"]),
+                "put_ok_us": {p: med(lambda x: x["put_ok_us"][p]) for p in ("p50", "p99")},
+                "put_delivered_us": {p: med(lambda x: x["put_delivered_us"][p]) for p in ("p50", "p99")},
+                "duplicates": sum(x["duplicates"] for x in rs)}
+
+    return {"messages": messages, "window": window, "latency_messages": latency,
+            **{k: summary(v) for k, v in runs.items()}}
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. Node-to-node latency with one of three channels killed
+
+
+def bench_channel_loss(bc: Path, work: Path, messages: int) -> dict:
+    """One link over three channels (direct and two relays). `messages` one at a time with all
+    three up, then relay 1 is SIGKILLed and as many again, at once (the nodes learn of the loss
+    while the phase runs, as they would in use), each phase timed as bench_latency does."""
+    log(f"channel loss: {messages} messages with direct + 2 relays up, then {messages} with relay 1 SIGKILLed")
+    d = work / "channel-loss"
+    d.mkdir(parents=True)
+    relays = [Relay(bc, d / f"relay{i}") for i in (1, 2)]
+    for r in relays:
+        r.start()
+    a, b = make_pair(bc, d, relays)
+    follower = InboxFollower(a)
+    all_three = {"direct": "up", "relay:relay1": "up", "relay:relay2": "up"}
+    phases: dict = {}
+    try:
+        wait_for(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 60,
+                 "direct and both relay channels up on both sides", interval=0.2)
+        warm_up(a, b, follower, 5)
+
+        def phase(name: str) -> None:
+            from_send_start, from_commit = [], []
+            for i in range(messages):
+                text = f"{name} {i:05d}"
+                t0 = now_ms()
+                b.cli("send", "--to", "washington", text)
+                row = follower.next(60)
+                if row["body"].get("text") != text:
+                    raise RuntimeError(f"expected {text!r}, got {row['body']!r}")
+                from_send_start.append(row["delivered_at_ms"] - t0)
+                from_commit.append(row["delivered_at_ms"] - row["sent_at_ms"])
+            phases[name] = {"from_send_start_ms": {"p50": percentile(from_send_start, 50),
+                                                   "p99": percentile(from_send_start, 99)},
+                            "from_commit_ms": {"p50": percentile(from_commit, 50), "p99": percentile(from_commit, 99)},
+                            "n": messages, "channels_after": b.channels("washington")}
+
+        phase("all-up")
+        relays[0].kill()
+        phase("relay1-killed")
+    finally:
+        follower.close()
+        b.stop()
+        a.stop()
+        for r in relays:
+            r.stop()
+    return phases
+
+
+# ---------------------------------------------------------------------------------------------
 # Report
 
 
@@ -429,6 +792,30 @@ def build_table(r: dict) -> list[tuple[str, str, str, str]]:
         rows.append((f"1 KiB msgs/s, backlog drain after node start ({backlog['messages']} msgs)",
                      fmt_rate(backlog["msgs_per_s"]), f"{fmt_rate(mq['msgs_per_s'])} mosquitto QoS 1",
                      f"{backlog['msgs_per_s'] / mq['msgs_per_s']:.3f}x"))
+    rl = r.get("relay")
+    if rl:
+        ours, nats = rl["relay"], rl["nats"]
+        rows.append((f"relay: 2 KiB durable puts/s delivered to a subscriber ({rl['messages']} msgs, "
+                     f"{rl['window']} in flight)", fmt_rate(ours["msgs_per_s"]),
+                     f"{fmt_rate(nats['msgs_per_s'])} NATS JetStream (file)",
+                     f"{ours['msgs_per_s'] / nats['msgs_per_s']:.2f}x"))
+        for p in ("p50", "p99"):
+            o, n = ours["put_delivered_us"][p] / 1000, nats["put_delivered_us"][p] / 1000
+            rows.append((f"relay: one message {p}, put -> delivered to the subscriber", f"{o:.2f} ms",
+                         f"{n:.2f} ms NATS JetStream (file)", f"{o / n:.1f}x"))
+        w0 = rl["relay_window0"]
+        rows.append(("relay commit window 2 ms: puts/s delivered", fmt_rate(ours["msgs_per_s"]),
+                     f"{fmt_rate(w0['msgs_per_s'])} window 0", f"{ours['msgs_per_s'] / w0['msgs_per_s']:.2f}x"))
+        o, z = ours["put_ok_us"]["p50"] / 1000, w0["put_ok_us"]["p50"] / 1000
+        rows.append(("relay commit window 2 ms: lone put -> durable OK, p50", f"{o:.2f} ms", f"{z:.2f} ms window 0",
+                     f"{o / z:.2f}x"))
+    ch = r.get("channels")
+    if ch:
+        up, killed = ch["all-up"], ch["relay1-killed"]
+        for p in ("p50", "p99"):
+            k, u = killed["from_send_start_ms"][p], up["from_send_start_ms"][p]
+            rows.append((f"one-message latency {p}, `send` start -> inbox, relay 1 of 3 channels SIGKILLed",
+                         f"{k:.0f} ms", f"{u:.0f} ms all 3 channels up", f"{k / u:.2f}x"))
     return rows
 
 
@@ -484,6 +871,44 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
                   f"one mosquitto_pub -l process, persistent QoS 1 subscriber; persistence is a snapshot after "
                   f"every change (fsync'd, but taken after the PUBACK, and the clients keep nothing on disk): weaker "
                   f"durability than backchannel's commit at both ends.")
+    rl = r.get("relay")
+    if rl:
+        ours, w0, nats = rl["relay"], rl["relay_window0"], rl["nats"]
+
+        def rates(rs):
+            return ", ".join(f"{x['msgs_per_s']:,.0f}" for x in rs["rounds"])
+
+        md.append(f"- Relay (`relay_bench`, one `relay run` daemon, release build): {rl['messages']} envelopes of "
+                  f"2048 B per round, at most {rl['window']} PUTs awaiting their OK (sent only once the envelope's "
+                  f"transaction has committed, synchronous=FULL); the subscriber ACKs in batches of 64. "
+                  f"{len(ours['rounds'])} rounds alternating relay (2 ms), relay (0), NATS, each with a fresh "
+                  f"server; msgs/s per round: relay {rates(ours)}; window 0 {rates(w0)}; NATS {rates(nats)} "
+                  f"(medians quoted). Durable OKs/s: relay {ours['acked_per_s']:,.0f}, window 0 "
+                  f"{w0['acked_per_s']:,.0f}, NATS PubAcks {nats['acked_per_s']:,.0f}. The relay's per-connection "
+                  f"rate limit is lifted for the run (`[limits] rate`).")
+        md.append(f"- Relay latency: {rl['latency_messages']} envelopes one at a time per round (each after the "
+                  f"previous was delivered and acknowledged), medians over rounds of each round's percentile. "
+                  f"Put -> durable OK: relay (2 ms) p50 {ours['put_ok_us']['p50'] / 1000:.2f} ms, p99 "
+                  f"{ours['put_ok_us']['p99'] / 1000:.2f} ms; window 0 p50 {w0['put_ok_us']['p50'] / 1000:.2f} ms, "
+                  f"p99 {w0['put_ok_us']['p99'] / 1000:.2f} ms; NATS PubAck p50 {nats['put_ok_us']['p50'] / 1000:.2f} "
+                  f"ms, p99 {nats['put_ok_us']['p99'] / 1000:.2f} ms. Put -> delivered, window 0: p50 "
+                  f"{w0['put_delivered_us']['p50'] / 1000:.2f} ms, p99 {w0['put_delivered_us']['p99'] / 1000:.2f} ms.")
+        md.append(f"- NATS: nats-server {r.get('nats_version', '')} with `-js`, stream on file storage, explicit-ack "
+                  f"durable push consumer, every message acked; client: bench/e2e_bench.py's own minimal Python "
+                  f"client (text protocol), publisher and consumer on two connections. Its durability is weaker "
+                  f"than the relay's: this nats-server writes each message to its file store before the PubAck but "
+                  f"does not fsync it then (it has no per-message sync option). Duplicates seen: relay "
+                  f"{ours['duplicates']}, NATS {nats['duplicates']}.")
+    ch = r.get("channels")
+    if ch:
+        up, killed = ch["all-up"], ch["relay1-killed"]
+        md.append(f"- Channel loss: one link over direct + 2 relays (a node's real `relay add` and `node run`), "
+                  f"{up['n']} messages one at a time (as the latency row) with all three up, then relay 1 SIGKILLed "
+                  f"and {killed['n']} more at once (nodes notice the loss during the phase). Outbox commit -> inbox: "
+                  f"all up p50 {up['from_commit_ms']['p50']:.0f} ms, p99 {up['from_commit_ms']['p99']:.0f} ms; relay "
+                  f"1 killed p50 {killed['from_commit_ms']['p50']:.0f} ms, p99 "
+                  f"{killed['from_commit_ms']['p99']:.0f} ms. Channels the sender saw at the end: "
+                  f"{', '.join(f'{k} {v}' for k, v in sorted(killed['channels_after'].items()))}.")
     md.append("- Noisy: everything end to end (other builds share the 2 cores); the p99 rows most of all. "
               "The session rows are CPU-bound and steadier.")
     return text, "\n".join(md) + "\n"
@@ -494,13 +919,19 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,latency,throughput", help="comma-separated parts to run")
+    ap.add_argument("--only", default="session,latency,throughput,relay,channels",
+                    help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
     ap.add_argument("--chunks", type=int, default=4, help="latency: alternate with the baseline this many times")
     ap.add_argument("--messages", type=int, default=2000, help="throughput: messages queued live")
     ap.add_argument("--backlog", type=int, default=1000, help="throughput: messages queued with the node stopped")
-    ap.add_argument("--rounds", type=int, default=3, help="throughput: backlog and mosquitto rounds (median quoted)")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="throughput and relay: backlog, mosquitto, relay and NATS rounds (median quoted)")
+    ap.add_argument("--relay-messages", type=int, default=5000, help="relay: envelopes per throughput round")
+    ap.add_argument("--relay-window", type=int, default=64, help="relay: publishes awaiting their ack at most")
+    ap.add_argument("--relay-latency", type=int, default=200, help="relay: envelopes one at a time per round")
+    ap.add_argument("--channel-messages", type=int, default=100, help="channels: messages per phase")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -522,6 +953,13 @@ def main() -> int:
             r["mosquitto_version"] = v.replace("mosquitto version", "").strip()
             r["mosquitto"] = bench_mosquitto_rounds(work, args.messages, args.rounds)
             r["throughput"] = bench_throughput(bc, work, args.messages, args.backlog, args.rounds)
+        if "relay" in parts:
+            r["nats_version"] = subprocess.run(["nats-server", "--version"], capture_output=True,
+                                               text=True).stdout.strip().replace("nats-server: ", "")
+            r["relay"] = bench_relay_vs_nats(bc, bin_dir, work, args.relay_messages, args.relay_window,
+                                             args.relay_latency, args.rounds)
+        if "channels" in parts:
+            r["channels"] = bench_channel_loss(bc, work, args.channel_messages)
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)

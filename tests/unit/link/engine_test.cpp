@@ -240,5 +240,114 @@ TEST_F(TwoEngines, ChannelGoesDownWhenNotHeard) {
   EXPECT_FALSE(states[0].up);
 }
 
+TEST_F(TwoEngines, LinkIsReportedOkWithoutAlarmThenBlackoutWithOne) {
+  pump(2);
+  auto links = of_type<LinkStateChanged>(a_.events);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_FALSE(links[0].from.has_value());
+  EXPECT_EQ(links[0].to, LinkState::ok);
+  EXPECT_FALSE(links[0].alarm);  // a node starting normally pages no one
+  EXPECT_EQ(a_.engine->stats().link_state, LinkState::ok);
+
+  a_.events.clear();
+  now_ += 4 * EngineConfig{}.heartbeat_interval;
+  a_.store.begin();
+  a_.engine->on_tick(now_);
+  a_.store.commit();
+  auto events = a_.engine->take_events();
+  auto channels = of_type<ChannelState>(events);
+  ASSERT_EQ(channels.size(), 1u);
+  EXPECT_TRUE(channels[0].link_changed);
+  EXPECT_FALSE(channels[0].alarm);  // the link change carries it
+  EXPECT_NE(channels[0].cause.find("unheard for"), std::string::npos) << channels[0].cause;
+  links = of_type<LinkStateChanged>(events);
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].from, LinkState::ok);
+  EXPECT_EQ(links[0].to, LinkState::blackout);
+  EXPECT_EQ(links[0].channel, kDirect);
+  EXPECT_TRUE(links[0].alarm);
+  EXPECT_EQ(a_.engine->stats().link_transitions, 1u);
+}
+
+TEST_F(TwoEngines, AnExpectedChannelThatNeverConnectedDegradesTheLink) {
+  constexpr ChannelId kRelay = 2;
+  a_.engine->expect_channel(kRelay, now_);
+  pump(2);
+  now_ += 4 * EngineConfig{}.heartbeat_interval;  // past the start-up grace
+  pump(2);
+  EXPECT_EQ(a_.engine->stats().link_state, LinkState::degraded);
+  a_.engine->forget_channel(kRelay, now_);  // the relay was removed
+  EXPECT_EQ(a_.engine->stats().link_state, LinkState::ok);
+  auto links = of_type<LinkStateChanged>(a_.engine->take_events());
+  ASSERT_EQ(links.size(), 1u);
+  EXPECT_EQ(links[0].from, LinkState::degraded);
+  EXPECT_EQ(links[0].to, LinkState::ok);
+}
+
+TEST_F(TwoEngines, ALongerPeerIntervalDoesNotMakeTheChannelFlap) {
+  EngineConfig slow;
+  slow.heartbeat_interval = milliseconds{3000};
+  b_.engine = std::make_unique<Engine>(b_.store, b_.key, a_.key.public_key(), slow, now_);
+  b_.engine->channel_up(kDirect, now_);
+  pump(4);
+  ASSERT_TRUE(a_.engine->stats().channels[0].up);
+  EXPECT_EQ(a_.engine->stats().channels[0].peer_interval, milliseconds{3000});
+  // 5 s of silence: more than 3 of a's 1 s intervals, fewer than 3 of b's.
+  now_ += milliseconds{5000};
+  a_.store.begin();
+  a_.engine->on_tick(now_);
+  a_.store.commit();
+  EXPECT_TRUE(a_.engine->stats().channels[0].up);
+  now_ += milliseconds{5000};
+  a_.store.begin();
+  a_.engine->on_tick(now_);
+  a_.store.commit();
+  EXPECT_FALSE(a_.engine->stats().channels[0].up);
+}
+
+TEST_F(TwoEngines, HeartbeatSeqGapsGiveTheLossEstimate) {
+  pump(2);
+  // Drop b's next two heartbeats on the way to a.
+  for (int i = 0; i < 2; ++i) {
+    now_ += EngineConfig{}.heartbeat_interval;
+    while (b_.engine->poll_transmit(kDirect, now_)) {
+    }
+  }
+  now_ += EngineConfig{}.heartbeat_interval;
+  exchange(b_, a_);
+  auto loss = a_.engine->stats().channels[0].loss;
+  ASSERT_TRUE(loss.has_value());
+  EXPECT_GT(*loss, 0.1);
+  EXPECT_LT(*loss, 0.2);
+}
+
+TEST_F(TwoEngines, LineCheckGetsASignedReplyOnTheSameChannel) {
+  pump(2);
+  LinecheckNonce nonce{};
+  nonce.fill(0x5a);
+  ASSERT_TRUE(a_.engine->start_linecheck(kDirect, nonce));
+  EXPECT_FALSE(a_.engine->start_linecheck(7, nonce));  // no such channel
+  pump(2);
+  auto replies = of_type<LinecheckReply>(a_.events);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].channel, kDirect);
+  EXPECT_EQ(replies[0].nonce, nonce);
+  EXPECT_TRUE(replies[0].valid);
+  EXPECT_TRUE(of_type<LinecheckReply>(b_.events).empty());
+  EXPECT_TRUE(of_type<ControlReceived>(b_.events).empty());  // the engine answers, not the node
+}
+
+TEST_F(TwoEngines, LineCheckReplyWithABadSignatureIsNotValid) {
+  pump(2);
+  wire::ControlFrame forged{wire::ControlType::linecheck_reply,
+                            util::Bytes(wire::kLinecheckReplySize, 0x11)};
+  wire::PayloadBuilder b;
+  ASSERT_TRUE(b.add(forged).ok());
+  ASSERT_TRUE(feed_a(b.finish()).ok());
+  auto replies = of_type<LinecheckReply>(a_.events);
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_FALSE(replies[0].valid);
+}
+
 }  // namespace
 }  // namespace bc::link

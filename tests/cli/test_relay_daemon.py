@@ -1,6 +1,8 @@
 """relay init|run|info|token through the real binary: the relay operator's side."""
+import json
 import os
 import signal
+import socket
 import stat
 import subprocess
 import time
@@ -83,6 +85,70 @@ class RelayDaemon(CliTestCase):
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
+
+    def test_revoked_token_admits_no_new_mailbox_and_the_old_one_stays(self):
+        r = self.relay()
+        token = r.json("relay", "token", "create")
+        other = r.json("relay", "token", "create")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([BIN, "--home", r.home, "relay", "run", "--listen", f"127.0.0.1:{port}"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.time() + 30
+            while True:
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                    break
+                except OSError:
+                    self.assertTrue(time.time() < deadline and proc.poll() is None, "relay did not start")
+                    time.sleep(0.05)
+            url, fingerprint = f"wss://127.0.0.1:{port}/bc/v1", r.json("relay", "info")["fingerprint"]
+            first = self.party("washington")
+            first.run("relay", "add", "ny", url, fingerprint, "--token", token["token"])
+
+            revoked = r.json("relay", "token", "revoke", token["id"])
+            self.assertEqual(revoked["id"], token["id"])
+            self.assertEqual(revoked["mailboxes"], 1)
+            self.assertIsInstance(revoked["revoked_at"], int)
+            help_text = r.run("relay", "token", "revoke", "--help").stdout
+            self.assertIn("keep working", help_text)
+
+            tokens_before, info_before = r.json("relay", "token", "list"), r.json("relay", "info")
+            listed = {t["id"]: t for t in tokens_before["tokens"]}
+            self.assertEqual(listed[token["id"]]["revoked_at"], revoked["revoked_at"])
+            self.assertIsNone(listed[other["id"]]["revoked_at"])
+            second = self.party("moscow")
+            refused = second.run("relay", "add", "ny", url, fingerprint, "--token", token["token"], check=False)
+            self.assertEqual(refused.returncode, 5, refused.stderr)
+            self.assertIn("not_admitted", refused.stderr)
+            self.assertIn("revoked", refused.stderr)
+            self.assertEqual(second.json("relay", "list"), [])
+            self.assertEqual(r.json("relay", "token", "list"), tokens_before)
+            self.assertEqual(r.json("relay", "info"), info_before)
+            # The token that was not revoked still admits.
+            second.run("relay", "add", "ny", url, fingerprint, "--token", other["token"])
+            self.assertEqual(r.json("relay", "info")["mailboxes"], 2)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+    def test_revoking_an_unknown_token_is_not_found(self):
+        r = self.relay()
+        r.run("relay", "token", "create")
+        before = r.json("relay", "token", "list")
+        missing = r.run("relay", "token", "revoke", "0123456789abcdef", check=False)
+        self.assertEqual(missing.returncode, 4)
+        self.assertIn("no admission token with id '0123456789abcdef'", missing.stderr)
+        as_json = r.run("--json", "relay", "token", "revoke", "nope", check=False)
+        self.assertEqual(as_json.returncode, 4)
+        self.assertEqual(json.loads(as_json.stdout)["error"]["code"], "not_found")
+        self.assertEqual(r.json("relay", "token", "list"), before)
 
     def test_run_without_address_is_refused(self):
         r = self.relay()

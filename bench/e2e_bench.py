@@ -919,7 +919,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,latency,throughput,relay,channels",
+    ap.add_argument("--only", default="session,latency,throughput,relay,channels,health",
                     help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
@@ -932,6 +932,8 @@ def main() -> int:
     ap.add_argument("--relay-window", type=int, default=64, help="relay: publishes awaiting their ack at most")
     ap.add_argument("--relay-latency", type=int, default=200, help="relay: envelopes one at a time per round")
     ap.add_argument("--channel-messages", type=int, default=100, help="channels: messages per phase")
+    ap.add_argument("--health-reps", type=int, default=5,
+                    help="health: repetitions of each channel cut per heartbeat interval (bench/health_bench.py)")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -960,12 +962,19 @@ def main() -> int:
                                              args.relay_latency, args.rounds)
         if "channels" in parts:
             r["channels"] = bench_channel_loss(bc, work, args.channel_messages)
+        if "health" in parts:
+            import health_bench  # bench/health_bench.py: cut detection and heartbeat bandwidth (issue 6)
+            r["health"] = health_bench.run(bc, args.health_reps)
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)
     r["elapsed_s"] = time.monotonic() - started
     rows = build_table(r)
+    if r.get("health"):
+        rows += health_bench.table_rows(r["health"])
     text, md = render(r, rows)
+    if r.get("health"):
+        md += "".join(line + "\n" for line in health_bench.details_md(r["health"]))
     print(text)
     if args.out:
         Path(args.out).write_text(md)

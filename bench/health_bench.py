@@ -226,7 +226,7 @@ def table_rows(r: dict | None) -> list[tuple[str, str, str, str]]:
             rows.append((f"health, heartbeat {h['heartbeat']}: {what} (median of {h['reps']})",
                          fmt_ms(med[kind]["alarm_ran_ms"]), "-", "-"))
         idle = h["idle"]
-        rows.append((f"health, heartbeat {h['heartbeat']}: idle direct channel, bytes/s on the wire each way",
+        rows.append((f"health, heartbeat {h['heartbeat']}: idle direct channel, TCP bytes/s from / to the inviter",
                      f"{idle['wire_from_washington_Bps']:.0f} / {idle['wire_to_washington_Bps']:.0f} B/s",
                      "-", "-"))
     return rows
@@ -249,7 +249,7 @@ def details_md(r: dict | None) -> list[str]:
                    f"1 channel silent: {part('direct_silent')}; all 3 closed: {part('blackout_closed')}; all 3 "
                    f"silent: {part('blackout_silent')}. Idle for {idle['seconds']:.0f} s with all channels up, "
                    f"the direct channel carried {idle['wire_from_washington_Bps']:.0f} B/s from the inviter and "
-                   f"{idle['wire_to_washington_Bps']:.0f} B/s to it on the wire (TLS included), "
+                   f"{idle['wire_to_washington_Bps']:.0f} B/s to it as TCP payload (TLS records; TCP/IP headers not counted), "
                    f"{idle['status_out_Bps']:.0f} B/s out and {idle['status_in_Bps']:.0f} B/s in by the node's own "
                    f"count ({idle['envelopes_out_per_s']:.1f} envelopes/s out, "
                    f"{idle['status_out_Bps'] / max(idle['envelopes_out_per_s'], 1e-9):.0f} B each: every heartbeat is "

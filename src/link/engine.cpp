@@ -164,8 +164,7 @@ struct Engine::State {
     if (!up) ++c.stats.downs;
     std::size_t at = events.size();
     events.push_back(ChannelState{id, up, cause, false, false});
-    bool link_changed = update_link(now, id, "channel " + std::to_string(id) + " " +
-                                                 (up ? "up" : "down") + ": " + cause);
+    bool link_changed = update_link(now, id, cause);
     auto& e = std::get<ChannelState>(events[at]);
     e.link_changed = link_changed;
     e.alarm = reporter.reported() && !link_changed;
@@ -331,7 +330,7 @@ void Engine::channel_up(ChannelId id, util::WallTime now) {
   if (c.connected) return;
   if (!c.expected) {
     c.expected = true;
-    s_->update_link(now, id, "channel " + std::to_string(id) + " added");
+    s_->update_link(now, id, "connected, not heard yet");
   }
   c.connected = true;
   c.stats.connected = true;
@@ -352,7 +351,7 @@ void Engine::expect_channel(ChannelId id, util::WallTime now) {
   Channel& c = s_->channel(id);
   if (c.expected) return;
   c.expected = true;
-  s_->update_link(now, id, "channel " + std::to_string(id) + " expected");
+  s_->update_link(now, id, "expected, not heard yet");
 }
 
 void Engine::forget_channel(ChannelId id, util::WallTime now) {
@@ -360,7 +359,7 @@ void Engine::forget_channel(ChannelId id, util::WallTime now) {
   if (it == s_->channels.end()) return;
   if (it->second.connected) channel_down(id, now);
   s_->channels.erase(id);
-  s_->update_link(now, id, "channel " + std::to_string(id) + " removed");
+  s_->update_link(now, id, "removed");
 }
 
 bool Engine::start_linecheck(ChannelId id, const LinecheckNonce& nonce) {

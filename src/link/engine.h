@@ -109,7 +109,8 @@ struct LinkStateChanged {
   std::optional<LinkState> from;     // nullopt: the first report since the engine started
   LinkState to = LinkState::blackout;
   std::optional<ChannelId> channel;  // the channel whose change caused it, if one did
-  std::string cause;
+  std::string cause;                 // that channel's cause, or the link's when no channel
+
   bool alarm = false;  // every change but a first report of ok
 };
 // The signed reply to our line check on a channel came back (start_linecheck).

@@ -53,6 +53,7 @@ class AlarmRunner {
   // Commands started, and of those (or refused) the ones that failed.
   std::uint64_t runs() const { return runs_; }
   std::uint64_t failures() const { return failures_; }
+  std::size_t running() const { return running_.size(); }
 
  private:
   struct Running {

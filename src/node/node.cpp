@@ -181,6 +181,24 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
       });
   if (!control.ok()) return control.error();
   n.control = std::move(*control);
+
+  if (options.metrics) {
+    // Rendered from the status reply, on the metrics thread; the loop answers within a round.
+    auto metrics = MetricsServer::start(*options.metrics, [self]() {
+      auto reply = std::make_shared<std::promise<std::string>>();
+      auto future = reply->get_future();
+      self->post(ControlInput{ControlRequest{ControlOp::status, {}, {}}, std::move(reply)});
+      if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready)
+        throw std::runtime_error("the node's loop did not answer within 5 s");
+      return render_prometheus(nlohmann::json::parse(future.get()));
+    });
+    if (!metrics.ok()) {
+      return util::make_error(metrics.error().code, "metrics listener on " + *options.metrics + ": " +
+                                                        metrics.error().message);
+    }
+    n.metrics = std::move(*metrics);
+    spdlog::info("node {}: metrics on http://{}/metrics", n.identity.name, n.metrics->address());
+  }
   return std::unique_ptr<Node>(new Node(std::move(impl)));
 }
 

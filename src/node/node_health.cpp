@@ -46,7 +46,7 @@ void Node::Impl::on_channel_state(Peer& peer, const link::ChannelState& e) {
                 {"BC_CHANNEL_STATE", e.up ? "up" : "down"},
                 {"BC_STATE", link_state},
                 {"BC_PREVIOUS_STATE", link_state},
-                {"BC_CAUSE", e.cause},
+                {"BC_CAUSE", name + (e.up ? " up: " : " down: ") + e.cause},
                 {"BC_TIME", iso_time(now)},
                 {"BC_TIME_MS", std::to_string(to_ms(now))}});
 }
@@ -55,25 +55,26 @@ void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
   std::string from = e.from ? state_name(*e.from) : "";
   std::string to = state_name(e.to);
   std::string channel = e.channel ? channel_name(*e.channel) : "";
-  auto level = e.to == link::LinkState::ok         ? spdlog::level::info
-               : e.to == link::LinkState::degraded ? spdlog::level::warn
-                                                   : spdlog::level::critical;
-  spdlog::log(level, "{}link {}: {}{} ({})", e.to == link::LinkState::blackout ? "ALARM " : "",
-              peer.contact.alias, from.empty() ? "" : from + " -> ", to, e.cause);
-  if (!e.alarm) return;
-  const auto now = clock.now();
   bool channel_up = false;
   if (e.channel) {
     for (const auto& c : peer.engine->stats().channels)
       if (c.channel == *e.channel) channel_up = c.up;
   }
+  std::string cause = e.channel ? channel + (channel_up ? " up: " : " down: ") + e.cause : e.cause;
+  auto level = e.to == link::LinkState::ok         ? spdlog::level::info
+               : e.to == link::LinkState::degraded ? spdlog::level::warn
+                                                   : spdlog::level::critical;
+  spdlog::log(level, "{}link {}: {}{} ({})", e.to == link::LinkState::blackout ? "ALARM " : "",
+              peer.contact.alias, from.empty() ? "" : from + " -> ", to, cause);
+  if (!e.alarm) return;
+  const auto now = clock.now();
   alarms->fire({{"BC_EVENT", "link"},
                 {"BC_LINK", peer.contact.alias},
                 {"BC_CHANNEL", channel},
                 {"BC_CHANNEL_STATE", e.channel ? (channel_up ? "up" : "down") : ""},
                 {"BC_STATE", to},
                 {"BC_PREVIOUS_STATE", from},
-                {"BC_CAUSE", e.cause},
+                {"BC_CAUSE", cause},
                 {"BC_TIME", iso_time(now)},
                 {"BC_TIME_MS", std::to_string(to_ms(now))}});
 }

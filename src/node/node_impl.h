@@ -28,6 +28,8 @@
 #include "node/control_server.h"
 #include "node/hello_info.h"
 #include "node/home.h"
+#include "node/metrics_server.h"
+#include "node/metrics_text.h"
 #include "node/node.h"
 #include "node/peer.h"
 #include "session/session_start.h"
@@ -162,6 +164,7 @@ struct Node::Impl {
   std::unique_ptr<net::Service> net;
   std::unique_ptr<ControlServer> control;
   std::unique_ptr<AlarmRunner> alarms;
+  std::unique_ptr<MetricsServer> metrics;
   std::vector<PendingLinecheck> linechecks;
 
   std::mutex mu;
@@ -181,6 +184,7 @@ struct Node::Impl {
   int next_relay_channel = 1;
 
   ~Impl() {
+    metrics.reset();
     control.reset();
     relays.clear();  // joins the relay clients' threads before the queue goes
     if (net) net->stop();

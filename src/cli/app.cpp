@@ -33,6 +33,8 @@ int run(int argc, char** argv) {
   add_send(app, ctx, exit_code);
   add_inbox(app, ctx, exit_code);
   add_log(app, ctx, exit_code);
+  add_status(app, ctx, exit_code);
+  add_linecheck(app, ctx, exit_code);
   add_node(app, ctx, exit_code);
   add_transcript(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);

@@ -1,5 +1,5 @@
-// backchannel node run [--listen HOST:PORT]: the node daemon in the foreground. SIGTERM and
-// SIGINT stop it cleanly.
+// backchannel node run [--listen HOST:PORT] [--metrics HOST:PORT]: the node daemon in the
+// foreground. SIGTERM and SIGINT stop it cleanly.
 #include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
 #include <spdlog/spdlog.h>
 
@@ -18,6 +18,7 @@ namespace {
 
 struct NodeOptions {
   std::string listen;
+  std::string metrics;
   bool verbose = false;
 };
 
@@ -35,6 +36,7 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
   node::NodeOptions options;
   if (!opt.listen.empty()) options.listen = opt.listen;
+  if (!opt.metrics.empty()) options.metrics = opt.metrics;
   std::string name = loaded->identity.name;
   loaded->store.reset();  // the node opens its own
   auto n = node::Node::create(std::move(loaded->home), std::move(loaded->identity), std::move(*config), options);
@@ -55,6 +57,8 @@ void add_node(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->require_subcommand(1);
   auto* run = cmd->add_subcommand("run", "run the node in the foreground until SIGTERM or SIGINT");
   run->add_option("--listen", opt->listen, "HOST:PORT for the direct channel (port 0: any free port)");
+  run->add_option("--metrics", opt->metrics,
+                  "HOST:PORT to serve Prometheus metrics on, at /metrics (e.g. 127.0.0.1:9464; port 0: any free port)");
   run->add_flag("--verbose,-v", opt->verbose, "debug logging");
   run->callback([&ctx, &exit_code, opt] { exit_code = run_node(ctx, *opt); });
 }

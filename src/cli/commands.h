@@ -18,6 +18,9 @@ void add_safety_number(CLI::App& app, Context& ctx, int& exit_code);
 void add_send(CLI::App& app, Context& ctx, int& exit_code);
 void add_inbox(CLI::App& app, Context& ctx, int& exit_code);
 void add_log(CLI::App& app, Context& ctx, int& exit_code);
+// Health of the running node's links (cmd_status.cpp, cmd_linecheck.cpp; helpers in health_view.h).
+void add_status(CLI::App& app, Context& ctx, int& exit_code);
+void add_linecheck(CLI::App& app, Context& ctx, int& exit_code);
 void add_node(CLI::App& app, Context& ctx, int& exit_code);
 void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
 // The `relay` parent: the relay daemon's subcommands (cmd_relay.cpp), and through

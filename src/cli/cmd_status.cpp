@@ -1,0 +1,244 @@
+// backchannel status [--watch [--interval DURATION]] [--json]: the running node's links, each
+// with its state and its channels' (round trip, loss, last heard, traffic) and its queue.
+//
+// The exit code is the worst link state, so that monitoring can run the command as it is:
+// 0 every link ok (or no link at all), 1 some link degraded, 2 some link in blackout, and also 2
+// when no status can be had (no node running, or it did not answer): then nothing is known to
+// be up. With --watch the last status's code is returned on Ctrl-C.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <ostream>
+#include <thread>
+
+#include "cli/commands.h"
+#include "cli/context.h"
+#include "cli/exit_codes.h"
+#include "cli/format.h"
+#include "cli/health_view.h"
+#include "util/duration.h"
+
+namespace bc::cli {
+namespace {
+
+constexpr int kHealthOk = 0;
+constexpr int kHealthDegraded = 1;
+constexpr int kHealthBlackout = 2;  // also: no status at all
+constexpr auto kStatusTimeout = std::chrono::seconds{5};
+constexpr auto kMinInterval = std::chrono::milliseconds{100};
+constexpr std::string_view kPrecedences[] = {"flash", "immediate", "priority", "routine"};
+
+using nlohmann::json;
+
+struct StatusOptions {
+  bool watch = false;
+  std::string interval = "1s";
+};
+
+std::atomic<bool> g_interrupted{false};  // set from the signal handler; atomic<bool> is lock-free
+void on_interrupt(int) { g_interrupted = true; }
+
+// The link's state as the node reports it; for a node that does not report one (yet), derived
+// by the node's own rule: ok when every channel is up, blackout when none is (or there is none).
+std::string link_state(const json& link) {
+  std::string s = string_or(link, "state", "");
+  if (s == "ok" || s == "degraded" || s == "blackout") return s;
+  std::size_t up = 0;
+  std::size_t total = 0;
+  if (auto ch = link.find("channels"); ch != link.end() && ch->is_array()) {
+    for (const auto& c : *ch) {
+      ++total;
+      if (string_or(c, "state", "") == "up") ++up;
+    }
+  }
+  if (up == 0) return "blackout";
+  return up == total ? "ok" : "degraded";
+}
+
+int code_for(std::string_view state) {
+  if (state == "ok") return kHealthOk;
+  if (state == "degraded") return kHealthDegraded;
+  return kHealthBlackout;
+}
+
+const json& array_member(const json& obj, const char* key) {
+  static const json kEmpty = json::array();
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_array() ? *it : kEmpty;
+}
+
+std::string count(const json& obj, const char* key) {
+  double v = number_or(obj, key, -1);
+  return v < 0 ? "?" : std::to_string(static_cast<std::uint64_t>(v));
+}
+
+std::string traffic(const json& ch, const char* dir) {
+  std::string env = std::string("envelopes_") + dir;
+  std::string bytes = std::string("bytes_") + dir;
+  double b = number_or(ch, bytes, -1);
+  return std::string(dir) + " " + count(ch, env.c_str()) + " env" +
+         (b < 0 ? "" : " (" + format_size(static_cast<std::uint64_t>(b)) + ")");
+}
+
+void print_channel(std::ostream& out, const json& ch, std::size_t name_width, std::int64_t now_ms) {
+  std::string state = string_or(ch, "state", "?");
+  double rtt = number_or(ch, "rtt_ms", -1);
+  double loss = number_or(ch, "loss", -1);
+  double heard = number_or(ch, "last_heard_ms", -1);
+  char loss_text[32] = "-";
+  if (loss >= 0) std::snprintf(loss_text, sizeof loss_text, "%.1f%%", loss * 100);
+  out << "  " << pad(string_or(ch, "channel", "?"), name_width) << "  " << pad(state == "up" ? "up" : upper(state), 4)
+      << "  rtt " << pad(rtt >= 0 ? format_rtt(rtt) : "-", 8) << "  loss " << pad(loss_text, 6) << "  heard "
+      << pad(heard >= 0 ? format_ago(now_ms - static_cast<std::int64_t>(heard)) : "never", 12) << "  "
+      << pad(traffic(ch, "in"), 24) << "  " << traffic(ch, "out");
+  double in_flight = number_or(ch, "in_flight", 0);
+  if (in_flight > 0) out << "  " << static_cast<std::uint64_t>(in_flight) << " in flight";
+  out << "\n";
+}
+
+void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
+  const std::string state = link_state(link);
+  out << string_or(link, "contact", "?") << "  " << upper(state);
+  double since = number_or(link, "state_since_ms", -1);
+  if (since >= 0) {
+    out << " since " << util::format_utc(static_cast<std::int64_t>(since) / 1000) << " ("
+        << format_ago(now_ms - static_cast<std::int64_t>(since)) << ")";
+  }
+  if (number_or(link, "transitions", -1) >= 0) out << ", " << count(link, "transitions") << " transitions";
+  if (auto v = link.find("verified"); v != link.end() && v->is_boolean()) {
+    out << (v->get<bool>() ? ", verified" : ", UNVERIFIED");
+  }
+  if (auto h = link.find("hello_pending"); h != link.end() && h->is_boolean() && h->get<bool>()) {
+    out << ", session not yet answered";
+  }
+  out << "\n";
+  std::string queue;
+  if (auto q = link.find("queue"); q != link.end() && q->is_object()) {
+    for (auto p : kPrecedences) {
+      queue += (queue.empty() ? "" : ", ") + std::string(p) + " " + count(*q, std::string(p).c_str());
+    }
+  }
+  if (!queue.empty() || number_or(link, "messages_in", -1) >= 0) {
+    out << "  queue: " << (queue.empty() ? "?" : queue) << "; messages " << count(link, "messages_in") << " in, "
+        << count(link, "messages_out") << " out\n";
+  }
+  const json& channels = array_member(link, "channels");
+  if (channels.empty()) out << "  (no channel)\n";
+  std::size_t width = 0;
+  for (const auto& ch : channels) width = std::max(width, string_or(ch, "channel", "?").size());
+  for (const auto& ch : channels) print_channel(out, ch, width, now_ms);
+}
+
+// Asks once and prints (human, or JSON: pretty, or one line each when watching). Returns the
+// exit code of what it saw.
+int show_status(const Context& ctx, bool one_line) {
+  util::Error error{util::Errc::internal, {}};
+  auto reply = ask_node(ctx, {node::ControlOp::status, {}, {}}, kStatusTimeout);
+  bool failed = !reply.ok();
+  if (failed) {
+    error = reply.error();
+  } else if (auto e = reply_error(*reply)) {
+    failed = true;
+    error = util::make_error(e->code, "the node refused the status request: " + e->message);
+  }
+  if (failed) {
+    if (ctx.json) {
+      ctx.out << json{{"error", {{"code", util::errc_name(error.code)}, {"message", error.message}}}}.dump(one_line ? -1 : 2)
+              << "\n";
+    } else {
+      ctx.err << "backchannel: " << error.message << "\n";
+    }
+    return kHealthBlackout;
+  }
+  const std::int64_t now_ms = static_cast<std::int64_t>(
+      number_or(*reply, "now_ms", static_cast<double>(ctx.clock.now().time_since_epoch().count())));
+  json links = array_member(*reply, "links");
+  int code = kHealthOk;
+  std::size_t by_state[3] = {0, 0, 0};
+  for (auto& link : links) {
+    if (!link.is_object()) continue;
+    link["state"] = link_state(link);
+    int c = code_for(link["state"].get<std::string>());
+    ++by_state[c];
+    code = std::max(code, c);
+  }
+  const std::string overall = code == kHealthOk ? "ok" : code == kHealthDegraded ? "degraded" : "blackout";
+  if (ctx.json) {
+    json doc = {{"name", string_or(*reply, "name", "")}, {"now_ms", now_ms}, {"state", overall}, {"links", links}};
+    if (auto a = reply->find("alarms"); a != reply->end() && a->is_object()) doc["alarms"] = *a;
+    ctx.out << doc.dump(one_line ? -1 : 2, ' ', false, json::error_handler_t::replace) << "\n";
+    return code;
+  }
+  std::ostream& out = ctx.out;
+  out << string_or(*reply, "name", "this node") << ": ";
+  if (links.empty()) {
+    out << "no links yet (a link appears once a contact is added)\n";
+  } else {
+    out << links.size() << (links.size() == 1 ? " link" : " links") << ", " << by_state[kHealthOk] << " ok, "
+        << by_state[kHealthDegraded] << " degraded, " << by_state[kHealthBlackout] << " in blackout\n";
+  }
+  if (auto a = reply->find("alarms"); a != reply->end() && a->is_object()) {
+    out << "alarms: " << count(*a, "runs") << " run, " << count(*a, "failures") << " failed\n";
+  }
+  for (const auto& link : links) {
+    out << "\n";
+    print_link(out, link, now_ms);
+  }
+  return code;
+}
+
+int run_status(const Context& ctx, const StatusOptions& opt) {
+  if (!opt.watch) return show_status(ctx, false);
+  auto interval = parse_duration_flag(opt.interval);
+  if (!interval.ok() || *interval < kMinInterval) {
+    ctx.err << "backchannel: --interval: "
+            << (interval.ok() ? "at least 100ms" : interval.error().message) << "\n";
+    return kExitUsage;
+  }
+  g_interrupted = false;
+  auto old_int = std::signal(SIGINT, on_interrupt);
+  auto old_term = std::signal(SIGTERM, on_interrupt);
+  // Redrawn in place only on a terminal; into a file or pipe each status follows the last.
+  const bool redraw = !ctx.json && ::isatty(STDOUT_FILENO) != 0;
+  int code = kHealthBlackout;
+  while (!g_interrupted) {
+    if (redraw) ctx.out << "\x1b[H\x1b[2J";
+    code = show_status(ctx, true);
+    if (redraw) {
+      ctx.out << "\nevery " << format_timeout(*interval) << "; Ctrl-C stops\n";
+    } else if (!ctx.json) {
+      ctx.out << "\n";
+    }
+    ctx.out.flush();
+    auto next = std::chrono::steady_clock::now() + *interval;
+    while (!g_interrupted && std::chrono::steady_clock::now() < next) {
+      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
+          std::chrono::milliseconds{50}, next - std::chrono::steady_clock::now()));
+    }
+  }
+  std::signal(SIGINT, old_int);
+  std::signal(SIGTERM, old_term);
+  return code;
+}
+
+}  // namespace
+
+void add_status(CLI::App& app, Context& ctx, int& exit_code) {
+  auto opt = std::make_shared<StatusOptions>();
+  auto* cmd = app.add_subcommand("status", "the running node's links and channels, and their health");
+  auto* watch = cmd->add_flag("--watch,-w", opt->watch, "redraw every second (--interval) until Ctrl-C");
+  cmd->add_option("--interval", opt->interval, "time between redraws with --watch, e.g. 500ms, 5s (default 1s)")
+      ->needs(watch);
+  cmd->footer(
+      "Exit codes, for monitoring: 0 every link ok (or no link), 1 some link degraded, 2 some link "
+      "in blackout or no node running (or answering). With --watch, the last status's code on Ctrl-C. "
+      "--json prints {name, now_ms, state, alarms, links} (one object per line with --watch).");
+  cmd->callback([&ctx, &exit_code, opt] { exit_code = run_status(ctx, *opt); });
+}
+
+}  // namespace bc::cli

@@ -553,7 +553,8 @@ EngineStats Engine::stats() const {
   st.retransmissions = s.retransmissions;
   st.incoming_head = s.inbox.head();
   st.peer_head = s.peer_head;
-  st.link_state = s.reporter.state();
+  // Before the first report (start-up grace) the state as it is now, not a blackout by default.
+  st.link_state = s.reporter.reported() ? s.reporter.state() : s.current_link_state();
   st.link_reported = s.reporter.reported();
   st.link_state_since = s.reporter.since();
   st.link_transitions = s.reporter.transitions();

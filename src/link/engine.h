@@ -161,7 +161,7 @@ struct EngineStats {
   std::uint64_t retransmissions = 0;
   TranscriptHead incoming_head;
   TranscriptHead peer_head;  // the highest head of ours the peer signed
-  // The link's reported state (blackout until the first report) and since when.
+  // The link's reported state (before the first report: its state now) and since when.
   LinkState link_state = LinkState::blackout;
   bool link_reported = false;
   std::optional<util::WallTime> link_state_since;

@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "sim/seeds.h"
 #include "crypto/random.h"
 #include "link/engine.h"
 #include "session/identity.h"
@@ -592,12 +593,6 @@ bool World::done() const {
   return true;
 }
 
-std::uint64_t env_number(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return std::strtoull(v, nullptr, 10);
-}
-
 // Runs one seed, adding its counts to total; returns an empty string or what went wrong.
 std::string run_seed(std::uint64_t seed, Counters& total) {
   try {
@@ -619,24 +614,9 @@ std::string run_seed(std::uint64_t seed, Counters& total) {
 }
 
 TEST(AdversarialRelaySim, RandomSeeds) {
-  std::uint64_t first = 1, count = env_number("BC_SIM_SEEDS", 150);
-  if (const char* one = std::getenv("BC_SIM_SEED"); one != nullptr && *one != '\0') {
-    first = env_number("BC_SIM_SEED", 1);
-    count = 1;
-  }
   Counters total;
-  int failures = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t seed = first; seed < first + count && failures < 5; ++seed) {
-    std::string error = run_seed(seed, total);
-    if (!error.empty()) {
-      ++failures;
-      ADD_FAILURE() << "seed " << seed << ": " << error << "\n  replay: BC_SIM_SEED=" << seed;
-    }
-  }
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  std::cout << count << " seeds in " << elapsed.count() << " ms; " << total << "\n";
+  test::run_seeds("BC_SIM_SEEDS", 150, [&total](std::uint64_t seed) { return run_seed(seed, total); });
+  std::cout << "; " << total << "\n";
   // The attack paths were taken: each kind of hostile envelope reached a session and was refused.
   EXPECT_GT(total.opened, 0u);
   EXPECT_GT(total.refused_duplicate, 0u);

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "link/engine.h"
+#include "sim/seeds.h"
 #include "support/memory_link_store.h"
 
 namespace bc::link {
@@ -31,12 +32,6 @@ namespace {
 using std::chrono::milliseconds;
 
 constexpr int kChannels = 3;
-
-std::uint64_t env_number(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return std::strtoull(v, nullptr, 10);
-}
 
 struct Side {
   test::MemoryLinkStore store;
@@ -274,27 +269,8 @@ std::string run_seed(std::uint64_t seed) {
 }
 
 TEST(HealthSim, CutsAreDetectedWithinThreeIntervalsAndNothingFlaps) {
-  std::uint64_t first = 1, count = env_number("BC_HEALTH_SIM_SEEDS", 200);
-  if (const char* one = std::getenv("BC_SIM_SEED"); one != nullptr && *one != '\0') {
-    first = env_number("BC_SIM_SEED", 1);
-    count = 1;
-  }
-  int failures = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t seed = first; seed < first + count && failures < 5; ++seed) {
-    std::string error;
-    try {
-      error = run_seed(seed);
-    } catch (const std::exception& e) {
-      error = e.what();
-    }
-    if (!error.empty()) {
-      ++failures;
-      ADD_FAILURE() << "seed " << seed << ": " << error << "\n  replay: BC_SIM_SEED=" << seed;
-    }
-  }
-  auto elapsed = std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-  std::cout << count << " seeds in " << elapsed.count() << " ms\n";
+  test::run_seeds("BC_HEALTH_SIM_SEEDS", 200, run_seed);
+  std::cout << "\n";
 }
 
 }  // namespace

@@ -7,16 +7,11 @@
 #include <cstdlib>
 #include <string>
 
+#include "sim/seeds.h"
 #include "sim/sim_world.h"
 
 namespace bc::sim {
 namespace {
-
-std::uint64_t env_number(const char* name, std::uint64_t fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  return std::strtoull(v, nullptr, 10);
-}
 
 // Runs one seed; returns an empty string or what went wrong.
 std::string run_seed(std::uint64_t seed) {
@@ -40,23 +35,8 @@ std::string run_seed(std::uint64_t seed) {
 }
 
 TEST(LinkSim, RandomSeeds) {
-  std::uint64_t first = 1, count = env_number("BC_SIM_SEEDS", 200);
-  if (const char* one = std::getenv("BC_SIM_SEED"); one != nullptr && *one != '\0') {
-    first = env_number("BC_SIM_SEED", 1);
-    count = 1;
-  }
-  int failures = 0;
-  auto start = std::chrono::steady_clock::now();
-  for (std::uint64_t seed = first; seed < first + count && failures < 5; ++seed) {
-    std::string error = run_seed(seed);
-    if (!error.empty()) {
-      ++failures;
-      ADD_FAILURE() << "seed " << seed << ": " << error << "\n  replay: BC_SIM_SEED=" << seed;
-    }
-  }
-  auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::steady_clock::now() - start);
-  std::cout << count << " seeds in " << elapsed.count() << " ms\n";
+  test::run_seeds("BC_SIM_SEEDS", 200, run_seed);
+  std::cout << "\n";
 }
 
 // A FLASH sent after a large ROUTINE overtakes it: delivered before the ROUTINE completes.

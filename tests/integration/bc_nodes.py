@@ -316,9 +316,9 @@ class Proxy:
             for s in self.sockets:
                 try:
                     s.shutdown(socket.SHUT_RDWR)
-                    s.close()
                 except OSError:
-                    pass
+                    pass  # the other end went first: close it all the same
+                s.close()
             self.sockets = []
 
     def restore(self):

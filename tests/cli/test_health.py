@@ -4,12 +4,16 @@ counterpart is down)."""
 import copy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 import unittest
+import urllib.error
+import urllib.request
 
 from bc_cli import BIN, CliTestCase, Party
 
@@ -20,11 +24,15 @@ class NodeProcess:
     def __init__(self, party, *args):
         self.party = party
         self.proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", *args],
-                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.log = []
+        self.reader = threading.Thread(target=lambda: self.log.extend(self.proc.stderr), daemon=True)
+        self.reader.start()
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
-                raise AssertionError(f"node exited {self.proc.returncode}: {self.proc.stderr.read()}")
+                self.reader.join(5)
+                raise AssertionError(f"node exited {self.proc.returncode}: {''.join(self.log)}")
             out = party.run("--json", "status", check=False).stdout
             if '"links"' in out:
                 return
@@ -36,11 +44,20 @@ class NodeProcess:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            _, err = self.proc.communicate(timeout=20)
+            self.proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-            _, err = self.proc.communicate()
-        return self.proc.returncode, err
+            self.proc.wait()
+        self.reader.join(5)
+        return self.proc.returncode, "".join(self.log)
+
+    def logged(self, pattern):
+        """The first match of pattern in what the node logged so far, or None."""
+        for line in list(self.log):
+            m = re.search(pattern, line)
+            if m:
+                return m
+        return None
 
 
 class HealthWithoutNode(CliTestCase):
@@ -302,6 +319,35 @@ class HealthWithNode(CliTestCase):
         finally:
             code, err = node.stop()
         self.assertEqual(code, 0, err)
+
+    def test_node_serves_its_status_as_prometheus_metrics(self):
+        try:
+            import prometheus_client.parser  # noqa: F401
+        except ImportError:  # python3 may be a pyenv interpreter without Debian's packages
+            sys.path.append("/usr/lib/python3/dist-packages")
+        from prometheus_client.parser import text_string_to_metric_families
+        a = self.party("washington")
+        b = self.party("moscow")
+        b.run("contact", "add", a.run("invite", "--address", "127.0.0.1:9").stdout.strip())
+        node = NodeProcess(b, "--metrics", "127.0.0.1:0")
+        try:
+            m = node.logged(r"metrics on (http://\S+)/metrics")
+            self.assertIsNotNone(m, "".join(node.log))
+            with urllib.request.urlopen(m.group(1) + "/metrics", timeout=10) as r:
+                self.assertEqual(r.status, 200)
+                self.assertTrue(r.headers["Content-Type"].startswith("text/plain; version=0.0.4"))
+                body = r.read().decode()
+            samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+                       for f in text_string_to_metric_families(body) for s in f.samples}
+            self.assertEqual(samples[("bc_node_info", (("name", "moscow"),))], 1)
+            self.assertEqual(samples[("bc_link_state", (("contact", "washington"), ("state", "blackout")))], 1)
+            self.assertEqual(samples[("bc_link_state", (("contact", "washington"), ("state", "ok")))], 0)
+            with self.assertRaises(urllib.error.HTTPError) as missing:
+                urllib.request.urlopen(m.group(1) + "/", timeout=10)
+            self.assertEqual(missing.exception.code, 404)
+        finally:
+            code, log = node.stop()
+        self.assertEqual(code, 0, log)
 
     def test_watch_repeats_until_interrupted_and_keeps_the_last_code(self):
         a = self.party("washington")

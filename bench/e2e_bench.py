@@ -167,6 +167,14 @@ def wait_for(cond, timeout_s: float, what: str, interval: float = 0.02) -> None:
         time.sleep(interval)
 
 
+def wait_quietly(cond, timeout_s: float) -> bool:
+    try:
+        wait_for(cond, timeout_s, "", interval=0.2)
+        return True
+    except RuntimeError:
+        return False
+
+
 class InboxFollower:
     """`inbox --follow --json` on the receiver, read on a thread. It only paces the benchmark
     (it polls the store every 200 ms); arrival times come from the node's own delivered_at_ms,
@@ -707,6 +715,15 @@ def bench_channel_loss(bc: Path, work: Path, messages: int) -> dict:
     all_three = {"direct": "up", "relay:relay1": "up", "relay:relay2": "up"}
     phases: dict = {}
     try:
+        wait_for(lambda: any(c["alias"] == "moscow" for c in json.loads(a.cli("contact", "list", json_out=True).stdout)),
+                 30, "HELLO accepted", interval=0.2)
+        # When the HELLO reaches washington through a relay, the direct connection moscow opened
+        # before it stays unattributed (seen 2026-11-27); a restart of moscow's node redials it
+        # with its key known, which is the state this benchmark is about.
+        if not wait_quietly(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 10):
+            log("channel loss: direct channel not up after the HELLO; restarting moscow's node")
+            b.stop()
+            b.start(free_port(), "0.0.0.0")
         wait_for(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 60,
                  "direct and both relay channels up on both sides", interval=0.2)
         warm_up(a, b, follower, 5)
@@ -894,6 +911,14 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
                   f"p99 {w2['put_ok_us']['p99'] / 1000:.2f} ms; NATS PubAck p50 {nats['put_ok_us']['p50'] / 1000:.2f} "
                   f"ms, p99 {nats['put_ok_us']['p99'] / 1000:.2f} ms. Put -> delivered, window 2 ms: p50 "
                   f"{w2['put_delivered_us']['p50'] / 1000:.2f} ms, p99 {w2['put_delivered_us']['p99'] / 1000:.2f} ms.")
+        md.append(f"- Commit window: the relay's default `[commit] window` is 0 (it was 2 ms until issue 5's "
+                  f"benchmark): a PUT waits for no one, yet PUTs that arrive while a transaction commits share the "
+                  f"next one, so batching happens under load anyway. In this run 2 ms gave "
+                  f"{w2['msgs_per_s']:,.0f} puts/s against {ours['msgs_per_s']:,.0f} with 0, and a lone PUT's "
+                  f"durable OK took p50 {w2['put_ok_us']['p50'] / 1000:.2f} ms against "
+                  f"{ours['put_ok_us']['p50'] / 1000:.2f} ms"
+                  + (": the wait costs latency and buys no throughput here." if w2["msgs_per_s"] < 1.1 * ours["msgs_per_s"]
+                     else f"; 2 ms bought {w2['msgs_per_s'] / ours['msgs_per_s'] - 1:.0%} throughput in this run."))
         md.append(f"- NATS: nats-server {r.get('nats_version', '')} with `-js`, stream on file storage, explicit-ack "
                   f"durable push consumer, every message acked; client: bench/e2e_bench.py's own minimal Python "
                   f"client (text protocol), publisher and consumer on two connections. Its durability is weaker "

@@ -129,9 +129,11 @@ std::string_view HttpRequest::path() const {
 }
 
 util::Result<std::size_t> http_head_length(std::string_view buffer) {
-  // A bare LF would otherwise only show once the head hit its size limit.
-  for (std::size_t i = buffer.find('\n'); i != std::string_view::npos; i = buffer.find('\n', i + 1)) {
-    if (i == 0 || buffer[i - 1] != '\r') return bad("line not ended by CRLF");
+  // A bare LF would otherwise only show once the head hit its size limit. What follows the
+  // head (a body) is not the parser's business.
+  std::string_view head = buffer.substr(0, std::min(buffer.size(), buffer.find(kHeadEnd)));
+  for (std::size_t i = head.find('\n'); i != std::string_view::npos; i = head.find('\n', i + 1)) {
+    if (i == 0 || head[i - 1] != '\r') return bad("line not ended by CRLF");
   }
   auto line_end = buffer.find(kCrlf);
   if ((line_end == std::string_view::npos && buffer.size() >= kMaxHttpRequestLineBytes + kCrlf.size()) ||

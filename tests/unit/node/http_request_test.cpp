@@ -54,7 +54,7 @@ TEST(HttpRequest, HeadLengthWaitsForTheBlankLine) {
     ASSERT_TRUE(len.ok()) << n;
     EXPECT_EQ(*len, 0u) << n;
   }
-  auto len = http_head_length(head + "body bytes");
+  auto len = http_head_length(head + "body bytes\nwith a bare LF");
   ASSERT_TRUE(len.ok());
   EXPECT_EQ(*len, head.size());
 }

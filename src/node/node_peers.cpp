@@ -52,6 +52,16 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
       peer->direct = old->second->direct;
       peer->engine->channel_up(kDirectChannel, clock.now());
     }
+  } else {
+    // A new contact may have connected before we knew its key (an invitee dials while its HELLO
+    // reaches us through a relay): that connection is its direct channel now.
+    for (const auto& [id, info] : connections) {
+      if (info.peer_key == contact.identity_key) {
+        peer->direct = id;
+        peer->engine->channel_up(kDirectChannel, clock.now());
+        spdlog::info("link {}: connection {} is its direct channel", contact.alias, id);
+      }
+    }
   }
   Peer& loaded = *peer;
   peers[contact.id] = std::move(peer);

@@ -202,9 +202,7 @@ class InboxFollower:
 
 def make_pair(bc: Path, work: Path, relays: list[Relay] | None = None) -> tuple[Node, Node]:
     """Washington (A, receiver) and Moscow (B, sender), both running, link up. With relays: both
-    use each of them, and A is reached directly at the address its invitation names (both
-    listen on a wildcard address, which a node does not advertise), as tests/integration/
-    test_relays.py sets it up."""
+    use each of them too (`relay add` before the nodes start), beside the direct channel."""
     a = Node(bc, work / "a", "washington")
     b = Node(bc, work / "b", "moscow")
     a.cli("init", "--name", "washington")
@@ -212,12 +210,10 @@ def make_pair(bc: Path, work: Path, relays: list[Relay] | None = None) -> tuple[
     for node in (a, b):
         for r in relays or []:
             node.cli("relay", "add", r.home.name, r.url(), r.fingerprint, "--token", r.token())
-    host = "0.0.0.0" if relays else "127.0.0.1"
-    a_port = free_port()
-    a.start(a_port, host)
-    invitation = a.cli("invite", *(["--address", f"127.0.0.1:{a_port}"] if relays else [])).stdout.strip()
+    a.start(free_port())
+    invitation = a.cli("invite").stdout.strip()
     b.cli("contact", "add", invitation)
-    b.start(free_port(), host)
+    b.start(free_port())
     return a, b
 
 
@@ -700,11 +696,14 @@ def bench_relay_vs_nats(bc: Path, bin_dir: Path, work: Path, messages: int, wind
 # 5. Node-to-node latency with one of three channels killed
 
 
-def bench_channel_loss(bc: Path, work: Path, messages: int) -> dict:
+def bench_channel_loss(bc: Path, work: Path, messages: int, chunks: int) -> dict:
     """One link over three channels (direct and two relays). `messages` one at a time with all
-    three up, then relay 1 is SIGKILLed and as many again, at once (the nodes learn of the loss
-    while the phase runs, as they would in use), each phase timed as bench_latency does."""
-    log(f"channel loss: {messages} messages with direct + 2 relays up, then {messages} with relay 1 SIGKILLed")
+    three up and as many with relay 1 SIGKILLed, in `chunks` alternating chunks (up, kill, up
+    again after a restart, ...) so that drift on the shared machine reaches both alike; each
+    killed chunk starts right after the SIGKILL (the nodes learn of the loss while it runs, as
+    they would in use). Each message timed as bench_latency does."""
+    log(f"channel loss: {messages} messages with direct + 2 relays up and {messages} with relay 1 SIGKILLed, "
+        f"alternating in {chunks} chunks each")
     d = work / "channel-loss"
     d.mkdir(parents=True)
     relays = [Relay(bc, d / f"relay{i}") for i in (1, 2)]
@@ -713,25 +712,22 @@ def bench_channel_loss(bc: Path, work: Path, messages: int) -> dict:
     a, b = make_pair(bc, d, relays)
     follower = InboxFollower(a)
     all_three = {"direct": "up", "relay:relay1": "up", "relay:relay2": "up"}
-    phases: dict = {}
+    samples: dict = {"all-up": ([], []), "relay1-killed": ([], [])}
+    channels_after_kill: dict = {}
+
+    def all_up() -> bool:
+        return a.channels("moscow") == all_three and b.channels("washington") == all_three
+
     try:
         wait_for(lambda: any(c["alias"] == "moscow" for c in json.loads(a.cli("contact", "list", json_out=True).stdout)),
                  30, "HELLO accepted", interval=0.2)
-        # When the HELLO reaches washington through a relay, the direct connection moscow opened
-        # before it stays unattributed (seen 2026-11-27); a restart of moscow's node redials it
-        # with its key known, which is the state this benchmark is about.
-        if not wait_quietly(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 10):
-            log("channel loss: direct channel not up after the HELLO; restarting moscow's node")
-            b.stop()
-            b.start(free_port(), "0.0.0.0")
-        wait_for(lambda: a.channels("moscow") == all_three and b.channels("washington") == all_three, 60,
-                 "direct and both relay channels up on both sides", interval=0.2)
+        wait_for(all_up, 60, "direct and both relay channels up on both sides", interval=0.2)
         warm_up(a, b, follower, 5)
 
-        def phase(name: str) -> None:
-            from_send_start, from_commit = [], []
-            for i in range(messages):
-                text = f"{name} {i:05d}"
+        def measure(name: str, count: int) -> None:
+            from_send_start, from_commit = samples[name]
+            for i in range(count):
+                text = f"{name} {len(from_commit):05d}"
                 t0 = now_ms()
                 b.cli("send", "--to", "washington", text)
                 row = follower.next(60)
@@ -739,21 +735,30 @@ def bench_channel_loss(bc: Path, work: Path, messages: int) -> dict:
                     raise RuntimeError(f"expected {text!r}, got {row['body']!r}")
                 from_send_start.append(row["delivered_at_ms"] - t0)
                 from_commit.append(row["delivered_at_ms"] - row["sent_at_ms"])
-            phases[name] = {"from_send_start_ms": {"p50": percentile(from_send_start, 50),
-                                                   "p99": percentile(from_send_start, 99)},
-                            "from_commit_ms": {"p50": percentile(from_commit, 50), "p99": percentile(from_commit, 99)},
-                            "n": messages, "channels_after": b.channels("washington")}
 
-        phase("all-up")
-        relays[0].kill()
-        phase("relay1-killed")
+        per_chunk = -(-messages // chunks)
+        for c in range(chunks):
+            count = min(per_chunk, messages - c * per_chunk)
+            if c > 0:
+                relays[0].start()
+                wait_for(all_up, 60, "relay 1 back on both sides", interval=0.2)
+            measure("all-up", count)
+            relays[0].kill()
+            measure("relay1-killed", count)
+            channels_after_kill = b.channels("washington")
     finally:
         follower.close()
         b.stop()
         a.stop()
         for r in relays:
             r.stop()
-    return phases
+
+    def stats(v: list[float]) -> dict:
+        return {"p50": percentile(v, 50), "p99": percentile(v, 99)}
+
+    return {name: {"from_send_start_ms": stats(v[0]), "from_commit_ms": stats(v[1]), "n": len(v[0]),
+                   "chunks": chunks, "channels_after": channels_after_kill}
+            for name, v in samples.items()}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -929,11 +934,13 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
     if ch:
         up, killed = ch["all-up"], ch["relay1-killed"]
         md.append(f"- Channel loss: one link over direct + 2 relays (a node's real `relay add` and `node run`), "
-                  f"{up['n']} messages one at a time (as the latency row) with all three up, then relay 1 SIGKILLed "
-                  f"and {killed['n']} more at once (nodes notice the loss during the phase). Outbox commit -> inbox: "
+                  f"{up['n']} messages one at a time (as the latency rows) with all three up and {killed['n']} with "
+                  f"relay 1 SIGKILLed, in {up['chunks']} alternating chunks each (relay 1 restarted and seen up on "
+                  f"both sides before each all-up chunk; each killed chunk starts right after the SIGKILL, so the "
+                  f"nodes notice the loss during it). Outbox commit -> inbox: "
                   f"all up p50 {up['from_commit_ms']['p50']:.0f} ms, p99 {up['from_commit_ms']['p99']:.0f} ms; relay "
                   f"1 killed p50 {killed['from_commit_ms']['p50']:.0f} ms, p99 "
-                  f"{killed['from_commit_ms']['p99']:.0f} ms. Channels the sender saw at the end: "
+                  f"{killed['from_commit_ms']['p99']:.0f} ms. Channels the sender saw at the end of the last killed chunk: "
                   f"{', '.join(f'{k} {v}' for k, v in sorted(killed['channels_after'].items()))}.")
     md.append("- Noisy: everything end to end (other builds share the 2 cores); the p99 rows most of all. "
               "The session rows are CPU-bound and steadier.")
@@ -949,7 +956,7 @@ def main() -> int:
                     help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
-    ap.add_argument("--chunks", type=int, default=4, help="latency: alternate with the baseline this many times")
+    ap.add_argument("--chunks", type=int, default=4, help="latency and channels: alternate with the baseline this many times")
     ap.add_argument("--messages", type=int, default=2000, help="throughput: messages queued live")
     ap.add_argument("--backlog", type=int, default=1000, help="throughput: messages queued with the node stopped")
     ap.add_argument("--rounds", type=int, default=3,
@@ -987,7 +994,7 @@ def main() -> int:
             r["relay"] = bench_relay_vs_nats(bc, bin_dir, work, args.relay_messages, args.relay_window,
                                              args.relay_latency, args.rounds)
         if "channels" in parts:
-            r["channels"] = bench_channel_loss(bc, work, args.channel_messages)
+            r["channels"] = bench_channel_loss(bc, work, args.channel_messages, args.chunks)
         if "health" in parts:
             import health_bench  # bench/health_bench.py: cut detection and heartbeat bandwidth (issue 6)
             r["health"] = health_bench.run(bc, args.health_reps)

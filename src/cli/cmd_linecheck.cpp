@@ -23,7 +23,7 @@ using nlohmann::json;
 
 constexpr auto kMinTimeout = std::chrono::milliseconds{100};
 // The control socket gives the node 30 s to answer any request; the check must end before.
-constexpr auto kMaxTimeout = std::chrono::seconds{25};
+constexpr auto kMaxTimeout = node::kMaxLinecheckTimeout;
 // What the CLI waits beyond the check's own timeout, for the node's loop to get to it.
 constexpr auto kCallMargin = std::chrono::seconds{5};
 

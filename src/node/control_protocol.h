@@ -21,7 +21,8 @@
 namespace bc::node {
 
 inline constexpr std::size_t kMaxRequestBytes = 4096;
-inline constexpr std::chrono::milliseconds kMaxLinecheckTimeout{60'000};
+// Below the control server's 30 s handler timeout, so a line check is always answered.
+inline constexpr std::chrono::milliseconds kMaxLinecheckTimeout{25'000};
 
 enum class ControlOp { ping, outbox, status, linecheck };
 

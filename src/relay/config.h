@@ -41,8 +41,7 @@ struct Config {
   double rate_per_second = 500;
   double rate_burst = 1000;
   // Group commit: a PUT waits at most this long for others to share its transaction (fsync).
-  // 0: measured in Release (docs/benchmarks.md), 2 ms added ~2.4 ms to a lone PUT and no throughput;
-  // PUTs that arrive during a commit share the next one anyway.
+  // 0 (was 2 ms): in Release 2 ms added 2.2-2.4 ms to a lone PUT and no throughput (docs/benchmarks.md).
   std::chrono::microseconds commit_window{0};
   std::size_t commit_max_batch = 256;
 };

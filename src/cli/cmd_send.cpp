@@ -1,7 +1,8 @@
-// backchannel send --to NAME [--precedence P] (TEXT | --file PATH | -)
+// backchannel send --to NAME [--precedence P] (TEXT | --file PATH | - [--each-line])
 //
 // Commits the message to the outbox with its seq before returning (invariant I1), so it is
-// queued even while the node is stopped; a running node is told at once.
+// queued even while the node is stopped; a running node is told at once. With --each-line,
+// every line of stdin is a message of its own, each committed before the next is read.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -30,7 +31,12 @@ struct SendOptions {
   std::string text;
   std::string file;
   bool verified_only = false;
+  bool each_line = false;
 };
+
+// A running node is told about new outbox rows at most this often during --each-line, so the
+// first messages go out while later ones are still read.
+constexpr auto kEachLinePokeInterval = std::chrono::milliseconds{200};
 
 constexpr std::size_t kProgressThreshold = 1u << 20;
 
@@ -69,6 +75,52 @@ util::Result<util::Bytes> read_file(const Context& ctx, const std::string& path)
   return data;
 }
 
+// --each-line: every non-empty line of stdin (without its newline) is one text message.
+template <class Commit, class Tell>
+int send_each_line(Context& ctx, const store::Contact& contact, wire::Precedence precedence,
+                   Commit& commit, Tell& tell_node) {
+  auto results = nlohmann::json::array();
+  std::uint64_t first = 0, last = 0, count = 0;
+  bool node_running = false;
+  auto poked = std::chrono::steady_clock::now();
+  std::string line;
+  while (std::getline(std::cin, line)) {
+    if (line.empty()) continue;
+    if (line.size() > link::kMaxContentBytes) {
+      return ctx.fail(util::make_error(util::Errc::limit, "line " + std::to_string(count + 1) +
+                                                              ": a message holds at most 64 MiB"));
+    }
+    link::Content c;
+    c.bytes.assign(line.begin(), line.end());
+    auto row = commit(c);
+    if (count == 0) first = row.seq;
+    last = row.seq;
+    ++count;
+    if (ctx.json) {
+      results.push_back({{"to", contact.alias},
+                         {"seq", row.seq},
+                         {"precedence", wire::precedence_name(precedence)},
+                         {"bytes", row.body_size},
+                         {"state", "queued"}});
+    }
+    if (std::chrono::steady_clock::now() - poked >= kEachLinePokeInterval) {
+      node_running = tell_node();
+      poked = std::chrono::steady_clock::now();
+    }
+  }
+  if (count > 0) node_running = tell_node();
+  if (ctx.json) {
+    ctx.print_json({{"to", contact.alias}, {"count", count}, {"messages", results}, {"node_running", node_running}});
+  } else if (count == 0) {
+    ctx.out << "No lines on stdin: nothing queued.\n";
+  } else {
+    ctx.out << "Queued " << count << " message" << (count == 1 ? "" : "s") << " to " << contact.alias << " ("
+            << upper(wire::precedence_name(precedence)) << ", seq " << first << ".." << last << ")"
+            << (node_running ? "" : "; the node is not running, they go out when it starts") << ".\n";
+  }
+  return 0;
+}
+
 int run_send(Context& ctx, const SendOptions& opt) {
   auto precedence = wire::parse_precedence(opt.precedence);
   if (!precedence.ok()) return ctx.fail(precedence.error());
@@ -76,6 +128,9 @@ int run_send(Context& ctx, const SendOptions& opt) {
   if (sources != 1) {
     return ctx.fail(util::make_error(util::Errc::invalid_argument,
                                      "give exactly one of: TEXT, --file PATH, or - (read stdin)"));
+  }
+  if (opt.each_line && opt.text != "-") {
+    return ctx.fail(util::make_error(util::Errc::invalid_argument, "--each-line reads stdin: give - as the TEXT"));
   }
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
@@ -101,7 +156,7 @@ int run_send(Context& ctx, const SendOptions& opt) {
     content.file_name = std::filesystem::path(opt.file).filename().string();
     if (auto ok = link::check_file_name(content.file_name); !ok.ok()) return ctx.fail(ok.error());
     content.bytes = std::move(*data);
-  } else if (opt.text == "-") {
+  } else if (opt.text == "-" && !opt.each_line) {
     std::string all((std::istreambuf_iterator<char>(std::cin)), {});
     if (all.size() > link::kMaxContentBytes) {
       return ctx.fail(util::make_error(util::Errc::limit, "a message holds at most 64 MiB"));
@@ -110,26 +165,34 @@ int run_send(Context& ctx, const SendOptions& opt) {
   } else {
     content.bytes.assign(opt.text.begin(), opt.text.end());
   }
-  util::Bytes body = link::encode_content(content);
+  store::Messages messages(*loaded->store, contact->id);
+  auto commit = [&](const link::Content& c) {
+    util::Bytes body = link::encode_content(c);
+    const std::int64_t now_ms = ctx.clock.now().time_since_epoch().count();
+    return messages.commit_outgoing(
+        wire::precedence_code(*precedence), now_ms, body, link::body_hash(body),
+        [](const store::Hash32& prev, std::uint64_t seq, int prec, std::int64_t at, const store::Hash32& h) {
+          return link::extend_transcript(prev, seq, *wire::precedence_from_code(static_cast<std::uint8_t>(prec)), at,
+                                         h);
+        });
+  };
+  // Tell a running node; when none runs, the message waits in the outbox.
+  auto tell_node = [&] {
+    return node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}, {}},
+                              std::chrono::seconds{3})
+        .ok();
+  };
+
+  if (opt.each_line) return send_each_line(ctx, *contact, *precedence, commit, tell_node);
+
+  auto row = commit(content);
   content.bytes.clear();
   content.bytes.shrink_to_fit();
-
-  store::Messages messages(*loaded->store, contact->id);
-  const std::int64_t now_ms = ctx.clock.now().time_since_epoch().count();
-  auto row = messages.commit_outgoing(
-      wire::precedence_code(*precedence), now_ms, body, link::body_hash(body),
-      [](const store::Hash32& prev, std::uint64_t seq, int prec, std::int64_t at, const store::Hash32& h) {
-        return link::extend_transcript(prev, seq, *wire::precedence_from_code(static_cast<std::uint8_t>(prec)), at, h);
-      });
-
-  // Tell a running node; when none runs, the message waits in the outbox.
-  auto told = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}, {}},
-                                 std::chrono::seconds{3});
-  bool node_running = told.ok();
+  bool node_running = tell_node();
 
   if (ctx.json) {
     ctx.print_json({{"to", contact->alias}, {"seq", row.seq}, {"precedence", wire::precedence_name(*precedence)},
-                    {"bytes", body.size()}, {"state", "queued"}, {"node_running", node_running}});
+                    {"bytes", row.body_size}, {"state", "queued"}, {"node_running", node_running}});
   } else {
     ctx.out << "Queued message " << row.seq << " to " << contact->alias << " ("
             << upper(wire::precedence_name(*precedence)) << ", " << format_size(row.body_size) << ")"
@@ -148,6 +211,9 @@ void add_send(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_option("--file,-f", opt->file, "send this file");
   cmd->add_option("TEXT", opt->text, "the message text, or - to read it from stdin");
   cmd->add_flag("--verified-only", opt->verified_only, "refuse if the contact is not verified");
+  cmd->add_flag("--each-line", opt->each_line,
+                "with -: every non-empty line of stdin is a message of its own, each queued durably "
+                "before the next line is read (--json: one object listing them all)");
   cmd->callback([&ctx, &exit_code, opt] { exit_code = run_send(ctx, *opt); });
 }
 

@@ -23,8 +23,8 @@ class Party:
             raise AssertionError(f"{args} exited {proc.returncode}: {proc.stderr}{proc.stdout}")
         return proc
 
-    def json(self, *args):
-        return json.loads(self.run("--json", *args).stdout)
+    def json(self, *args, stdin=None):
+        return json.loads(self.run("--json", *args, stdin=stdin).stdout)
 
 
 class CliTestCase(unittest.TestCase):

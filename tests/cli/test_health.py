@@ -216,15 +216,15 @@ class HealthWithFakeNode(CliTestCase):
             self.assertEqual(doc["state"], ["ok", "degraded", "blackout"][code])
             self.node.close()
 
-    def test_state_derived_from_channels_when_the_node_gives_none(self):
+    def test_a_link_without_a_known_state_reads_as_blackout(self):
+        # Never "ok" from a reply the command does not understand: monitoring must hear of it.
         reply = {"ok": True, "name": "washington", "links": [
-            {"contact": "a", "channels": [{"channel": "direct", "state": "up"}]},
-            {"contact": "b", "channels": [{"channel": "direct", "state": "up"},
-                                          {"channel": "relay:ny", "state": "down"}]},
-            {"contact": "c", "channels": []}]}
+            {"contact": "a", "state": "ok", "channels": [{"channel": "direct", "state": "up"}]},
+            {"contact": "b", "channels": [{"channel": "direct", "state": "up"}]},
+            {"contact": "c", "state": "sunny", "channels": []}]}
         self.serve(status=reply)
         doc = json.loads(self.a.run("--json", "status", check=False).stdout)
-        self.assertEqual([x["state"] for x in doc["links"]], ["ok", "degraded", "blackout"])
+        self.assertEqual([x["state"] for x in doc["links"]], ["ok", "blackout", "blackout"])
         proc = self.a.run("status", check=False)
         self.assertEqual(proc.returncode, 2)
         self.assertIn("c  BLACKOUT", proc.stdout)

@@ -101,13 +101,23 @@ class RelayChannels(unittest.TestCase):
         replies = []
 
         def send_range(lo, hi):
-            for i in range(lo, hi):
+            # Runs of 1-40 messages of one random precedence, each run one `send --each-line`
+            # (a message per line, each durable before the next): the stream interleaves the four
+            # precedences without a process per message.
+            i = lo
+            while i < hi:
+                n = min(self.rng.randint(1, 40), hi - i)
                 prec = self.rng.choice(PRECEDENCES)
-                out = json.loads(b.cli("--json", "send", "--to", "washington", "-p", prec, f"m{i}").stdout)
-                sent.append((out["seq"], prec, f"m{i}"))
-                if i % 10 == 0:
-                    out = json.loads(a.cli("--json", "send", "--to", "moscow", "-p", "routine", f"r{i}").stdout)
-                    replies.append((out["seq"], "routine", f"r{i}"))
+                labels = [f"m{j}" for j in range(i, i + n)]
+                out = json.loads(b.cli("--json", "send", "--to", "washington", "-p", prec, "--each-line", "-",
+                                       stdin="\n".join(labels) + "\n").stdout)
+                self.assertEqual(out["count"], n)
+                sent.extend((m["seq"], prec, label) for m, label in zip(out["messages"], labels))
+                for j in range(i, i + n):
+                    if j % 10 == 0:
+                        out = json.loads(a.cli("--json", "send", "--to", "moscow", "-p", "routine", f"r{j}").stdout)
+                        replies.append((out["seq"], "routine", f"r{j}"))
+                i += n
 
         quarter = max(count // 4, 1)
         send_range(0, quarter)

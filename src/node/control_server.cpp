@@ -89,18 +89,45 @@ void ControlServer::accept_loop() {
     int r = ::poll(fds, 2, -1);
     if (r < 0) {
       if (errno == EINTR) continue;
-      return;
+      break;
     }
-    if ((fds[1].revents & POLLIN) != 0) return;
+    if ((fds[1].revents & POLLIN) != 0) break;
     if ((fds[0].revents & POLLIN) == 0) continue;
     int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
     if (client < 0) continue;
-    serve(client);
-    ::close(client);
+    join_finished_workers();
+    if (workers_.size() >= kMaxControlConnections) {
+      send_all(client, error_line(util::make_error(util::Errc::refused, "the node is busy with " +
+                                                                            std::to_string(workers_.size()) +
+                                                                            " control requests; try again")) +
+                           "\n");
+      ::close(client);
+      continue;
+    }
+    auto done = std::make_shared<std::atomic<bool>>(false);
+    workers_.push_back(Worker{std::thread([this, client, done] {
+                                serve(client);
+                                ::close(client);
+                                *done = true;
+                              }),
+                              done});
+  }
+  for (auto& w : workers_) w.thread.join();
+  workers_.clear();
+}
+
+void ControlServer::join_finished_workers() {
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (*it->done) {
+      it->thread.join();
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
   }
 }
 
-// One request per connection, served in turn: the CLI's calls are short and rare.
+// One request per connection, on its own thread.
 void ControlServer::serve(int fd) {
   std::string line;
   char buf[1024];
@@ -128,9 +155,14 @@ void ControlServer::serve(int fd) {
     return;
   }
   auto future = handler_(*request);
-  if (future.wait_for(kHandlerTimeout) != std::future_status::ready) {
-    send_all(fd, error_line(util::make_error(util::Errc::internal, "the node did not answer in time")) + "\n");
-    return;
+  // In slices, so stop() does not wait for an answer the stopping loop will never give.
+  const auto handler_deadline = std::chrono::steady_clock::now() + kHandlerTimeout;
+  while (future.wait_for(std::chrono::milliseconds{100}) != std::future_status::ready) {
+    if (stopping_) return;
+    if (std::chrono::steady_clock::now() >= handler_deadline) {
+      send_all(fd, error_line(util::make_error(util::Errc::internal, "the node did not answer in time")) + "\n");
+      return;
+    }
   }
   send_all(fd, future.get() + "\n");
 }

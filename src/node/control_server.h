@@ -1,5 +1,8 @@
 // The node side of the control socket: a Unix socket in the home folder (mode 0600), one
-// thread accepting connections, one request line and one response line per connection.
+// thread accepting connections and one thread per connection being served (at most
+// kMaxControlConnections; more are refused as busy), one request line and one response line per
+// connection. Connections are served side by side so a slow request (a line check waits for
+// its replies) does not hold up `status` for monitoring.
 // Requests are parsed (control_protocol.h) and handed to the handler, which the node runs on
 // its own loop thread and answers through the returned future.
 #pragma once
@@ -8,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <future>
+#include <list>
 #include <memory>
 #include <string>
 #include <thread>
@@ -16,6 +20,8 @@
 #include "util/result.h"
 
 namespace bc::node {
+
+inline constexpr std::size_t kMaxControlConnections = 8;
 
 class ControlServer {
  public:
@@ -42,6 +48,12 @@ class ControlServer {
   Handler handler_;
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> done;
+  };
+  std::list<Worker> workers_;  // owned by the accept thread until stop() joins them
+  void join_finished_workers();
 };
 
 }  // namespace bc::node

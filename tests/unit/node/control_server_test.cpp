@@ -33,6 +33,17 @@ struct SlowLinecheckNode {
     }
     return f;
   }
+
+  // Until a line check reached the handler (at most 2 s).
+  void wait_for_linecheck() {
+    for (int i = 0; i < 200; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (!pending.empty()) return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds{10});
+    }
+  }
 };
 
 TEST(ControlServer, StatusIsAnsweredWhileALineCheckWaits) {
@@ -46,14 +57,7 @@ TEST(ControlServer, StatusIsAnsweredWhileALineCheckWaits) {
     (void)control_call(path, ControlRequest{ControlOp::linecheck, "moscow", std::nullopt},
                        std::chrono::seconds{3});
   });
-  // Wait until the line check is with the node.
-  for (int i = 0; i < 200; ++i) {
-    {
-      std::lock_guard lock(node.mu);
-      if (!node.pending.empty()) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
+  node.wait_for_linecheck();
   auto start = Clock::now();
   auto status = control_call(path, ControlRequest{ControlOp::status, {}, std::nullopt}, std::chrono::seconds{2});
   ASSERT_TRUE(status.ok()) << status.error().message;
@@ -77,13 +81,7 @@ TEST(ControlServer, StopDoesNotWaitForAnAnswerThatWillNotCome) {
                           std::chrono::seconds{5});
     EXPECT_FALSE(r.ok());  // the connection closes without an answer
   });
-  for (int i = 0; i < 200; ++i) {
-    {
-      std::lock_guard lock(node.mu);
-      if (!node.pending.empty()) break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds{10});
-  }
+  node.wait_for_linecheck();
   auto start = Clock::now();
   (*server)->stop();
   EXPECT_LT(Clock::now() - start, std::chrono::seconds{2});

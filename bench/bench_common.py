@@ -1,0 +1,74 @@
+"""What the benchmark drivers share: their children (all stopped on exit), logging, free
+ports, percentiles and waiting. Used by e2e_bench.py and relay_nats.py."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Every long-running child, so that cleanup can end exactly these and nothing else.
+_children: list[subprocess.Popen] = []
+
+
+def log(msg: str) -> None:
+    print(f"bench: {msg}", file=sys.stderr, flush=True)
+
+
+def spawn(args: list[str], **kw) -> subprocess.Popen:
+    p = subprocess.Popen(args, **kw)
+    _children.append(p)
+    return p
+
+
+def stop(p: subprocess.Popen) -> None:
+    if p.poll() is None:
+        p.terminate()
+        try:
+            p.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    if p in _children:
+        _children.remove(p)
+
+
+def stop_all() -> None:
+    for p in list(reversed(_children)):
+        stop(p)
+
+
+def _on_signal(signum, _frame):
+    # Turn SIGTERM/SIGINT into an exception so every finally block (and stop_all) runs.
+    raise SystemExit(128 + signum)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile: p99 of 200 samples is the 198th smallest, a real sample."""
+    v = sorted(values)
+    rank = max(1, min(len(v), int(-(-p * len(v) // 100))))
+    return v[rank - 1]
+
+
+def now_ms() -> float:
+    # The nodes stamp sent_at_ms/delivered_at_ms with the system clock; use the same clock.
+    return time.time() * 1000.0
+
+
+def wait_for(cond, timeout_s: float, what: str, interval: float = 0.02) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not cond():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"timed out waiting for {what}")
+        time.sleep(interval)
+

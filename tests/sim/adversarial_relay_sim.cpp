@@ -615,7 +615,8 @@ std::string run_seed(std::uint64_t seed, Counters& total) {
 
 TEST(AdversarialRelaySim, RandomSeeds) {
   Counters total;
-  test::run_seeds("BC_SIM_SEEDS", 150, [&total](std::uint64_t seed) { return run_seed(seed, total); });
+  int failed = test::run_seeds("BC_SIM_SEEDS", 150, [&total](std::uint64_t seed) { return run_seed(seed, total); });
+  EXPECT_EQ(failed, 0);
   std::cout << "; " << total << "\n";
   // The attack paths were taken: each kind of hostile envelope reached a session and was refused.
   EXPECT_GT(total.opened, 0u);

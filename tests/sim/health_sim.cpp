@@ -269,8 +269,9 @@ std::string run_seed(std::uint64_t seed) {
 }
 
 TEST(HealthSim, CutsAreDetectedWithinThreeIntervalsAndNothingFlaps) {
-  test::run_seeds("BC_HEALTH_SIM_SEEDS", 200, run_seed);
+  int failed = test::run_seeds("BC_HEALTH_SIM_SEEDS", 200, run_seed);
   std::cout << "\n";
+  EXPECT_EQ(failed, 0);
 }
 
 }  // namespace

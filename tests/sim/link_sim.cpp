@@ -35,8 +35,9 @@ std::string run_seed(std::uint64_t seed) {
 }
 
 TEST(LinkSim, RandomSeeds) {
-  test::run_seeds("BC_SIM_SEEDS", 200, run_seed);
+  int failed = test::run_seeds("BC_SIM_SEEDS", 200, run_seed);
   std::cout << "\n";
+  EXPECT_EQ(failed, 0);
 }
 
 // A FLASH sent after a large ROUTINE overtakes it: delivered before the ROUTINE completes.

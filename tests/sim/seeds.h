@@ -20,9 +20,9 @@ inline std::uint64_t env_number(const char* name, std::uint64_t fallback) {
   return std::strtoull(v, nullptr, 10);
 }
 
-// run(seed) returns an empty string, or what went wrong. Returns the number of seeds run and
-// prints it with the time taken.
-inline std::uint64_t run_seeds(const char* count_variable, std::uint64_t default_count,
+// run(seed) returns an empty string, or what went wrong (each failure is also reported with its
+// replay line). Prints the seeds run and the time taken; returns how many seeds failed.
+inline int run_seeds(const char* count_variable, std::uint64_t default_count,
                                const std::function<std::string(std::uint64_t)>& run) {
   std::uint64_t first = 1, count = env_number(count_variable, default_count);
   if (const char* one = std::getenv("BC_SIM_SEED"); one != nullptr && *one != '\0') {
@@ -46,7 +46,7 @@ inline std::uint64_t run_seeds(const char* count_variable, std::uint64_t default
   auto elapsed =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start);
   std::cout << count << " seeds in " << elapsed.count() << " ms";
-  return count;
+  return failures;
 }
 
 }  // namespace bc::test

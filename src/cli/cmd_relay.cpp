@@ -40,6 +40,23 @@ void on_relay_signal(int) { g_relay_stop = true; }
 
 util::Result<relay::Home> relay_home(const Context& ctx) { return relay::Home::resolve(ctx.home_flag); }
 
+// An initialised relay home with its settings and its store open: what the token commands need.
+struct OpenRelay {
+  relay::Config config;
+  std::unique_ptr<relay::RelayStore> store;
+};
+
+util::Result<OpenRelay> open_relay(const Context& ctx) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return home.error();
+  if (!home->has_key()) return home->load_key().error();
+  auto config = relay::load_config(home->config_path());
+  if (!config.ok()) return config.error();
+  auto store = relay::RelayStore::open(home->db_path());
+  if (!store.ok()) return store.error();
+  return OpenRelay{std::move(*config), std::move(*store)};
+}
+
 util::Result<std::pair<std::string, std::uint16_t>> split_host_port(const std::string& text) {
   const auto colon = text.rfind(':');
   util::Error bad = util::make_error(util::Errc::invalid_argument, "'" + text + "' is not HOST:PORT");
@@ -162,34 +179,27 @@ int run_info(Context& ctx) {
 }
 
 int run_token_create(Context& ctx) {
-  auto home = relay_home(ctx);
-  if (!home.ok()) return ctx.fail(home.error());
-  if (!home->has_key()) return ctx.fail(home->load_key().error());
-  auto config = relay::load_config(home->config_path());
-  if (!config.ok()) return ctx.fail(config.error());
-  auto store = relay::RelayStore::open(home->db_path());
-  if (!store.ok()) return ctx.fail(store.error());
-  relay::MailboxService service(**store, *config);
+  auto relay = open_relay(ctx);
+  if (!relay.ok()) return ctx.fail(relay.error());
+  const relay::Config& config = relay->config;
+  relay::MailboxService service(*relay->store, config);
   const std::string token = service.create_token(ctx.clock.now());
   const std::string id = relay::MailboxService::token_id(relay::MailboxService::hash_token(token));
   if (ctx.json) {
-    ctx.print_json({{"token", token}, {"id", id}, {"mailboxes", config->mailboxes_per_token}});
+    ctx.print_json({{"token", token}, {"id", id}, {"mailboxes", config.mailboxes_per_token}});
   } else {
     ctx.out << token << "\n";
     ctx.err << "Admission token " << id << ": give it to one node operator (backchannel relay add NAME URL "
-            << "FINGERPRINT --token TOKEN); it creates up to " << config->mailboxes_per_token
+            << "FINGERPRINT --token TOKEN); it creates up to " << config.mailboxes_per_token
             << " mailboxes. Only its hash is kept: it cannot be shown again.\n";
   }
   return 0;
 }
 
 int run_token_list(Context& ctx) {
-  auto home = relay_home(ctx);
-  if (!home.ok()) return ctx.fail(home.error());
-  if (!home->has_key()) return ctx.fail(home->load_key().error());
-  auto store = relay::RelayStore::open(home->db_path());
-  if (!store.ok()) return ctx.fail(store.error());
-  auto tokens = (*store)->tokens();
+  auto relay = open_relay(ctx);
+  if (!relay.ok()) return ctx.fail(relay.error());
+  auto tokens = relay->store->tokens();
   if (ctx.json) {
     nlohmann::json list = nlohmann::json::array();
     for (const relay::TokenRow& t : tokens) {
@@ -216,14 +226,9 @@ int run_token_list(Context& ctx) {
 }
 
 int run_token_revoke(Context& ctx, const std::string& id) {
-  auto home = relay_home(ctx);
-  if (!home.ok()) return ctx.fail(home.error());
-  if (!home->has_key()) return ctx.fail(home->load_key().error());
-  auto config = relay::load_config(home->config_path());
-  if (!config.ok()) return ctx.fail(config.error());
-  auto store = relay::RelayStore::open(home->db_path());
-  if (!store.ok()) return ctx.fail(store.error());
-  relay::MailboxService service(**store, *config);
+  auto relay = open_relay(ctx);
+  if (!relay.ok()) return ctx.fail(relay.error());
+  relay::MailboxService service(*relay->store, relay->config);
   auto revoked = service.revoke_token(id, ctx.clock.now());
   if (!revoked.ok()) return ctx.fail(revoked.error());
   const std::string token_id = relay::MailboxService::token_id(revoked->hash);

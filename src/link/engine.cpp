@@ -32,6 +32,9 @@ util::Bytes linecheck_signing_bytes(const crypto::SignPublicKey& requester,
   return b;
 }
 
+// Line check replies waiting on one channel at most (see handle_linecheck).
+constexpr std::size_t kMaxQueuedLinecheckReplies = 64;
+
 struct Channel {
   bool expected = false;  // counts in the link's state (health.h)
   bool connected = false;
@@ -175,6 +178,9 @@ struct Engine::State {
   void handle_linecheck(ChannelId id, Channel& c, const wire::ControlFrame& f) {
     if (f.type == wire::ControlType::linecheck_request) {
       if (f.body.size() != wire::kLinecheckNonceSize) return;  // not a line check we can answer
+      // A counterpart asking faster than the channel carries replies gets no more than this many
+      // queued: its requests cannot grow our memory.
+      if (c.controls.size() >= kMaxQueuedLinecheckReplies) return;
       wire::ControlFrame reply{wire::ControlType::linecheck_reply, f.body};
       crypto::Signature sig = self.sign(linecheck_signing_bytes(peer, self.public_key(), f.body));
       util::append(reply.body, sig);

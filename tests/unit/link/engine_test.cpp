@@ -349,5 +349,30 @@ TEST_F(TwoEngines, LineCheckReplyWithABadSignatureIsNotValid) {
   EXPECT_FALSE(replies[0].valid);
 }
 
+TEST_F(TwoEngines, AFloodOfLineCheckRequestsQueuesABoundedNumberOfReplies) {
+  pump(2);
+  for (int i = 0; i < 20; ++i) {
+    wire::PayloadBuilder b;
+    while (b.fits(wire::ControlFrame{wire::ControlType::linecheck_request,
+                                     util::Bytes(wire::kLinecheckNonceSize, 1)})) {
+      ASSERT_TRUE(b.add(wire::ControlFrame{wire::ControlType::linecheck_request,
+                                           util::Bytes(wire::kLinecheckNonceSize, static_cast<std::uint8_t>(i))})
+                      .ok());
+    }
+    a_.store.begin();
+    ASSERT_TRUE(a_.engine->on_payload(kDirect, b.finish(), now_).ok());
+    a_.store.commit();
+  }
+  std::size_t replies = 0;
+  while (auto p = a_.engine->poll_transmit(kDirect, now_)) {
+    auto frames = wire::parse_payload(*p);
+    ASSERT_TRUE(frames.ok());
+    for (const auto& f : *frames) {
+      if (auto* c = std::get_if<wire::ControlFrame>(&f); c && c->type == wire::ControlType::linecheck_reply) ++replies;
+    }
+  }
+  EXPECT_EQ(replies, 64u);  // 20 payloads held over 1,000 requests
+}
+
 }  // namespace
 }  // namespace bc::link

@@ -1,8 +1,7 @@
 #include "session/reachability.h"
 
-#include <charconv>
-
 #include "util/byte_io.h"
+#include "util/host_port.h"
 
 namespace bc::session {
 namespace {
@@ -15,18 +14,8 @@ util::Error bad(std::string what) { return util::make_error(util::Errc::bad_form
 }  // namespace
 
 util::Result<void> check_address(std::string_view address) {
-  auto colon = address.rfind(':');
-  if (colon == std::string_view::npos || colon == 0 || address.size() > kMaxAddressLength) {
-    return util::make_error(util::Errc::invalid_argument,
-                            "'" + std::string(address) + "' is not HOST:PORT");
-  }
-  std::string_view port = address.substr(colon + 1);
-  unsigned value = 0;
-  auto [ptr, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc{} || ptr != port.data() + port.size() || value == 0 || value > 65535) {
-    return util::make_error(util::Errc::invalid_argument,
-                            "'" + std::string(address) + "' has no valid port (1-65535)");
-  }
+  auto parsed = util::parse_host_port(address);
+  if (!parsed.ok()) return parsed.error();
   return {};
 }
 

@@ -33,7 +33,7 @@ struct Reachability {
 
 util::Bytes encode_reachability(const Reachability& r);
 util::Result<Reachability> decode_reachability(util::ByteView in);
-// "host:port" with a non-empty host and a port 1..65535.
+// HOST:PORT as util::parse_host_port takes it (a name, IPv4, or [IPv6]; port 1..65535).
 util::Result<void> check_address(std::string_view address);
 
 }  // namespace bc::session

@@ -125,7 +125,21 @@ CREATE TABLE relays (
 );
 )sql";
 
-constexpr std::array<std::string_view, 5> kMigrations = {kV1, kV2, kV3, kV4, kV5};
+// Direct addresses of each contact (issue 10), with where each came from, so that an
+// announcement carrying none cannot erase one given out of band. Older homes keep their
+// addresses in contacts.reachability until the node imports them (node/direct_addresses.h).
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE contact_addresses (
+  contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  address     TEXT NOT NULL,
+  source      TEXT NOT NULL CHECK (source IN ('invitation', 'manual', 'announced', 'worked')),
+  added_at_ms INTEGER NOT NULL,
+  last_ok_ms  INTEGER,
+  PRIMARY KEY (contact_id, address)
+);
+)sql";
+
+constexpr std::array<std::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
 
 }  // namespace
 

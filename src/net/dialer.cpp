@@ -24,7 +24,8 @@ Dialer::Dialer(Hub& hub, Executor executor, DialId id, std::string host, std::ui
       expected_(expected),
       tls_(std::move(tls)),
       resolver_(executor),
-      timer_(executor) {}
+      timer_(executor),
+      resolve_timer_(executor) {}
 
 void Dialer::start() {
   asio::co_spawn(executor_, dial_loop(), [self = shared_from_this()](std::exception_ptr e) {
@@ -45,12 +46,40 @@ void Dialer::cancel(CloseReason reason) {
   cancelled_ = true;
   resolver_.cancel();
   timer_.cancel();
+  resolve_timer_.cancel();
   if (current_) current_->abort(std::move(reason));
 }
 
 asio::awaitable<void> Dialer::pause(std::chrono::milliseconds delay) {
   timer_.expires_after(delay);
   co_await timer_.async_wait(kAwaitTuple);
+}
+
+asio::awaitable<std::pair<boost::system::error_code, tcp::resolver::results_type>> Dialer::resolve() {
+  struct Outcome {
+    bool done = false;
+    boost::system::error_code ec;
+    tcp::resolver::results_type results;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  resolve_timer_.expires_after(hub_.options().timeouts.resolve);
+  // Both run on this dialer's executor: no lock needed between them.
+  resolver_.async_resolve(host_, std::to_string(port_),
+                          [outcome, self = shared_from_this()](const boost::system::error_code& ec,
+                                                               tcp::resolver::results_type results) {
+                            if (outcome->done) return;  // too late: the attempt went on without it
+                            outcome->done = true;
+                            outcome->ec = ec;
+                            outcome->results = std::move(results);
+                            self->resolve_timer_.cancel();
+                          });
+  co_await resolve_timer_.async_wait(kAwaitTuple);
+  if (!outcome->done) {
+    outcome->done = true;
+    resolver_.cancel();
+    co_return std::make_pair(make_error_code(asio::error::timed_out), tcp::resolver::results_type{});
+  }
+  co_return std::make_pair(outcome->ec, std::move(outcome->results));
 }
 
 asio::awaitable<void> Dialer::dial_loop() {
@@ -61,8 +90,7 @@ asio::awaitable<void> Dialer::dial_loop() {
       continue;
     }
     std::string error;
-    auto [resolve_ec, endpoints] =
-        co_await resolver_.async_resolve(host_, std::to_string(port_), kAwaitTuple);
+    auto [resolve_ec, endpoints] = co_await resolve();
     if (cancelled_) break;
     if (resolve_ec) {
       error = "resolving " + host_ + ": " + resolve_ec.message();

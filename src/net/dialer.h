@@ -28,6 +28,9 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
  private:
   asio::awaitable<void> dial_loop();
   asio::awaitable<void> pause(std::chrono::milliseconds delay);
+  // Resolves host_ again, giving up after the resolve timeout: getaddrinfo cannot be
+  // interrupted, so a late answer is dropped rather than waited for.
+  asio::awaitable<std::pair<boost::system::error_code, tcp::resolver::results_type>> resolve();
 
   Hub& hub_;
   Executor executor_;
@@ -38,6 +41,7 @@ class Dialer : public std::enable_shared_from_this<Dialer> {
   std::shared_ptr<const TlsContext> tls_;
   tcp::resolver resolver_;
   asio::steady_timer timer_;
+  asio::steady_timer resolve_timer_;
   std::shared_ptr<Connection> current_;
   bool cancelled_ = false;
 };

@@ -10,6 +10,8 @@
 namespace bc::net {
 
 struct Timeouts {
+  // Resolving a DNS name, per dial attempt (names are resolved again on every attempt).
+  std::chrono::milliseconds resolve{5'000};
   std::chrono::milliseconds connect{5'000};        // TCP connect, per dial attempt
   std::chrono::milliseconds tls_handshake{5'000};  // TLS 1.3 handshake, both roles
   std::chrono::milliseconds ws_handshake{5'000};   // HTTP upgrade, and the closing handshake

@@ -1,10 +1,12 @@
 #include "node/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <toml++/toml.h>
 
-#include "session/reachability.h"
+#include "node/advertise.h"
+#include "util/host_port.h"
 #include "util/duration.h"
 
 namespace bc::node {
@@ -100,8 +102,20 @@ util::Result<Config> parse_config(std::string_view text, const std::string& sour
       std::string name = std::string(section.str()) + "." + std::string(key.str());
       if (name == "node.listen") {
         auto s = v.value<std::string>();
-        if (!s || !session::check_address(*s).ok()) return at(v, source, "node.listen must be \"HOST:PORT\"");
+        if (!s || !util::parse_host_port(*s, /*allow_port_zero=*/true).ok())
+          return at(v, source, "node.listen must be \"HOST:PORT\"");
         c.listen = *s;
+      } else if (name == "node.advertise") {
+        const auto* list = v.as_array();
+        if (list == nullptr) return at(v, source, "node.advertise must be a list of \"HOST:PORT\"");
+        for (auto&& item : *list) {
+          auto s = item.value<std::string>();
+          if (!s) return at(item, source, "node.advertise must be a list of \"HOST:PORT\"");
+          if (auto ok = check_advertisable(*s); !ok.ok()) return at(item, source, "node.advertise: " + ok.error().message);
+          if (std::find(c.advertise.begin(), c.advertise.end(), *s) == c.advertise.end()) c.advertise.push_back(*s);
+        }
+        if (c.advertise.size() > kMaxAdvertised)
+          return at(v, source, "node.advertise: at most " + std::to_string(kMaxAdvertised) + " addresses");
       } else if (section.str() == "link" && v.is_table()) {
         auto o = parse_link_override(*v.as_table(), source, name);
         if (!o.ok()) return o.error();

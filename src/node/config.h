@@ -3,6 +3,7 @@
 //
 //   [node]
 //   listen = "127.0.0.1:7400"        # direct channel listener (node run --listen overrides)
+//   advertise = ["wash.example:7400", "[2001:db8::7]:7400"]   # where counterparts reach us
 //   [link]
 //   heartbeat_interval = "1s"        # per-channel heartbeat
 //   redundancy = "all"               # "all", 1 or 2: channels each new frame goes on
@@ -19,6 +20,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "util/result.h"
 
@@ -32,6 +34,7 @@ struct LinkOverride {
 
 struct Config {
   std::optional<std::string> listen;
+  std::vector<std::string> advertise;  // [node] advertise, checked by check_advertisable()
   std::chrono::milliseconds heartbeat_interval{1000};
   int redundancy = 0;  // 0 = all
   std::map<std::string, LinkOverride> links;  // by contact name

@@ -27,6 +27,13 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     req.op = ControlOp::outbox;
   } else if (name == "status") {
     req.op = ControlOp::status;
+  } else if (name == "addresses") {
+    req.op = ControlOp::addresses;
+    auto contact = doc.find("contact");
+    if (contact == doc.end() || !contact->is_string()) return bad("addresses needs \"contact\"");
+    req.contact = contact->get<std::string>();
+    if (!session::check_name(req.contact).ok()) return bad("bad contact name");
+    fields = 2;
   } else if (name == "linecheck") {
     req.op = ControlOp::linecheck;
     auto contact = doc.find("contact");
@@ -55,6 +62,10 @@ std::string encode_control_request(const ControlRequest& request) {
     case ControlOp::ping: doc["op"] = "ping"; break;
     case ControlOp::outbox: doc["op"] = "outbox"; break;
     case ControlOp::status: doc["op"] = "status"; break;
+    case ControlOp::addresses:
+      doc["op"] = "addresses";
+      doc["contact"] = request.contact;
+      break;
     case ControlOp::linecheck:
       doc["op"] = "linecheck";
       doc["contact"] = request.contact;

@@ -5,6 +5,7 @@
 //   {"op":"ping"}                          -> {"ok":true,"pid":123,"name":"washington"}
 //   {"op":"outbox"}                        -> {"ok":true}   (send committed new messages)
 //   {"op":"status"}                        -> {"ok":true,"links":[...]}
+//   {"op":"addresses","contact":"moscow"}  -> {"ok":true}   (`contact address` changed its book)
 //   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
 //                                          -> {"ok":true,"contact":"moscow","channels":[...]}
 //
@@ -24,11 +25,11 @@ inline constexpr std::size_t kMaxRequestBytes = 4096;
 // Below the control server's 30 s handler timeout, so a line check is always answered.
 inline constexpr std::chrono::milliseconds kMaxLinecheckTimeout{25'000};
 
-enum class ControlOp { ping, outbox, status, linecheck };
+enum class ControlOp { ping, outbox, status, addresses, linecheck };
 
 struct ControlRequest {
   ControlOp op = ControlOp::ping;
-  std::string contact;  // linecheck
+  std::string contact;  // addresses, linecheck
   std::optional<std::chrono::milliseconds> timeout;  // linecheck; the node's default if unset
 };
 

@@ -2,7 +2,9 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "node/direct_addresses.h"
 #include "node/node_impl.h"
+#include "util/host_port.h"
 
 namespace bc::node {
 
@@ -53,6 +55,8 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
               handle_envelope(in.id, std::move(in.bytes));
             } else if constexpr (std::is_same_v<T, NetClosed>) {
               handle_closed(in.id, in.reason);
+            } else if constexpr (std::is_same_v<T, NetDialFailed>) {
+              handle_dial_failed(in);
             } else if constexpr (std::is_same_v<T, ControlInput>) {
               if (auto answer = handle_control(in.request, in.reply)) in.reply->set_value(*answer);
             } else if constexpr (std::is_same_v<T, RelayStateChanged>) {
@@ -130,12 +134,16 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
   handlers.on_closed = [self](net::ConnectionId id, const net::CloseReason& reason) {
     self->post(NetClosed{id, net::to_string(reason)});
   };
-  handlers.on_dial_failed = [](net::DialId id, const std::string& error,
-                               std::chrono::milliseconds retry_in) {
+  handlers.on_dial_failed = [self](net::DialId id, const std::string& error,
+                                   std::chrono::milliseconds retry_in) {
     spdlog::debug("dial {} failed: {}; retry in {} ms", id, error, retry_in.count());
+    self->post(NetDialFailed{id, error});
   };
   net::Options net_options;
   net_options.collapse_duplicates = true;
+  // A counterpart that restarts is dialled again within this; the cost of a dead address is one
+  // connection attempt per interval.
+  net_options.backoff.max = kDirectRedialMax;
   auto service = net::Service::start(n.identity.signing, std::move(handlers), net_options);
   if (!service.ok()) return service.error();
   n.net = std::move(*service);
@@ -150,27 +158,36 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
     remembered = listen.has_value();
   }
   if (!listen) listen = "127.0.0.1:0";
-  auto parts = split_address(*listen, /*allow_port_zero=*/true);
-  if (!parts)
-    return util::make_error(util::Errc::invalid_argument,
-                            "--listen: '" + *listen + "' is not HOST:PORT");
-  auto port = n.net->listen(parts->first, parts->second);
+  auto parts = util::parse_host_port(*listen, /*allow_port_zero=*/true);
+  if (!parts.ok())
+    return util::make_error(util::Errc::invalid_argument, "--listen: " + parts.error().message);
+  auto port = n.net->listen(parts->host, parts->port);
   if (!port.ok() && remembered) {
     spdlog::warn("cannot listen on {} again ({}); taking a new port", *listen,
                  port.error().message);
-    port = n.net->listen(parts->first, 0);
+    port = n.net->listen(parts->host, 0);
   }
   if (!port.ok()) return port.error();
-  std::string host = listen->substr(0, listen->rfind(':'));
-  n.listen_address = host + ":" + std::to_string(*port);
+  n.listen_address = util::HostPort{parts->host, *port}.to_string();
   store::set_setting(*n.store, "listen", *n.listen_address);
+  for (const auto& a : options.advertise) {
+    if (auto ok = check_advertisable(a); !ok.ok())
+      return util::make_error(util::Errc::invalid_argument, "--advertise: " + ok.error().message);
+  }
+  if (options.advertise.size() > kMaxAdvertised) {
+    return util::make_error(util::Errc::invalid_argument,
+                            "--advertise: at most " + std::to_string(kMaxAdvertised) + " addresses");
+  }
+  n.advertise_flags = options.advertise;
+  n.choose_advertised_now();
+  import_legacy_addresses(*n.store);
 
   n.load_relays();  // before the peers: their HELLO and channels need our mailboxes
   for (const auto& c : store::Contacts(*n.store).list()) {
     if (auto r = n.load_peer(c); !r.ok()) return r.error();
   }
   n.refresh_known();
-  for (const auto& [id, peer] : n.peers) n.dial_contact(*peer);
+  for (const auto& [id, peer] : n.peers) n.sync_dials(*peer);
 
   auto control =
       ControlServer::start(n.home.control_socket_path(), [self](const ControlRequest& request) {

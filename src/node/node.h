@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "node/config.h"
 #include "node/home.h"
@@ -20,6 +21,7 @@ namespace bc::node {
 
 struct NodeOptions {
   std::optional<std::string> listen;  // overrides config [node] listen
+  std::vector<std::string> advertise;  // overrides [node] advertise (node/advertise.h)
   // "HOST:PORT" to serve Prometheus text on (GET /metrics); nullopt: no metrics listener.
   std::optional<std::string> metrics;
 };

@@ -8,6 +8,8 @@ std::optional<std::string> Node::Impl::handle_control(
     case ControlOp::ping: {
       nlohmann::json r = {{"ok", true}, {"pid", ::getpid()}, {"name", identity.name}};
       if (listen_address) r["listen"] = *listen_address;
+      r["advertise"] = advertised.addresses;
+      r["advertise_source"] = advertised.source;
       return r.dump();
     }
     case ControlOp::outbox:
@@ -20,6 +22,16 @@ std::optional<std::string> Node::Impl::handle_control(
                             {"alarms", {{"runs", alarms->runs()}, {"failures", alarms->failures()}}},
                             {"links", status_json()}}
           .dump();
+    case ControlOp::addresses:
+      for (auto& [id, peer] : peers) {
+        if (peer->contact.alias == request.contact) {
+          reload_addresses(*peer);
+          return nlohmann::json{{"ok", true}}.dump();
+        }
+      }
+      // A contact added since the last poll is loaded, with its book, by the next one.
+      reload_outboxes();
+      return nlohmann::json{{"ok", true}}.dump();
     case ControlOp::linecheck:
       return start_linecheck(request, reply);
   }
@@ -29,11 +41,16 @@ std::optional<std::string> Node::Impl::handle_control(
 void Node::Impl::reload_outboxes() {
   const auto now = clock.now();
   load_relays();  // added or removed by `relay add|remove` meanwhile
+  if (choose_advertised_now()) {  // `invite --address` kept new addresses
+    for (auto& [id, peer] : peers) {
+      if (peer->session) announce_reachability(*peer);
+    }
+  }
   // New contacts (HELLO accepted by another process? no: contact add on this home) appear here.
   for (const auto& c : store::Contacts(*store).list()) {
     if (!peers.count(c.id)) {
       if (auto r = load_peer(c); r.ok()) {
-        dial_contact(*peers[c.id]);
+        sync_dials(*peers[c.id]);
         refresh_known();
       } else {
         spdlog::error("link {}: {}", c.alias, r.error().message);

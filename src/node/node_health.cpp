@@ -115,6 +115,7 @@ nlohmann::json Node::Impl::status_json() {
          {"messages_in", peer->messages_in},
          {"messages_out", peer->messages_out},
          {"channels", channels},
+         {"direct", direct_status_json(*peer)},
          {"incoming_prefix_end", stats.incoming_head.prefix_end},
          {"peer_signed_prefix_end", stats.peer_head.prefix_end}});
   }

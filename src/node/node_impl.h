@@ -22,6 +22,7 @@
 #include "crypto/hash.h"
 #include "link/engine.h"
 #include "net/service.h"
+#include "node/advertise.h"
 #include "node/alarm.h"
 #include "node/config.h"
 #include "node/control_protocol.h"
@@ -48,6 +49,11 @@ struct NetMessage {
   net::ConnectionId id;
   util::Bytes bytes;
 };
+// An attempt of a dial failed (net retries it by itself).
+struct NetDialFailed {
+  net::DialId id;
+  std::string error;
+};
 struct NetClosed {
   net::ConnectionId id;
   std::string reason;
@@ -67,8 +73,8 @@ struct RelayDelivered {
   std::uint64_t item = 0;
   util::Bytes envelope;
 };
-using Input = std::variant<NetConnected, NetMessage, NetClosed, ControlInput, RelayStateChanged,
-                           RelayDelivered>;
+using Input = std::variant<NetConnected, NetMessage, NetClosed, NetDialFailed, ControlInput,
+                           RelayStateChanged, RelayDelivered>;
 
 constexpr auto kHelloResendInterval = std::chrono::seconds{2};
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
@@ -76,6 +82,8 @@ constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
 // connected channel, so a lost one (or one a restarted peer missed) is repaired.
 constexpr auto kReannounceInterval = std::chrono::seconds{30};
 constexpr std::uint32_t kReservationBlock = 256;
+// The longest wait between two attempts of a direct dial (net's backoff doubles up to it).
+constexpr std::chrono::milliseconds kDirectRedialMax{2'000};
 
 inline std::int64_t to_ms(util::WallTime t) {
   return t.time_since_epoch().count();
@@ -83,24 +91,6 @@ inline std::int64_t to_ms(util::WallTime t) {
 
 inline std::string short_key(const crypto::SignPublicKey& k) {
   return util::hex_encode(util::ByteView(k).first(6));
-}
-
-// "host:port" or "[v6]:port" into its parts.
-inline std::optional<std::pair<std::string, std::uint16_t>> split_address(
-    const std::string& address, bool allow_port_zero = false) {
-  auto colon = address.rfind(':');
-  if (colon == std::string::npos) return std::nullopt;
-  std::string host = address.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  int port = 0;
-  try {
-    port = std::stoi(address.substr(colon + 1));
-  } catch (...) {
-    return std::nullopt;
-  }
-  if (host.empty() || port < (allow_port_zero ? 0 : 1) || port > 65535) return std::nullopt;
-  return std::make_pair(host, static_cast<std::uint16_t>(port));
 }
 
 // A relay this node uses: its mailbox there, and the client that keeps it subscribed. Every
@@ -136,11 +126,6 @@ struct PendingLinecheck {
 
 inline constexpr auto kDefaultLinecheckTimeout = std::chrono::seconds{5};
 
-// A wildcard listen address names no host a counterpart could dial.
-inline bool is_wildcard(const std::string& address) {
-  return address.rfind("0.0.0.0:", 0) == 0 || address.rfind("[::]:", 0) == 0;
-}
-
 }  // namespace bc::node::detail
 
 namespace bc::node {
@@ -159,6 +144,10 @@ struct Node::Impl {
   std::unique_ptr<store::Store> store;
   util::SystemClock clock;
   std::optional<std::string> listen_address;
+  // What we tell contacts about reaching us directly (node/advertise.h); the flags are kept to
+  // choose again when `invite --address` keeps new addresses while we run.
+  std::vector<std::string> advertise_flags;
+  Advertised advertised;
   int lock_fd = -1;
 
   std::unique_ptr<net::Service> net;
@@ -205,11 +194,26 @@ struct Node::Impl {
   // invitee contact that has no session yet gets one here, with its HELLO, in one transaction.
   util::Result<void> load_peer(const store::Contact& contact);
 
-  // Dials every direct address of the contact not dialled yet (dials reconnect by themselves).
-  void dial_contact(Peer& peer);
+  // node_direct.cpp: the direct channel's addresses (node/address_book.h).
+  // Dials every address of the contact's book not dialled yet (dials reconnect by themselves)
+  // and cancels the dials of addresses it no longer has. Call after every change of the book.
+  void sync_dials(Peer& peer);
+  // Whether the contact is on this machine (address_book.h, rule A4).
+  bool counterpart_local(const Peer& peer) const;
+  // The direct addresses of a HELLO or CONTROL reachability frame: applied to the book, saved,
+  // dialled.
+  void apply_announced(Peer& peer, const std::vector<std::string>& direct);
+  // A direct connection to a contact came up (outbound: through one of its dials).
+  void note_direct_connected(Peer& peer, const net::ConnectionInfo& info);
+  void handle_dial_failed(const NetDialFailed& in);
+  // `contact address add|remove` changed a contact's book in the store.
+  void reload_addresses(Peer& peer);
+  // Chooses what we advertise again (at start, and when `invite --address` kept new addresses);
+  // true when it changed.
+  bool choose_advertised_now();
+  nlohmann::json direct_status_json(const Peer& peer) const;
 
-  // What we tell contacts about reaching us: the listen address, unless it is a wildcard, and
-  // our relay mailboxes.
+  // What we tell contacts about reaching us: the advertised addresses and our relay mailboxes.
   session::Reachability own_reachability() const;
 
   // Starts a client for every relay added to the store since, stops those removed; when the set

@@ -1,3 +1,4 @@
+#include "node/direct_addresses.h"
 #include "node/node_impl.h"
 
 namespace bc::node {
@@ -39,12 +40,22 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   peer->hello = state.hello;
   if (auto reach = session::decode_reachability(contact.reachability); reach.ok())
     peer->reach = std::move(*reach);
+  peer->addresses = load_address_book(*store, contact.id);
   peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing,
                                                 contact.identity_key, engine_config(contact.alias), clock.now());
   // The direct channel is always expected: every node listens, so one side can dial the other.
   peer->engine->expect_channel(kDirectChannel, clock.now());
   if (auto old = peers.find(contact.id); old != peers.end()) {
     peer->dials = std::move(old->second->dials);
+    peer->seen_on_loopback = old->second->seen_on_loopback;
+    peer->announced_as_local = old->second->announced_as_local;
+    peer->direct_address = old->second->direct_address;
+    peer->direct_outbound = old->second->direct_outbound;
+    // What failed is remembered in memory only (rule A6).
+    for (const auto& e : old->second->addresses.entries()) {
+      if (const auto* f = old->second->addresses.failure(e.address))
+        peer->addresses.record_failed(e.address, f->error, f->at_ms);
+    }
     peer->messages_in = old->second->messages_in;
     peer->messages_out = old->second->messages_out;
     peer->channel_changes = old->second->channel_changes;
@@ -58,6 +69,8 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     for (const auto& [id, info] : connections) {
       if (info.peer_key == contact.identity_key) {
         peer->direct = id;
+        peer->direct_address = info.remote_address;
+        peer->direct_outbound = info.direction == net::Direction::outbound;
         peer->engine->channel_up(kDirectChannel, clock.now());
         spdlog::info("link {}: connection {} is its direct channel", contact.alias, id);
       }
@@ -67,29 +80,6 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   peers[contact.id] = std::move(peer);
   sync_relay_channels(loaded, /*announce=*/false);
   return {};
-}
-
-void Node::Impl::dial_contact(Peer& peer) {
-  auto reach = session::decode_reachability(peer.contact.reachability);
-  if (!reach.ok()) return;
-  for (const auto& address : reach->direct) {
-    if (peer.dials.count(address) != 0) continue;
-    auto parts = split_address(address);
-    if (!parts || is_wildcard(address)) continue;
-    peer.dials[address] = net->dial(parts->first, parts->second, peer.contact.identity_key);
-    spdlog::info("link {}: dialling {}", peer.contact.alias, address);
-  }
-}
-
-session::Reachability Node::Impl::own_reachability() const {
-  session::Reachability r;
-  if (listen_address && !is_wildcard(*listen_address)) r.direct.push_back(*listen_address);
-  for (const auto& [id, relay] : relays) {
-    if (r.relays.size() >= session::kMaxRelays) break;
-    r.relays.push_back({relay.account.url, relay.account.relay_key, relay.account.mailbox,
-                        relay.account.capability});
-  }
-  return r;
 }
 
 }  // namespace bc::node

@@ -115,10 +115,12 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
     if (Peer* p = peer_by_key(invitee)) {
       if (conn) {
         p->direct = *conn;
+        note_direct_connected(*p, connections.at(*conn));
         p->engine->channel_up(kDirectChannel, now);
       }
       announce_reachability(*p);
-      dial_contact(*p);
+      // The invitee's own addresses: an announcement like any other (rule A4 applies).
+      apply_announced(*p, hello_info->reachability.direct);
     }
   } catch (const std::exception& e) {
     spdlog::error("HELLO handling failed: {}", e.what());
@@ -134,6 +136,7 @@ void Node::Impl::handle_connected(const net::ConnectionInfo& info) {
                peer != nullptr ? peer->contact.alias : "unknown key " + short_key(info.peer_key));
   if (peer == nullptr) return;
   peer->direct = info.id;
+  note_direct_connected(*peer, info);
   peer->hello_sent_at = {};
   peer->engine->channel_up(kDirectChannel, clock.now());
   announce_reachability(*peer);
@@ -144,6 +147,7 @@ void Node::Impl::handle_closed(net::ConnectionId id, const std::string& reason) 
   connections.erase(id);
   if (peer != nullptr && peer->direct == id) {
     peer->direct.reset();
+    peer->direct_address.clear();
     peer->engine->channel_down(kDirectChannel, clock.now());
     spdlog::info("link {}: direct channel closed ({})", peer->contact.alias, reason);
   }

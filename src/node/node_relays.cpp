@@ -199,6 +199,9 @@ void Node::Impl::handle_reachability(Peer& peer, const util::Bytes& body) {
     spdlog::warn("link {}: bad reachability update: {}", peer.contact.alias, reach.error().message);
     return;
   }
+  // Unchanged and already applied with what we know of where the contact is: nothing to do.
+  if (body == peer.contact.reachability && peer.announced_as_local == counterpart_local(peer)) return;
+  apply_announced(peer, reach->direct);
   if (body == peer.contact.reachability) return;
   try {
     (void)store->transaction([&]() -> util::Result<void> {
@@ -214,7 +217,6 @@ void Node::Impl::handle_reachability(Peer& peer, const util::Bytes& body) {
   spdlog::info("link {}: reachable at {}, {} relay mailbox(es)", peer.contact.alias,
                reach->direct.empty() ? std::string("(no direct address)") : reach->direct.front(),
                reach->relays.size());
-  dial_contact(peer);
   sync_relay_channels(peer, /*announce=*/true);
 }
 

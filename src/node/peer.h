@@ -11,6 +11,7 @@
 
 #include "link/engine.h"
 #include "net/types.h"
+#include "node/address_book.h"
 #include "node/sqlite_link_store.h"
 #include "session/reachability.h"
 #include "session/session.h"
@@ -32,6 +33,17 @@ struct Peer {
   std::unique_ptr<link::Engine> engine;
   std::optional<net::ConnectionId> direct;
   std::map<std::string, net::DialId> dials;  // by direct address
+  // The contact's direct addresses: which are kept, replaced, ignored (address_book.h).
+  AddressBook addresses;
+  // Set when a direct connection with the contact had a loopback remote address (rule A4).
+  bool seen_on_loopback = false;
+  // Whether the last announcement was applied while the contact counted as local (rule A4): an
+  // unchanged announcement is applied again when this changes.
+  bool announced_as_local = false;
+  // The address the direct channel uses: the dialled HOST:PORT (outbound) or the remote
+  // address of an inbound connection.
+  std::string direct_address;
+  bool direct_outbound = false;
   // How the contact told us to reach it (contact.reachability, decoded): its relay mailboxes.
   session::Reachability reach;
   // Relay channels the engine was told are connected: our relay is subscribed and the contact

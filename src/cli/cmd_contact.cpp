@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "node/direct_addresses.h"
 #include "session/invitation.h"
 #include "session/safety_number.h"
 #include "store/contacts.h"
@@ -49,7 +50,14 @@ int run_add(Context& ctx, const ContactOptions& opt) {
   c.invite_expires_at = inv->expires_at;
   c.added_at = ctx.now();
   store::Contacts contacts(*loaded->store);
-  auto added = contacts.add(c);
+  node::import_legacy_addresses(*loaded->store);  // before the new contact, which has its own
+  auto added = loaded->store->transaction([&]() -> util::Result<std::int64_t> {
+    auto id = contacts.add(c);
+    if (!id.ok()) return id.error();
+    // Given out of band: kept whatever the inviter announces later (address_book.h, A1).
+    node::seed_invitation_addresses(*loaded->store, *id, inv->reachability.direct, ctx.now() * 1000);
+    return id;
+  });
   if (!added.ok()) return ctx.fail(added.error());
 
   std::string number = session::safety_number(loaded->identity.signing.public_key(), inv->identity_key);
@@ -158,6 +166,8 @@ void add_contact(CLI::App& app, Context& ctx, int& exit_code) {
   auto* remove = cmd->add_subcommand("remove", "forget a contact");
   remove->add_option("NAME", opt->name, "contact name")->required();
   remove->callback([&ctx, &exit_code, opt] { exit_code = run_remove(ctx, *opt); });
+
+  add_contact_address(cmd, ctx, exit_code);
 }
 
 }  // namespace bc::cli

@@ -1,16 +1,19 @@
 // backchannel invite [--expires 7d] [--qr]; invite list; invite revoke ID.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/qr.h"
+#include "node/advertise.h"
 #include "node/config.h"
 #include "node/control_client.h"
 #include "crypto/hash.h"
 #include "crypto/random.h"
 #include "session/invitation.h"
+#include "store/contacts.h"
 #include "store/invitations.h"
 #include "store/relays.h"
 #include "util/duration.h"
@@ -24,6 +27,7 @@ struct InviteOptions {
   std::string expires = "7d";
   bool qr = false;
   std::vector<std::string> addresses;
+  bool no_keep = false;
   std::string revoke_id;
 };
 
@@ -35,39 +39,51 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   }
   session::Reachability reach;
   for (const auto& a : opt.addresses) {
-    auto ok = session::check_address(a);
-    if (!ok.ok()) return ctx.fail(ok.error());
-    reach.direct.push_back(a);
+    auto ok = node::check_advertisable(a);
+    if (!ok.ok()) return ctx.fail(util::make_error(ok.error().code, "--address: " + ok.error().message));
+    if (std::find(reach.direct.begin(), reach.direct.end(), a) == reach.direct.end()) reach.direct.push_back(a);
   }
   if (reach.direct.size() > session::kMaxDirectAddresses) {
     return ctx.fail(util::make_error(util::Errc::invalid_argument, "at most 4 --address options"));
   }
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
+  auto config = node::load_config(loaded->home.config_path());
+  if (!config.ok()) return ctx.fail(config.error());
+  bool kept = false;
   if (reach.direct.empty()) {
-    // Without --address: the running node's listen address, else the configured one.
+    // Without --address: what the running node advertises, else what it would advertise.
     auto ping = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::ping, {}, {}},
                                    std::chrono::seconds{2});
-    if (ping.ok()) {
-      auto doc = nlohmann::json::parse(*ping, nullptr, false);
-      if (doc.is_object() && doc.contains("listen") && doc["listen"].is_string()) {
-        reach.direct.push_back(doc["listen"].get<std::string>());
+    auto doc = ping.ok() ? nlohmann::json::parse(*ping, nullptr, false) : nlohmann::json();
+    if (doc.is_object() && doc.contains("advertise") && doc["advertise"].is_array()) {
+      for (const auto& a : doc["advertise"]) {
+        if (a.is_string()) reach.direct.push_back(a.get<std::string>());
+      }
+    } else {
+      auto listen = config->listen ? config->listen : store::get_setting(*loaded->store, "listen");
+      reach.direct = node::choose_advertised({}, config->advertise, node::kept_advertised(*loaded->store), listen)
+                         .addresses;
+      if (reach.direct.empty() && listen && !ctx.json) {
+        ctx.err << "note: the node listens on " << *listen
+                << " and advertises no address; pass --address HOST:PORT (where counterparts reach it)\n";
       }
     }
-    if (reach.direct.empty()) {
-      auto config = node::load_config(loaded->home.config_path());
-      if (!config.ok()) return ctx.fail(config.error());
-      if (config->listen) reach.direct.push_back(*config->listen);
+  } else if (!config->advertise.empty()) {
+    if (reach.direct != config->advertise && !ctx.json) {
+      ctx.err << "note: the node advertises [node] advertise of backchannel.toml, not these addresses; "
+                 "a contact will forget them once the node tells it those\n";
     }
-    // A wildcard listen address says nothing to the counterpart.
-    std::erase_if(reach.direct, [&](const std::string& a) {
-      bool wildcard = a.rfind("0.0.0.0:", 0) == 0 || a.rfind("[::]:", 0) == 0;
-      if (wildcard) {
-        ctx.err << "note: the node listens on " << a
-                << "; pass --address HOST:PORT so the counterpart knows where to reach it\n";
-      }
-      return wildcard;
-    });
+  } else if (!opt.no_keep && reach.direct != node::kept_advertised(*loaded->store)) {
+    // Where the operator says this node is reached is what it should keep telling contacts.
+    node::keep_advertised(*loaded->store, reach.direct);
+    kept = true;
+    if (!ctx.json) {
+      ctx.err << "Kept: the node advertises ";
+      for (std::size_t i = 0; i < reach.direct.size(); ++i) ctx.err << (i ? ", " : "") << reach.direct[i];
+      ctx.err << " to its contacts from now on (a running node within a second; --no-keep-address "
+                 "to leave it as it was, [node] advertise in backchannel.toml to set it for good).\n";
+    }
   }
   // Our relay mailboxes (relay add): the counterpart reaches us through them too.
   for (const auto& r : store::Relays(*loaded->store).list()) {
@@ -101,7 +117,7 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
 
   if (ctx.json) {
     ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},
-                    {"name", loaded->identity.name}});
+                    {"name", loaded->identity.name}, {"addresses", reach.direct}, {"address_kept", kept}});
     return 0;
   }
   // The string alone goes to stdout, so `$(backchannel invite)` captures it; the rest is for
@@ -164,7 +180,10 @@ void add_invite(CLI::App& app, Context& ctx, int& exit_code) {
   auto* cmd = app.add_subcommand("invite", "issue a one-time invitation string for a counterpart");
   cmd->add_option("--expires", opt->expires, "validity, e.g. 30m, 12h, 7d (default 7d, at most 90d)");
   cmd->add_flag("--qr", opt->qr, "also draw the invitation as a QR code");
-  cmd->add_option("--address", opt->addresses, "HOST:PORT where this node listens (repeatable)");
+  cmd->add_option("--address", opt->addresses,
+                  "HOST:PORT where the counterpart reaches this node (repeatable, DNS names allowed); "
+                  "kept as the node's advertised addresses unless [node] advertise is set");
+  cmd->add_flag("--no-keep-address", opt->no_keep, "put --address in this invitation only");
   cmd->callback([&ctx, &exit_code, opt, cmd] {
     if (cmd->get_subcommands().empty()) exit_code = run_invite(ctx, *opt);
   });

@@ -1,4 +1,4 @@
-// backchannel node run [--listen HOST:PORT] [--metrics HOST:PORT]: the node daemon in the
+// backchannel node run [--listen HOST:PORT] [--advertise HOST:PORT]... [--metrics HOST:PORT]: the node daemon in the
 // foreground. SIGTERM and SIGINT stop it cleanly.
 #include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
 #include <spdlog/spdlog.h>
@@ -18,6 +18,7 @@ namespace {
 
 struct NodeOptions {
   std::string listen;
+  std::vector<std::string> advertise;
   std::string metrics;
   bool verbose = false;
 };
@@ -37,6 +38,7 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   node::NodeOptions options;
   if (!opt.listen.empty()) options.listen = opt.listen;
   if (!opt.metrics.empty()) options.metrics = opt.metrics;
+  options.advertise = opt.advertise;
   std::string name = loaded->identity.name;
   loaded->store.reset();  // the node opens its own
   auto n = node::Node::create(std::move(loaded->home), std::move(loaded->identity), std::move(*config), options);
@@ -57,6 +59,9 @@ void add_node(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->require_subcommand(1);
   auto* run = cmd->add_subcommand("run", "run the node in the foreground until SIGTERM or SIGINT");
   run->add_option("--listen", opt->listen, "HOST:PORT for the direct channel (port 0: any free port)");
+  run->add_option("--advertise", opt->advertise,
+                  "HOST:PORT where counterparts reach this node (repeatable, at most 4; DNS names allowed); "
+                  "overrides [node] advertise");
   run->add_option("--metrics", opt->metrics,
                   "HOST:PORT to serve Prometheus metrics on, at /metrics (e.g. 127.0.0.1:9464; port 0: any free port)");
   run->add_flag("--verbose,-v", opt->verbose, "debug logging");

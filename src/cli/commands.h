@@ -14,6 +14,8 @@ struct Context;
 void add_init(CLI::App& app, Context& ctx, int& exit_code);
 void add_invite(CLI::App& app, Context& ctx, int& exit_code);
 void add_contact(CLI::App& app, Context& ctx, int& exit_code);
+// `contact address` (cmd_contact_address.cpp), under the `contact` parent.
+void add_contact_address(CLI::App* contact, Context& ctx, int& exit_code);
 void add_safety_number(CLI::App& app, Context& ctx, int& exit_code);
 void add_send(CLI::App& app, Context& ctx, int& exit_code);
 void add_inbox(CLI::App& app, Context& ctx, int& exit_code);

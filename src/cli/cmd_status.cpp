@@ -93,6 +93,23 @@ void print_channel(std::ostream& out, const json& ch, std::size_t name_width, st
   out << "\n";
 }
 
+// Which address the direct channel uses, and where it failed (issue 10).
+void print_direct(std::ostream& out, const json& direct, std::int64_t now_ms) {
+  const std::string via = string_or(direct, "address", "");
+  if (!via.empty()) out << "  direct via " << via << " (" << string_or(direct, "direction", "?") << ")\n";
+  const json& addresses = array_member(direct, "addresses");
+  if (addresses.empty() && via.empty()) {
+    out << "  direct: no address known for the contact; it must dial us (or: backchannel contact address add)\n";
+  }
+  for (const auto& a : addresses) {
+    const std::string error = string_or(a, "error", "");
+    double failed = number_or(a, "last_failed_ms", -1);
+    if (error.empty() || failed < 0 || string_or(a, "address", "") == via) continue;
+    out << "  direct " << string_or(a, "address", "?") << " (" << string_or(a, "source", "?") << ") failed "
+        << format_ago(now_ms - static_cast<std::int64_t>(failed)) << ": " << error << "\n";
+  }
+}
+
 void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
   const std::string state = link_state(link);
   out << string_or(link, "contact", "?") << "  " << upper(state);
@@ -124,6 +141,7 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
   std::size_t width = 0;
   for (const auto& ch : channels) width = std::max(width, string_or(ch, "channel", "?").size());
   for (const auto& ch : channels) print_channel(out, ch, width, now_ms);
+  if (auto d = link.find("direct"); d != link.end() && d->is_object()) print_direct(out, *d, now_ms);
 }
 
 // Asks once and prints (human, or JSON: pretty, or one line each when watching). Returns the

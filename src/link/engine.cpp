@@ -87,6 +87,23 @@ struct Engine::State {
   std::uint64_t retransmissions = 0;
   LinkStateReporter reporter;
 
+  // What the last poll_transmit() took, so unsend_last() can put it back when the payload could
+  // not be written. Cleared by every other call that changes the engine.
+  struct LastTransmit {
+    ChannelId channel = 0;
+    bool ack_was_due = false;
+    std::map<Seq, crypto::Hash> prompt_pending_before;
+    bool head_receipt_was_due = false;
+    std::vector<wire::ControlFrame> channel_controls;  // popped, in order
+    std::vector<wire::ControlFrame> link_controls;
+    util::WallTime next_heartbeat_before{};
+    std::uint64_t heartbeats_sent_before = 0;
+    Outbox::Undo outbox;
+    std::size_t retransmissions = 0;
+    std::size_t events_before = 0;
+  };
+  std::optional<LastTransmit> last_transmit;
+
   Channel& channel(ChannelId id) {
     Channel& c = channels[id];
     c.stats.channel = id;
@@ -326,12 +343,14 @@ Engine::Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::S
 Engine::~Engine() = default;
 
 void Engine::reload_outbox(util::WallTime) {
+  s_->last_transmit.reset();
   for (OutgoingMessage& m : s_->store.undelivered_outgoing_above(s_->outbox.last_seq())) {
     s_->outbox.add(std::move(m));
   }
 }
 
 void Engine::channel_up(ChannelId id, util::WallTime now) {
+  s_->last_transmit.reset();
   Channel& c = s_->channel(id);
   if (c.connected) return;
   if (!c.expected) {
@@ -344,6 +363,7 @@ void Engine::channel_up(ChannelId id, util::WallTime now) {
 }
 
 void Engine::channel_down(ChannelId id, util::WallTime now) {
+  s_->last_transmit.reset();
   Channel& c = s_->channel(id);
   c.connected = false;
   c.stats.connected = false;
@@ -354,6 +374,7 @@ void Engine::channel_down(ChannelId id, util::WallTime now) {
 }
 
 void Engine::expect_channel(ChannelId id, util::WallTime now) {
+  s_->last_transmit.reset();
   Channel& c = s_->channel(id);
   if (c.expected) return;
   c.expected = true;
@@ -361,6 +382,7 @@ void Engine::expect_channel(ChannelId id, util::WallTime now) {
 }
 
 void Engine::forget_channel(ChannelId id, util::WallTime now) {
+  s_->last_transmit.reset();
   auto it = s_->channels.find(id);
   if (it == s_->channels.end()) return;
   if (it->second.connected) channel_down(id, now);
@@ -369,6 +391,7 @@ void Engine::forget_channel(ChannelId id, util::WallTime now) {
 }
 
 bool Engine::start_linecheck(ChannelId id, const LinecheckNonce& nonce) {
+  s_->last_transmit.reset();
   auto it = s_->channels.find(id);
   if (it == s_->channels.end() || !it->second.connected) return false;
   it->second.controls.push_back(
@@ -377,6 +400,7 @@ bool Engine::start_linecheck(ChannelId id, const LinecheckNonce& nonce) {
 }
 
 util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util::WallTime now) {
+  s_->last_transmit.reset();
   State& s = *s_;
   auto refuse = [&](const util::Error& e) -> util::Result<void> {
     ++s.payloads_refused;
@@ -432,6 +456,7 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
 }
 
 void Engine::on_tick(util::WallTime now) {
+  s_->last_transmit.reset();
   State& s = *s_;
   for (auto& [id, c] : s.channels) {
     if (c.up && (!c.last_heard || now - *c.last_heard > s.down_after(c))) {
@@ -451,6 +476,7 @@ void Engine::on_tick(util::WallTime now) {
 }
 
 void Engine::queue_control(wire::ControlFrame frame) {
+  s_->last_transmit.reset();
   s_->controls.push_back(std::move(frame));
 }
 
@@ -460,6 +486,14 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
   if (it == s.channels.end() || !it->second.connected) return std::nullopt;
   Channel& c = it->second;
   wire::PayloadBuilder b;
+  State::LastTransmit undo;
+  undo.channel = id;
+  undo.ack_was_due = c.ack_due;
+  undo.prompt_pending_before = s.prompt_pending;
+  undo.head_receipt_was_due = s.head_receipt_due;
+  undo.next_heartbeat_before = c.next_heartbeat;
+  undo.heartbeats_sent_before = c.heartbeats_sent;
+  undo.events_before = s.events.size();
 
   if (c.ack_due) {
     wire::AckFrame ack = s.inbox.held().to_ack(wire::kAckRangesPerFrame);
@@ -468,10 +502,12 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
   s.add_receipts(b);
   while (!c.controls.empty() && b.fits(c.controls.front())) {
     if (!b.add(c.controls.front()).ok()) break;
+    undo.channel_controls.push_back(std::move(c.controls.front()));
     c.controls.pop_front();
   }
   while (!s.controls.empty() && b.fits(s.controls.front())) {
     if (!b.add(s.controls.front()).ok()) break;
+    undo.link_controls.push_back(std::move(s.controls.front()));
     s.controls.pop_front();
   }
   if (now >= c.next_heartbeat) {
@@ -499,12 +535,41 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
       }
     }
   }
-  s.retransmissions += s.outbox.fill(b, id, now, s.plan());
+  undo.retransmissions = s.outbox.fill(b, id, now, s.plan(), &undo.outbox);
+  s.retransmissions += undo.retransmissions;
   for (Seq seq : s.outbox.take_first_sends()) s.events.push_back(Sent{seq});
-  if (b.empty()) return std::nullopt;
+  if (b.empty()) {
+    s.last_transmit.reset();
+    return std::nullopt;
+  }
   ++c.stats.envelopes_out;
   c.stats.bytes_out += wire::kEnvelopePayloadSize;
+  s.last_transmit = std::move(undo);
   return b.finish();
+}
+
+bool Engine::unsend_last(ChannelId id) {
+  State& s = *s_;
+  if (!s.last_transmit || s.last_transmit->channel != id) return false;
+  State::LastTransmit undo = std::move(*s.last_transmit);
+  s.last_transmit.reset();
+  Channel& c = s.channel(id);
+  c.ack_due = c.ack_due || undo.ack_was_due;
+  s.prompt_pending = std::move(undo.prompt_pending_before);
+  s.head_receipt_due = undo.head_receipt_was_due;
+  for (auto it = undo.channel_controls.rbegin(); it != undo.channel_controls.rend(); ++it)
+    c.controls.push_front(std::move(*it));
+  for (auto it = undo.link_controls.rbegin(); it != undo.link_controls.rend(); ++it)
+    s.controls.push_front(std::move(*it));
+  c.next_heartbeat = undo.next_heartbeat_before;
+  c.heartbeats_sent = undo.heartbeats_sent_before;
+  s.outbox.undo(undo.outbox);
+  s.retransmissions -= undo.retransmissions;
+  // Only Sent events were added by that poll_transmit().
+  if (s.events.size() > undo.events_before) s.events.resize(undo.events_before);
+  --c.stats.envelopes_out;
+  c.stats.bytes_out -= wire::kEnvelopePayloadSize;
+  return true;
 }
 
 util::WallTime Engine::next_wakeup() const {

@@ -214,6 +214,11 @@ class Engine {
   // or nullopt when it has nothing more now. Call after the batch committed, repeatedly until
   // nullopt, for each connected channel.
   std::optional<util::Bytes> poll_transmit(ChannelId channel, util::WallTime now);
+  // The payload the last poll_transmit(channel) returned could not be sealed or written: puts
+  // back everything it took (ACK and receipt flags, CONTROL frames, the heartbeat, chunks, which
+  // are due again at once), as if it had not been called. Call right after that poll_transmit,
+  // before any other call; false (and nothing changes) otherwise.
+  bool unsend_last(ChannelId channel);
 
   // Queues a CONTROL frame; it goes out once, in the next payload of any connected channel.
   // Not durable and not retransmitted: the owner repeats it until it sees an effect.

@@ -39,8 +39,13 @@ wire::DataFrame Outbox::frame(const Message& msg, std::uint32_t index) const {
 }
 
 std::size_t Outbox::fill(wire::PayloadBuilder& builder, ChannelId ch, util::WallTime now,
-                         const SendPlan& plan) {
+                         const SendPlan& plan, Undo* undo) {
   std::size_t retransmitted = 0;
+  if (undo != nullptr) {
+    undo->channel_ = ch;
+    undo->chunks_.clear();
+    undo->first_sends_before_ = first_sends_.size();
+  }
   for (const std::set<Seq>& queue : active_) {
     for (Seq seq : queue) {
       Message& msg = messages_.at(seq);
@@ -63,6 +68,7 @@ std::size_t Outbox::fill(wire::PayloadBuilder& builder, ChannelId ch, util::Wall
         // Stop rather than skip: a later, smaller chunk must not overtake this one.
         if (!builder.fits(f)) return retransmitted;
         if (auto added = builder.add(f); !added.ok()) return retransmitted;
+        if (undo != nullptr) undo->chunks_.push_back({seq, i, c, msg.next_fresh, !c.carried.test(ch)});
         if (fresh) {
           c.pending = plan.new_targets;
           msg.next_fresh = std::max(msg.next_fresh, i + 1);
@@ -84,6 +90,22 @@ std::size_t Outbox::fill(wire::PayloadBuilder& builder, ChannelId ch, util::Wall
     }
   }
   return retransmitted;
+}
+
+void Outbox::undo(const Undo& record) {
+  for (auto it = record.chunks_.rbegin(); it != record.chunks_.rend(); ++it) {
+    auto m = messages_.find(it->seq);
+    if (m == messages_.end() || it->index >= m->second.chunks.size()) continue;
+    Message& msg = m->second;
+    Chunk& c = msg.chunks[it->index];
+    if (c.acked) continue;  // nothing else may run between fill() and undo(); be safe anyway
+    c = it->before;
+    // The chunk was not written: a retransmission of it is due now, not after an RTO.
+    if (c.sends > 0 && !c.pending.test(record.channel_)) c.pending.set(record.channel_);
+    msg.next_fresh = it->next_fresh_before;
+    if (it->newly_carried) --in_flight_[record.channel_];
+  }
+  if (first_sends_.size() > record.first_sends_before_) first_sends_.resize(record.first_sends_before_);
 }
 
 void Outbox::ack_chunk(Message& msg, std::uint32_t index) {

@@ -45,8 +45,13 @@ class Outbox {
     out.swap(first_sends_);
     return out;
   }
+  // What one fill() changed, so that a payload that could not be written costs nothing: undo()
+  // puts every chunk it took back as it was (due again at once, not after an RTO).
+  class Undo;
   std::size_t fill(wire::PayloadBuilder& builder, ChannelId channel, util::WallTime now,
-                   const SendPlan& plan);
+                   const SendPlan& plan, Undo* undo = nullptr);
+  // Call before any other change to the outbox since the fill() that recorded it.
+  void undo(const Undo& record);
 
   // Marks the chunks an ACK names; a message whose chunks are all acked drops its body.
   void on_ack(const wire::AckFrame& ack);
@@ -72,6 +77,7 @@ class Outbox {
   std::array<std::size_t, 4> unacked_per_precedence() const;
 
  private:
+  friend class Undo;
   struct Chunk {
     ChannelSet pending;  // still to go out on these channels (new-chunk round)
     ChannelSet carried;  // went out on these and counts as in flight there
@@ -99,6 +105,25 @@ class Outbox {
   std::array<std::size_t, 256> in_flight_{};
   Seq last_seq_ = 0;
   std::vector<Seq> first_sends_;
+
+ public:
+  class Undo {
+   public:
+    bool empty() const { return chunks_.empty(); }
+
+   private:
+    friend class Outbox;
+    struct Taken {
+      Seq seq = 0;
+      std::uint32_t index = 0;
+      Chunk before;
+      std::uint32_t next_fresh_before = 0;
+      bool newly_carried = false;
+    };
+    ChannelId channel_ = 0;
+    std::vector<Taken> chunks_;
+    std::size_t first_sends_before_ = 0;
+  };
 };
 
 }  // namespace bc::link

@@ -376,3 +376,55 @@ TEST_F(TwoEngines, AFloodOfLineCheckRequestsQueuesABoundedNumberOfReplies) {
 
 }  // namespace
 }  // namespace bc::link
+
+namespace bc::link {
+namespace {
+
+// A payload that could not be written costs nothing: unsend_last() puts back what it took, so
+// the next poll gives the same payload (ACK, receipts, CONTROL, heartbeat, chunks, Sent event).
+TEST_F(TwoEngines, AnUnsentPayloadIsTakenAgainWholeByTheNextPoll) {
+  const Seq seq = send(a_, 3000, wire::Precedence::priority);
+  wire::ControlFrame control;
+  control.type = wire::ControlType::reachability;
+  control.body = {1, 2, 3};
+  a_.engine->queue_control(control);
+  auto first = a_.engine->poll_transmit(kDirect, now_);
+  ASSERT_TRUE(first.has_value());
+  const auto sent_events = of_type<Sent>(a_.engine->take_events());
+  ASSERT_EQ(sent_events.size(), 1U);
+  // take_events() ran between: unsend_last() still refers only to the engine's own state.
+  EXPECT_TRUE(a_.engine->unsend_last(kDirect));
+  EXPECT_FALSE(a_.engine->unsend_last(kDirect));  // once
+  auto again = a_.engine->poll_transmit(kDirect, now_);
+  ASSERT_TRUE(again.has_value());
+  EXPECT_EQ(*again, *first);
+  EXPECT_EQ(of_type<Sent>(a_.engine->take_events()).size(), 1U);
+  EXPECT_EQ(a_.engine->stats().channels[0].envelopes_out, 1U);
+  // Delivered in the end exactly once, and receipts come back after an unsent receipt payload.
+  b_.store.begin();
+  ASSERT_TRUE(b_.engine->on_payload(kDirect, *again, now_).ok());
+  b_.store.commit();
+  auto receipt_payload = b_.engine->poll_transmit(kDirect, now_);
+  ASSERT_TRUE(receipt_payload.has_value());
+  EXPECT_TRUE(b_.engine->unsend_last(kDirect));
+  pump();
+  EXPECT_TRUE(b_.store.is_delivered(seq));
+  bool confirmed = false;
+  for (const auto& c : of_type<Confirmed>(a_.events)) {
+    for (Seq s : c.seqs) confirmed = confirmed || s == seq;
+  }
+  EXPECT_TRUE(confirmed);
+}
+
+TEST_F(TwoEngines, UnsendRefusesAfterAnotherCallOrOnAnotherChannel) {
+  send(a_, 100);
+  ASSERT_TRUE(a_.engine->poll_transmit(kDirect, now_).has_value());
+  EXPECT_FALSE(a_.engine->unsend_last(kDirect + 1));
+  a_.store.begin();
+  a_.engine->on_tick(now_);
+  a_.store.commit();
+  EXPECT_FALSE(a_.engine->unsend_last(kDirect));
+}
+
+}  // namespace
+}  // namespace bc::link

@@ -15,11 +15,11 @@
 #include "cli/context.h"
 #include "cli/format.h"
 #include "link/content.h"
-#include "link/transcript.h"
+#include "link/submit.h"
 #include "node/config.h"
 #include "node/control_client.h"
 #include "store/contacts.h"
-#include "store/messages.h"
+#include "node/sqlite_link_store.h"
 #include "wire/precedence.h"
 
 namespace bc::cli {
@@ -165,20 +165,14 @@ int run_send(Context& ctx, const SendOptions& opt) {
   } else {
     content.bytes.assign(opt.text.begin(), opt.text.end());
   }
-  store::Messages messages(*loaded->store, contact->id);
+  node::SqliteLinkStore link_store(*loaded->store, contact->id);
   auto commit = [&](const link::Content& c) {
-    util::Bytes body = link::encode_content(c);
-    const std::int64_t now_ms = ctx.clock.now().time_since_epoch().count();
-    return messages.commit_outgoing(
-        wire::precedence_code(*precedence), now_ms, body, link::body_hash(body),
-        [](const store::Hash32& prev, std::uint64_t seq, int prec, std::int64_t at, const store::Hash32& h) {
-          return link::extend_transcript(prev, seq, *wire::precedence_from_code(static_cast<std::uint8_t>(prec)), at,
-                                         h);
-        });
+    return link::submit(link_store, *precedence, c, ctx.clock.now());
   };
-  // Tell a running node; when none runs, the message waits in the outbox.
+  // Tell a running node (it looks at this link's outbox only); when none runs, the message
+  // waits in the outbox.
   auto tell_node = [&] {
-    return node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}, {}},
+    return node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, contact->alias, {}},
                               std::chrono::seconds{3})
         .ok();
   };

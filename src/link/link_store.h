@@ -14,6 +14,7 @@
 //   I5  set_incoming_head() runs in the batch whose deliver() calls extended the prefix.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -50,6 +51,33 @@ class LinkStore {
   // The highest verified transcript-head receipt from the peer, kept as proof.
   virtual void record_peer_head(const TranscriptHead& head, util::ByteView receipt) = 0;
   virtual TranscriptHead peer_head() = 0;
+
+  // What `submit` (link/submit.h) appends to: the last outgoing seq, the transcript head over
+  // 1..seq and the messages per precedence so far.
+  struct OutgoingTail {
+    Seq last_seq = 0;
+    crypto::Hash head{};
+    EarlierCounts counts{};
+  };
+  virtual OutgoingTail outgoing_tail() = 0;
+  // Appends message.seq == outgoing_tail().last_seq + 1 (with its body) and makes it the tail.
+  // Called by submit() only, inside transaction() with the outgoing_tail() it extends (I1).
+  virtual void append_outgoing(const OutgoingMessage& message, const crypto::Hash& body_hash,
+                               const crypto::Hash& head) = 0;
+  // When the first envelope of each seq left, for `log`; keeps an earlier time.
+  virtual void mark_sent(const std::vector<Seq>& seqs, std::int64_t at_ms) = 0;
+
+  // --- the session (link/link.h) -----------------------------------------------------------
+  // The serialised ratchet state at its reservation ceiling (invariant I4), nullopt before the
+  // session started; the invitee's HELLO envelope while the inviter has not answered.
+  virtual std::optional<util::Bytes> session_state() = 0;
+  virtual void set_session_state(util::ByteView state) = 0;
+  virtual std::optional<util::Bytes> hello() = 0;
+  virtual void set_hello(const std::optional<util::Bytes>& hello) = 0;
+
+  // Runs fn as one transaction: committed when fn returns, rolled back when it throws (the
+  // exception propagates). A transaction inside another joins it.
+  virtual void transaction(const std::function<void()>& fn) = 0;
 
   // --- receiving side -------------------------------------------------------------------
   // Stores a fragment of an undelivered message. Idempotent per (seq, offset).

@@ -25,6 +25,12 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     req.op = ControlOp::ping;
   } else if (name == "outbox") {
     req.op = ControlOp::outbox;
+    if (auto contact = doc.find("contact"); contact != doc.end()) {
+      if (!contact->is_string()) return bad("outbox \"contact\" must be a string");
+      req.contact = contact->get<std::string>();
+      if (!session::check_name(req.contact).ok()) return bad("bad contact name");
+      fields = 2;
+    }
   } else if (name == "status") {
     req.op = ControlOp::status;
   } else if (name == "addresses") {
@@ -60,7 +66,10 @@ std::string encode_control_request(const ControlRequest& request) {
   nlohmann::json doc;
   switch (request.op) {
     case ControlOp::ping: doc["op"] = "ping"; break;
-    case ControlOp::outbox: doc["op"] = "outbox"; break;
+    case ControlOp::outbox:
+      doc["op"] = "outbox";
+      if (!request.contact.empty()) doc["contact"] = request.contact;
+      break;
     case ControlOp::status: doc["op"] = "status"; break;
     case ControlOp::addresses:
       doc["op"] = "addresses";

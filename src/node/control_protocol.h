@@ -3,7 +3,8 @@
 // at most kMaxRequestBytes, an object with a known "op" and only the fields that op takes.
 //
 //   {"op":"ping"}                          -> {"ok":true,"pid":123,"name":"washington"}
-//   {"op":"outbox"}                        -> {"ok":true}   (send committed new messages)
+//   {"op":"outbox"}                        -> {"ok":true}   (new messages, contacts, relays...)
+//   {"op":"outbox","contact":"moscow"}     -> {"ok":true}   (send queued for that link only)
 //   {"op":"status"}                        -> {"ok":true,"links":[...]}
 //   {"op":"addresses","contact":"moscow"}  -> {"ok":true}   (`contact address` changed its book)
 //   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
@@ -29,7 +30,7 @@ enum class ControlOp { ping, outbox, status, addresses, linecheck };
 
 struct ControlRequest {
   ControlOp op = ControlOp::ping;
-  std::string contact;  // addresses, linecheck
+  std::string contact;  // addresses, linecheck; outbox (optional: that link only)
   std::optional<std::chrono::milliseconds> timeout;  // linecheck; the node's default if unset
 };
 

@@ -39,7 +39,9 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       std::unique_lock lock(mu);
       auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds{200};
       auto next = clock.now() + std::chrono::milliseconds{200};
-      for (const auto& [id, peer] : peers) next = std::min(next, peer->engine->next_wakeup());
+      for (const auto& [id, peer] : peers) {
+        if (peer->link) next = std::min(next, peer->link->next_wakeup());
+      }
       auto until = clock.now() < next ? next - clock.now() : std::chrono::milliseconds{0};
       wake = std::min(wake, std::chrono::steady_clock::now() + until);
       cv.wait_until(lock, wake, [&] { return !inputs.empty() || stop; });
@@ -72,9 +74,10 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
     const auto now = clock.now();
     if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
     for (auto& [id, peer] : peers) {
-      if (peer->engine->next_wakeup() <= now) batch(*peer, [&] { peer->engine->on_tick(now); });
+      if (!peer->link) continue;
+      if (peer->link->next_wakeup() <= now) peer->link->tick(now);
       // Only with a connected channel: queued CONTROL frames wait for one, and would pile up.
-      if (peer->session && (peer->direct || !peer->relay_channels.empty()) &&
+      if ((peer->direct || !peer->relay_channels.empty()) &&
           now - peer->announced_at >= kReannounceInterval) {
         announce_reachability(*peer);
       }

@@ -13,7 +13,14 @@ std::optional<std::string> Node::Impl::handle_control(
       return r.dump();
     }
     case ControlOp::outbox:
-      reload_outboxes();
+      if (!request.contact.empty()) {
+        for (auto& [id, peer] : peers) {
+          if (peer->contact.alias != request.contact) continue;
+          if (peer->link) peer->link->outbox_changed(clock.now());
+          return nlohmann::json{{"ok", true}}.dump();
+        }
+      }
+      reload_outboxes();  // a contact added since: load it
       return nlohmann::json{{"ok", true}}.dump();
     case ControlOp::status:
       return nlohmann::json{{"ok", true},
@@ -43,7 +50,7 @@ void Node::Impl::reload_outboxes() {
   load_relays();  // added or removed by `relay add|remove` meanwhile
   if (choose_advertised_now()) {  // `invite --address` kept new addresses
     for (auto& [id, peer] : peers) {
-      if (peer->session) announce_reachability(*peer);
+      if (peer->link) announce_reachability(*peer);
     }
   }
   // New contacts (HELLO accepted by another process? no: contact add on this home) appear here.
@@ -57,7 +64,9 @@ void Node::Impl::reload_outboxes() {
       }
     }
   }
-  for (auto& [id, peer] : peers) batch(*peer, [&] { peer->engine->reload_outbox(now); });
+  for (auto& [id, peer] : peers) {
+    if (peer->link) peer->link->outbox_changed(now);
+  }
   refresh_known();  // invitations issued or revoked by the CLI meanwhile
   last_outbox_poll = now;
 }

@@ -1,9 +1,8 @@
 // Channel and link health in the node: state changes logged, counted and alarmed, the status
 // reply of the control socket (docs/operations.md "Health"), and line checks.
-#include <sodium.h>
-
 #include <ctime>
 
+#include "crypto/random.h"
 #include "node/node_impl.h"
 
 namespace bc::node {
@@ -39,7 +38,7 @@ void Node::Impl::on_channel_state(Peer& peer, const link::ChannelState& e) {
   }
   if (!e.alarm) return;
   const auto now = clock.now();
-  const auto link_state = state_name(peer.engine->stats().link_state);
+  const auto link_state = state_name(peer.link->stats().link_state);
   alarms->fire({{"BC_EVENT", "channel"},
                 {"BC_LINK", peer.contact.alias},
                 {"BC_CHANNEL", name},
@@ -57,7 +56,7 @@ void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
   std::string channel = e.channel ? channel_name(*e.channel) : "";
   bool channel_up = false;
   if (e.channel) {
-    for (const auto& c : peer.engine->stats().channels)
+    for (const auto& c : peer.link->stats().channels)
       if (c.channel == *e.channel) channel_up = c.up;
   }
   std::string cause = e.channel ? channel + (channel_up ? " up: " : " down: ") + e.cause : e.cause;
@@ -82,7 +81,8 @@ void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
 nlohmann::json Node::Impl::status_json() {
   auto links = nlohmann::json::array();
   for (const auto& [id, peer] : peers) {
-    auto stats = peer->engine->stats();
+    if (!peer->link) continue;  // no session: nothing to report yet
+    auto stats = peer->link->stats();
     auto channels = nlohmann::json::array();
     for (const auto& ch : stats.channels) {
       nlohmann::json c = {{"channel", channel_name(ch.channel)}, {"connected", ch.connected},
@@ -103,7 +103,7 @@ nlohmann::json Node::Impl::status_json() {
     links.push_back(
         {{"contact", peer->contact.alias},
          {"verified", peer->contact.verified},
-         {"hello_pending", peer->hello.has_value()},
+         {"hello_pending", peer->link->hello_pending()},
          {"state", state_name(stats.link_state)},
          {"state_reported", stats.link_reported},
          {"state_since_ms",
@@ -129,7 +129,7 @@ std::optional<std::string> Node::Impl::start_linecheck(
     if (p->contact.alias == request.contact) peer = p.get();
   }
   if (peer == nullptr) return error_reply("not_found", "no contact '" + request.contact + "'").dump();
-  if (!peer->session) {
+  if (!peer->link) {
     return error_reply("refused", "the link to '" + request.contact + "' has no session yet").dump();
   }
   PendingLinecheck pending;
@@ -140,13 +140,13 @@ std::optional<std::string> Node::Impl::start_linecheck(
   const auto started = std::chrono::steady_clock::now();
   pending.deadline = started + pending.timeout;
   pending.reply = reply;
-  for (const auto& ch : peer->engine->stats().channels) {
+  for (const auto& ch : peer->link->stats().channels) {
     PendingLinecheck::Probe probe;
     probe.channel = ch.channel;
     probe.name = channel_name(ch.channel);
-    ::randombytes_buf(probe.nonce.data(), probe.nonce.size());
+    crypto::random_fill(probe.nonce);
     probe.sent = started;
-    if (!peer->engine->start_linecheck(ch.channel, probe.nonce)) probe.error = "not connected";
+    if (!peer->link->start_linecheck(ch.channel, probe.nonce)) probe.error = "not connected";
     pending.probes.push_back(std::move(probe));
   }
   spdlog::info("link {}: line check on {} channel(s)", pending.alias, pending.probes.size());

@@ -20,7 +20,7 @@
 
 #include "channel/relay_client.h"
 #include "crypto/hash.h"
-#include "link/engine.h"
+#include "link/link.h"
 #include "net/service.h"
 #include "node/advertise.h"
 #include "node/alarm.h"
@@ -76,12 +76,10 @@ struct RelayDelivered {
 using Input = std::variant<NetConnected, NetMessage, NetClosed, NetDialFailed, ControlInput,
                            RelayStateChanged, RelayDelivered>;
 
-constexpr auto kHelloResendInterval = std::chrono::seconds{2};
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
 // CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
 // connected channel, so a lost one (or one a restarted peer missed) is repaired.
 constexpr auto kReannounceInterval = std::chrono::seconds{30};
-constexpr std::uint32_t kReservationBlock = 256;
 // The longest wait between two attempts of a direct dial (net's backoff doubles up to it).
 constexpr std::chrono::milliseconds kDirectRedialMax{2'000};
 
@@ -253,28 +251,8 @@ struct Node::Impl {
 
   Peer* peer_by_connection(net::ConnectionId id);
 
-  // Runs fn on the peer inside one store transaction. If anything fails, the transaction rolls
-  // back and the peer's session and engine are rebuilt from the store, since their memory may
-  // be ahead of it.
-  template <class Fn>
-  void batch(Peer& peer, Fn&& fn) {
-    try {
-      auto result = store->transaction([&]() -> util::Result<void> {
-        fn();
-        if (peer.session) peer.link_store->messages().set_session(peer.session->serialize().view());
-        return {};
-      });
-      (void)result;
-    } catch (const std::exception& e) {
-      spdlog::error("link {}: batch failed and was rolled back: {}", peer.contact.alias, e.what());
-      peer.stale = true;
-    }
-    if (peer.stale) {
-      store::Contact contact = peer.contact;
-      if (auto r = load_peer(contact); !r.ok())
-        spdlog::error("link {}: reload failed: {}", contact.alias, r.error().message);
-    }
-  }
+  // An envelope for the peer's Link from a channel; false when it does not open under its session.
+  bool deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope);
 
   void handle_envelope(net::ConnectionId conn, util::Bytes bytes);
 
@@ -290,13 +268,20 @@ struct Node::Impl {
 
   void handle_closed(net::ConnectionId id, const std::string& reason);
 
-  // Makes sure the session may seal at least one envelope: a new reservation is persisted in
-  // its own transaction before any envelope it covers leaves (invariant I4).
-  bool ensure_sendable(Peer& peer);
-
   void transmit(Peer& peer);
 
-  void transmit_direct(Peer& peer, util::WallTime now);
+  // Hands the Link's envelopes for channel to send until it has none or send refuses one.
+  template <class Send>
+  void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send) {
+    while (auto envelope = peer.link->take_envelope(channel, now)) {
+      if (!send(std::move(*envelope))) {
+        // Not connected or queue full: nothing it carried is lost (Link::mark_failed).
+        peer.link->mark_failed(channel);
+        return;
+      }
+      peer.link->mark_sent(channel);
+    }
+  }
 
   void handle_events(Peer& peer);
 

@@ -7,44 +7,37 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   auto peer = std::make_unique<Peer>();
   peer->contact = contact;
   peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
-  auto state = peer->link_store->messages().state();
-  if (!state.session && contact.invite_secret) {
-    // Our listen address (unless a wildcard, which says nothing) and our relay mailboxes.
+  const auto now = clock.now();
+  if (!peer->link_store->session_state() && contact.invite_secret) {
+    // Our advertised addresses and our relay mailboxes go to the inviter in the HELLO.
     HelloInfo info{identity.name, own_reachability()};
     session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
     auto start = session::start_as_invitee(local_keys(), inviter, *contact.invite_secret,
                                            encode_hello_info(info));
     if (!start.ok()) return start.error();
     auto hello = util::Bytes(start->hello.begin(), start->hello.end());
-    auto saved = store->transaction([&]() -> util::Result<void> {
-      peer->link_store->messages().set_session(start->session.serialize().view());
-      peer->link_store->messages().set_hello(hello);
-      auto clear = store->prepare("UPDATE contacts SET invite_secret = NULL WHERE id = ?");
-      clear.bind(1, contact.id);
-      clear.run();
-      return {};
-    });
-    if (!saved.ok()) return saved.error();
-    state = peer->link_store->messages().state();
+    try {
+      peer->link_store->transaction([&] {
+        peer->link_store->set_session_state(start->session.serialize().view());
+        peer->link_store->set_hello(hello);
+        store::Contacts(*store).clear_invite_secret(contact.id);
+      });
+    } catch (const std::exception& e) {
+      return util::make_error(util::Errc::store, std::string("saving the session: ") + e.what());
+    }
     spdlog::info("link {}: session started from the invitation; HELLO queued", contact.alias);
   }
-  if (state.session) {
-    auto restored = session::Session::restore(*state.session);
-    if (!restored.ok()) {
-      return util::make_error(
-          util::Errc::store,
-          "link " + contact.alias + ": stored session unreadable: " + restored.error().message);
-    }
-    peer->session.emplace(std::move(*restored));
+  if (peer->link_store->session_state()) {
+    auto opened = link::Link::open(*peer->link_store, identity.signing, contact.identity_key,
+                                   engine_config(contact.alias), now);
+    if (!opened.ok()) return util::make_error(opened.error().code, "link " + contact.alias + ": " + opened.error().message);
+    peer->link = std::move(*opened);
+    // The direct channel is always expected: every node listens, so one side can dial the other.
+    peer->link->expect_channel(kDirectChannel, now);
   }
-  peer->hello = state.hello;
   if (auto reach = session::decode_reachability(contact.reachability); reach.ok())
     peer->reach = std::move(*reach);
   peer->addresses = load_address_book(*store, contact.id);
-  peer->engine = std::make_unique<link::Engine>(*peer->link_store, identity.signing,
-                                                contact.identity_key, engine_config(contact.alias), clock.now());
-  // The direct channel is always expected: every node listens, so one side can dial the other.
-  peer->engine->expect_channel(kDirectChannel, clock.now());
   if (auto old = peers.find(contact.id); old != peers.end()) {
     peer->dials = std::move(old->second->dials);
     peer->seen_on_loopback = old->second->seen_on_loopback;
@@ -61,7 +54,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     peer->channel_changes = old->second->channel_changes;
     if (old->second->direct) {
       peer->direct = old->second->direct;
-      peer->engine->channel_up(kDirectChannel, clock.now());
+      if (peer->link) peer->link->channel_up(kDirectChannel, now);
     }
   } else {
     // A new contact may have connected before we knew its key (an invitee dials while its HELLO
@@ -71,7 +64,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
         peer->direct = id;
         peer->direct_address = info.remote_address;
         peer->direct_outbound = info.direction == net::Direction::outbound;
-        peer->engine->channel_up(kDirectChannel, clock.now());
+        if (peer->link) peer->link->channel_up(kDirectChannel, now);
         spdlog::info("link {}: connection {} is its direct channel", contact.alias, id);
       }
     }

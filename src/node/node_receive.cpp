@@ -12,27 +12,11 @@ void Node::Impl::handle_envelope(net::ConnectionId conn, util::Bytes bytes) {
     return;
   }
   Peer* peer = peer_by_key(info->second.peer_key);
-  const auto now = clock.now();
-  if (peer != nullptr && peer->session) {
-    auto payload = peer->session->open(bytes, now);
-    if (payload.ok()) {
-      batch(*peer, [&] {
-        if (peer->hello) {
-          peer->hello.reset();  // the inviter answered: it holds our session
-          peer->link_store->messages().set_hello(std::nullopt);
-          spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
-        }
-        auto r = peer->engine->on_payload(kDirectChannel, *payload, now);
-        if (!r.ok())
-          spdlog::warn("link {}: payload refused: {}", peer->contact.alias, r.error().message);
-      });
-      return;
-    }
+  if (peer != nullptr && peer->link) {
+    if (deliver_to_link(*peer, kDirectChannel, bytes)) return;
     // Not a message of our session: perhaps a HELLO resent by the invitee (we accepted it
     // already), or from a party we invited while it was also our inviter.
-    if (!try_hello(conn, bytes, peer)) {
-      spdlog::debug("link {}: envelope refused: {}", peer->contact.alias, payload.error().message);
-    }
+    if (!try_hello(conn, bytes, peer)) spdlog::debug("link {}: envelope does not open", peer->contact.alias);
     return;
   }
   if (!try_hello(conn, bytes, peer)) {
@@ -40,6 +24,19 @@ void Node::Impl::handle_envelope(net::ConnectionId conn, util::Bytes bytes) {
                  short_key(info->second.peer_key));
     net->close(conn);
   }
+}
+
+bool Node::Impl::deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope) {
+  const bool hello_was_pending = peer.link->hello_pending();
+  auto received = peer.link->receive(channel, envelope, clock.now());
+  if (received.outcome == link::Link::Outcome::not_ours) return false;
+  if (hello_was_pending && !peer.link->hello_pending()) {
+    spdlog::info("link {}: the inviter accepted our HELLO", peer.contact.alias);
+  }
+  if (received.outcome == link::Link::Outcome::refused) {
+    spdlog::warn("link {}: payload refused: {}", peer.contact.alias, received.error);
+  }
+  return true;
 }
 
 bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::Bytes& bytes,
@@ -67,7 +64,7 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
   std::string invitation_id = util::as_string(accepted->invitation_id);
   if (existing != nullptr) {
     // Both parties invited each other. Keep the session of the invitee with the smaller key.
-    if (existing->hello && identity.signing.public_key() < invitee) {
+    if (existing->link && existing->link->hello_pending() && identity.signing.public_key() < invitee) {
       spdlog::info("link {}: both sides invited; keeping our own session", existing->contact.alias);
       return true;
     }
@@ -95,8 +92,8 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       }
       auto consumed = invitations.consume(invitation_id, contact_id, now_s);
       if (!consumed.ok()) return consumed.error();
-      store::Messages messages(*store, contact_id);
-      messages.set_session(accepted->session.serialize().view());
+      SqliteLinkStore messages(*store, contact_id);
+      messages.set_session_state(accepted->session.serialize().view());
       messages.set_hello(std::nullopt);
       return contact_id;
     });
@@ -116,7 +113,7 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       if (conn) {
         p->direct = *conn;
         note_direct_connected(*p, connections.at(*conn));
-        p->engine->channel_up(kDirectChannel, now);
+        if (p->link) p->link->channel_up(kDirectChannel, now);
       }
       announce_reachability(*p);
       // The invitee's own addresses: an announcement like any other (rule A4 applies).
@@ -137,8 +134,10 @@ void Node::Impl::handle_connected(const net::ConnectionInfo& info) {
   if (peer == nullptr) return;
   peer->direct = info.id;
   note_direct_connected(*peer, info);
-  peer->hello_sent_at = {};
-  peer->engine->channel_up(kDirectChannel, clock.now());
+  if (peer->link) {
+    peer->link->hello_now();
+    peer->link->channel_up(kDirectChannel, clock.now());
+  }
   announce_reachability(*peer);
 }
 
@@ -148,7 +147,7 @@ void Node::Impl::handle_closed(net::ConnectionId id, const std::string& reason) 
   if (peer != nullptr && peer->direct == id) {
     peer->direct.reset();
     peer->direct_address.clear();
-    peer->engine->channel_down(kDirectChannel, clock.now());
+    if (peer->link) peer->link->channel_down(kDirectChannel, clock.now());
     spdlog::info("link {}: direct channel closed ({})", peer->contact.alias, reason);
   }
 }

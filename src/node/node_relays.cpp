@@ -62,7 +62,7 @@ void Node::Impl::load_relays() {
   if (!changed) return;
   for (auto& [cid, peer] : peers) {
     sync_relay_channels(*peer, /*announce=*/false);
-    if (peer->session) announce_reachability(*peer);
+    if (peer->link) announce_reachability(*peer);
   }
 }
 
@@ -96,15 +96,16 @@ void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
   bool came_up = false;
   std::set<link::ChannelId> want, expected;
   for (const auto& [id, relay] : relays) {
-    if (peer.session && peer_mailbox(peer, relay) != nullptr) {
+    if (peer.link && peer_mailbox(peer, relay) != nullptr) {
       expected.insert(relay.channel);
       if (relay.subscribed) want.insert(relay.channel);
     }
   }
-  for (auto ch : expected) peer.engine->expect_channel(ch, now);
+  if (!peer.link) return;
+  for (auto ch : expected) peer.link->expect_channel(ch, now);
   for (auto ch : peer.relay_channels) {
     if (want.count(ch) == 0) {
-      peer.engine->channel_down(ch, now);
+      peer.link->channel_down(ch, now);
       OwnRelay* relay = relay_by_channel(ch);
       spdlog::info("link {}: relay channel {} disconnected", peer.contact.alias,
                    relay != nullptr ? relay->account.name : std::to_string(ch));
@@ -112,7 +113,7 @@ void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
   }
   for (auto ch : want) {
     if (peer.relay_channels.count(ch) == 0) {
-      peer.engine->channel_up(ch, now);
+      peer.link->channel_up(ch, now);
       came_up = true;
       spdlog::info("link {}: relay channel {} connected", peer.contact.alias,
                    relay_by_channel(ch)->account.name);
@@ -121,7 +122,7 @@ void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
   peer.relay_channels = std::move(want);
   // A relay removed (or the contact's mailbox there gone): the channel no longer counts.
   for (auto ch : peer.expected_relay_channels) {
-    if (expected.count(ch) == 0) peer.engine->forget_channel(ch, now);
+    if (expected.count(ch) == 0) peer.link->forget_channel(ch, now);
   }
   peer.expected_relay_channels = std::move(expected);
   if (came_up && announce) announce_reachability(peer);
@@ -147,28 +148,15 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
   OwnRelay& relay = it->second;
   relay.acks.push_back(in.item);
   if (in.envelope.size() != wire::kEnvelopeSize) return;
-  const auto now = clock.now();
   std::vector<Peer*> order;
   for (auto& [id, peer] : peers) {
-    if (peer->session && peer_mailbox(*peer, relay) != nullptr) order.push_back(peer.get());
+    if (peer->link && peer_mailbox(*peer, relay) != nullptr) order.push_back(peer.get());
   }
   for (auto& [id, peer] : peers) {
-    if (peer->session && peer_mailbox(*peer, relay) == nullptr) order.push_back(peer.get());
+    if (peer->link && peer_mailbox(*peer, relay) == nullptr) order.push_back(peer.get());
   }
   for (Peer* peer : order) {
-    auto payload = peer->session->open(in.envelope, now);
-    if (!payload.ok()) continue;
-    batch(*peer, [&] {
-      if (peer->hello) {
-        peer->hello.reset();
-        peer->link_store->messages().set_hello(std::nullopt);
-        spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
-      }
-      auto r = peer->engine->on_payload(relay.channel, *payload, now);
-      if (!r.ok())
-        spdlog::warn("link {}: payload refused: {}", peer->contact.alias, r.error().message);
-    });
-    return;
+    if (deliver_to_link(*peer, relay.channel, in.envelope)) return;
   }
   // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
   Peer* known = nullptr;
@@ -189,7 +177,8 @@ void Node::Impl::announce_reachability(Peer& peer) {
   wire::ControlFrame frame;
   frame.type = wire::ControlType::reachability;
   frame.body = session::encode_reachability(own_reachability());
-  peer.engine->queue_control(std::move(frame));
+  if (!peer.link) return;
+  peer.link->queue_control(std::move(frame));
   peer.announced_at = clock.now();
 }
 

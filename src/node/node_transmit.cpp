@@ -2,31 +2,17 @@
 
 namespace bc::node {
 
-bool Node::Impl::ensure_sendable(Peer& peer) {
-  if (peer.session->sendable() > 0) return true;
-  auto reservation = peer.session->reserve(kReservationBlock);
-  try {
-    auto saved = store->transaction([&]() -> util::Result<void> {
-      peer.link_store->messages().set_session(reservation.state());
-      return {};
-    });
-    if (!saved.ok()) return false;
-  } catch (const std::exception& e) {
-    spdlog::error("link {}: cannot persist the send reservation: {}", peer.contact.alias, e.what());
-    return false;
-  }
-  return peer.session->commit_reservation(reservation).ok();
-}
-
 void Node::Impl::transmit(Peer& peer) {
-  if (!peer.session) return;
+  if (!peer.link) return;
   const auto now = clock.now();
-  if (peer.direct) transmit_direct(peer, now);
-  // Without a direct connection, the HELLO goes to the inviter's mailboxes (known from the
-  // invitation) until the inviter answers.
-  const bool hello_due =
-      peer.hello && !peer.direct && now - peer.hello_sent_at >= kHelloResendInterval;
-  if (hello_due) peer.hello_sent_at = now;
+  // The HELLO goes on the direct connection, else to the inviter's mailboxes (known from the
+  // invitation), until the inviter answers.
+  auto hello = peer.link->take_hello(now);
+  if (peer.direct) {
+    if (hello) net->send(*peer.direct, *hello);
+    transmit_on(peer, kDirectChannel, now,
+                [&](util::Bytes envelope) { return net->send(*peer.direct, std::move(envelope)); });
+  }
   for (auto ch : peer.relay_channels) {
     OwnRelay* relay = relay_by_channel(ch);
     if (relay == nullptr) continue;
@@ -34,45 +20,18 @@ void Node::Impl::transmit(Peer& peer) {
     if (to == nullptr) continue;
     const auto mailbox = util::to_array<wire::relay::kMailboxIdSize>(to->mailbox);
     const auto capability = util::to_array<wire::relay::kCapabilitySize>(to->write_capability);
-    if (hello_due) relay->client->put(mailbox, capability, *peer.hello);
-    while (auto payload = peer.engine->poll_transmit(ch, now)) {
-      if (!ensure_sendable(peer)) return;
-      auto envelope = peer.session->seal(*payload);
-      if (!envelope.ok()) {
-        spdlog::error("link {}: seal failed: {}", peer.contact.alias, envelope.error().message);
-        return;
-      }
-      // Not connected or queue full: the engine retransmits what this carried.
-      if (!relay->client->put(mailbox, capability, *envelope)) break;
-    }
-  }
-}
-
-void Node::Impl::transmit_direct(Peer& peer, util::WallTime now) {
-  if (peer.hello && now - peer.hello_sent_at >= kHelloResendInterval) {
-    net->send(*peer.direct, *peer.hello);
-    peer.hello_sent_at = now;
-  }
-  while (auto payload = peer.engine->poll_transmit(kDirectChannel, now)) {
-    if (!ensure_sendable(peer)) return;
-    auto envelope = peer.session->seal(*payload);
-    if (!envelope.ok()) {
-      spdlog::error("link {}: seal failed: {}", peer.contact.alias, envelope.error().message);
-      return;
-    }
-    if (!net->send(*peer.direct, util::Bytes(envelope->begin(), envelope->end()))) {
-      // Queue full or connection gone: the engine retransmits what this carried.
-      return;
-    }
+    if (hello && !peer.direct) relay->client->put(mailbox, capability, *hello);
+    transmit_on(peer, ch, now, [&](util::Bytes envelope) {
+      return relay->client->put(mailbox, capability, envelope);
+    });
   }
 }
 
 void Node::Impl::handle_events(Peer& peer) {
-  std::vector<std::uint64_t> sent;
-  for (auto& event : peer.engine->take_events()) {
-    if (auto* s = std::get_if<link::Sent>(&event)) {
-      sent.push_back(s->seq);
-      ++peer.messages_out;
+  if (!peer.link) return;
+  for (auto& event : peer.link->take_events(clock.now())) {
+    if (std::holds_alternative<link::Sent>(event)) {
+      ++peer.messages_out;  // recorded for `log` by the Link
       continue;
     }
     if (auto* c = std::get_if<link::ControlReceived>(&event)) {
@@ -107,16 +66,6 @@ void Node::Impl::handle_events(Peer& peer) {
           }
         },
         event);
-  }
-  if (!sent.empty()) {
-    try {
-      (void)store->transaction([&]() -> util::Result<void> {
-        peer.link_store->messages().mark_sent(sent, to_ms(clock.now()));
-        return {};
-      });
-    } catch (const std::exception& e) {
-      spdlog::warn("link {}: cannot record sent messages: {}", peer.contact.alias, e.what());
-    }
   }
 }
 

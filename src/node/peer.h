@@ -9,12 +9,11 @@
 #include <optional>
 #include <set>
 
-#include "link/engine.h"
+#include "link/link.h"
 #include "net/types.h"
 #include "node/address_book.h"
 #include "node/sqlite_link_store.h"
 #include "session/reachability.h"
-#include "session/session.h"
 #include "store/contacts.h"
 
 namespace bc::node {
@@ -26,11 +25,8 @@ inline constexpr link::ChannelId kDirectChannel = 0;
 struct Peer {
   store::Contact contact;
   std::unique_ptr<SqliteLinkStore> link_store;
-  std::optional<session::Session> session;
-  // The invitee's HELLO, resent until the inviter answers (the first envelope we open).
-  std::optional<util::Bytes> hello;
-  util::WallTime hello_sent_at{};
-  std::unique_ptr<link::Engine> engine;
+  // The session and engine as one unit (link/link.h); null while the contact has no session.
+  std::unique_ptr<link::Link> link;
   std::optional<net::ConnectionId> direct;
   std::map<std::string, net::DialId> dials;  // by direct address
   // The contact's direct addresses: which are kept, replaced, ignored (address_book.h).
@@ -57,9 +53,6 @@ struct Peer {
   std::uint64_t messages_in = 0, messages_out = 0, channel_changes = 0;
   // When our reachability last went out in a CONTROL frame (not retransmitted: repeated).
   util::WallTime announced_at{};
-  // Set when the session or engine state in memory may be ahead of the store (a batch failed):
-  // both are rebuilt from the store before the next use.
-  bool stale = false;
 };
 
 }  // namespace bc::node

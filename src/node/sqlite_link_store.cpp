@@ -78,6 +78,43 @@ link::TranscriptHead SqliteLinkStore::peer_head() {
   return {s.peer_prefix_end, s.peer_head};
 }
 
+link::LinkStore::OutgoingTail SqliteLinkStore::outgoing_tail() {
+  auto s = messages_.state();
+  return {s.out_last_seq, s.out_head, s.out_counts};
+}
+
+void SqliteLinkStore::append_outgoing(const link::OutgoingMessage& m, const crypto::Hash& body_hash,
+                                      const crypto::Hash& head) {
+  store::OutboxRow row;
+  row.seq = m.seq;
+  row.precedence = wire::precedence_code(m.precedence);
+  row.sent_at_ms = m.sent_at_ms;
+  row.earlier = m.earlier;
+  row.body_hash = body_hash;
+  row.body_size = m.body.size();
+  row.head = head;
+  messages_.append_outgoing(row, m.body);
+}
+
+void SqliteLinkStore::mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) {
+  messages_.mark_sent(seqs, at_ms);
+}
+
+std::optional<util::Bytes> SqliteLinkStore::session_state() { return messages_.state().session; }
+
+void SqliteLinkStore::set_session_state(util::ByteView state) { messages_.set_session(state); }
+
+std::optional<util::Bytes> SqliteLinkStore::hello() { return messages_.state().hello; }
+
+void SqliteLinkStore::set_hello(const std::optional<util::Bytes>& hello) { messages_.set_hello(hello); }
+
+void SqliteLinkStore::transaction(const std::function<void()>& fn) {
+  (void)store_.transaction([&]() -> util::Result<void> {
+    fn();
+    return {};
+  });
+}
+
 void SqliteLinkStore::put_fragment(const link::StoredFragment& fragment) {
   store::FragmentRow row = to_row(fragment.meta);
   row.offset = fragment.offset;

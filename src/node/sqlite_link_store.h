@@ -9,7 +9,7 @@ namespace bc::node {
 
 class SqliteLinkStore final : public link::LinkStore {
  public:
-  SqliteLinkStore(store::Store& store, std::int64_t contact_id) : messages_(store, contact_id) {}
+  SqliteLinkStore(store::Store& store, std::int64_t contact_id) : store_(store), messages_(store, contact_id) {}
 
   std::vector<link::OutgoingMessage> undelivered_outgoing() override;
   std::vector<link::OutgoingMessage> undelivered_outgoing_above(link::Seq after) override;
@@ -18,6 +18,15 @@ class SqliteLinkStore final : public link::LinkStore {
   void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) override;
   void record_peer_head(const link::TranscriptHead& head, util::ByteView receipt) override;
   link::TranscriptHead peer_head() override;
+  OutgoingTail outgoing_tail() override;
+  void append_outgoing(const link::OutgoingMessage& message, const crypto::Hash& body_hash,
+                       const crypto::Hash& head) override;
+  void mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) override;
+  std::optional<util::Bytes> session_state() override;
+  void set_session_state(util::ByteView state) override;
+  std::optional<util::Bytes> hello() override;
+  void set_hello(const std::optional<util::Bytes>& hello) override;
+  void transaction(const std::function<void()>& fn) override;
 
   void put_fragment(const link::StoredFragment& fragment) override;
   std::vector<link::StoredFragment> fragment_index() override;
@@ -29,9 +38,8 @@ class SqliteLinkStore final : public link::LinkStore {
   link::TranscriptHead incoming_head() override;
   void set_incoming_head(const link::TranscriptHead& head) override;
 
-  store::Messages& messages() { return messages_; }
-
  private:
+  store::Store& store_;
   store::Messages messages_;
 };
 

@@ -105,6 +105,12 @@ void set_setting(Store& store, std::string_view key, std::string_view value) {
   st.run();
 }
 
+void Contacts::clear_invite_secret(std::int64_t id) {
+  auto st = store_.prepare("UPDATE contacts SET invite_secret = NULL WHERE id = ?");
+  st.bind(1, id);
+  st.run();
+}
+
 util::Result<void> Contacts::remove(std::string_view alias) {
   if (!find(alias)) {
     return util::make_error(util::Errc::not_found, "no contact named '" + std::string(alias) + "'");

@@ -45,6 +45,8 @@ class Contacts {
   // The contact told us (CONTROL frame) how to reach it now.
   void set_reachability(std::int64_t id, util::ByteView reachability);
   util::Result<void> remove(std::string_view alias);
+  // The invitee's session started: the invitation secret is not needed any more.
+  void clear_invite_secret(std::int64_t id);
 
  private:
   Store& store_;

@@ -90,33 +90,23 @@ LinkStateRow Messages::state() {
   return r;
 }
 
-OutboxRow Messages::commit_outgoing(int precedence, std::int64_t sent_at_ms, util::ByteView body,
-                                    const Hash32& body_hash, const ExtendHead& extend) {
-  auto result = store_.transaction([&]() -> util::Result<OutboxRow> {
-    LinkStateRow s = state();
-    OutboxRow row;
-    row.seq = s.out_last_seq + 1;
-    row.precedence = precedence;
-    row.sent_at_ms = sent_at_ms;
-    row.earlier = s.out_counts;
-    row.body_hash = body_hash;
-    row.body_size = body.size();
-    row.head = extend(s.out_head, row.seq, precedence, sent_at_ms, body_hash);
-    auto ins = store_.prepare(
-        "INSERT INTO outbox (contact_id, seq, precedence, sent_at_ms, earlier, body, body_hash, head) "
-        "VALUES (?,?,?,?,?,?,?,?)");
-    ins.bind(1, contact_).bind(2, i64(row.seq)).bind(3, std::int64_t{precedence}).bind(4, sent_at_ms);
-    ins.bind(5, encode_counts(row.earlier)).bind(6, body).bind(7, util::ByteView(body_hash));
-    ins.bind(8, util::ByteView(row.head));
-    ins.run();
-    Counts counts = s.out_counts;
-    counts[static_cast<std::size_t>(precedence)] += 1;
-    auto up = store_.prepare("UPDATE link_state SET out_last_seq = ?, out_head = ?, out_counts = ? WHERE contact_id = ?");
-    up.bind(1, i64(row.seq)).bind(2, util::ByteView(row.head)).bind(3, encode_counts(counts)).bind(4, contact_);
-    up.run();
-    return row;
-  });
-  return std::move(result).value();
+void Messages::append_outgoing(const OutboxRow& row, util::ByteView body) {
+  LinkStateRow s = state();
+  if (row.seq != s.out_last_seq + 1) {
+    throw StoreError("outgoing seq " + std::to_string(row.seq) + " does not follow " + std::to_string(s.out_last_seq), 0);
+  }
+  auto ins = store_.prepare(
+      "INSERT INTO outbox (contact_id, seq, precedence, sent_at_ms, earlier, body, body_hash, head) "
+      "VALUES (?,?,?,?,?,?,?,?)");
+  ins.bind(1, contact_).bind(2, i64(row.seq)).bind(3, std::int64_t{row.precedence}).bind(4, row.sent_at_ms);
+  ins.bind(5, encode_counts(row.earlier)).bind(6, body).bind(7, util::ByteView(row.body_hash));
+  ins.bind(8, util::ByteView(row.head));
+  ins.run();
+  Counts counts = s.out_counts;
+  counts[static_cast<std::size_t>(row.precedence)] += 1;
+  auto up = store_.prepare("UPDATE link_state SET out_last_seq = ?, out_head = ?, out_counts = ? WHERE contact_id = ?");
+  up.bind(1, i64(row.seq)).bind(2, util::ByteView(row.head)).bind(3, encode_counts(counts)).bind(4, contact_);
+  up.run();
 }
 
 std::vector<OutboxRow> Messages::undelivered_outgoing(std::uint64_t after) {

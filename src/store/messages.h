@@ -1,7 +1,6 @@
 // Messages of one link: outbox, inbox, fragments under way and the per-link state (transcript
 // heads both ways, delivered counts, the session). Plain rows; the link engine's view of them
-// is node/sqlite_link_store.h. Every method runs in the caller's transaction, except
-// commit_outgoing(), which is one transaction of its own (invariant I1).
+// is node/sqlite_link_store.h. Every method runs in the caller's transaction.
 #pragma once
 
 #include <array>
@@ -74,13 +73,10 @@ class Messages {
  public:
   Messages(Store& store, std::int64_t contact_id) : store_(store), contact_(contact_id) {}
 
-  // The transcript step, supplied by the link module (store does not depend on it).
-  using ExtendHead = std::function<Hash32(const Hash32& previous, std::uint64_t seq, int precedence,
-                                          std::int64_t sent_at_ms, const Hash32& body_hash)>;
-  // Commits a new outgoing message with the next seq, its earlier counts and the new transcript
-  // head, in one transaction (invariant I1). Returns the committed row (without the body).
-  OutboxRow commit_outgoing(int precedence, std::int64_t sent_at_ms, util::ByteView body,
-                            const Hash32& body_hash, const ExtendHead& extend);
+  // Appends row (seq = state().out_last_seq + 1, its head and body hash computed by the link
+  // layer, link/submit.h) and makes it the outgoing tail. The caller's transaction holds the
+  // state() it extends (invariant I1).
+  void append_outgoing(const OutboxRow& row, util::ByteView body);
 
   LinkStateRow state();
   // Not yet confirmed, seq > after, with bodies.

@@ -3,6 +3,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "link/submit.h"
 #include "link/transcript.h"
 
 namespace bc::test {
@@ -31,23 +32,54 @@ void MemoryLinkStore::writing(const char* what) const {
 }
 
 Seq MemoryLinkStore::send(util::ByteView body, wire::Precedence precedence, util::WallTime now) {
-  begin();
-  Seq seq = cur_.last_seq + 1;
+  if (in_batch_) throw std::logic_error("send() inside a batch");
+  return link::submit_body(*this, precedence, body, now).seq;
+}
+
+void MemoryLinkStore::append_outgoing(const link::OutgoingMessage& message, const crypto::Hash& body_hash,
+                                      const crypto::Hash& head) {
+  writing("append_outgoing");
+  if (message.seq != cur_.last_seq + 1) throw std::logic_error("I1: append_outgoing out of seq order");
   OutboxEntry e;
-  e.message.seq = seq;
-  e.message.precedence = precedence;
-  e.message.sent_at_ms = now.time_since_epoch().count();
-  e.message.earlier = cur_.sent_counts;
-  e.body = std::make_shared<const util::Bytes>(body.begin(), body.end());
-  e.body_hash = link::body_hash(body);
-  e.head =
-      link::extend_transcript(cur_.last_head, seq, precedence, e.message.sent_at_ms, e.body_hash);
-  cur_.last_head = e.head;
-  cur_.last_seq = seq;
-  ++cur_.sent_counts[wire::precedence_code(precedence)];
-  cur_.outbox.emplace(seq, std::move(e));
+  e.message = message;
+  e.message.body.clear();
+  e.body = std::make_shared<const util::Bytes>(message.body);
+  e.body_hash = body_hash;
+  e.head = head;
+  cur_.last_head = head;
+  cur_.last_seq = message.seq;
+  ++cur_.sent_counts[wire::precedence_code(message.precedence)];
+  cur_.outbox.emplace(message.seq, std::move(e));
+}
+
+void MemoryLinkStore::mark_sent(const std::vector<Seq>& seqs, std::int64_t at_ms) {
+  writing("mark_sent");
+  for (Seq seq : seqs) cur_.first_sent_ms.emplace(seq, at_ms);
+}
+
+void MemoryLinkStore::set_session_state(util::ByteView state) {
+  writing("set_session_state");
+  cur_.session = util::Bytes(state.begin(), state.end());
+}
+
+void MemoryLinkStore::set_hello(const std::optional<util::Bytes>& hello) {
+  writing("set_hello");
+  cur_.hello = hello;
+}
+
+void MemoryLinkStore::transaction(const std::function<void()>& fn) {
+  if (in_batch_) {
+    fn();
+    return;
+  }
+  begin();
+  try {
+    fn();
+  } catch (...) {
+    crash();
+    throw;
+  }
   commit();
-  return seq;
 }
 
 std::vector<link::OutgoingMessage> MemoryLinkStore::outgoing(Seq after) const {

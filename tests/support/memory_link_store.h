@@ -36,9 +36,10 @@ class MemoryLinkStore final : public link::LinkStore {
   void crash();
   bool in_batch() const { return in_batch_; }
 
-  // What `send` does, in its own committed transaction: seq = last + 1, earlier counts, the
-  // outgoing transcript head and the body hash. Call between batches.
+  // What `send` does: link::submit_body() in its own committed transaction. Call between
+  // batches.
   link::Seq send(util::ByteView body, wire::Precedence precedence, util::WallTime now);
+  const std::map<link::Seq, std::int64_t>& first_sent() const { return cur_.first_sent_ms; }
 
   // Inspection (the current state, including an open batch; committed_*: as of the last commit).
   const std::map<link::Seq, InboxEntry>& inbox() const { return cur_.inbox; }
@@ -56,6 +57,16 @@ class MemoryLinkStore final : public link::LinkStore {
                       util::ByteView receipt) override;
   void record_peer_head(const link::TranscriptHead& head, util::ByteView receipt) override;
   link::TranscriptHead peer_head() override { return cur_.peer_head; }
+  OutgoingTail outgoing_tail() override { return {cur_.last_seq, cur_.last_head, cur_.sent_counts}; }
+  void append_outgoing(const link::OutgoingMessage& message, const crypto::Hash& body_hash,
+                       const crypto::Hash& head) override;
+  void mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) override;
+  std::optional<util::Bytes> session_state() override { return cur_.session; }
+  void set_session_state(util::ByteView state) override;
+  std::optional<util::Bytes> hello() override { return cur_.hello; }
+  void set_hello(const std::optional<util::Bytes>& hello) override;
+  // Joins an open batch; otherwise begin(), fn, commit(), or crash() and rethrow when fn throws.
+  void transaction(const std::function<void()>& fn) override;
   void put_fragment(const link::StoredFragment& fragment) override;
   std::vector<link::StoredFragment> fragment_index() override;
   std::vector<link::StoredFragment> fragments(link::Seq seq) override;
@@ -83,6 +94,9 @@ class MemoryLinkStore final : public link::LinkStore {
     std::map<link::Seq, InboxEntry> inbox;
     link::EarlierCounts delivered_counts{};
     link::TranscriptHead incoming_head;
+    std::map<link::Seq, std::int64_t> first_sent_ms;
+    std::optional<util::Bytes> session;
+    std::optional<util::Bytes> hello;
   };
 
   void writing(const char* what) const;

@@ -1,0 +1,189 @@
+#include "link/link.h"
+
+#include <stdexcept>
+
+namespace bc::link {
+
+Link::Link(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
+           EngineConfig config)
+    : store_(store), self_(self), peer_(peer), config_(config) {}
+
+Link::~Link() = default;
+
+util::Result<std::unique_ptr<Link>> Link::open(LinkStore& store, const crypto::SigningKey& self,
+                                               const crypto::SignPublicKey& peer, EngineConfig config,
+                                               util::WallTime now) {
+  std::unique_ptr<Link> link(new Link(store, self, peer, config));
+  if (auto loaded = link->load(now); !loaded.ok()) return loaded.error();
+  return link;
+}
+
+util::Result<void> Link::load(util::WallTime now) {
+  auto state = store_.session_state();
+  if (!state) return util::make_error(util::Errc::not_found, "the link has no session yet");
+  auto restored = session::Session::restore(*state);
+  if (!restored.ok()) {
+    return util::make_error(util::Errc::store, "stored session unreadable: " + restored.error().message);
+  }
+  session_.emplace(std::move(*restored));
+  hello_ = store_.hello();
+  if (engine_) {
+    // A rebuild: what the old engine reported is not lost with it.
+    auto events = engine_->take_events();
+    carried_events_.insert(carried_events_.end(), events.begin(), events.end());
+  }
+  engine_ = std::make_unique<Engine>(store_, self_, peer_, config_, now);
+  for (ChannelId ch : expected_) engine_->expect_channel(ch, now);
+  for (ChannelId ch : connected_) engine_->channel_up(ch, now);
+  taken_.reset();
+  return {};
+}
+
+template <class Fn>
+bool Link::batch(Fn&& fn, util::WallTime now) {
+  if (taken_) throw std::logic_error("link: an input arrived before the last envelope was marked");
+  try {
+    store_.transaction([&] {
+      fn();
+      store_.set_session_state(session_->serialize().view());
+    });
+    return true;
+  } catch (const std::exception& e) {
+    ++failed_batches_;
+    PayloadRefused refused;
+    refused.reason = std::string("batch rolled back: ") + e.what();
+    carried_events_.push_back(std::move(refused));
+    if (auto reloaded = load(now); !reloaded.ok()) {
+      // The store is unreadable: nothing more can be done with this link.
+      throw std::runtime_error("link: rebuild after a failed batch: " + reloaded.error().message);
+    }
+    return false;
+  }
+}
+
+Link::Received Link::receive(ChannelId channel, util::ByteView envelope, util::WallTime now) {
+  if (taken_) throw std::logic_error("link: receive() before the last envelope was marked");
+  // open() changes the session only when it succeeds; the batch persists that change.
+  auto payload = session_->open(envelope, now);
+  if (!payload.ok()) return {Outcome::not_ours, payload.error().message};
+  Received out{Outcome::applied, {}};
+  const bool committed = batch(
+      [&] {
+        if (hello_) {
+          hello_.reset();  // the inviter answered: it holds our session
+          store_.set_hello(std::nullopt);
+        }
+        if (auto r = engine_->on_payload(channel, *payload, now); !r.ok()) {
+          out = {Outcome::refused, r.error().message};
+        }
+      },
+      now);
+  if (!committed) out = {Outcome::refused, "the batch failed and was rolled back"};
+  return out;
+}
+
+void Link::tick(util::WallTime now) {
+  batch([&] { engine_->on_tick(now); }, now);
+}
+
+void Link::outbox_changed(util::WallTime now) {
+  batch([&] { engine_->reload_outbox(now); }, now);
+}
+
+bool Link::ensure_sendable() {
+  if (session_->sendable() > 0) return true;
+  auto reservation = session_->reserve(kReservationBlock);
+  try {
+    store_.transaction([&] { store_.set_session_state(reservation.state()); });
+  } catch (const std::exception&) {
+    return false;  // not durable: nothing may be sealed under it (I4)
+  }
+  return session_->commit_reservation(reservation).ok();
+}
+
+std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime now) {
+  if (taken_) throw std::logic_error("link: take_envelope() before the last envelope was marked");
+  auto payload = engine_->poll_transmit(channel, now);
+  if (!payload) return std::nullopt;
+  if (!ensure_sendable()) {
+    engine_->unsend_last(channel);
+    return std::nullopt;
+  }
+  auto envelope = session_->seal(*payload);
+  if (!envelope.ok()) {
+    engine_->unsend_last(channel);
+    return std::nullopt;
+  }
+  taken_ = channel;
+  return util::Bytes(envelope->begin(), envelope->end());
+}
+
+void Link::mark_sent(ChannelId channel) {
+  if (taken_ != channel) throw std::logic_error("link: mark_sent() of an envelope not taken");
+  taken_.reset();
+}
+
+void Link::mark_failed(ChannelId channel) {
+  if (taken_ != channel) throw std::logic_error("link: mark_failed() of an envelope not taken");
+  taken_.reset();
+  // Its message key is spent (the receiver skips it); what it carried goes in the next one.
+  engine_->unsend_last(channel);
+}
+
+std::optional<util::Bytes> Link::take_hello(util::WallTime now) {
+  if (!hello_ || now - hello_sent_at_ < kHelloResendInterval) return std::nullopt;
+  hello_sent_at_ = now;
+  return hello_;
+}
+
+void Link::channel_up(ChannelId channel, util::WallTime now) {
+  connected_.insert(channel);
+  engine_->channel_up(channel, now);
+}
+
+void Link::channel_down(ChannelId channel, util::WallTime now) {
+  connected_.erase(channel);
+  engine_->channel_down(channel, now);
+}
+
+void Link::expect_channel(ChannelId channel, util::WallTime now) {
+  expected_.insert(channel);
+  engine_->expect_channel(channel, now);
+}
+
+void Link::forget_channel(ChannelId channel, util::WallTime now) {
+  expected_.erase(channel);
+  connected_.erase(channel);
+  engine_->forget_channel(channel, now);
+}
+
+bool Link::start_linecheck(ChannelId channel, const LinecheckNonce& nonce) {
+  return engine_->start_linecheck(channel, nonce);
+}
+
+void Link::queue_control(wire::ControlFrame frame) { engine_->queue_control(std::move(frame)); }
+
+std::vector<Event> Link::take_events(util::WallTime now) {
+  std::vector<Event> out;
+  out.swap(carried_events_);
+  auto events = engine_->take_events();
+  out.insert(out.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+  std::vector<Seq> sent;
+  for (const Event& e : out) {
+    if (const auto* s = std::get_if<Sent>(&e)) sent.push_back(s->seq);
+  }
+  if (!sent.empty()) {
+    try {
+      store_.transaction([&] { store_.mark_sent(sent, now.time_since_epoch().count()); });
+    } catch (const std::exception&) {
+      // Only `log`'s "sent" time is lost; delivery does not depend on it.
+    }
+  }
+  return out;
+}
+
+util::WallTime Link::next_wakeup() const { return engine_->next_wakeup(); }
+
+EngineStats Link::stats() const { return engine_->stats(); }
+
+}  // namespace bc::link

@@ -1,0 +1,120 @@
+// link::Link: one link (one counterpart) as a single sans-I/O unit. It owns the session (the
+// Double Ratchet, session/session.h) and the engine (engine.h) over one LinkStore, and keeps the
+// store's invariants itself, so the node, the simulations and the fuzzers drive the same code:
+//
+//   I1  messages enter the outbox only through link::submit() (submit.h);
+//   I3  everything sent comes from take_envelope(), called only between batches, so no ACK or
+//       receipt rests on a batch that may still roll back;
+//   I4  an envelope is sealed only under a send reservation that is durable first;
+//   and every input (receive, tick, outbox_changed) runs as one batch: one store transaction
+//   that also persists the session. A batch that throws is rolled back and the session and the
+//   engine are rebuilt from the store (their memory may be ahead of it); the channels' states
+//   are replayed into the new engine.
+//
+// Sending is two-phase, per channel: take_envelope() gives the next sealed envelope, then the
+// caller says mark_sent() once it was written or mark_failed() when it could not be, which puts
+// back everything the envelope carried (ACK and receipt flags, CONTROL frames, chunks due again
+// at once), so a failed write loses nothing.
+//
+// Not thread-safe: one thread drives a Link.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "link/engine.h"
+#include "link/link_store.h"
+#include "session/session.h"
+
+namespace bc::link {
+
+// How often the invitee's HELLO is offered again until the inviter answers.
+inline constexpr std::chrono::seconds kHelloResendInterval{2};
+// Send counters reserved at once (one durable write per this many envelopes).
+inline constexpr std::uint32_t kReservationBlock = 256;
+
+class Link {
+ public:
+  // From the store, whose session state must exist (written by the session start). store and
+  // self must outlive the Link.
+  static util::Result<std::unique_ptr<Link>> open(LinkStore& store, const crypto::SigningKey& self,
+                                                  const crypto::SignPublicKey& peer, EngineConfig config,
+                                                  util::WallTime now);
+  Link(const Link&) = delete;
+  Link& operator=(const Link&) = delete;
+  ~Link();
+
+  // ---- inputs: each one batch --------------------------------------------------------------
+  enum class Outcome {
+    applied,   // opened by our session and applied
+    refused,   // opened, but the payload was refused (PayloadRefused event) or the batch failed
+    not_ours,  // does not open under our session (a HELLO, a replay, a forgery): nothing changed
+  };
+  struct Received {
+    Outcome outcome = Outcome::not_ours;
+    std::string error;  // why, for not_ours and refused
+  };
+  Received receive(ChannelId channel, util::ByteView envelope, util::WallTime now);
+  // When next_wakeup() has passed (earlier is harmless).
+  void tick(util::WallTime now);
+  // After submit() queued messages for this link.
+  void outbox_changed(util::WallTime now);
+
+  // ---- sending: call between inputs ----------------------------------------------------------
+  // The next envelope for channel, sealed; nullopt when nothing is due. Each must be answered by
+  // mark_sent() or mark_failed() before the next call of anything else.
+  std::optional<util::Bytes> take_envelope(ChannelId channel, util::WallTime now);
+  void mark_sent(ChannelId channel);
+  void mark_failed(ChannelId channel);
+  // The invitee's HELLO, while the inviter has not answered, when it is due again (every
+  // kHelloResendInterval, or at once after hello_now()).
+  std::optional<util::Bytes> take_hello(util::WallTime now);
+  void hello_now() { hello_sent_at_ = {}; }
+  bool hello_pending() const { return hello_.has_value(); }
+
+  // ---- channels (replayed into the engine after a rebuild) -----------------------------------
+  void channel_up(ChannelId channel, util::WallTime now);
+  void channel_down(ChannelId channel, util::WallTime now);
+  void expect_channel(ChannelId channel, util::WallTime now);
+  void forget_channel(ChannelId channel, util::WallTime now);
+  bool start_linecheck(ChannelId channel, const LinecheckNonce& nonce);
+  // Not durable, not retransmitted: repeat it until it has an effect.
+  void queue_control(wire::ControlFrame frame);
+
+  // ---- outputs ------------------------------------------------------------------------------
+  // Events since the last call; the first send of each message is recorded in the store (for
+  // `log`) here.
+  std::vector<Event> take_events(util::WallTime now);
+  util::WallTime next_wakeup() const;
+  EngineStats stats() const;
+  // Batches rolled back since the Link was opened.
+  std::uint64_t failed_batches() const { return failed_batches_; }
+
+ private:
+  Link(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
+       EngineConfig config);
+  util::Result<void> load(util::WallTime now);
+  // Runs fn and persists the session in one transaction; on a throw rolls back and rebuilds.
+  template <class Fn>
+  bool batch(Fn&& fn, util::WallTime now);
+  bool ensure_sendable();
+
+  LinkStore& store_;
+  const crypto::SigningKey& self_;
+  crypto::SignPublicKey peer_;
+  EngineConfig config_;
+  std::optional<session::Session> session_;
+  std::unique_ptr<Engine> engine_;
+  std::optional<util::Bytes> hello_;
+  util::WallTime hello_sent_at_{};
+  std::set<ChannelId> expected_;
+  std::set<ChannelId> connected_;
+  std::optional<ChannelId> taken_;  // an envelope handed out, not yet marked
+  std::vector<Event> carried_events_;  // of an engine replaced by a rebuild
+  std::uint64_t failed_batches_ = 0;
+};
+
+}  // namespace bc::link

@@ -166,7 +166,7 @@ int show_status(const Context& ctx, bool one_line) {
     return kHealthBlackout;
   }
   const std::int64_t now_ms = static_cast<std::int64_t>(
-      number_or(*reply, "now_ms", static_cast<double>(ctx.clock.now().time_since_epoch().count())));
+      number_or(*reply, "now_ms", static_cast<double>(util::to_unix_ms(ctx.clock.now()))));
   json links = array_member(*reply, "links");
   int code = kHealthOk;
   std::size_t by_state[3] = {0, 0, 0};

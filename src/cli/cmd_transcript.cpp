@@ -227,7 +227,7 @@ int run_export(Context& ctx, const TranscriptOptions& opt) {
                                                    " does not verify: " + v.error().message));
   }
   link::TranscriptRecord record;
-  record.exported_at_ms = ctx.clock.now().time_since_epoch().count();
+  record.exported_at_ms = util::to_unix_ms(ctx.clock.now());
   record.exporter = {loaded->identity.name, loaded->identity.signing.public_key()};
   record.peer = {v->contact.party_name, v->contact.identity_key};
   record.outgoing.entries = v->out_entries;

@@ -18,9 +18,7 @@ namespace bc::link {
 
 namespace {
 
-std::int64_t to_ms(util::WallTime t) {
-  return t.time_since_epoch().count();
-}
+std::int64_t to_ms(util::WallTime t) { return util::to_unix_ms(t); }
 
 util::Bytes linecheck_signing_bytes(const crypto::SignPublicKey& requester,
                                     const crypto::SignPublicKey& replier,

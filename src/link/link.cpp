@@ -174,7 +174,7 @@ std::vector<Event> Link::take_events(util::WallTime now) {
   }
   if (!sent.empty()) {
     try {
-      store_.transaction([&] { store_.mark_sent(sent, now.time_since_epoch().count()); });
+      store_.transaction([&] { store_.mark_sent(sent, util::to_unix_ms(now)); });
     } catch (const std::exception&) {
       // Only `log`'s "sent" time is lost; delivery does not depend on it.
     }

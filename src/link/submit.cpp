@@ -19,7 +19,7 @@ Submitted submit_body(LinkStore& store, wire::Precedence precedence, util::ByteV
     OutgoingMessage m;
     m.seq = tail.last_seq + 1;
     m.precedence = precedence;
-    m.sent_at_ms = now.time_since_epoch().count();
+    m.sent_at_ms = util::to_unix_ms(now);
     m.earlier = tail.counts;
     m.body.assign(body.begin(), body.end());
     const crypto::Hash head = extend_transcript(tail.head, m.seq, precedence, m.sent_at_ms, hash);

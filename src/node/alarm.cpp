@@ -57,11 +57,11 @@ void AlarmRunner::fire(const Env& env) {
     spdlog::error("alarm command could not start: {}", std::strerror(rc));
     return;
   }
-  running_[pid] = Running{std::chrono::steady_clock::now(), false};
+  running_[pid] = Running{clock_.monotonic(), false};
 }
 
 void AlarmRunner::reap() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock_.monotonic();
   for (auto it = running_.begin(); it != running_.end();) {
     int status = 0;
     pid_t r = ::waitpid(it->first, &status, WNOHANG);

@@ -17,6 +17,8 @@
 // killed) is logged and counted as failed; the node goes on either way.
 #pragma once
 
+#include "util/clock.h"
+
 #include <sys/types.h>
 
 #include <chrono>
@@ -39,7 +41,8 @@ class AlarmRunner {
   using Env = std::vector<std::pair<std::string, std::string>>;
 
   // command: nullopt runs nothing (alarms are only logged).
-  explicit AlarmRunner(std::optional<std::string> command) : command_(std::move(command)) {}
+  AlarmRunner(std::optional<std::string> command, const util::Clock& clock)
+      : command_(std::move(command)), clock_(clock) {}
   ~AlarmRunner();  // kills and reaps what still runs
   AlarmRunner(const AlarmRunner&) = delete;
   AlarmRunner& operator=(const AlarmRunner&) = delete;
@@ -57,10 +60,11 @@ class AlarmRunner {
 
  private:
   struct Running {
-    std::chrono::steady_clock::time_point started;
+    std::chrono::nanoseconds started{0};  // clock_.monotonic()
     bool killed = false;
   };
   std::optional<std::string> command_;
+  const util::Clock& clock_;
   std::map<pid_t, Running> running_;
   std::uint64_t runs_ = 0;
   std::uint64_t failures_ = 0;

@@ -37,14 +37,13 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
     std::deque<Input> batch_inputs;
     {
       std::unique_lock lock(mu);
-      auto wake = std::chrono::steady_clock::now() + std::chrono::milliseconds{200};
-      auto next = clock.now() + std::chrono::milliseconds{200};
+      const auto now = clock.now();
+      auto next = now + std::chrono::milliseconds{200};
       for (const auto& [id, peer] : peers) {
         if (peer->link) next = std::min(next, peer->link->next_wakeup());
       }
-      auto until = clock.now() < next ? next - clock.now() : std::chrono::milliseconds{0};
-      wake = std::min(wake, std::chrono::steady_clock::now() + until);
-      cv.wait_until(lock, wake, [&] { return !inputs.empty() || stop; });
+      const auto until = now < next ? next - now : std::chrono::milliseconds{0};
+      cv.wait_for(lock, until, [&] { return !inputs.empty() || stop; });
       batch_inputs.swap(inputs);
     }
     for (auto& input : batch_inputs) {
@@ -108,7 +107,9 @@ int Node::run(const std::atomic<bool>& stop) {
 
 util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity identity,
                                                  Config config, NodeOptions options) {
-  auto impl = std::make_unique<Impl>(std::move(home), std::move(identity), std::move(config));
+  static const util::SystemClock system_clock;  // stateless: shared by every node
+  const util::Clock& clock = options.clock != nullptr ? *options.clock : system_clock;
+  auto impl = std::make_unique<Impl>(std::move(home), std::move(identity), std::move(config), clock);
   Impl& n = *impl;
   // One node per home: an advisory lock held for the node's lifetime.
   std::string lock_path = (n.home.dir() / "node.lock").string();
@@ -120,7 +121,7 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
   auto store = n.home.open_store();
   if (!store.ok()) return store.error();
   n.store = std::move(*store);
-  n.alarms = std::make_unique<AlarmRunner>(n.config.alarm_command);
+  n.alarms = std::make_unique<AlarmRunner>(n.config.alarm_command, n.clock);
 
   net::Handlers handlers;
   Impl* self = impl.get();

@@ -15,6 +15,7 @@
 #include "node/config.h"
 #include "node/home.h"
 #include "session/identity.h"
+#include "util/clock.h"
 #include "util/result.h"
 
 namespace bc::node {
@@ -24,6 +25,8 @@ struct NodeOptions {
   std::vector<std::string> advertise;  // overrides [node] advertise (node/advertise.h)
   // "HOST:PORT" to serve Prometheus text on (GET /metrics); nullopt: no metrics listener.
   std::optional<std::string> metrics;
+  // Every time the node reads; nullptr: the system clock. Must outlive the node.
+  const util::Clock* clock = nullptr;
 };
 
 class Node {

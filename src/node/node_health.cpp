@@ -137,7 +137,7 @@ std::optional<std::string> Node::Impl::start_linecheck(
   pending.alias = peer->contact.alias;
   pending.timeout = request.timeout.value_or(
       std::chrono::duration_cast<std::chrono::milliseconds>(kDefaultLinecheckTimeout));
-  const auto started = std::chrono::steady_clock::now();
+  const auto started = clock.monotonic();
   pending.deadline = started + pending.timeout;
   pending.reply = reply;
   for (const auto& ch : peer->link->stats().channels) {
@@ -155,7 +155,7 @@ std::optional<std::string> Node::Impl::start_linecheck(
 }
 
 void Node::Impl::on_linecheck_reply(Peer& peer, const link::LinecheckReply& r) {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock.monotonic();
   for (auto& pending : linechecks) {
     if (pending.contact != peer.contact.id) continue;
     for (auto& probe : pending.probes) {
@@ -169,7 +169,7 @@ void Node::Impl::on_linecheck_reply(Peer& peer, const link::LinecheckReply& r) {
 }
 
 void Node::Impl::finish_linechecks() {
-  const auto now = std::chrono::steady_clock::now();
+  const auto now = clock.monotonic();
   for (auto it = linechecks.begin(); it != linechecks.end();) {
     bool done = now >= it->deadline;
     if (!done) {

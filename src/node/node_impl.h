@@ -83,9 +83,8 @@ constexpr auto kReannounceInterval = std::chrono::seconds{30};
 // The longest wait between two attempts of a direct dial (net's backoff doubles up to it).
 constexpr std::chrono::milliseconds kDirectRedialMax{2'000};
 
-inline std::int64_t to_ms(util::WallTime t) {
-  return t.time_since_epoch().count();
-}
+using util::to_unix_ms;
+inline std::int64_t to_ms(util::WallTime t) { return to_unix_ms(t); }
 
 inline std::string short_key(const crypto::SignPublicKey& k) {
   return util::hex_encode(util::ByteView(k).first(6));
@@ -109,7 +108,7 @@ struct PendingLinecheck {
     link::ChannelId channel = 0;
     std::string name;  // channel_name() when it started
     link::LinecheckNonce nonce{};
-    std::chrono::steady_clock::time_point sent;
+    std::chrono::nanoseconds sent{0};  // clock.monotonic()
     std::optional<double> rtt_ms;
     std::optional<bool> valid;  // set when the reply came
     std::string error;          // set when it could not start
@@ -117,7 +116,7 @@ struct PendingLinecheck {
   std::int64_t contact = 0;
   std::string alias;
   std::chrono::milliseconds timeout{0};
-  std::chrono::steady_clock::time_point deadline;
+  std::chrono::nanoseconds deadline{0};  // clock.monotonic()
   std::vector<Probe> probes;
   std::shared_ptr<std::promise<std::string>> reply;
 };
@@ -131,8 +130,8 @@ namespace bc::node {
 using namespace detail;  // NOLINT: the implementation files share these names
 
 struct Node::Impl {
-  Impl(Home h, session::Identity id, Config c)
-      : home(std::move(h)), identity(std::move(id)), config(std::move(c)) {}
+  Impl(Home h, session::Identity id, Config c, const util::Clock& clk)
+      : home(std::move(h)), identity(std::move(id)), config(std::move(c)), clock(clk) {}
   Impl(const Impl&) = delete;
   Impl& operator=(const Impl&) = delete;
 
@@ -140,7 +139,7 @@ struct Node::Impl {
   session::Identity identity;
   Config config;
   std::unique_ptr<store::Store> store;
-  util::SystemClock clock;
+  const util::Clock& clock;  // NodeOptions::clock, or the system's
   std::optional<std::string> listen_address;
   // What we tell contacts about reaching us directly (node/advertise.h); the flags are kept to
   // choose again when `invite --address` keeps new addresses while we run.

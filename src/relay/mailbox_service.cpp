@@ -19,7 +19,7 @@ constexpr std::string_view kCapabilityLabel = "backchannel relay capability v1";
 constexpr std::string_view kTokenLabel = "backchannel relay admission token v1";
 constexpr std::string_view kTokenPrefix = "bct_";
 
-std::int64_t millis(util::WallTime t) { return t.time_since_epoch().count(); }
+std::int64_t millis(util::WallTime t) { return util::to_unix_ms(t); }
 
 proto::Message refuse(std::uint32_t request, ErrorCode code, std::string message) {
   return proto::Error{request, code, std::move(message)};

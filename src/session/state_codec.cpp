@@ -63,7 +63,7 @@ crypto::SecureBuffer encode_state(const RatchetState& s, std::uint32_t send_inde
     w.u16(static_cast<std::uint16_t>(chain.keys.size()));
     for (const auto& [n, key] : chain.keys) {
       w.u32(n);
-      w.u64(static_cast<std::uint64_t>(key.expires_at.time_since_epoch().count()));
+      w.u64(static_cast<std::uint64_t>(util::to_unix_ms(key.expires_at)));
       w.bytes(s.skipped.message_key(key));
     }
   }

@@ -3,7 +3,9 @@
 build (which already refuses an include of a module that is not linked): every
 `#include "<module>/..."` in src/<m>/ must name <m> itself or a module <m> may depend on, and
 every target_link_libraries of a module in src/<m>/CMakeLists.txt likewise. Also checks that
-no header outside src/net includes Boost, so Asio stays behind net's small interfaces."""
+no header outside src/net includes Boost, so Asio stays behind net's small interfaces, that
+<sodium.h> and <openssl/...> appear only in src/crypto and src/net, and <sqlite3.h> only in
+src/store and the relay's store (src/relay/relay_store.cpp)."""
 import os
 import re
 import sys
@@ -44,6 +46,11 @@ for module in sorted(os.listdir(root)):
                         errors.append(f"{os.path.relpath(full, root)} includes {dep}/, which {module} may not use")
                 if module != "net" and f.endswith(".h") and "#include <boost/" in text:
                     errors.append(f"{os.path.relpath(full, root)}: Boost headers belong inside src/net")
+                rel = os.path.relpath(full, root)
+                if module not in ("crypto", "net") and re.search(r"#include\s+<(sodium\.h|sodium/|openssl/)", text):
+                    errors.append(f"{rel}: libsodium and OpenSSL belong inside src/crypto and src/net")
+                if module != "store" and rel != os.path.join("relay", "relay_store.cpp") and "#include <sqlite3.h>" in text:
+                    errors.append(f"{rel}: SQLite belongs inside src/store (and the relay's store)")
             if f == "CMakeLists.txt":
                 for dep in link_re.findall(text):
                     if dep in ALLOWED and dep not in ok:

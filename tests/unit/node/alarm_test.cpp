@@ -12,6 +12,10 @@
 namespace bc::node {
 namespace {
 
+// Alarm commands are real processes: they run on real time.
+const util::SystemClock kClock;
+
+
 std::filesystem::path temp_file(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() /
              ("bc_alarm_test_" + std::to_string(::getpid()));
@@ -33,7 +37,7 @@ void reap_all(AlarmRunner& runner, std::uint64_t expect_done_runs) {
 
 TEST(AlarmRunner, PassesTheEventInTheEnvironment) {
   auto out = temp_file("env.txt");
-  AlarmRunner runner("echo \"$BC_LINK $BC_CHANNEL $BC_STATE\" >> '" + out.string() + "'");
+  AlarmRunner runner("echo \"$BC_LINK $BC_CHANNEL $BC_STATE\" >> '" + out.string() + "'", kClock);
   runner.fire({{"BC_LINK", "moscow"}, {"BC_CHANNEL", "relay:ny"}, {"BC_STATE", "blackout"}});
   reap_all(runner, 1);
   std::ifstream in(out);
@@ -45,7 +49,7 @@ TEST(AlarmRunner, PassesTheEventInTheEnvironment) {
 }
 
 TEST(AlarmRunner, AFailingCommandIsCountedNotFatal) {
-  AlarmRunner runner("exit 3");
+  AlarmRunner runner("exit 3", kClock);
   runner.fire({{"BC_LINK", "moscow"}});
   runner.fire({{"BC_LINK", "moscow"}});
   reap_all(runner, 2);
@@ -54,7 +58,7 @@ TEST(AlarmRunner, AFailingCommandIsCountedNotFatal) {
 }
 
 TEST(AlarmRunner, FireDoesNotWaitForTheCommand) {
-  AlarmRunner runner("sleep 5");
+  AlarmRunner runner("sleep 5", kClock);
   auto start = std::chrono::steady_clock::now();
   runner.fire({});
   runner.reap();
@@ -64,7 +68,7 @@ TEST(AlarmRunner, FireDoesNotWaitForTheCommand) {
 }
 
 TEST(AlarmRunner, NoCommandRunsNothing) {
-  AlarmRunner runner(std::nullopt);
+  AlarmRunner runner(std::nullopt, kClock);
   runner.fire({{"BC_LINK", "moscow"}});
   EXPECT_EQ(runner.runs(), 0u);
   EXPECT_EQ(runner.failures(), 0u);

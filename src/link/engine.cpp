@@ -1,3 +1,21 @@
+// The link engine. Its state between calls satisfies these invariants; assert_state() checks
+// every one of them (and throws std::logic_error naming the first that fails), and the link
+// simulation, the adversarial-relay simulation and the link fuzz target call it after every
+// step:
+//
+//   E1  prompt_pending holds only delivered seqs (a prompt receipt is signed only for what the
+//       store delivered, I3), and none at or below the incoming prefix end that the store does
+//       not hold.
+//   E2  head_receipt, when cached, names a prefix end no higher than the inbox's head; the
+//       incoming head's prefix end is delivered and the seq after it is not (I5).
+//   E3  a channel that is up is connected or was heard (up comes only from hearing); a
+//       channel that is not connected owes no ACK and holds no CONTROL frame.
+//   E4  the outbox's chunk maps agree: per channel, in_flight counts exactly the unacked
+//       chunks carried there; an acked chunk is neither pending nor carried; a message's
+//       acked count and first_unacked match its chunks; the active set of each precedence
+//       holds exactly the messages with unacked chunks (Outbox::check).
+//   E5  the peer's signed head is at or below the last seq we sent.
+//   E6  last_transmit (the undo of the last payload) refers to a connected channel.
 #include "link/engine.h"
 
 #include <algorithm>
@@ -544,6 +562,33 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
   c.stats.bytes_out += wire::kEnvelopePayloadSize;
   s.last_transmit = std::move(undo);
   return b.finish();
+}
+
+void Engine::assert_state() const {
+  const State& s = *s_;
+  auto fail = [](const std::string& what) { throw std::logic_error("link engine invariant " + what); };
+  for (const auto& [seq, hash] : s.prompt_pending) {
+    if (!s.inbox.is_delivered(seq)) fail("E1: prompt receipt pending for undelivered seq " + std::to_string(seq));
+  }
+  const TranscriptHead& head = s.inbox.head();
+  if (s.head_receipt && s.head_receipt->seq > head.prefix_end) {
+    fail("E2: cached head receipt at " + std::to_string(s.head_receipt->seq) + " above the head " +
+         std::to_string(head.prefix_end));
+  }
+  if (head.prefix_end > 0 && !s.inbox.is_delivered(head.prefix_end)) fail("E2: head over an undelivered seq");
+  if (s.inbox.is_delivered(head.prefix_end + 1)) fail("E2: head short of the gap-free prefix");
+  for (const auto& [id, c] : s.channels) {
+    if (c.up && !c.last_heard) fail("E3: channel " + std::to_string(id) + " up but never heard");
+    if (!c.connected && (c.ack_due || !c.controls.empty())) {
+      fail("E3: channel " + std::to_string(id) + " not connected but owes an ACK or CONTROL");
+    }
+  }
+  if (auto problem = s.outbox.check()) fail("E4: " + *problem);
+  if (s.peer_head.prefix_end > s.outbox.last_seq()) fail("E5: peer signed a head above our last seq");
+  if (s.last_transmit) {
+    auto it = s.channels.find(s.last_transmit->channel);
+    if (it == s.channels.end() || !it->second.connected) fail("E6: undo record for a channel not connected");
+  }
 }
 
 bool Engine::unsend_last(ChannelId id) {

@@ -233,6 +233,10 @@ class Engine {
 
   EngineStats stats() const;
 
+  // Checks the invariants E1-E6 (engine.cpp); throws std::logic_error naming the first broken
+  // one. For simulations, fuzzers and tests, after every step; not on the node's hot path.
+  void assert_state() const;
+
  private:
   struct State;
   std::unique_ptr<State> s_;

@@ -92,6 +92,39 @@ std::size_t Outbox::fill(wire::PayloadBuilder& builder, ChannelId ch, util::Wall
   return retransmitted;
 }
 
+std::optional<std::string> Outbox::check() const {
+  std::array<std::size_t, 256> carried{};
+  std::array<std::set<Seq>, 4> active;
+  for (const auto& [seq, msg] : messages_) {
+    const std::string at = "seq " + std::to_string(seq);
+    std::uint32_t acked = 0;
+    for (std::uint32_t i = 0; i < msg.chunks.size(); ++i) {
+      const Chunk& c = msg.chunks[i];
+      if (c.acked) {
+        ++acked;
+        if (c.pending.any() || c.carried.any()) return at + ": an acked chunk is pending or carried";
+        continue;
+      }
+      for (std::size_t ch = 0; ch < c.carried.size(); ++ch) {
+        if (c.carried.test(ch)) ++carried[ch];
+      }
+    }
+    if (acked != msg.acked) return at + ": acked count " + std::to_string(msg.acked) + " != " + std::to_string(acked);
+    std::uint32_t first = 0;
+    while (first < msg.chunks.size() && msg.chunks[first].acked) ++first;
+    if (first != msg.first_unacked) return at + ": first_unacked out of step";
+    if (msg.acked < msg.chunks.size()) active[wire::precedence_code(msg.m.precedence)].insert(seq);
+  }
+  for (std::size_t ch = 0; ch < carried.size(); ++ch) {
+    if (carried[ch] != in_flight_[ch]) {
+      return "channel " + std::to_string(ch) + ": in_flight " + std::to_string(in_flight_[ch]) +
+             " but " + std::to_string(carried[ch]) + " chunks carried";
+    }
+  }
+  if (active != active_) return "the active sets do not match the unacked messages";
+  return std::nullopt;
+}
+
 void Outbox::undo(const Undo& record) {
   for (auto it = record.chunks_.rbegin(); it != record.chunks_.rend(); ++it) {
     auto m = messages_.find(it->seq);

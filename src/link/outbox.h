@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "link/types.h"
@@ -73,6 +74,9 @@ class Outbox {
   bool has_new_for(const SendPlan& plan) const;
 
   std::size_t in_flight(ChannelId channel) const { return in_flight_[channel]; }
+  // Whether the chunk maps agree with each other (engine.cpp E4); a description of the first
+  // disagreement, or nullopt.
+  std::optional<std::string> check() const;
   std::array<std::size_t, 4> unconfirmed_per_precedence() const;
   std::array<std::size_t, 4> unacked_per_precedence() const;
 

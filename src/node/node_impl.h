@@ -28,6 +28,9 @@
 #include "node/control_protocol.h"
 #include "node/control_server.h"
 #include "node/hello_info.h"
+#include "node/inputs.h"
+#include "node/linecheck.h"
+#include "node/relay_set.h"
 #include "node/home.h"
 #include "node/metrics_server.h"
 #include "node/metrics_text.h"
@@ -41,40 +44,6 @@
 #include "wire/envelope.h"
 
 namespace bc::node::detail {
-
-struct NetConnected {
-  net::ConnectionInfo info;
-};
-struct NetMessage {
-  net::ConnectionId id;
-  util::Bytes bytes;
-};
-// An attempt of a dial failed (net retries it by itself).
-struct NetDialFailed {
-  net::DialId id;
-  std::string error;
-};
-struct NetClosed {
-  net::ConnectionId id;
-  std::string reason;
-};
-struct ControlInput {
-  ControlRequest request;
-  std::shared_ptr<std::promise<std::string>> reply;
-};
-// From a relay client's I/O thread; relay is the OwnRelay's store id.
-struct RelayStateChanged {
-  std::int64_t relay = 0;
-  bool subscribed = false;
-  std::string detail;
-};
-struct RelayDelivered {
-  std::int64_t relay = 0;
-  std::uint64_t item = 0;
-  util::Bytes envelope;
-};
-using Input = std::variant<NetConnected, NetMessage, NetClosed, NetDialFailed, ControlInput,
-                           RelayStateChanged, RelayDelivered>;
 
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
 // CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
@@ -90,38 +59,6 @@ inline std::string short_key(const crypto::SignPublicKey& k) {
   return util::hex_encode(util::ByteView(k).first(6));
 }
 
-// A relay this node uses: its mailbox there, and the client that keeps it subscribed. Every
-// contact with a mailbox at the same relay is reached through it on channel `channel`.
-struct OwnRelay {
-  store::RelayAccount account;
-  link::ChannelId channel = 0;
-  std::unique_ptr<channel::RelayClient> client;
-  bool subscribed = false;
-  // Items delivered and processed in this loop round: acknowledged (deleted at the relay) only
-  // after the round, when the transactions that consumed them have committed.
-  std::vector<std::uint64_t> acks;
-};
-
-// A `linecheck` control request waiting for the signed replies of its channels.
-struct PendingLinecheck {
-  struct Probe {
-    link::ChannelId channel = 0;
-    std::string name;  // channel_name() when it started
-    link::LinecheckNonce nonce{};
-    std::chrono::nanoseconds sent{0};  // clock.monotonic()
-    std::optional<double> rtt_ms;
-    std::optional<bool> valid;  // set when the reply came
-    std::string error;          // set when it could not start
-  };
-  std::int64_t contact = 0;
-  std::string alias;
-  std::chrono::milliseconds timeout{0};
-  std::chrono::nanoseconds deadline{0};  // clock.monotonic()
-  std::vector<Probe> probes;
-  std::shared_ptr<std::promise<std::string>> reply;
-};
-
-inline constexpr auto kDefaultLinecheckTimeout = std::chrono::seconds{5};
 
 }  // namespace bc::node::detail
 
@@ -178,6 +115,16 @@ struct Node::Impl {
   }
 
   void post(Input input);
+
+  // node_create.cpp: the steps of Node::create, in order.
+  util::Result<void> lock_home();
+  util::Result<void> open_store_and_alarms();
+  util::Result<void> start_net();
+  util::Result<void> listen_direct(const std::optional<std::string>& flag);
+  util::Result<void> choose_addresses(const std::vector<std::string>& flags);
+  util::Result<void> load_links();
+  util::Result<void> start_control();
+  util::Result<void> start_metrics(const std::optional<std::string>& address);
 
   session::LocalKeys local_keys() const {
     return {identity.signing, identity.prekey, identity.prekey_sig};

@@ -68,6 +68,12 @@ std::optional<Contact> Contacts::find(std::string_view alias) {
   return read_row(st);
 }
 
+std::string Contacts::free_alias(const std::string& name) {
+  std::string alias = name;
+  for (int i = 2; find(alias); ++i) alias = name + "-" + std::to_string(i);
+  return alias;
+}
+
 std::optional<Contact> Contacts::find_by_identity(util::ByteView identity_key) {
   auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM contacts WHERE identity_key = ?");
   st.bind(1, identity_key);

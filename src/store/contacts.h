@@ -40,6 +40,9 @@ class Contacts {
   util::Result<std::int64_t> add(const Contact& contact);
   std::vector<Contact> list();
   std::optional<Contact> find(std::string_view alias);
+  // name itself when no contact has it, else the first free "name-2", "name-3", ...: the alias
+  // a contact pinned from a HELLO gets (the operator may rename it later).
+  std::string free_alias(const std::string& name);
   std::optional<Contact> find_by_identity(util::ByteView identity_key);
   util::Result<void> mark_verified(std::string_view alias, std::int64_t now);
   // The contact told us (CONTROL frame) how to reach it now.

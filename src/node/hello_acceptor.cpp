@@ -1,0 +1,93 @@
+// The HELLO acceptor: an envelope that opens under no contact's session may be the HELLO of a
+// party we invited. Accepting one pins the invitee as a contact, consumes the invitation and
+// stores the session, in one transaction; then its Link is loaded like any other.
+#include "node/direct_addresses.h"
+#include "node/node_impl.h"
+
+namespace bc::node {
+
+bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::Bytes& bytes,
+                           Peer* existing) {
+  const auto now = clock.now();
+  const std::int64_t now_s = util::to_unix_seconds(now);
+  store::Invitations invitations(*store);
+  auto open = invitations.open_at(now_s);
+  if (open.empty()) return false;
+  std::vector<session::OpenInvitation> candidates;
+  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret});
+  auto accepted = session::accept_hello(local_keys(), bytes, candidates);
+  if (!accepted.ok()) return false;
+  const crypto::SignPublicKey invitee = accepted->invitee.identity;
+  if (conn && invitee != connections.at(*conn).peer_key) {
+    spdlog::warn("connection {}: HELLO signed by another key than the connection's; refused",
+                 *conn);
+    return true;
+  }
+  auto hello_info = decode_hello_info(accepted->reachability);
+  if (!hello_info.ok()) {
+    spdlog::warn("HELLO from {} with bad info: {}", short_key(invitee), hello_info.error().message);
+    return true;
+  }
+  std::string invitation_id = util::as_string(accepted->invitation_id);
+  if (existing != nullptr) {
+    // Both parties invited each other. Keep the session of the invitee with the smaller key.
+    if (existing->link && existing->link->hello_pending() && identity.signing.public_key() < invitee) {
+      spdlog::info("link {}: both sides invited; keeping our own session", existing->contact.alias);
+      return true;
+    }
+  }
+  try {
+    auto result = store->transaction([&]() -> util::Result<std::int64_t> {
+      std::int64_t contact_id = 0;
+      if (existing != nullptr) {
+        contact_id = existing->contact.id;
+      } else {
+        store::Contacts contacts(*store);
+        store::Contact c;
+        c.alias = contacts.free_alias(hello_info->name);
+        c.party_name = hello_info->name;
+        c.identity_key = accepted->invitee.identity;
+        c.prekey = accepted->invitee.prekey;
+        c.prekey_sig = accepted->invitee.prekey_signature;
+        c.reachability = session::encode_reachability(hello_info->reachability);
+        c.added_at = now_s;
+        auto added = contacts.add(c);
+        if (!added.ok()) return added.error();
+        contact_id = *added;
+      }
+      auto consumed = invitations.consume(invitation_id, contact_id, now_s);
+      if (!consumed.ok()) return consumed.error();
+      SqliteLinkStore messages(*store, contact_id);
+      messages.set_session_state(accepted->session.serialize().view());
+      messages.set_hello(std::nullopt);
+      return contact_id;
+    });
+    if (!result.ok()) {
+      spdlog::warn("HELLO refused: {}", result.error().message);
+      return true;
+    }
+    auto contact = store::Contacts(*store).find_by_identity(accepted->invitee.identity);
+    if (!contact) return true;
+    spdlog::info(
+        "link {}: HELLO accepted (invitation {}); new contact, unverified: compare safety numbers",
+        contact->alias, invitation_id);
+    if (auto r = load_peer(*contact); !r.ok())
+      spdlog::error("link {}: {}", contact->alias, r.error().message);
+    refresh_known();
+    if (Peer* p = peer_by_key(invitee)) {
+      if (conn) {
+        p->direct = *conn;
+        note_direct_connected(*p, connections.at(*conn));
+        if (p->link) p->link->channel_up(kDirectChannel, now);
+      }
+      announce_reachability(*p);
+      // The invitee's own addresses: an announcement like any other (rule A4 applies).
+      apply_announced(*p, hello_info->reachability.direct);
+    }
+  } catch (const std::exception& e) {
+    spdlog::error("HELLO handling failed: {}", e.what());
+  }
+  return true;
+}
+
+}  // namespace bc::node

@@ -1,0 +1,51 @@
+// What the node's loop thread takes from its queue: everything net's I/O thread, the control
+// socket's threads and the relay clients' threads tell it. They only post these; the loop alone
+// acts on them (node.h "Threads").
+#pragma once
+
+#include <future>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "net/types.h"
+#include "node/control_protocol.h"
+#include "util/bytes.h"
+
+namespace bc::node::detail {
+
+struct NetConnected {
+  net::ConnectionInfo info;
+};
+struct NetMessage {
+  net::ConnectionId id;
+  util::Bytes bytes;
+};
+// An attempt of a dial failed (net retries it by itself).
+struct NetDialFailed {
+  net::DialId id;
+  std::string error;
+};
+struct NetClosed {
+  net::ConnectionId id;
+  std::string reason;
+};
+struct ControlInput {
+  ControlRequest request;
+  std::shared_ptr<std::promise<std::string>> reply;
+};
+// From a relay client's I/O thread; relay is the OwnRelay's store id.
+struct RelayStateChanged {
+  std::int64_t relay = 0;
+  bool subscribed = false;
+  std::string detail;
+};
+struct RelayDelivered {
+  std::int64_t relay = 0;
+  std::uint64_t item = 0;
+  util::Bytes envelope;
+};
+using Input = std::variant<NetConnected, NetMessage, NetClosed, NetDialFailed, ControlInput,
+                           RelayStateChanged, RelayDelivered>;
+
+}  // namespace bc::node::detail

@@ -75,11 +75,7 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       spdlog::error("link {}: {}", contact->alias, r.error().message);
     refresh_known();
     if (Peer* p = peer_by_key(invitee)) {
-      if (conn) {
-        p->direct = *conn;
-        note_direct_connected(*p, connections.at(*conn));
-        if (p->link) p->link->channel_up(kDirectChannel, now);
-      }
+      if (conn) attach_direct(*p, connections.at(*conn));
       announce_reachability(*p);
       // The invitee's own addresses: an announcement like any other (rule A4 applies).
       apply_announced(*p, hello_info->reachability.direct);

@@ -72,7 +72,7 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       if (!peer->link) continue;
       if (peer->link->next_wakeup() <= now) peer->link->tick(now);
       // Only with a connected channel: queued CONTROL frames wait for one, and would pile up.
-      if ((peer->direct || !peer->relay_channels.empty()) &&
+      if (peer->any_channel_up() &&
           now - peer->announced_at >= kReannounceInterval) {
         announce_reachability(*peer);
       }

@@ -22,7 +22,7 @@ void Node::Impl::sync_dials(Peer& peer) {
   for (auto it = peer.dials.begin(); it != peer.dials.end();) {
     const bool still = std::find(wanted.begin(), wanted.end(), it->first) != wanted.end();
     // A dial whose connection is the direct channel now is left to end by itself.
-    const bool carrying = peer.direct_outbound && peer.direct && peer.direct_address == it->first;
+    const bool carrying = peer.direct->up() && peer.direct->outbound() && peer.direct->address() == it->first;
     if (still || carrying) {
       ++it;
       continue;
@@ -68,32 +68,34 @@ void Node::Impl::apply_announced(Peer& peer, const std::vector<std::string>& dir
   sync_dials(peer);
 }
 
-void Node::Impl::note_direct_connected(Peer& peer, const net::ConnectionInfo& info) {
+void Node::Impl::attach_direct(Peer& peer, const net::ConnectionInfo& info) {
   const bool was_local = counterpart_local(peer);
   if (is_loopback_endpoint(info.remote_address)) peer.seen_on_loopback = true;
-  peer.direct_outbound = info.direction == net::Direction::outbound;
-  peer.direct_address = info.remote_address;
-  if (peer.direct_outbound) {
-    for (const auto& [address, dial] : peer.dials) {
-      if (dial != info.dial_id) continue;
-      peer.direct_address = address;
-      const AddressBook before = peer.addresses;
-      peer.addresses.record_connected(address, to_ms(clock.now()));
-      try {
-        (void)store->transaction([&]() -> util::Result<void> {
-          save_address_book(*store, peer.contact.id, before, peer.addresses);
-          return {};
-        });
-      } catch (const std::exception& e) {
-        spdlog::warn("link {}: cannot store that {} worked: {}", peer.contact.alias, address, e.what());
-      }
-      if (before.entries().size() != peer.addresses.entries().size()) sync_dials(peer);
-      break;
+  const bool outbound = info.direction == net::Direction::outbound;
+  std::string address = info.remote_address;
+  for (const auto& [dialled, dial] : peer.dials) {
+    if (!outbound || dial != info.dial_id) continue;
+    address = dialled;
+    const AddressBook before = peer.addresses;
+    peer.addresses.record_connected(dialled, to_ms(clock.now()));
+    try {
+      (void)store->transaction([&]() -> util::Result<void> {
+        save_address_book(*store, peer.contact.id, before, peer.addresses);
+        return {};
+      });
+    } catch (const std::exception& e) {
+      spdlog::warn("link {}: cannot store that {} worked: {}", peer.contact.alias, dialled, e.what());
     }
+    if (before.entries().size() != peer.addresses.entries().size()) sync_dials(peer);
+    break;
   }
-  // Now known to be on this machine: its loopback addresses are usable; ask for them again.
+  peer.direct->attach(info.id, address, outbound);
   if (!was_local && counterpart_local(peer)) {
     spdlog::info("link {}: on this machine (connection from {})", peer.contact.alias, info.remote_address);
+  }
+  if (peer.link) {
+    peer.link->hello_now();
+    peer.link->channel_up(kDirectChannel, clock.now());
   }
 }
 
@@ -156,9 +158,9 @@ nlohmann::json Node::Impl::direct_status_json(const Peer& peer) const {
     addresses.push_back(std::move(a));
   }
   nlohmann::json d = {{"addresses", addresses}, {"on_this_machine", counterpart_local(peer)}};
-  if (peer.direct) {
-    d["address"] = peer.direct_address;
-    d["direction"] = peer.direct_outbound ? "outbound" : "inbound";
+  if (peer.direct->up()) {
+    d["address"] = peer.direct->address();
+    d["direction"] = peer.direct->outbound() ? "outbound" : "inbound";
   } else {
     d["address"] = nullptr;
     d["direction"] = nullptr;

@@ -93,6 +93,14 @@ nlohmann::json Node::Impl::status_json() {
       c["rtt_ms"] = ch.srtt ? nlohmann::json(ch.srtt->count()) : nlohmann::json(nullptr);
       c["loss"] = ch.loss ? nlohmann::json(*ch.loss) : nlohmann::json(nullptr);
       c["last_heard_ms"] = ch.last_heard ? nlohmann::json(to_ms(*ch.last_heard)) : nlohmann::json(nullptr);
+      // The transport's own view (channel/channel.h), beside the engine's "heard" state.
+      for (const channel::Channel* object : peer->channels()) {
+        if (object->id() != ch.channel) continue;
+        c["kind"] = channel::kind_name(object->kind());
+        c["transport"] = channel::state_name(object->state());
+        c["transport_cause"] = object->cause();
+        c["cost"] = object->cost();
+      }
       channels.push_back(std::move(c));
     }
     nlohmann::json queue = nlohmann::json::object();

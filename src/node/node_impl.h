@@ -147,8 +147,9 @@ struct Node::Impl {
   // The direct addresses of a HELLO or CONTROL reachability frame: applied to the book, saved,
   // dialled.
   void apply_announced(Peer& peer, const std::vector<std::string>& direct);
-  // A direct connection to a contact came up (outbound: through one of its dials).
-  void note_direct_connected(Peer& peer, const net::ConnectionInfo& info);
+  // A connection with the contact was admitted: it carries the direct channel now (the dialled
+  // address is recorded as working, rule A3/A6), and the Link hears of it.
+  void attach_direct(Peer& peer, const net::ConnectionInfo& info);
   void handle_dial_failed(const NetDialFailed& in);
   // `contact address add|remove` changed a contact's book in the store.
   void reload_addresses(Peer& peer);
@@ -220,7 +221,7 @@ struct Node::Impl {
   template <class Send>
   void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send) {
     while (auto envelope = peer.link->take_envelope(channel, now)) {
-      if (!send(std::move(*envelope))) {
+      if (!send(*envelope)) {
         // Not connected or queue full: nothing it carried is lost (Link::mark_failed).
         peer.link->mark_failed(channel);
         return;

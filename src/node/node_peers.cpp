@@ -7,6 +7,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   auto peer = std::make_unique<Peer>();
   peer->contact = contact;
   peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
+  peer->direct = std::make_unique<channel::DirectChannel>(kDirectChannel, *net);
   const auto now = clock.now();
   if (!peer->link_store->session_state() && contact.invite_secret) {
     // Our advertised addresses and our relay mailboxes go to the inviter in the HELLO.
@@ -42,8 +43,6 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     peer->dials = std::move(old->second->dials);
     peer->seen_on_loopback = old->second->seen_on_loopback;
     peer->announced_as_local = old->second->announced_as_local;
-    peer->direct_address = old->second->direct_address;
-    peer->direct_outbound = old->second->direct_outbound;
     // What failed is remembered in memory only (rule A6).
     for (const auto& e : old->second->addresses.entries()) {
       if (const auto* f = old->second->addresses.failure(e.address))
@@ -52,18 +51,22 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     peer->messages_in = old->second->messages_in;
     peer->messages_out = old->second->messages_out;
     peer->channel_changes = old->second->channel_changes;
-    if (old->second->direct) {
-      peer->direct = old->second->direct;
-      if (peer->link) peer->link->channel_up(kDirectChannel, now);
+    // The channels are the contact's, not the session's: they carry over.
+    peer->direct = std::move(old->second->direct);
+    peer->relays = std::move(old->second->relays);
+    if (peer->link) {
+      if (peer->direct->up()) peer->link->channel_up(kDirectChannel, now);
+      for (const auto& [ch, relay] : peer->relays) {
+        peer->link->expect_channel(ch, now);
+        if (relay->up()) peer->link->channel_up(ch, now);
+      }
     }
   } else {
     // A new contact may have connected before we knew its key (an invitee dials while its HELLO
     // reaches us through a relay): that connection is its direct channel now.
     for (const auto& [id, info] : connections) {
       if (info.peer_key == contact.identity_key) {
-        peer->direct = id;
-        peer->direct_address = info.remote_address;
-        peer->direct_outbound = info.direction == net::Direction::outbound;
+        peer->direct->attach(id, info.remote_address, info.direction == net::Direction::outbound);
         if (peer->link) peer->link->channel_up(kDirectChannel, now);
         spdlog::info("link {}: connection {} is its direct channel", contact.alias, id);
       }

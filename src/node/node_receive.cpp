@@ -46,21 +46,14 @@ void Node::Impl::handle_connected(const net::ConnectionInfo& info) {
                info.remote_address,
                peer != nullptr ? peer->contact.alias : "unknown key " + short_key(info.peer_key));
   if (peer == nullptr) return;
-  peer->direct = info.id;
-  note_direct_connected(*peer, info);
-  if (peer->link) {
-    peer->link->hello_now();
-    peer->link->channel_up(kDirectChannel, clock.now());
-  }
+  attach_direct(*peer, info);
   announce_reachability(*peer);
 }
 
 void Node::Impl::handle_closed(net::ConnectionId id, const std::string& reason) {
   Peer* peer = peer_by_connection(id);
   connections.erase(id);
-  if (peer != nullptr && peer->direct == id) {
-    peer->direct.reset();
-    peer->direct_address.clear();
+  if (peer != nullptr && peer->direct->detach(id, "closed: " + reason)) {
     if (peer->link) peer->link->channel_down(kDirectChannel, clock.now());
     spdlog::info("link {}: direct channel closed ({})", peer->contact.alias, reason);
   }

@@ -92,39 +92,43 @@ const session::RelayMailbox* Node::Impl::peer_mailbox(const Peer& peer,
 }
 
 void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
+  if (!peer.link) return;
   const auto now = clock.now();
   bool came_up = false;
-  std::set<link::ChannelId> want, expected;
-  for (const auto& [id, relay] : relays) {
-    if (peer.link && peer_mailbox(peer, relay) != nullptr) {
-      expected.insert(relay.channel);
-      if (relay.subscribed) want.insert(relay.channel);
-    }
-  }
-  if (!peer.link) return;
-  for (auto ch : expected) peer.link->expect_channel(ch, now);
-  for (auto ch : peer.relay_channels) {
-    if (want.count(ch) == 0) {
-      peer.link->channel_down(ch, now);
-      OwnRelay* relay = relay_by_channel(ch);
-      spdlog::info("link {}: relay channel {} disconnected", peer.contact.alias,
-                   relay != nullptr ? relay->account.name : std::to_string(ch));
-    }
-  }
-  for (auto ch : want) {
-    if (peer.relay_channels.count(ch) == 0) {
-      peer.link->channel_up(ch, now);
-      came_up = true;
-      spdlog::info("link {}: relay channel {} connected", peer.contact.alias,
-                   relay_by_channel(ch)->account.name);
-    }
-  }
-  peer.relay_channels = std::move(want);
   // A relay removed (or the contact's mailbox there gone): the channel no longer counts.
-  for (auto ch : peer.expected_relay_channels) {
-    if (expected.count(ch) == 0) peer.link->forget_channel(ch, now);
+  for (auto it = peer.relays.begin(); it != peer.relays.end();) {
+    OwnRelay* relay = relay_by_channel(it->first);
+    if (relay != nullptr && peer_mailbox(peer, *relay) != nullptr) {
+      ++it;
+      continue;
+    }
+    spdlog::info("link {}: channel {} removed", peer.contact.alias, it->second->name());
+    peer.link->forget_channel(it->first, now);
+    it = peer.relays.erase(it);
   }
-  peer.expected_relay_channels = std::move(expected);
+  for (auto& [id, relay] : relays) {
+    const session::RelayMailbox* to = peer_mailbox(peer, relay);
+    if (to == nullptr) continue;
+    const auto mailbox = util::to_array<wire::relay::kMailboxIdSize>(to->mailbox);
+    const auto capability = util::to_array<wire::relay::kCapabilitySize>(to->write_capability);
+    auto& ch = peer.relays[relay.channel];
+    if (!ch) {
+      ch = std::make_unique<channel::RelayChannel>(relay.channel, relay.account.name, *relay.client, mailbox, capability);
+      peer.link->expect_channel(relay.channel, now);  // counts (down) until subscribed
+    } else {
+      ch->retarget(mailbox, capability);
+    }
+    const bool changed = ch->subscription(relay.subscribed, relay.subscribed ? "subscribed" : "relay not subscribed");
+    if (!changed) continue;
+    if (ch->up()) {
+      peer.link->channel_up(relay.channel, now);
+      came_up = true;
+      spdlog::info("link {}: relay channel {} connected", peer.contact.alias, relay.account.name);
+    } else {
+      peer.link->channel_down(relay.channel, now);
+      spdlog::info("link {}: relay channel {} disconnected", peer.contact.alias, relay.account.name);
+    }
+  }
   if (came_up && announce) announce_reachability(peer);
 }
 

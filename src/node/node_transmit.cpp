@@ -5,25 +5,13 @@ namespace bc::node {
 void Node::Impl::transmit(Peer& peer) {
   if (!peer.link) return;
   const auto now = clock.now();
-  // The HELLO goes on the direct connection, else to the inviter's mailboxes (known from the
-  // invitation), until the inviter answers.
+  // The HELLO goes on the direct channel when it is up, else to the inviter's mailboxes (known
+  // from the invitation), until the inviter answers.
   auto hello = peer.link->take_hello(now);
-  if (peer.direct) {
-    if (hello) net->send(*peer.direct, *hello);
-    transmit_on(peer, kDirectChannel, now,
-                [&](util::Bytes envelope) { return net->send(*peer.direct, std::move(envelope)); });
-  }
-  for (auto ch : peer.relay_channels) {
-    OwnRelay* relay = relay_by_channel(ch);
-    if (relay == nullptr) continue;
-    const session::RelayMailbox* to = peer_mailbox(peer, *relay);
-    if (to == nullptr) continue;
-    const auto mailbox = util::to_array<wire::relay::kMailboxIdSize>(to->mailbox);
-    const auto capability = util::to_array<wire::relay::kCapabilitySize>(to->write_capability);
-    if (hello && !peer.direct) relay->client->put(mailbox, capability, *hello);
-    transmit_on(peer, ch, now, [&](util::Bytes envelope) {
-      return relay->client->put(mailbox, capability, envelope);
-    });
+  for (channel::Channel* ch : peer.channels()) {
+    if (!ch->up()) continue;
+    if (hello && (ch == peer.direct.get() || !peer.direct->up())) (void)ch->send(*hello);
+    transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); });
   }
 }
 

@@ -9,6 +9,8 @@
 #include <optional>
 #include <set>
 
+#include "channel/direct_channel.h"
+#include "channel/relay_channel.h"
 #include "link/link.h"
 #include "net/types.h"
 #include "node/address_book.h"
@@ -27,7 +29,10 @@ struct Peer {
   std::unique_ptr<SqliteLinkStore> link_store;
   // The session and engine as one unit (link/link.h); null while the contact has no session.
   std::unique_ptr<link::Link> link;
-  std::optional<net::ConnectionId> direct;
+  // The channels of this link (channel/channel.h): the direct one always, and one per relay
+  // where both sides have a mailbox. The engine hears of every state change of each.
+  std::unique_ptr<channel::DirectChannel> direct;
+  std::map<link::ChannelId, std::unique_ptr<channel::RelayChannel>> relays;
   std::map<std::string, net::DialId> dials;  // by direct address
   // The contact's direct addresses: which are kept, replaced, ignored (address_book.h).
   AddressBook addresses;
@@ -36,23 +41,26 @@ struct Peer {
   // Whether the last announcement was applied while the contact counted as local (rule A4): an
   // unchanged announcement is applied again when this changes.
   bool announced_as_local = false;
-  // The address the direct channel uses: the dialled HOST:PORT (outbound) or the remote
-  // address of an inbound connection.
-  std::string direct_address;
-  bool direct_outbound = false;
   // How the contact told us to reach it (contact.reachability, decoded): its relay mailboxes.
   session::Reachability reach;
-  // Relay channels the engine was told are connected: our relay is subscribed and the contact
-  // has a mailbox at the same relay (matched by the relay's key).
-  std::set<link::ChannelId> relay_channels;
-  // Relay channels the engine was told to expect: our relay exists and the contact has a
-  // mailbox at it, subscribed or not (a relay that is down counts as a down channel).
-  std::set<link::ChannelId> expected_relay_channels;
   // Since the node started (carried over when the peer is reloaded): messages delivered to
   // us, messages whose first chunk left, channel state changes.
   std::uint64_t messages_in = 0, messages_out = 0, channel_changes = 0;
   // When our reachability last went out in a CONTROL frame (not retransmitted: repeated).
   util::WallTime announced_at{};
+
+  // Every channel, the direct one first; the one send path goes through these.
+  std::vector<channel::Channel*> channels() const {
+    std::vector<channel::Channel*> out{direct.get()};
+    for (const auto& [id, relay] : relays) out.push_back(relay.get());
+    return out;
+  }
+  bool any_channel_up() const {
+    for (const auto* ch : channels()) {
+      if (ch->up()) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace bc::node

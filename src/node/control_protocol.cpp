@@ -9,6 +9,19 @@ namespace {
 
 util::Error bad(const std::string& what) { return util::make_error(util::Errc::bad_format, "control request: " + what); }
 
+// The "contact" field of op: a valid contact name. Absent: an error when required, else empty.
+util::Result<std::string> contact_field(const nlohmann::json& doc, const std::string& op, bool required) {
+  auto contact = doc.find("contact");
+  if (contact == doc.end()) {
+    if (required) return bad(op + " needs \"contact\"");
+    return std::string();
+  }
+  if (!contact->is_string()) return bad(op + " \"contact\" must be a string");
+  std::string name = contact->get<std::string>();
+  if (!session::check_name(name).ok()) return bad("bad contact name");
+  return name;
+}
+
 }  // namespace
 
 util::Result<ControlRequest> parse_control_request(std::string_view line) {
@@ -25,27 +38,23 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     req.op = ControlOp::ping;
   } else if (name == "outbox") {
     req.op = ControlOp::outbox;
-    if (auto contact = doc.find("contact"); contact != doc.end()) {
-      if (!contact->is_string()) return bad("outbox \"contact\" must be a string");
-      req.contact = contact->get<std::string>();
-      if (!session::check_name(req.contact).ok()) return bad("bad contact name");
-      fields = 2;
-    }
+    auto contact = contact_field(doc, name, /*required=*/false);
+    if (!contact.ok()) return contact.error();
+    req.contact = *contact;
+    if (!req.contact.empty()) fields = 2;
   } else if (name == "status") {
     req.op = ControlOp::status;
   } else if (name == "addresses") {
     req.op = ControlOp::addresses;
-    auto contact = doc.find("contact");
-    if (contact == doc.end() || !contact->is_string()) return bad("addresses needs \"contact\"");
-    req.contact = contact->get<std::string>();
-    if (!session::check_name(req.contact).ok()) return bad("bad contact name");
+    auto contact = contact_field(doc, name, /*required=*/true);
+    if (!contact.ok()) return contact.error();
+    req.contact = *contact;
     fields = 2;
   } else if (name == "linecheck") {
     req.op = ControlOp::linecheck;
-    auto contact = doc.find("contact");
-    if (contact == doc.end() || !contact->is_string()) return bad("linecheck needs \"contact\"");
-    req.contact = contact->get<std::string>();
-    if (!session::check_name(req.contact).ok()) return bad("bad contact name");
+    auto contact = contact_field(doc, name, /*required=*/true);
+    if (!contact.ok()) return contact.error();
+    req.contact = *contact;
     fields = 2;
     if (auto t = doc.find("timeout_ms"); t != doc.end()) {
       if (!t->is_number_unsigned() || t->get<std::uint64_t>() < 1 ||

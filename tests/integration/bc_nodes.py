@@ -47,11 +47,15 @@ class Node:
     def json(self, *args):
         return json.loads(self.cli("--json", *args).stdout)
 
+    def spawn(self, log):
+        """Starts `node run` with its output to log; a subclass may run it elsewhere."""
+        return subprocess.Popen([BIN, "--home", self.home, "node", "run", "--listen",
+                                 f"{self.listen_host}:{self.port}", *self.run_args],
+                                stdout=log, stderr=log)
+
     def start(self):
         with open(self.log_path, "a") as log:
-            self.proc = subprocess.Popen([BIN, "--home", self.home, "node", "run", "--listen",
-                                          f"{self.listen_host}:{self.port}", *self.run_args],
-                                         stdout=log, stderr=log)
+            self.proc = self.spawn(log)
         self.starts += 1
         deadline = time.time() + 30
         while time.time() < deadline:

@@ -83,24 +83,14 @@ class NsNode(Node):
             raise AssertionError(f"{self.name}: {args} exited {proc.returncode}: {proc.stderr}{proc.stdout}")
         return proc
 
-    def start(self):
+    def spawn(self, log):
         args = [bc_nodes.BIN, "--home", self.home, "node", "run", "--listen", self.listen]
         for a in self.advertise:
             args += ["--advertise", a]
         args += self.run_args
-        with open(self.log_path, "a") as log:
-            log.write(f"--- start {self.starts + 1} in {self.host.ns}: {' '.join(args[3:])}\n")
-            log.flush()
-            self.proc = self.net.popen(self.host, args, stdout=log, stderr=log)
-        self.starts += 1
-        deadline = time.time() + 30
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise AssertionError(f"{self.name}: node exited with {self.proc.returncode}; see {self.log_path}")
-            if self.ping():
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"{self.name}: node did not start")
+        log.write(f"--- start {self.starts + 1} in {self.host.ns}: {' '.join(args[3:])}\n")
+        log.flush()
+        return self.net.popen(self.host, args, stdout=log, stderr=log)
 
     def link(self, contact):
         """This link's entry in the running node's status (control socket), or None."""

@@ -43,26 +43,34 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       batch_inputs.swap(inputs);
     }
     for (auto& input : batch_inputs) {
-      std::visit(
-          [&](auto& in) {
-            using T = std::decay_t<decltype(in)>;
-            if constexpr (std::is_same_v<T, NetConnected>) {
-              handle_connected(in.info);
-            } else if constexpr (std::is_same_v<T, NetMessage>) {
-              handle_envelope(in.id, std::move(in.bytes));
-            } else if constexpr (std::is_same_v<T, NetClosed>) {
-              handle_closed(in.id, in.reason);
-            } else if constexpr (std::is_same_v<T, NetDialFailed>) {
-              handle_dial_failed(in);
-            } else if constexpr (std::is_same_v<T, ControlInput>) {
-              if (auto answer = handle_control(in.request, in.reply)) in.reply->set_value(*answer);
-            } else if constexpr (std::is_same_v<T, RelayStateChanged>) {
-              handle_relay_state(in);
-            } else if constexpr (std::is_same_v<T, RelayDelivered>) {
-              handle_relay_envelope(in);
-            }
-          },
-          input);
+      try {
+        std::visit(
+            [&](auto& in) {
+              using T = std::decay_t<decltype(in)>;
+              if constexpr (std::is_same_v<T, NetConnected>) {
+                handle_connected(in.info);
+              } else if constexpr (std::is_same_v<T, NetMessage>) {
+                handle_envelope(in.id, std::move(in.bytes));
+              } else if constexpr (std::is_same_v<T, NetClosed>) {
+                handle_closed(in.id, in.reason);
+              } else if constexpr (std::is_same_v<T, NetDialFailed>) {
+                handle_dial_failed(in);
+              } else if constexpr (std::is_same_v<T, ControlInput>) {
+                if (auto answer = handle_control(in.request, in.reply))
+                  in.reply->set_value(*answer);
+              } else if constexpr (std::is_same_v<T, RelayStateChanged>) {
+                handle_relay_state(in);
+              } else if constexpr (std::is_same_v<T, RelayDelivered>) {
+                handle_relay_envelope(in);
+              }
+            },
+            input);
+      } catch (const std::exception& e) {
+        // An input whose link's store failed beyond a rollback (its contact removed under it):
+        // logged; the next poll reloads or forgets that link. The node goes on.
+        spdlog::error("input not handled: {}", e.what());
+        last_outbox_poll = {};
+      }
     }
     flush_relay_acks();  // every batch of this round has committed
     alarms->reap();
@@ -70,20 +78,27 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
     if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
     for (auto& [id, peer] : peers) {
       if (!peer->link) continue;
-      if (peer->link->next_wakeup() <= now) peer->link->tick(now);
-      // Only with a connected channel: queued CONTROL frames wait for one, and would pile up.
-      if (peer->any_channel_up() &&
-          now - peer->announced_at >= kReannounceInterval) {
-        announce_reachability(*peer);
+      try {
+        if (peer->link->next_wakeup() <= now) peer->link->tick(now);
+        // Only with a connected channel: queued CONTROL frames wait for one, and would pile up.
+        if (peer->any_channel_up() && now - peer->announced_at >= kReannounceInterval) {
+          announce_reachability(*peer);
+        }
+        transmit(*peer);
+        handle_events(*peer);
+      } catch (const std::exception& e) {
+        // One link's store trouble (its contact removed under it, say) must not stop the others:
+        // the next poll reloads or forgets it.
+        spdlog::error("link {}: {}", peer->contact.alias, e.what());
+        last_outbox_poll = {};
       }
-      transmit(*peer);
-      handle_events(*peer);
     }
     finish_linechecks();
   }
   for (auto& pending : linechecks) {
-    pending.reply->set_value(
-        nlohmann::json{{"ok", false}, {"error", {{"code", "failure"}, {"message", "node stopping"}}}}.dump());
+    pending.reply->set_value(nlohmann::json{
+        {"ok", false}, {"error", {{"code", "failure"}, {"message", "node stopping"}}}}
+                                 .dump());
   }
   linechecks.clear();
   spdlog::info("node {}: stopping", identity.name);

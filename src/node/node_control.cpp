@@ -45,6 +45,30 @@ std::optional<std::string> Node::Impl::handle_control(
   return "{}";
 }
 
+void Node::Impl::forget_removed_contacts(const std::vector<store::Contact>& contacts) {
+  for (auto it = peers.begin(); it != peers.end();) {
+    const bool present = std::any_of(contacts.begin(), contacts.end(),
+                                     [&](const store::Contact& c) { return c.id == it->first; });
+    if (present) {
+      ++it;
+      continue;
+    }
+    Peer& peer = *it->second;
+    spdlog::info("link {}: contact removed; its link stops", peer.contact.alias);
+    for (const auto& [address, dial] : peer.dials) net->cancel_dial(dial);
+    if (auto conn = peer.direct->connection()) net->close(*conn);
+    std::erase_if(linechecks, [&](const PendingLinecheck& p) {
+      if (p.contact != peer.contact.id) return false;
+      p.reply->set_value(nlohmann::json{{"ok", false},
+                                        {"error", {{"code", "not_found"}, {"message", "the contact was removed"}}}}
+                             .dump());
+      return true;
+    });
+    it = peers.erase(it);
+  }
+  refresh_known();
+}
+
 void Node::Impl::reload_outboxes() {
   const auto now = clock.now();
   load_relays();  // added or removed by `relay add|remove` meanwhile
@@ -53,8 +77,10 @@ void Node::Impl::reload_outboxes() {
       if (peer->link) announce_reachability(*peer);
     }
   }
-  // New contacts (HELLO accepted by another process? no: contact add on this home) appear here.
-  for (const auto& c : store::Contacts(*store).list()) {
+  const auto contacts = store::Contacts(*store).list();
+  forget_removed_contacts(contacts);
+  // New contacts (`contact add` on this home) appear here.
+  for (const auto& c : contacts) {
     if (!peers.count(c.id)) {
       if (auto r = load_peer(c); r.ok()) {
         sync_dials(*peers[c.id]);

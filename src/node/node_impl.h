@@ -250,6 +250,9 @@ struct Node::Impl {
   void on_link_state(Peer& peer, const link::LinkStateChanged& e);
 
   void reload_outboxes();
+  // `contact remove` beside the running node: the removed contacts' links stop (dials
+  // cancelled, connection closed, line checks answered) before anything writes for them.
+  void forget_removed_contacts(const std::vector<store::Contact>& contacts);
 
   int run(const std::atomic<bool>& stop);
 };

@@ -159,6 +159,53 @@ class Addresses(CliTestCase):
             node.wait(timeout=30)
             log.close()
 
+    def test_contact_remove_beside_a_running_node_stops_only_that_link(self):
+        # Two live links on loopback; one contact is removed while both nodes run.
+        a = self.party("washington")
+        b = self.party("moscow")
+        c = self.party("london")
+        pa, pc = free_port(), free_port()
+        b.run("contact", "add", a.json("invite", "--address", f"127.0.0.1:{pa}")["invitation"])
+        b.run("contact", "add", c.json("invite", "--address", f"127.0.0.1:{pc}")["invitation"])
+        procs = []
+        logs = []
+        try:
+            for party, port in [(a, pa), (c, pc), (b, free_port())]:
+                log = open(os.path.join(self.root, party.name + ".log"), "w")
+                logs.append(log)
+                procs.append(subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen",
+                                               f"127.0.0.1:{port}"], stdout=log, stderr=log))
+            deadline = time.time() + 30
+            while time.time() < deadline:
+                links = status(b).get("links", [])
+                if len(links) == 2 and all(l["direct"]["address"] for l in links):
+                    break
+                time.sleep(0.3)
+            b.run("send", "--to", "washington", "before")
+            b.run("contact", "remove", "washington")
+            deadline = time.time() + 10
+            while time.time() < deadline and len(status(b).get("links", [])) != 1:
+                time.sleep(0.2)
+            self.assertEqual([l["contact"] for l in status(b)["links"]], ["london"])
+            self.assertIsNone(procs[2].poll(), "moscow's node died when a contact was removed beside it")
+            b.run("send", "--to", "london", "after")
+            deadline = time.time() + 20
+            got = []
+            while time.time() < deadline:
+                got = [m["body"].get("text") for m in c.json("inbox")]
+                if "after" in got:
+                    break
+                time.sleep(0.3)
+            self.assertIn("after", got)
+            self.assertIsNone(procs[2].poll())
+        finally:
+            for p in procs:
+                p.terminate()
+            for p in procs:
+                p.wait(timeout=30)
+            for log in logs:
+                log.close()
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -89,7 +89,7 @@ int run_list(Context& ctx, const AddressOptions& opt) {
   const auto book = node::load_address_book(*loaded->store, contact->id);
   // A running node knows more: which address is in use and what failed.
   nlohmann::json live = nlohmann::json::object();
-  auto status = ask_node(ctx, {node::ControlOp::status, {}, {}}, std::chrono::milliseconds{kNodeTimeout});
+  auto status = ask_node(ctx, node::make_request(node::ControlOp::status), std::chrono::milliseconds{kNodeTimeout});
   if (status.ok() && status->contains("links")) {
     for (const auto& link : (*status)["links"]) {
       if (link.value("contact", "") == contact->alias && link.contains("direct")) live = link["direct"];

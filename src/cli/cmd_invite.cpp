@@ -53,7 +53,7 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   bool kept = false;
   if (reach.direct.empty()) {
     // Without --address: what the running node advertises, else what it would advertise.
-    auto ping = node::control_call(loaded->home.control_socket_path(), {node::ControlOp::ping, {}, {}},
+    auto ping = node::control_call(loaded->home.control_socket_path(), node::make_request(node::ControlOp::ping),
                                    std::chrono::seconds{2});
     auto doc = ping.ok() ? nlohmann::json::parse(*ping, nullptr, false) : nlohmann::json();
     if (doc.is_object() && doc.contains("advertise") && doc["advertise"].is_array()) {
@@ -113,7 +113,7 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   crypto::wipe(secret);
   if (!recorded.ok()) return ctx.fail(recorded.error());
   // A running node learns at once that a HELLO may come (it also looks every second).
-  (void)node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, {}, {}}, std::chrono::seconds{2});
+  (void)node::control_call(loaded->home.control_socket_path(), node::make_request(node::ControlOp::outbox), std::chrono::seconds{2});
 
   if (ctx.json) {
     ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},

@@ -32,7 +32,7 @@ struct RelayAddOptions {
 
 // A running node picks the change up at once (it also looks every second).
 void tell_node(const node::Home& home) {
-  (void)node::control_call(home.control_socket_path(), {node::ControlOp::outbox, {}, {}}, std::chrono::seconds{2});
+  (void)node::control_call(home.control_socket_path(), node::make_request(node::ControlOp::outbox), std::chrono::seconds{2});
 }
 
 int run_add(Context& ctx, const RelayAddOptions& opt) {

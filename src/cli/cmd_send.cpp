@@ -172,7 +172,7 @@ int run_send(Context& ctx, const SendOptions& opt) {
   // Tell a running node (it looks at this link's outbox only); when none runs, the message
   // waits in the outbox.
   auto tell_node = [&] {
-    return node::control_call(loaded->home.control_socket_path(), {node::ControlOp::outbox, contact->alias, {}},
+    return node::control_call(loaded->home.control_socket_path(), node::make_request(node::ControlOp::outbox, contact->alias),
                               std::chrono::seconds{3})
         .ok();
   };

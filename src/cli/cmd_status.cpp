@@ -148,7 +148,7 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
 // exit code of what it saw.
 int show_status(const Context& ctx, bool one_line) {
   util::Error error{util::Errc::internal, {}};
-  auto reply = ask_node(ctx, {node::ControlOp::status, {}, {}}, kStatusTimeout);
+  auto reply = ask_node(ctx, node::make_request(node::ControlOp::status), kStatusTimeout);
   bool failed = !reply.ok();
   if (failed) {
     error = reply.error();

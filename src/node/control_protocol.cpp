@@ -1,5 +1,7 @@
 #include "node/control_protocol.h"
 
+#include <cctype>
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 #include "session/identity.h"
@@ -8,6 +10,32 @@ namespace bc::node {
 namespace {
 
 util::Error bad(const std::string& what) { return util::make_error(util::Errc::bad_format, "control request: " + what); }
+
+// An optional string field of at most max bytes; counts it in fields when present.
+util::Result<std::optional<std::string>> string_field(const nlohmann::json& doc, const char* key, std::size_t max,
+                                                      std::size_t& fields) {
+  auto it = doc.find(key);
+  if (it == doc.end()) return std::optional<std::string>();
+  if (!it->is_string()) return bad(std::string("\"") + key + "\" must be a string");
+  if (it->get_ref<const std::string&>().size() > max) {
+    return util::make_error(util::Errc::limit, std::string("control request: \"") + key + "\" is longer than " +
+                                                   std::to_string(max) + " bytes");
+  }
+  ++fields;
+  return std::optional<std::string>(it->get<std::string>());
+}
+
+// An optional integer field in [lo, hi]; counts it in fields when present.
+util::Result<std::optional<std::int64_t>> number_field(const nlohmann::json& doc, const char* key, std::int64_t lo,
+                                                       std::int64_t hi, std::size_t& fields) {
+  auto it = doc.find(key);
+  if (it == doc.end()) return std::optional<std::int64_t>();
+  if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi) {
+    return bad(std::string("\"") + key + "\" must be an integer " + std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  ++fields;
+  return std::optional<std::int64_t>(it->get<std::int64_t>());
+}
 
 // The "contact" field of op: a valid contact name. Absent: an error when required, else empty.
 util::Result<std::string> contact_field(const nlohmann::json& doc, const std::string& op, bool required) {
@@ -64,6 +92,75 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
       req.timeout = std::chrono::milliseconds{t->get<std::int64_t>()};
       ++fields;
     }
+  } else if (name == "hello") {
+    req.op = ControlOp::hello;
+    auto api = doc.find("api");
+    if (api == doc.end() || !api->is_number_unsigned() || api->get<std::uint64_t>() < 1 ||
+        api->get<std::uint64_t>() > 1000) {
+      return bad("hello needs \"api\": the version the client speaks");
+    }
+    req.api = static_cast<int>(api->get<std::uint64_t>());
+    fields = 2;
+  } else if (name == "submit") {
+    req.op = ControlOp::submit;
+    auto contact = contact_field(doc, name, /*required=*/true);
+    if (!contact.ok()) return contact.error();
+    req.contact = *contact;
+    fields = 2;
+    auto text = string_field(doc, "text", kMaxInlineText, fields);
+    auto file = string_field(doc, "file", 4096, fields);
+    auto precedence = string_field(doc, "precedence", 16, fields);
+    auto token = string_field(doc, "token", kMaxTokenLength, fields);
+    for (const auto* f : {&text, &file, &precedence, &token}) {
+      if (!f->ok()) return f->error();
+    }
+    if (text->has_value() == file->has_value()) return bad("submit needs exactly one of \"text\" and \"file\"");
+    req.text = *text;
+    req.file = *file;
+    req.precedence = precedence->value_or("routine");
+    req.token = token->value_or("");
+    if (req.file && (req.file->empty() || req.file->front() != '/')) return bad("submit \"file\" must be an absolute path");
+    for (char c : req.token) {
+      if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_' && c != '.') {
+        return bad("submit \"token\" may hold only letters, digits, '-', '_' and '.'");
+      }
+    }
+  } else if (name == "deliveries" || name == "events") {
+    req.op = name == "deliveries" ? ControlOp::deliveries : ControlOp::events;
+    if (req.op == ControlOp::deliveries) {
+      auto consumer = string_field(doc, "consumer", 64, fields);
+      if (!consumer.ok()) return consumer.error();
+      req.consumer = consumer->value_or("");
+      if (!req.consumer.empty() && !session::check_name(req.consumer).ok()) return bad("bad consumer name");
+    }
+    if (auto r = number_field(doc, "after", 0, INT64_MAX, fields); !r.ok()) {
+      return r.error();
+    } else if (*r) {
+      req.after = **r;
+    }
+    if (auto r = number_field(doc, "max", 1, static_cast<std::int64_t>(kMaxBatch), fields); !r.ok()) {
+      return r.error();
+    } else if (*r) {
+      req.max = static_cast<std::size_t>(**r);
+    }
+    if (auto r = number_field(doc, "wait_ms", 0, kMaxWait.count(), fields); !r.ok()) {
+      return r.error();
+    } else if (*r) {
+      req.wait = std::chrono::milliseconds{**r};
+    }
+    if (req.op == ControlOp::deliveries && req.consumer.empty() && !req.after) {
+      return bad("deliveries needs \"consumer\" (a stored cursor) or \"after\"");
+    }
+  } else if (name == "ack") {
+    req.op = ControlOp::ack;
+    auto consumer = string_field(doc, "consumer", 64, fields);
+    if (!consumer.ok()) return consumer.error();
+    if (!consumer->has_value() || !session::check_name(**consumer).ok()) return bad("ack needs a \"consumer\" name");
+    req.consumer = **consumer;
+    auto id = number_field(doc, "id", 0, INT64_MAX, fields);
+    if (!id.ok()) return id.error();
+    if (!*id) return bad("ack needs \"id\"");
+    req.id = **id;
   } else {
     return bad("unknown op");
   }
@@ -80,6 +177,31 @@ std::string encode_control_request(const ControlRequest& request) {
       if (!request.contact.empty()) doc["contact"] = request.contact;
       break;
     case ControlOp::status: doc["op"] = "status"; break;
+    case ControlOp::hello:
+      doc["op"] = "hello";
+      doc["api"] = request.api;
+      break;
+    case ControlOp::submit:
+      doc["op"] = "submit";
+      doc["contact"] = request.contact;
+      doc["precedence"] = request.precedence.empty() ? "routine" : request.precedence;
+      if (request.text) doc["text"] = *request.text;
+      if (request.file) doc["file"] = *request.file;
+      if (!request.token.empty()) doc["token"] = request.token;
+      break;
+    case ControlOp::deliveries:
+    case ControlOp::events:
+      doc["op"] = request.op == ControlOp::deliveries ? "deliveries" : "events";
+      if (!request.consumer.empty()) doc["consumer"] = request.consumer;
+      if (request.after) doc["after"] = *request.after;
+      doc["max"] = request.max;
+      doc["wait_ms"] = request.wait.count();
+      break;
+    case ControlOp::ack:
+      doc["op"] = "ack";
+      doc["consumer"] = request.consumer;
+      doc["id"] = request.id;
+      break;
     case ControlOp::addresses:
       doc["op"] = "addresses";
       doc["contact"] = request.contact;

@@ -22,17 +22,46 @@
 
 namespace bc::node {
 
-inline constexpr std::size_t kMaxRequestBytes = 4096;
+// A request line, at most: an inline text of kMaxInlineText escaped as JSON fits.
+inline constexpr std::size_t kMaxRequestBytes = 6 * 256 * 1024 + 4096;
 // Below the control server's 30 s handler timeout, so a line check is always answered.
 inline constexpr std::chrono::milliseconds kMaxLinecheckTimeout{25'000};
 
-enum class ControlOp { ping, outbox, status, addresses, linecheck };
+// The application interface (docs/api.md) is version kApiVersion of this protocol: hello,
+// submit, deliveries, ack, events.
+inline constexpr int kApiVersion = 1;
+// submit: a text up to this size inline (a file goes by path, up to link::kMaxContentBytes).
+inline constexpr std::size_t kMaxInlineText = 256 * 1024;
+inline constexpr std::size_t kMaxTokenLength = 64;
+inline constexpr std::size_t kMaxBatch = 1000;  // deliveries / events per answer
+inline constexpr std::chrono::milliseconds kMaxWait{25'000};
+
+enum class ControlOp { ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events };
 
 struct ControlRequest {
   ControlOp op = ControlOp::ping;
-  std::string contact;  // addresses, linecheck; outbox (optional: that link only)
+  std::string contact;  // addresses, linecheck, submit; outbox (optional: that link only)
   std::optional<std::chrono::milliseconds> timeout;  // linecheck; the node's default if unset
+  // The application interface:
+  int api = 0;                // hello: the version the client speaks
+  std::string precedence;     // submit: flash|immediate|priority|routine (default routine)
+  std::optional<std::string> text;  // submit: exactly one of text and file
+  std::optional<std::string> file;  // submit: an absolute path the node reads
+  std::string token;          // submit: the client's id for an idempotent retry (optional)
+  std::string consumer;       // deliveries, ack: whose cursor
+  std::optional<std::int64_t> after;  // deliveries, events: from this id (deliveries: else the consumer's cursor)
+  std::size_t max = 100;      // deliveries, events
+  std::chrono::milliseconds wait{0};  // deliveries, events: long poll when there is nothing yet
+  std::int64_t id = 0;        // ack: everything up to this delivery id is consumed
 };
+
+// A request of op with nothing else set (contact: for the ops that name one).
+inline ControlRequest make_request(ControlOp op, std::string contact = {}) {
+  ControlRequest r;
+  r.op = op;
+  r.contact = std::move(contact);
+  return r;
+}
 
 util::Result<ControlRequest> parse_control_request(std::string_view line);
 std::string encode_control_request(const ControlRequest& request);

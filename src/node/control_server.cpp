@@ -9,6 +9,9 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <optional>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "node/control_client.h"
@@ -16,7 +19,11 @@
 namespace bc::node {
 namespace {
 
-constexpr int kRequestTimeoutMs = 5000;
+// A connection with nothing in flight and no new line for this long is closed.
+constexpr int kIdleTimeoutMs = 30'000;
+constexpr int kFirstRequestTimeoutMs = 5'000;
+// Requests of one connection handed to the node and not yet answered, at most.
+constexpr std::size_t kMaxInFlightPerConnection = 256;
 constexpr auto kHandlerTimeout = std::chrono::seconds{30};
 
 std::string error_line(const util::Error& e) {
@@ -45,7 +52,7 @@ util::Result<std::unique_ptr<ControlServer>> ControlServer::start(const std::fil
   }
   std::memcpy(addr.sun_path, p.c_str(), p.size() + 1);
   if (std::filesystem::exists(path)) {
-    if (control_call(path, {ControlOp::ping, {}, {}}, std::chrono::seconds{2}).ok()) {
+    if (control_call(path, make_request(ControlOp::ping), std::chrono::seconds{2}).ok()) {
       return util::make_error(util::Errc::already_exists, "a node is already running on this home (" + p + ")");
     }
     ::unlink(p.c_str());  // stale: left by a node that was killed
@@ -127,44 +134,87 @@ void ControlServer::join_finished_workers() {
   }
 }
 
-// One request per connection, on its own thread.
+// The requests of one connection, on its own thread. A client may send many lines without
+// waiting (many submissions in flight): each is parsed and handed to the node as it arrives, at
+// most kMaxInFlightPerConnection at a time (then the socket is not read: back-pressure), and
+// the answers go back in request order. A connection with nothing in flight is closed after
+// kIdleTimeoutMs of silence; one whose answer does not come within kHandlerTimeout gets an
+// error for it.
 void ControlServer::serve(int fd) {
-  std::string line;
-  char buf[1024];
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{kRequestTimeoutMs};
-  while (line.find('\n') == std::string::npos) {
-    if (line.size() > kMaxRequestBytes) {
+  struct InFlight {
+    std::optional<std::future<std::string>> answer;  // or, for a refused line, ready:
+    std::string ready;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  std::deque<InFlight> in_flight;
+  std::string buffer;
+  char buf[16 * 1024];
+  bool eof = false;
+  // The first line must come soon (a connection that says nothing holds a worker); later ones
+  // within kIdleTimeoutMs of the last answer.
+  auto idle_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{kFirstRequestTimeoutMs};
+  for (;;) {
+    // Every complete line becomes a request.
+    for (auto nl = buffer.find('\n'); nl != std::string::npos && in_flight.size() < kMaxInFlightPerConnection;
+         nl = buffer.find('\n')) {
+      std::string line = buffer.substr(0, nl);
+      buffer.erase(0, nl + 1);
+      InFlight entry;
+      entry.deadline = std::chrono::steady_clock::now() + kHandlerTimeout;
+      auto request = parse_control_request(line);
+      if (request.ok()) {
+        entry.answer = handler_(*request);
+      } else {
+        entry.ready = error_line(request.error());
+      }
+      in_flight.push_back(std::move(entry));
+    }
+    if (buffer.size() > kMaxRequestBytes) {
       send_all(fd, error_line(util::make_error(util::Errc::limit, "control request too long")) + "\n");
       return;
     }
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return;
+    // Answers in order, as far as they are ready.
+    while (!in_flight.empty()) {
+      InFlight& front = in_flight.front();
+      if (front.answer) {
+        if (front.answer->wait_for(std::chrono::milliseconds{0}) == std::future_status::ready) {
+          front.ready = front.answer->get();
+        } else if (std::chrono::steady_clock::now() >= front.deadline) {
+          front.ready = error_line(util::make_error(util::Errc::internal, "the node did not answer in time"));
+        } else {
+          break;
+        }
+      }
+      send_all(fd, front.ready + "\n");
+      in_flight.pop_front();
+      idle_deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds{kIdleTimeoutMs};
+    }
+    if (stopping_) return;
+    if (eof && in_flight.empty()) return;
+    const auto now = std::chrono::steady_clock::now();
+    if (in_flight.empty() && now >= idle_deadline) return;
+    // Wait for input (unless full or at its end), in slices while answers are awaited.
+    const bool can_read = !eof && in_flight.size() < kMaxInFlightPerConnection;
+    int wait_ms = in_flight.empty()
+                      ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(idle_deadline - now).count())
+                      : 5;
+    if (!can_read) {
+      std::this_thread::sleep_for(std::chrono::milliseconds{wait_ms});
+      continue;
+    }
     pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, static_cast<int>(left.count()));
+    int r = ::poll(&p, 1, std::max(wait_ms, 0));
     if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) return;
+    if (r < 0) return;
+    if (r == 0) continue;
     ssize_t n = ::recv(fd, buf, sizeof buf, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
-    line.append(buf, static_cast<std::size_t>(n));
-  }
-  line.resize(line.find('\n'));
-  auto request = parse_control_request(line);
-  if (!request.ok()) {
-    send_all(fd, error_line(request.error()) + "\n");
-    return;
-  }
-  auto future = handler_(*request);
-  // In slices, so stop() does not wait for an answer the stopping loop will never give.
-  const auto handler_deadline = std::chrono::steady_clock::now() + kHandlerTimeout;
-  while (future.wait_for(std::chrono::milliseconds{100}) != std::future_status::ready) {
-    if (stopping_) return;
-    if (std::chrono::steady_clock::now() >= handler_deadline) {
-      send_all(fd, error_line(util::make_error(util::Errc::internal, "the node did not answer in time")) + "\n");
-      return;
+    if (n <= 0) {
+      eof = true;
+      continue;
     }
+    buffer.append(buf, static_cast<std::size_t>(n));
   }
-  send_all(fd, future.get() + "\n");
 }
 
 }  // namespace bc::node

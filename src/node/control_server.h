@@ -1,7 +1,7 @@
 // The node side of the control socket: a Unix socket in the home folder (mode 0600), one
 // thread accepting connections and one thread per connection being served (at most
-// kMaxControlConnections; more are refused as busy), one request line and one response line per
-// connection. Connections are served side by side so a slow request (a line check waits for
+// kMaxControlConnections; more are refused as busy), request lines answered in order, many in
+// flight per connection (the application interface, docs/api.md). Connections are served side by side so a slow request (a line check waits for
 // its replies) does not hold up `status` for monitoring.
 // Requests are parsed (control_protocol.h) and handed to the handler, which the node runs on
 // its own loop thread and answers through the returned future.

@@ -94,7 +94,9 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       }
     }
     finish_linechecks();
+    serve_api_waiters(/*stopping=*/false);
   }
+  serve_api_waiters(/*stopping=*/true);
   for (auto& pending : linechecks) {
     pending.reply->set_value(nlohmann::json{
         {"ok", false}, {"error", {{"code", "failure"}, {"message", "node stopping"}}}}

@@ -41,6 +41,12 @@ std::optional<std::string> Node::Impl::handle_control(
       return nlohmann::json{{"ok", true}}.dump();
     case ControlOp::linecheck:
       return start_linecheck(request, reply);
+    case ControlOp::hello:
+    case ControlOp::submit:
+    case ControlOp::deliveries:
+    case ControlOp::ack:
+    case ControlOp::events:
+      return handle_api(request, reply);
   }
   return "{}";
 }

@@ -121,7 +121,7 @@ util::Result<void> Node::Impl::start_metrics(const std::optional<std::string>& a
   auto started = MetricsServer::start(*address, [this]() {
     auto reply = std::make_shared<std::promise<std::string>>();
     auto future = reply->get_future();
-    post(ControlInput{ControlRequest{ControlOp::status, {}, {}}, std::move(reply)});
+    post(ControlInput{make_request(ControlOp::status), std::move(reply)});
     if (future.wait_for(std::chrono::seconds{5}) != std::future_status::ready)
       throw std::runtime_error("the node's loop did not answer within 5 s");
     return render_prometheus(nlohmann::json::parse(future.get()));

@@ -31,6 +31,8 @@ nlohmann::json error_reply(const std::string& code, const std::string& message) 
 void Node::Impl::on_channel_state(Peer& peer, const link::ChannelState& e) {
   ++peer.channel_changes;
   std::string name = channel_name(e.channel);
+  record_event({{"type", "channel"}, {"contact", peer.contact.alias}, {"channel", name},
+                {"state", e.up ? "up" : "down"}, {"cause", e.cause}});
   if (e.up) {
     spdlog::info("link {}: channel {} up ({})", peer.contact.alias, name, e.cause);
   } else {
@@ -60,6 +62,8 @@ void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
       if (c.channel == *e.channel) channel_up = c.up;
   }
   std::string cause = e.channel ? channel + (channel_up ? " up: " : " down: ") + e.cause : e.cause;
+  record_event({{"type", "link"}, {"contact", peer.contact.alias}, {"from", from}, {"state", to}, {"cause", cause},
+                {"alarm", e.alarm}});
   auto level = e.to == link::LinkState::ok         ? spdlog::level::info
                : e.to == link::LinkState::degraded ? spdlog::level::warn
                                                    : spdlog::level::critical;

@@ -89,6 +89,14 @@ struct Node::Impl {
   std::unique_ptr<AlarmRunner> alarms;
   std::unique_ptr<MetricsServer> metrics;
   std::vector<PendingLinecheck> linechecks;
+  struct ApiWaiter {
+    ControlRequest request;
+    std::shared_ptr<std::promise<std::string>> reply;
+    std::chrono::nanoseconds deadline{0};  // clock.monotonic()
+  };
+  std::vector<ApiWaiter> api_waiters;
+  std::deque<nlohmann::json> events_log;
+  std::int64_t next_event_id = 1;
 
   std::mutex mu;
   std::condition_variable cv;
@@ -250,6 +258,17 @@ struct Node::Impl {
   void on_link_state(Peer& peer, const link::LinkStateChanged& e);
 
   void reload_outboxes();
+
+  // node_api.cpp: the application interface (docs/api.md).
+  std::optional<std::string> handle_api(const ControlRequest& request,
+                                        const std::shared_ptr<std::promise<std::string>>& reply);
+  nlohmann::json api_submit(const ControlRequest& request);
+  std::optional<nlohmann::json> api_deliveries(const ControlRequest& request);
+  std::optional<nlohmann::json> api_events(const ControlRequest& request);
+  // Answers the long polls that have something now or whose time is up (all when stopping).
+  void serve_api_waiters(bool stopping);
+  // Keeps an event for `events` (ids ascending from 1 since the node started).
+  void record_event(nlohmann::json event);
   // `contact remove` beside the running node: the removed contacts' links stop (dials
   // cancelled, connection closed, line checks answered) before anything writes for them.
   void forget_removed_contacts(const std::vector<store::Contact>& contacts);

@@ -31,16 +31,22 @@ void Node::Impl::handle_events(Peer& peer) {
           using T = std::decay_t<decltype(e)>;
           if constexpr (std::is_same_v<T, link::Delivered>) {
             ++peer.messages_in;
+            record_event({{"type", "delivered"}, {"contact", peer.contact.alias}, {"seq", e.seq},
+                          {"precedence", std::string(wire::precedence_name(e.precedence))}});
             spdlog::info("link {}: delivered #{} ({})", peer.contact.alias, e.seq,
                          wire::precedence_name(e.precedence));
           } else if constexpr (std::is_same_v<T, link::Confirmed>) {
+            record_event({{"type", "receipt"}, {"contact", peer.contact.alias}, {"seqs", e.seqs}});
             spdlog::info("link {}: receipt for {} message(s), up to #{}", peer.contact.alias,
                          e.seqs.size(), e.seqs.empty() ? 0 : e.seqs.back());
           } else if constexpr (std::is_same_v<T, link::TranscriptMismatch>) {
+            record_event({{"type", "alarm"}, {"contact", peer.contact.alias}, {"what", "transcript_mismatch"},
+                          {"prefix_end", e.peer.prefix_end}});
             spdlog::critical(
                 "ALARM link {}: the peer signed transcript head {} at #{} that differs from ours",
                 peer.contact.alias, util::hex_encode(e.peer.head), e.peer.prefix_end);
           } else if constexpr (std::is_same_v<T, link::BadReceipt>) {
+            record_event({{"type", "alarm"}, {"contact", peer.contact.alias}, {"what", "bad_receipt"}, {"seq", e.seq}});
             spdlog::error("ALARM link {}: refused a bad receipt (seq {})", peer.contact.alias,
                           e.seq);
           } else if constexpr (std::is_same_v<T, link::ChannelState>) {

@@ -268,13 +268,26 @@ void Messages::set_hello(const std::optional<util::Bytes>& hello) {
   st.run();
 }
 
-std::vector<InboxRow> inbox_after(Store& store, std::int64_t after_id, bool with_body) {
+std::vector<InboxRow> inbox_after(Store& store, std::int64_t after_id, bool with_body, std::size_t limit) {
   auto st = store.prepare("SELECT " + std::string(kInboxCols) + (with_body ? ", body" : "") +
-                          " FROM inbox WHERE id > ? ORDER BY id");
-  st.bind(1, after_id);
+                          " FROM inbox WHERE id > ? ORDER BY id LIMIT ?");
+  st.bind(1, after_id).bind(2, limit == 0 ? std::int64_t{-1} : static_cast<std::int64_t>(limit));
   std::vector<InboxRow> out;
   while (st.step()) out.push_back(read_inbox(st, with_body));
   return out;
+}
+
+std::optional<std::uint64_t> submission_seq(Store& store, std::int64_t contact_id, std::string_view token) {
+  auto st = store.prepare("SELECT seq FROM submissions WHERE contact_id = ? AND token = ?");
+  st.bind(1, contact_id).bind(2, token);
+  if (!st.step()) return std::nullopt;
+  return static_cast<std::uint64_t>(st.column_int(0));
+}
+
+void record_submission(Store& store, std::int64_t contact_id, std::string_view token, std::uint64_t seq) {
+  auto st = store.prepare("INSERT INTO submissions (contact_id, token, seq) VALUES (?,?,?)");
+  st.bind(1, contact_id).bind(2, token).bind(3, static_cast<std::int64_t>(seq));
+  st.run();
 }
 
 }  // namespace bc::store

@@ -108,7 +108,12 @@ class Messages {
 };
 
 // The inbox of every link, in delivery order, after a store-wide id (0: from the start).
-std::vector<InboxRow> inbox_after(Store& store, std::int64_t after_id, bool with_body);
+std::vector<InboxRow> inbox_after(Store& store, std::int64_t after_id, bool with_body, std::size_t limit = 0);
+
+// Submission tokens of the application interface: the seq a token queued, if any; record one
+// in the transaction that queued it.
+std::optional<std::uint64_t> submission_seq(Store& store, std::int64_t contact_id, std::string_view token);
+void record_submission(Store& store, std::int64_t contact_id, std::string_view token, std::uint64_t seq);
 
 util::Bytes encode_counts(const Counts& counts);
 Counts decode_counts(util::ByteView bytes);

@@ -139,7 +139,18 @@ CREATE TABLE contact_addresses (
 );
 )sql";
 
-constexpr std::array<std::string_view, 6> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6};
+// The application interface (docs/api.md): a client's token for each submission, so a retry of
+// the same submission after a lost answer queues nothing twice.
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE submissions (
+  contact_id  INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  token       TEXT NOT NULL,
+  seq         INTEGER NOT NULL,
+  PRIMARY KEY (contact_id, token)
+);
+)sql";
+
+constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
 
 }  // namespace
 

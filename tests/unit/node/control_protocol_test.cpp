@@ -7,7 +7,7 @@ namespace bc::node {
 namespace {
 
 TEST(ControlProtocol, AddressesRequestRoundTrips) {
-  ControlRequest request{ControlOp::addresses, "moscow", std::nullopt};
+  ControlRequest request = make_request(ControlOp::addresses, "moscow");
   auto parsed = parse_control_request(encode_control_request(request));
   ASSERT_TRUE(parsed.ok()) << parsed.error().message;
   EXPECT_EQ(parsed->op, ControlOp::addresses);
@@ -24,6 +24,58 @@ TEST(ControlProtocol, AddressesRequestNeedsAValidContactAndNothingElse) {
       EXPECT_EQ(r.error().code, util::Errc::bad_format) << bad;
     }
   }
+}
+
+}  // namespace
+}  // namespace bc::node
+
+namespace bc::node {
+namespace {
+
+TEST(ControlProtocol, ApiRequestsRoundTrip) {
+  ControlRequest submit = make_request(ControlOp::submit, "moscow");
+  submit.text = "hello";
+  submit.precedence = "flash";
+  submit.token = "batch-7.12";
+  auto s = parse_control_request(encode_control_request(submit));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->text, "hello");
+  EXPECT_EQ(s->precedence, "flash");
+  EXPECT_EQ(s->token, "batch-7.12");
+  ControlRequest deliveries = make_request(ControlOp::deliveries);
+  deliveries.consumer = "archiver";
+  deliveries.max = 10;
+  deliveries.wait = std::chrono::milliseconds{500};
+  auto d = parse_control_request(encode_control_request(deliveries));
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->consumer, "archiver");
+  EXPECT_EQ(d->max, 10u);
+  EXPECT_EQ(d->wait.count(), 500);
+  ControlRequest ack = make_request(ControlOp::ack);
+  ack.consumer = "archiver";
+  ack.id = 42;
+  auto a = parse_control_request(encode_control_request(ack));
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  EXPECT_EQ(a->id, 42);
+}
+
+TEST(ControlProtocol, MalformedApiRequestsAreRefused) {
+  for (const char* bad : {
+           R"({"op":"hello"})", R"({"op":"hello","api":0})",
+           R"({"op":"submit","contact":"moscow"})",                              // neither text nor file
+           R"({"op":"submit","contact":"moscow","text":"a","file":"/x"})",       // both
+           R"({"op":"submit","contact":"moscow","file":"relative/path"})",
+           R"({"op":"submit","contact":"moscow","text":"a","token":"no spaces"})",
+           R"({"op":"submit","contact":"moscow","text":5})",
+           R"({"op":"submit","contact":"moscow","text":"a","extra":1})",
+           R"({"op":"deliveries"})",                                             // no cursor at all
+           R"({"op":"deliveries","consumer":"a","max":0})", R"({"op":"deliveries","consumer":"a","max":1001})",
+           R"({"op":"deliveries","consumer":"a","wait_ms":25001})", R"({"op":"events","after":-1})",
+           R"({"op":"ack","consumer":"a"})", R"({"op":"ack","id":3})"}) {
+    EXPECT_FALSE(parse_control_request(bad).ok()) << bad;
+  }
+  std::string long_token = R"({"op":"submit","contact":"moscow","text":"a","token":")" + std::string(65, 'x') + "\"}";
+  EXPECT_FALSE(parse_control_request(long_token).ok());
 }
 
 }  // namespace

@@ -54,12 +54,12 @@ TEST(ControlServer, StatusIsAnsweredWhileALineCheckWaits) {
   ASSERT_TRUE(server.ok()) << server.error().message;
 
   std::thread linecheck([&] {
-    (void)control_call(path, ControlRequest{ControlOp::linecheck, "moscow", std::nullopt},
+    (void)control_call(path, make_request(ControlOp::linecheck, "moscow"),
                        std::chrono::seconds{3});
   });
   node.wait_for_linecheck();
   auto start = Clock::now();
-  auto status = control_call(path, ControlRequest{ControlOp::status, {}, std::nullopt}, std::chrono::seconds{2});
+  auto status = control_call(path, make_request(ControlOp::status), std::chrono::seconds{2});
   ASSERT_TRUE(status.ok()) << status.error().message;
   EXPECT_EQ(*status, R"({"ok":true,"links":[]})");
   EXPECT_LT(Clock::now() - start, std::chrono::seconds{1});
@@ -77,7 +77,7 @@ TEST(ControlServer, StopDoesNotWaitForAnAnswerThatWillNotCome) {
   auto server = ControlServer::start(path, [&node](const ControlRequest& r) { return node.handle(r); });
   ASSERT_TRUE(server.ok()) << server.error().message;
   std::thread linecheck([&] {
-    auto r = control_call(path, ControlRequest{ControlOp::linecheck, "moscow", std::nullopt},
+    auto r = control_call(path, make_request(ControlOp::linecheck, "moscow"),
                           std::chrono::seconds{5});
     EXPECT_FALSE(r.ok());  // the connection closes without an answer
   });

@@ -42,6 +42,19 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       cv.wait_for(lock, until, [&] { return !inputs.empty() || stop; });
       batch_inputs.swap(inputs);
     }
+    // Submissions of the application interface that came together share one commit.
+    std::vector<ControlInput*> submits;
+    for (auto& input : batch_inputs) {
+      auto* request = std::get_if<ControlInput>(&input);
+      if (request != nullptr && request->request.op == ControlOp::submit) submits.push_back(request);
+    }
+    if (!submits.empty()) {
+      try {
+        handle_submits(submits);
+      } catch (const std::exception& e) {
+        spdlog::error("submissions not handled: {}", e.what());
+      }
+    }
     for (auto& input : batch_inputs) {
       try {
         std::visit(
@@ -56,8 +69,8 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
               } else if constexpr (std::is_same_v<T, NetDialFailed>) {
                 handle_dial_failed(in);
               } else if constexpr (std::is_same_v<T, ControlInput>) {
-                if (auto answer = handle_control(in.request, in.reply))
-                  in.reply->set_value(*answer);
+                if (in.request.op == ControlOp::submit) return;  // answered above, as a group
+                if (auto answer = handle_control(in.request, in.reply)) in.reply->set_value(*answer);
               } else if constexpr (std::is_same_v<T, RelayStateChanged>) {
                 handle_relay_state(in);
               } else if constexpr (std::is_same_v<T, RelayDelivered>) {

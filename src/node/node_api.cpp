@@ -46,46 +46,92 @@ void Node::Impl::record_event(nlohmann::json event) {
   while (events_log.size() > kEventsKept) events_log.pop_front();
 }
 
-nlohmann::json Node::Impl::api_submit(const ControlRequest& request) {
+// The message a submit request queues, read and checked before any transaction.
+util::Result<std::pair<Peer*, link::Content>> Node::Impl::prepare_submit(const ControlRequest& request) {
   Peer* peer = nullptr;
   for (auto& [id, p] : peers) {
     if (p->contact.alias == request.contact) peer = p.get();
   }
-  if (peer == nullptr) return api_error("not_found", "no contact named '" + request.contact + "'");
-  auto precedence = wire::parse_precedence(request.precedence);
-  if (!precedence.ok()) return api_error("bad_input", precedence.error().message);
+  if (peer == nullptr) return util::make_error(util::Errc::not_found, "no contact named '" + request.contact + "'");
   link::Content content;
   if (request.text) {
     content.bytes.assign(request.text->begin(), request.text->end());
   } else {
     auto data = read_whole_file(*request.file);
-    if (!data.ok()) return api_error(data.error().code == util::Errc::limit ? "limit" : "not_found", data.error().message);
+    if (!data.ok()) return data.error();
     content.kind = link::ContentKind::file;
     content.file_name = std::filesystem::path(*request.file).filename().string();
-    if (auto ok = link::check_file_name(content.file_name); !ok.ok()) return api_error("bad_input", ok.error().message);
+    if (auto ok = link::check_file_name(content.file_name); !ok.ok()) {
+      return util::make_error(util::Errc::invalid_argument, ok.error().message);
+    }
     content.bytes = std::move(*data);
   }
-  std::uint64_t seq = 0;
-  bool duplicate = false;
+  return std::make_pair(peer, std::move(content));
+}
+
+void Node::Impl::handle_submits(const std::vector<ControlInput*>& requests) {
+  struct Job {
+    ControlInput* input;
+    Peer* peer = nullptr;
+    link::Content content;
+    wire::Precedence precedence = wire::Precedence::routine;
+    nlohmann::json answer;
+  };
+  std::vector<Job> jobs;
+  for (ControlInput* in : requests) {
+    Job job{in, nullptr, {}, wire::Precedence::routine, {}};
+    auto precedence = wire::parse_precedence(in->request.precedence);
+    auto prepared = prepare_submit(in->request);
+    if (!precedence.ok()) {
+      job.answer = api_error("bad_input", precedence.error().message);
+    } else if (!prepared.ok()) {
+      const auto code = prepared.error().code;
+      job.answer = api_error(code == util::Errc::limit       ? "limit"
+                             : code == util::Errc::not_found ? "not_found"
+                                                             : "bad_input",
+                             prepared.error().message);
+    } else {
+      job.precedence = *precedence;
+      job.peer = prepared->first;
+      job.content = std::move(prepared->second);
+    }
+    jobs.push_back(std::move(job));
+  }
+  // Group commit: every submission of this round in one durable transaction.
+  std::set<Peer*> touched;
   try {
-    peer->link_store->transaction([&] {
-      if (!request.token.empty()) {
-        if (auto known = store::submission_seq(*store, peer->contact.id, request.token)) {
-          seq = *known;
-          duplicate = true;
-          return;
+    (void)store->transaction([&]() -> util::Result<void> {
+      for (Job& job : jobs) {
+        if (job.peer == nullptr) continue;
+        const ControlRequest& r = job.input->request;
+        std::uint64_t seq = 0;
+        bool duplicate = false;
+        if (!r.token.empty()) {
+          if (auto known = store::submission_seq(*store, job.peer->contact.id, r.token)) {
+            seq = *known;
+            duplicate = true;
+          }
         }
+        if (!duplicate) {
+          seq = link::submit(*job.peer->link_store, job.precedence, job.content, clock.now()).seq;
+          if (!r.token.empty()) store::record_submission(*store, job.peer->contact.id, r.token, seq);
+          touched.insert(job.peer);
+        }
+        job.answer = {{"ok", true}, {"contact", job.peer->contact.alias}, {"seq", seq}, {"duplicate", duplicate}};
+        if (!r.token.empty()) job.answer["token"] = r.token;
       }
-      seq = link::submit(*peer->link_store, *precedence, content, clock.now()).seq;
-      if (!request.token.empty()) store::record_submission(*store, peer->contact.id, request.token, seq);
+      return {};
     });
   } catch (const std::exception& e) {
-    return api_error("failure", std::string("not queued: ") + e.what());
+    touched.clear();
+    for (Job& job : jobs) {
+      if (job.peer != nullptr) job.answer = api_error("failure", std::string("not queued: ") + e.what());
+    }
   }
-  if (!duplicate && peer->link) peer->link->outbox_changed(clock.now());
-  nlohmann::json r = {{"ok", true}, {"contact", peer->contact.alias}, {"seq", seq}, {"duplicate", duplicate}};
-  if (!request.token.empty()) r["token"] = request.token;
-  return r;
+  for (Peer* peer : touched) {
+    if (peer->link) peer->link->outbox_changed(clock.now());
+  }
+  for (Job& job : jobs) job.input->reply->set_value(job.answer.dump());
 }
 
 // Deliveries after the request's cursor; nullopt when there are none yet (a long poll waits).
@@ -146,8 +192,12 @@ std::optional<std::string> Node::Impl::handle_api(const ControlRequest& request,
       return nlohmann::json{{"ok", true}, {"api", kApiVersion}, {"name", identity.name},
                             {"max_request_bytes", kMaxRequestBytes}}
           .dump();
-    case ControlOp::submit:
-      return api_submit(request).dump();
+    case ControlOp::submit: {
+      // Normally taken by the loop as a group (handle_submits); one alone works the same.
+      ControlInput input{request, reply};
+      handle_submits({&input});
+      return std::nullopt;
+    }
     case ControlOp::ack: {
       auto stored = store::get_setting(*store, consumer_key(request.consumer));
       const std::int64_t cursor = std::max<std::int64_t>(request.id, stored ? std::stoll(*stored) : 0);

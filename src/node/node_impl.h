@@ -20,6 +20,7 @@
 
 #include "channel/relay_client.h"
 #include "crypto/hash.h"
+#include "link/content.h"
 #include "link/link.h"
 #include "net/service.h"
 #include "node/advertise.h"
@@ -262,7 +263,9 @@ struct Node::Impl {
   // node_api.cpp: the application interface (docs/api.md).
   std::optional<std::string> handle_api(const ControlRequest& request,
                                         const std::shared_ptr<std::promise<std::string>>& reply);
-  nlohmann::json api_submit(const ControlRequest& request);
+  util::Result<std::pair<Peer*, link::Content>> prepare_submit(const ControlRequest& request);
+  // Every submit of one loop round, in one store transaction (group commit), each answered.
+  void handle_submits(const std::vector<ControlInput*>& requests);
   std::optional<nlohmann::json> api_deliveries(const ControlRequest& request);
   std::optional<nlohmann::json> api_events(const ControlRequest& request);
   // Answers the long polls that have something now or whose time is up (all when stopping).

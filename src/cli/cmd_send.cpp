@@ -15,8 +15,10 @@
 #include "cli/context.h"
 #include "cli/format.h"
 #include "link/content.h"
+#include "backchannel/client.h"
 #include "link/submit.h"
 #include "node/config.h"
+#include "node/control_protocol.h"
 #include "node/control_client.h"
 #include "store/contacts.h"
 #include "node/sqlite_link_store.h"
@@ -92,7 +94,13 @@ int send_each_line(Context& ctx, const store::Contact& contact, wire::Precedence
     }
     link::Content c;
     c.bytes.assign(line.begin(), line.end());
-    auto row = commit(c);
+    link::Submitted row;
+    try {
+      row = commit(c);
+    } catch (const backchannel::ClientError& e) {
+      return ctx.fail(util::make_error(util::Errc::io, "line " + std::to_string(count + 1) +
+                                                           ": the node did not queue it: " + e.what()));
+    }
     if (count == 0) first = row.seq;
     last = row.seq;
     ++count;
@@ -166,7 +174,26 @@ int run_send(Context& ctx, const SendOptions& opt) {
     content.bytes.assign(opt.text.begin(), opt.text.end());
   }
   node::SqliteLinkStore link_store(*loaded->store, contact->id);
-  auto commit = [&](const link::Content& c) {
+  // A running node takes texts through its application interface (docs/api.md): it answers
+  // once each is durable, and queues it at once. Files, and everything when no node runs, are
+  // committed to the store here (the node picks them up when told, or when it starts).
+  std::optional<backchannel::Client> api;
+  try {
+    api.emplace(backchannel::Client::connect(loaded->home.control_socket_path().string(), 30'000));
+  } catch (const backchannel::ClientError&) {
+    api.reset();
+  }
+  bool through_node = false;
+  auto commit = [&](const link::Content& c) -> link::Submitted {
+    if (api && c.kind == link::ContentKind::text && c.bytes.size() <= node::kMaxInlineText) {
+      backchannel::Submission s;
+      s.contact = contact->alias;
+      s.text = std::string(c.bytes.begin(), c.bytes.end());
+      s.precedence = std::string(wire::precedence_name(*precedence));
+      auto done = api->submit(s);
+      through_node = true;
+      return {done.seq, c.bytes.size() + 1, {}};
+    }
     return link::submit(link_store, *precedence, c, ctx.clock.now());
   };
   // Tell a running node (it looks at this link's outbox only); when none runs, the message
@@ -179,10 +206,15 @@ int run_send(Context& ctx, const SendOptions& opt) {
 
   if (opt.each_line) return send_each_line(ctx, *contact, *precedence, commit, tell_node);
 
-  auto row = commit(content);
+  link::Submitted row;
+  try {
+    row = commit(content);
+  } catch (const backchannel::ClientError& e) {
+    return ctx.fail(util::make_error(util::Errc::io, std::string("the node did not queue the message: ") + e.what()));
+  }
   content.bytes.clear();
   content.bytes.shrink_to_fit();
-  bool node_running = tell_node();
+  bool node_running = through_node || tell_node();
 
   if (ctx.json) {
     ctx.print_json({{"to", contact->alias}, {"seq", row.seq}, {"precedence", wire::precedence_name(*precedence)},

@@ -186,4 +186,6 @@ util::WallTime Link::next_wakeup() const { return engine_->next_wakeup(); }
 
 EngineStats Link::stats() const { return engine_->stats(); }
 
+void Link::assert_state() const { engine_->assert_state(); }
+
 }  // namespace bc::link

@@ -92,6 +92,9 @@ class Link {
   EngineStats stats() const;
   // Batches rolled back since the Link was opened.
   std::uint64_t failed_batches() const { return failed_batches_; }
+  // The engine's invariants (Engine::assert_state, engine.cpp E1-E6); throws std::logic_error.
+  // For simulations, fuzzers and tests.
+  void assert_state() const;
 
  private:
   Link(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,

@@ -1,5 +1,6 @@
-# The adversarial relay simulation (issue 5): real sessions and link engines, an honest channel
-# and a hostile relay. BC_SIM_SEEDS sets the seed count (default 40), BC_SIM_SEED=<n> replays one.
+# The adversarial relay simulation (issue 5): two link::Link units (real sessions, engines,
+# in-memory stores), an honest channel and a hostile relay. BC_SIM_SEEDS sets the seed count
+# (default 150), BC_SIM_SEED=<n> replays one.
 add_executable(adversarial_relay_sim adversarial_relay_sim.cpp)
 target_link_libraries(adversarial_relay_sim PRIVATE bc_options bc_test_support bc_link bc_session
                                                     bc_crypto GTest::gtest GTest::gtest_main)

@@ -1,17 +1,19 @@
-// Simulation of issue 5: two parties, each a real Session (Double Ratchet with header encryption)
-// and a link engine on a MemoryLinkStore, joined by an honest channel that goes down for a while
-// and by an adversarial relay. Per envelope, by seeded choice, the relay drops, duplicates,
-// delays (so reorders), keeps it to replay later, flips bits in a copy, reflects a copy to its
-// sender, and injects random 2048-byte envelopes and envelopes sealed by a stranger's session.
-// Envelopes are sealed and opened as the node does: reserve/commit_reservation before seal, a
-// failed open is dropped, an opened payload goes to the engine inside a store batch.
+// Simulation of issue 5: two parties, each a link::Link (a real Session: Double Ratchet with header
+// encryption, the link engine, a MemoryLinkStore), joined by an honest channel that goes down for
+// a while and by an adversarial relay. Per envelope, by seeded choice, the relay drops,
+// duplicates, delays (so reorders), keeps it to replay later, flips bits in a copy, reflects a
+// copy to its sender, and injects random 2048-byte envelopes and envelopes sealed by a stranger's
+// session (well-formed payloads: a DATA frame copied from a message really sent, sometimes
+// altered). The Links take and receive envelopes as the node drives them.
 //
-// Checked after every step: nothing delivered that was not sent at that seq, nothing twice, per
-// precedence in seq order, no envelope opened twice, nothing forged opened. Once the honest
-// channel is back for good, everything is delivered and confirmed within a bounded simulated time.
+// Checked after every step: nothing forged opened, no envelope opened twice, and the checks of
+// link_checks.h (nothing delivered that was not sent at that seq, nothing twice, per precedence in
+// seq order, receipts only for what the signer had durably delivered when it sealed them,
+// transcripts agree) and Link::assert_state(). Once the honest channel is back for good,
+// everything is delivered and confirmed within a bounded simulated time.
 // Seeds from BC_SIM_SEEDS (default 150) or one seed from BC_SIM_SEED; a failure names its seed.
-// The schedule replays exactly from the seed; key material is fresh each run (the session draws
-// its ratchet keys from the system RNG), which changes ciphertext bytes but no decision.
+// The schedule replays exactly from the seed; the ratchet draws its later DH keys and nonces from
+// the system RNG, which changes ciphertext bytes but no decision.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -32,24 +35,21 @@
 #include <utility>
 #include <vector>
 
-#include "sim/seeds.h"
-#include "crypto/random.h"
-#include "link/engine.h"
-#include "session/identity.h"
+#include "link/link.h"
+#include "link/submit.h"
 #include "session/session.h"
-#include "session/session_start.h"
+#include "sim/link_checks.h"
+#include "sim/seeds.h"
 #include "support/memory_link_store.h"
+#include "support/session_pair.h"
 #include "wire/envelope.h"
+#include "wire/payload_builder.h"
 #include "wire/precedence.h"
 
 namespace bc::sim::adversarial {
 namespace {
 
 using std::chrono::milliseconds;
-
-struct SimFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 constexpr link::ChannelId kHonest = 1;
 constexpr link::ChannelId kRelay = 2;
@@ -99,11 +99,10 @@ std::ostream& operator<<(std::ostream& out, const Counters& c) {
 // Where an envelope on the wire came from, so a refusal (or a wrongful opening) is attributed.
 enum class Origin { genuine, duplicate, replay, flipped, random, stranger, reflected };
 
-// Reserves (and "persists") whenever the session ran dry, as Node::ensure_sendable does.
-session::Envelope seal_with(session::Session& s, util::Bytes& persisted, util::ByteView payload) {
+// The stranger's seal: the attacker's own sender, which reserves as any sender must.
+session::Envelope stranger_seal(session::Session& s, util::ByteView payload) {
   if (s.sendable() == 0) {
     auto reservation = s.reserve(session::kDefaultReservationBlock);
-    persisted.assign(reservation.state().begin(), reservation.state().end());
     if (!s.commit_reservation(reservation).ok()) throw SimFailure("commit_reservation refused");
   }
   auto envelope = s.seal(payload);
@@ -111,44 +110,24 @@ session::Envelope seal_with(session::Session& s, util::Bytes& persisted, util::B
   return *envelope;
 }
 
-session::LocalKeys local_keys(const session::Identity& id) {
-  return {id.signing, id.prekey, id.prekey_sig};
+// The parties' session start, and the stranger's with someone else: one each for every seed.
+const test::SessionPair& parties_pair() {
+  static const test::SessionPair pair = test::make_fixed_session_pair();
+  return pair;
 }
-
-// A completed session start between invitee and inviter: {invitee's session, inviter's}.
-std::pair<session::Session, session::Session> start_sessions(const session::Identity& invitee,
-                                                             const session::Identity& inviter) {
-  util::ByteArray<32> secret{};
-  crypto::random_fill(secret);
-  const std::uint8_t reach[] = {1, 2, 3};
-  session::PeerKeys inviter_public{inviter.signing.public_key(), inviter.prekey.public_key(),
-                                   inviter.prekey_sig};
-  auto start = session::start_as_invitee(local_keys(invitee), inviter_public, secret, reach);
-  if (!start.ok()) throw SimFailure("session start: " + start.error().message);
-  const std::uint8_t id[] = {'i', 'n', 'v'};
-  session::OpenInvitation invitation{id, secret};
-  auto accepted =
-      session::accept_hello(local_keys(inviter), start->hello, std::span(&invitation, 1));
-  if (!accepted.ok()) throw SimFailure("HELLO refused: " + accepted.error().message);
-  return {std::move(start->session), std::move(accepted->session)};
+const test::SessionPair& stranger_pair() {
+  static const test::SessionPair pair = test::make_session_pair();
+  return pair;
 }
 
 struct Party {
-  explicit Party(const char* name) : identity(session::Identity::generate(name).value()) {}
-
-  session::Identity identity;
   test::MemoryLinkStore store;
-  std::optional<session::Session> session;
-  util::Bytes persisted_session;  // what the node would hold durably; kept for realism
-  std::unique_ptr<link::Engine> engine;
+  std::unique_ptr<link::Link> link;
   util::WallTime wake{};
   bool outbox_dirty = false;
-  std::vector<link::Seq> delivered_order;
-  std::set<link::Seq> delivered_seen;
-  std::array<link::Seq, 4> last_delivered{};        // per precedence code
+  DeliveryLog deliveries;
   std::map<link::Seq, const util::Bytes*> checked;  // bodies already compared with the sent ones
   std::set<std::uint64_t> opened_ids;               // genuine envelopes (by id) that opened here
-  util::Bytes last_plaintext;                       // the stranger forges from it, as if it knew it
 };
 
 struct Outage {
@@ -172,6 +151,7 @@ class World {
     Origin origin;
     std::uint64_t id;  // genuine envelope id (also for its copies); 0 for the rest
     session::Envelope bytes;
+    std::shared_ptr<const Witness> witness;  // the sealer's durable state, for genuine ones
     bool operator>(const Arrival& o) const { return at != o.at ? at > o.at : order > o.order; }
   };
   struct PlannedSend {
@@ -184,6 +164,7 @@ class World {
     int to;
     std::uint64_t id;
     session::Envelope bytes;
+    std::shared_ptr<const Witness> witness;
   };
   // The relay's character for this seed.
   struct Relay {
@@ -199,11 +180,14 @@ class World {
   bool honest_up(util::WallTime t) const;
   void step(int i);
   void transmit(int i);
-  void honest_put(int from, const session::Envelope& envelope, std::uint64_t id);
-  void relay_put(int from, const session::Envelope& envelope, std::uint64_t id);
+  void honest_put(int from, const session::Envelope& envelope, std::uint64_t id,
+                  const std::shared_ptr<const Witness>& witness);
+  void relay_put(int from, const session::Envelope& envelope, std::uint64_t id,
+                 const std::shared_ptr<const Witness>& witness);
   void arrive(int to, util::WallTime at, link::ChannelId channel, Origin origin, std::uint64_t id,
-              const session::Envelope& bytes);
-  void handle_events(int i);
+              const session::Envelope& bytes, std::shared_ptr<const Witness> witness = nullptr);
+  util::Bytes forged_payload(int from);
+  void check_events_of(int i, const link::TranscriptHead& peer_head, const Witness* witness);
   void check_invariants();
   bool done() const;
 
@@ -211,10 +195,7 @@ class World {
   util::WallTime now_ = kEpoch;
   util::WallTime heal_ = kEpoch + milliseconds{kHeal};
   std::vector<std::unique_ptr<Party>> parties_;
-  session::Identity stranger_id_ = session::Identity::generate("stranger").value();
-  session::Identity stranger_peer_id_ = session::Identity::generate("accomplice").value();
   std::optional<session::Session> stranger_;  // a real session, with someone else
-  util::Bytes stranger_persisted_;
   std::vector<Outage> outages_;
   std::vector<PlannedSend> sends_;
   std::size_t next_send_ = 0;
@@ -230,12 +211,12 @@ class World {
 };
 
 World::World(std::uint64_t seed) : rng_(seed), arrivals_(kParties) {
-  parties_.push_back(std::make_unique<Party>("alice"));
-  parties_.push_back(std::make_unique<Party>("bob"));
-  auto [invitee, inviter] = start_sessions(parties_[0]->identity, parties_[1]->identity);
-  parties_[0]->session.emplace(std::move(invitee));
-  parties_[1]->session.emplace(std::move(inviter));
-  stranger_.emplace(start_sessions(stranger_id_, stranger_peer_id_).first);
+  const test::SessionPair& pair = parties_pair();
+  parties_.push_back(std::make_unique<Party>());
+  parties_.push_back(std::make_unique<Party>());
+  parties_[0]->store.transaction([&] { parties_[0]->store.set_session_state(pair.invitee_state); });
+  parties_[1]->store.transaction([&] { parties_[1]->store.set_session_state(pair.inviter_state); });
+  stranger_.emplace(session::Session::restore(stranger_pair().invitee_state).value());
 
   // Honest channel outages; sometimes it is down from the start, so the relay alone carries.
   if (below(4) == 0) outages_.push_back({kEpoch, kEpoch + ms_between(1'000, 8'000)});
@@ -266,14 +247,16 @@ World::World(std::uint64_t seed) : rng_(seed), arrivals_(kParties) {
   std::sort(sends_.begin(), sends_.end(),
             [](const PlannedSend& a, const PlannedSend& b) { return a.at < b.at; });
 
+  const session::Identity* ids[kParties] = {&pair.invitee, &pair.inviter};
   for (int i = 0; i < kParties; ++i) {
     Party& p = *parties_[static_cast<std::size_t>(i)];
-    Party& peer = *parties_[static_cast<std::size_t>(1 - i)];
-    p.engine = std::make_unique<link::Engine>(p.store, p.identity.signing,
-                                              peer.identity.signing.public_key(),
-                                              link::EngineConfig{}, now_);
-    p.engine->channel_up(kRelay, now_);
-    if (honest_up(now_)) p.engine->channel_up(kHonest, now_);
+    p.link = link::Link::open(p.store, ids[i]->signing, ids[1 - i]->signing.public_key(),
+                              link::EngineConfig{}, now_)
+                 .value();
+    p.link->expect_channel(kHonest, now_);
+    p.link->channel_up(kRelay, now_);
+    if (honest_up(now_)) p.link->channel_up(kHonest, now_);
+    assert_link_state(*p.link, p.store);
     p.wake = now_;
   }
 }
@@ -293,7 +276,7 @@ bool World::run_until_done(util::WallTime deadline) {
       Party& p = *parties_[static_cast<std::size_t>(s.from)];
       util::Bytes body(s.size);
       for (auto& b : body) b = static_cast<std::uint8_t>(rng_());
-      p.store.send(body, s.precedence, now_);
+      link::submit_body(p.store, s.precedence, body, now_);
       p.outbox_dirty = true;
       p.wake = now_;
     }
@@ -301,10 +284,11 @@ bool World::run_until_done(util::WallTime deadline) {
       honest_before = is;
       for (auto& p : parties_) {
         if (is) {
-          p->engine->channel_up(kHonest, now_);
+          p->link->channel_up(kHonest, now_);
         } else {
-          p->engine->channel_down(kHonest, now_);
+          p->link->channel_down(kHonest, now_);
         }
+        assert_link_state(*p->link, p->store);
         p->wake = now_;
       }
     }
@@ -328,19 +312,28 @@ bool World::run_until_done(util::WallTime deadline) {
   return false;
 }
 
-// One round of party i: open what arrived (a refusal is dropped, as the node does), then one
-// batch with the opened payloads, new outgoing rows and timers, then transmit.
+void World::check_events_of(int i, const link::TranscriptHead& peer_head, const Witness* witness) {
+  Party& p = *parties_[static_cast<std::size_t>(i)];
+  check_events(p.link->take_events(now_), p.store, peer_head, witness, false, p.deliveries,
+               "party " + std::to_string(i));
+  assert_link_state(*p.link, p.store);
+}
+
+// One round of party i: every envelope that arrived goes to its Link (each one batch; what does
+// not open is dropped, as the node does), then new outgoing rows, timers, and transmit.
 void World::step(int i) {
   Party& p = *parties_[static_cast<std::size_t>(i)];
   auto& queue = arrivals_[static_cast<std::size_t>(i)];
-  std::vector<std::pair<link::ChannelId, util::Bytes>> opened;
+  bool received = false;
   while (!queue.empty() && queue.top().at <= now_) {
     Arrival a = queue.top();
     queue.pop();
-    auto payload = p.session->open(a.bytes, now_);
+    received = true;
+    const link::TranscriptHead peer_head = p.store.peer_head();
+    auto r = p.link->receive(a.channel, a.bytes, now_);
     const bool genuine_kind =
         a.origin == Origin::genuine || a.origin == Origin::duplicate || a.origin == Origin::replay;
-    if (payload.ok()) {
+    if (r.outcome != link::Link::Outcome::not_ours) {
       if (!genuine_kind) {
         throw SimFailure("party " + std::to_string(i) + " opened a forged envelope (origin " +
                          std::to_string(static_cast<int>(a.origin)) + ")");
@@ -349,136 +342,113 @@ void World::step(int i) {
         throw SimFailure("party " + std::to_string(i) + " opened envelope " + std::to_string(a.id) +
                          " twice");
       }
+      if (r.outcome == link::Link::Outcome::refused) {
+        throw SimFailure("party " + std::to_string(i) + " refused an opened payload: " + r.error);
+      }
       ++counters_.opened;
-      // The node persists the session after open, in the batch, before acting on the payload.
-      auto state = p.session->serialize();
-      p.persisted_session.assign(state.view().begin(), state.view().end());
-      opened.emplace_back(a.channel, std::move(*payload));
-      continue;
+    } else {
+      switch (a.origin) {
+        case Origin::genuine:
+        case Origin::duplicate:
+        case Origin::replay:
+          if (p.opened_ids.count(a.id) == 0) {
+            ++counters_.refused_stale;
+          } else if (a.origin == Origin::replay) {
+            ++counters_.refused_replay;
+          } else {
+            ++counters_.refused_duplicate;
+          }
+          break;
+        case Origin::flipped:
+          ++counters_.refused_flipped;
+          break;
+        case Origin::random:
+          ++counters_.refused_random;
+          break;
+        case Origin::stranger:
+          ++counters_.refused_stranger;
+          break;
+        case Origin::reflected:
+          ++counters_.refused_reflected;
+          break;
+      }
     }
-    switch (a.origin) {
-      case Origin::genuine:
-      case Origin::duplicate:
-      case Origin::replay:
-        if (p.opened_ids.count(a.id) == 0) {
-          ++counters_.refused_stale;
-        } else if (a.origin == Origin::replay) {
-          ++counters_.refused_replay;
-        } else {
-          ++counters_.refused_duplicate;
-        }
-        break;
-      case Origin::flipped:
-        ++counters_.refused_flipped;
-        break;
-      case Origin::random:
-        ++counters_.refused_random;
-        break;
-      case Origin::stranger:
-        ++counters_.refused_stranger;
-        break;
-      case Origin::reflected:
-        ++counters_.refused_reflected;
-        break;
-    }
+    check_events_of(i, peer_head, a.witness.get());
   }
-  if (opened.empty() && p.wake > now_ && !p.outbox_dirty) return;
-
-  p.store.begin();
-  for (auto& [channel, payload] : opened) {
-    auto r = p.engine->on_payload(channel, payload, now_);
-    if (!r.ok()) {
-      throw SimFailure("party " + std::to_string(i) +
-                       " refused an opened payload: " + r.error().message);
-    }
-  }
+  if (!received && p.wake > now_ && !p.outbox_dirty) return;
   if (p.outbox_dirty) {
-    p.engine->reload_outbox(now_);
     p.outbox_dirty = false;
+    p.link->outbox_changed(now_);
+    check_events_of(i, p.store.peer_head(), nullptr);
   }
-  p.engine->on_tick(now_);
-  p.store.commit();
-  handle_events(i);
+  if (p.link->next_wakeup() <= now_) {
+    p.link->tick(now_);
+    check_events_of(i, p.store.peer_head(), nullptr);
+  }
   transmit(i);
-}
-
-void World::handle_events(int i) {
-  Party& p = *parties_[static_cast<std::size_t>(i)];
-  const std::string who = "party " + std::to_string(i);
-  for (link::Event& e : p.engine->take_events()) {
-    if (auto* d = std::get_if<link::Delivered>(&e)) {
-      if (!p.delivered_seen.insert(d->seq).second) {
-        throw SimFailure(who + ": seq " + std::to_string(d->seq) + " delivered twice");
-      }
-      link::Seq& last = p.last_delivered[wire::precedence_code(d->precedence)];
-      if (d->seq <= last) {
-        throw SimFailure(who + ": seq " + std::to_string(d->seq) + " delivered after " +
-                         std::to_string(last) + " of the same precedence");
-      }
-      last = d->seq;
-      p.delivered_order.push_back(d->seq);
-    } else if (auto* m = std::get_if<link::TranscriptMismatch>(&e)) {
-      throw SimFailure(who + ": transcript mismatch at " + std::to_string(m->peer.prefix_end));
-    } else if (auto* b = std::get_if<link::BadReceipt>(&e)) {
-      throw SimFailure(who + ": bad receipt for seq " + std::to_string(b->seq));
-    } else if (std::holds_alternative<link::PayloadRefused>(e)) {
-      throw SimFailure(who + ": payload refused");
-    }
-  }
 }
 
 void World::transmit(int i) {
   Party& p = *parties_[static_cast<std::size_t>(i)];
-  const milliseconds per_payload{1};  // bandwidth of both channels
+  const milliseconds per_payload{1};       // bandwidth of both channels
+  std::shared_ptr<const Witness> witness;  // what p has committed, for its receipts
   util::WallTime blocked_until = util::WallTime::max();
   for (link::ChannelId channel : {kHonest, kRelay}) {
     if (channel == kHonest && !honest_up(now_)) continue;
     util::WallTime& busy = channel == kHonest ? honest_busy_[static_cast<std::size_t>(i)]
                                               : relay_busy_[static_cast<std::size_t>(i)];
-    // Backpressure, as in sim_world: take a payload only while the channel can carry it soon.
+    // Backpressure, as in sim_world: take an envelope only while the channel can carry it soon.
     for (;;) {
       util::WallTime can = busy - 2 * per_payload;
       if (can > now_) {
         blocked_until = std::min(blocked_until, can);
         break;
       }
-      auto payload = p.engine->poll_transmit(channel, now_);
-      if (!payload) break;
-      session::Envelope envelope = seal_with(*p.session, p.persisted_session, *payload);
-      p.last_plaintext = std::move(*payload);
+      auto taken = p.link->take_envelope(channel, now_);
+      if (!taken) break;
+      p.link->mark_sent(channel);
+      if (taken->size() != wire::kEnvelopeSize) throw SimFailure("an envelope of the wrong size");
+      session::Envelope envelope{};
+      std::copy(taken->begin(), taken->end(), envelope.begin());
+      if (!witness) witness = witness_of(p.store);
       busy = std::max(now_, busy) + per_payload;
       std::uint64_t id = next_id_++;
       if (channel == kHonest) {
-        honest_put(i, envelope, id);
+        honest_put(i, envelope, id, witness);
       } else {
-        relay_put(i, envelope, id);
+        relay_put(i, envelope, id, witness);
       }
     }
   }
-  p.wake = p.engine->next_wakeup();
+  check_events_of(i, p.store.peer_head(), nullptr);
+  p.wake = p.link->next_wakeup();
   if (p.wake <= now_) {
     if (blocked_until != util::WallTime::max()) {
       p.wake = blocked_until;
     } else {
-      if (++spins_ > 100'000) throw SimFailure("engine busy-loops: next_wakeup() stays <= now");
+      if (++spins_ > 100'000) throw SimFailure("Link busy-loops: next_wakeup() stays <= now");
       p.wake = now_ + milliseconds{1};
     }
   }
 }
 
 void World::arrive(int to, util::WallTime at, link::ChannelId channel, Origin origin,
-                   std::uint64_t id, const session::Envelope& bytes) {
-  arrivals_[static_cast<std::size_t>(to)].push(Arrival{at, order_++, channel, origin, id, bytes});
+                   std::uint64_t id, const session::Envelope& bytes,
+                   std::shared_ptr<const Witness> witness) {
+  arrivals_[static_cast<std::size_t>(to)].push(
+      Arrival{at, order_++, channel, origin, id, bytes, std::move(witness)});
 }
 
 // The honest channel loses only what is in flight when it goes down.
-void World::honest_put(int from, const session::Envelope& envelope, std::uint64_t id) {
+void World::honest_put(int from, const session::Envelope& envelope, std::uint64_t id,
+                       const std::shared_ptr<const Witness>& witness) {
   util::WallTime at = now_ + ms_between(5, 80);
   if (!honest_up(at)) return;
-  arrive(1 - from, at, kHonest, Origin::genuine, id, envelope);
+  arrive(1 - from, at, kHonest, Origin::genuine, id, envelope, witness);
 }
 
-void World::relay_put(int from, const session::Envelope& envelope, std::uint64_t id) {
+void World::relay_put(int from, const session::Envelope& envelope, std::uint64_t id,
+                      const std::shared_ptr<const Witness>& witness) {
   const int to = 1 - from;
   auto soon = [this] { return now_ + ms_between(20, 300); };
   auto late = [this] { return now_ + ms_between(1'000, 8'000); };
@@ -488,19 +458,19 @@ void World::relay_put(int from, const session::Envelope& envelope, std::uint64_t
   if (r < relay_.drop) {
     // dropped
   } else if (r < relay_.drop + relay_.duplicate) {
-    arrive(to, soon(), kRelay, Origin::genuine, id, envelope);
-    arrive(to, below(2) == 0 ? soon() : late(), kRelay, Origin::duplicate, id, envelope);
+    arrive(to, soon(), kRelay, Origin::genuine, id, envelope, witness);
+    arrive(to, below(2) == 0 ? soon() : late(), kRelay, Origin::duplicate, id, envelope, witness);
   } else if (r < relay_.drop + relay_.duplicate + relay_.delay) {
-    arrive(to, late(), kRelay, Origin::genuine, id, envelope);
+    arrive(to, late(), kRelay, Origin::genuine, id, envelope, witness);
   } else {
-    arrive(to, soon(), kRelay, Origin::genuine, id, envelope);
+    arrive(to, soon(), kRelay, Origin::genuine, id, envelope, witness);
   }
   // Kept for a replay, whatever became of it.
   if (uniform() < relay_.keep) {
     if (kept_.size() < kReplayPool) {
-      kept_.push_back({to, id, envelope});
+      kept_.push_back({to, id, envelope, witness});
     } else {
-      kept_[below(kReplayPool)] = {to, id, envelope};
+      kept_[below(kReplayPool)] = {to, id, envelope, witness};
     }
   }
   if (uniform() < relay_.flip) {
@@ -515,7 +485,7 @@ void World::relay_put(int from, const session::Envelope& envelope, std::uint64_t
   // Unprompted: replays of old envelopes and injections, to either party.
   if (!kept_.empty() && uniform() < relay_.replay) {
     const Kept& k = kept_[below(kept_.size())];
-    arrive(k.to, soon(), kRelay, Origin::replay, k.id, k.bytes);
+    arrive(k.to, soon(), kRelay, Origin::replay, k.id, k.bytes, k.witness);
   }
   if (uniform() < relay_.inject_random) {
     session::Envelope junk{};
@@ -523,71 +493,52 @@ void World::relay_put(int from, const session::Envelope& envelope, std::uint64_t
     arrive(static_cast<int>(below(kParties)), soon(), kRelay, Origin::random, 0, junk);
   }
   if (uniform() < relay_.inject_stranger) {
-    // The stranger seals a well-formed engine payload (a genuine one, sometimes altered): only
-    // the session can tell it from the real thing.
-    util::Bytes forged = parties_[static_cast<std::size_t>(from)]->last_plaintext;
-    if (forged.size() != wire::kEnvelopePayloadSize) forged.assign(wire::kEnvelopePayloadSize, 0);
-    if (below(2) == 0) forged[below(forged.size())] ^= 0x5a;
-    session::Envelope sealed = seal_with(*stranger_, stranger_persisted_, forged);
+    // Only the session can tell the stranger's envelope from the real thing.
+    session::Envelope sealed = stranger_seal(*stranger_, forged_payload(from));
     arrive(static_cast<int>(below(kParties)), soon(), kRelay, Origin::stranger, 0, sealed);
   }
 }
 
-// As sim_world's invariants: delivered bodies are exactly what was sent at that seq, per
-// precedence a prefix of what was sent, confirmed only what is delivered, transcripts agree.
+// A well-formed engine payload: the first DATA frame of a message party `from` really sent (same
+// seq, precedence, counts and bytes), sometimes with one byte altered; padding alone before any
+// send.
+util::Bytes World::forged_payload(int from) {
+  const auto& outbox = parties_[static_cast<std::size_t>(from)]->store.outbox();
+  wire::PayloadBuilder builder;
+  if (!outbox.empty()) {
+    auto it = std::next(outbox.begin(), static_cast<std::ptrdiff_t>(below(outbox.size())));
+    const auto& sent = it->second;
+    wire::DataFrame d;
+    d.seq = sent.message.seq;
+    d.precedence = sent.message.precedence;
+    d.total = sent.body->size();
+    d.offset = 0;
+    d.sent_at_ms = static_cast<std::uint64_t>(sent.message.sent_at_ms);
+    d.earlier = sent.message.earlier;
+    d.data.assign(sent.body->begin(),
+                  sent.body->begin() +
+                      static_cast<std::ptrdiff_t>(std::min(sent.body->size(), wire::kChunkSize)));
+    (void)builder.add(d);
+  }
+  util::Bytes payload = builder.finish();
+  if (below(2) == 0) payload[below(payload.size())] ^= 0x5a;
+  return payload;
+}
+
 void World::check_invariants() {
   for (int to = 0; to < kParties; ++to) {
-    Party& rx = *parties_[static_cast<std::size_t>(to)];
-    Party& tx = *parties_[static_cast<std::size_t>(1 - to)];
-    const auto& inbox = rx.store.committed_inbox();
-    const auto& outbox = tx.store.outbox();
-    for (const auto& [seq, entry] : inbox) {
-      auto it = outbox.find(seq);
-      if (it == outbox.end()) {
-        throw SimFailure("delivered seq " + std::to_string(seq) + " never sent");
-      }
-      const util::Bytes* body = entry.body.get();
-      auto& seen = rx.checked[seq];
-      if (seen != body) {
-        if (*body != *it->second.body || entry.meta.precedence != it->second.message.precedence) {
-          throw SimFailure("delivered seq " + std::to_string(seq) + " differs from what was sent");
-        }
-        seen = body;
-      }
-    }
-    std::array<std::size_t, 4> count{};
-    for (const auto& [seq, entry] : inbox) ++count[wire::precedence_code(entry.meta.precedence)];
-    std::array<std::size_t, 4> seen{};
-    for (const auto& [seq, out] : outbox) {
-      std::size_t pc = wire::precedence_code(out.message.precedence);
-      bool delivered = inbox.count(seq) != 0;
-      if (seen[pc] < count[pc] && !delivered) {
-        throw SimFailure("precedence " + std::to_string(pc) + ": seq " + std::to_string(seq) +
-                         " skipped while a later one was delivered");
-      }
-      if (delivered) ++seen[pc];
-      if (out.delivered && !delivered) {
-        throw SimFailure("seq " + std::to_string(seq) + " confirmed but not delivered");
-      }
-    }
-    link::TranscriptHead head = rx.store.committed_incoming_head();
-    if (head.prefix_end > 0) {
-      auto it = outbox.find(head.prefix_end);
-      if (it == outbox.end() || it->second.head != head.head) {
-        throw SimFailure("incoming transcript head at " + std::to_string(head.prefix_end) +
-                         " differs from the sender's chain");
-      }
-    }
+    check_direction(parties_[static_cast<std::size_t>(to)]->store,
+                    parties_[static_cast<std::size_t>(1 - to)]->store,
+                    parties_[static_cast<std::size_t>(to)]->checked);
   }
 }
 
 bool World::done() const {
   if (next_send_ < sends_.size()) return false;
   for (int to = 0; to < kParties; ++to) {
-    const Party& rx = *parties_[static_cast<std::size_t>(to)];
-    const Party& tx = *parties_[static_cast<std::size_t>(1 - to)];
-    for (const auto& [seq, out] : tx.store.outbox()) {
-      if (!out.delivered || rx.store.committed_inbox().count(seq) == 0) return false;
+    if (!all_confirmed(parties_[static_cast<std::size_t>(to)]->store,
+                       parties_[static_cast<std::size_t>(1 - to)]->store)) {
+      return false;
     }
   }
   return true;
@@ -615,7 +566,8 @@ std::string run_seed(std::uint64_t seed, Counters& total) {
 
 TEST(AdversarialRelaySim, RandomSeeds) {
   Counters total;
-  int failed = test::run_seeds("BC_SIM_SEEDS", 150, [&total](std::uint64_t seed) { return run_seed(seed, total); });
+  int failed = test::run_seeds("BC_SIM_SEEDS", 150,
+                               [&total](std::uint64_t seed) { return run_seed(seed, total); });
   EXPECT_EQ(failed, 0);
   std::cout << "; " << total << "\n";
   // The attack paths were taken: each kind of hostile envelope reached a session and was refused.

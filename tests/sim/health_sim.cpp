@@ -11,7 +11,9 @@
 //   6. all back: ok; the messages sent in the blackout are delivered.
 //
 // Seeds from BC_HEALTH_SIM_SEEDS (default 200, ~90 ms each under ASan) or one from BC_SIM_SEED;
-// a failure names its seed.
+// a failure names its seed. It drives two engines directly, not link::Link: it measures health
+// timing over heartbeats with neither sessions nor crashes, which a Link would only wrap. The
+// engines' invariants (assert_state) are checked after every step.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -136,6 +138,7 @@ class World {
         if (std::holds_alternative<Delivered>(e)) ++s.delivered;
         s.events.push_back({now_, std::move(e)});
       }
+      s.engine->assert_state();  // engine.cpp E1-E6
     }
   }
 

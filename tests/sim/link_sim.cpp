@@ -1,5 +1,7 @@
-// Deterministic simulation of the link engine (DESIGN.md §8): seeds from BC_SIM_SEEDS
-// (default 200) or one seed from BC_SIM_SEED; a failure names its seed for replay.
+// Deterministic simulation of the link (DESIGN.md §8): two link::Link units, each a real session,
+// engine and store, over the lossy, crashing world of sim_world.h. Seeds from BC_SIM_SEEDS
+// (default 200) or one seed from BC_SIM_SEED; a failure names its seed for replay
+// (BC_SIM_VERBOSE=1 prints what each seed did).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -23,7 +25,9 @@ std::string run_seed(std::uint64_t seed) {
     bool finished = world.run_until_done(heal + std::chrono::seconds{150});
     if (std::getenv("BC_SIM_VERBOSE") != nullptr) {
       std::cout << "seed " << seed << ": " << world.steps() << " steps, " << world.payloads()
-                << " payloads, " << (world.now() - sim_epoch()).count() << " ms simulated\n";
+                << " envelopes, " << world.crashes() << " crashes, " << world.failed_batches()
+                << " batches rolled back, " << world.failed_writes() << " failed writes, "
+                << (world.now() - sim_epoch()).count() << " ms simulated\n";
     }
     if (!finished) {
       return "not everything delivered and confirmed 150 s after the network healed";

@@ -1,8 +1,13 @@
-// The simulated world of tests/sim: two nodes, each a link engine over a MemoryLinkStore,
-// joined by 1-3 channels that lose, duplicate, delay (and so reorder) and partition payloads,
-// with limited bandwidth. Nodes crash (between or in the middle of a batch) and restart from
-// their store. Everything is driven by one seeded PRNG and simulated time, so a seed replays
-// exactly. Invariants are checked after every step; a violation throws SimFailure.
+// The simulated world of tests/sim: two nodes, each a link::Link (real Double Ratchet session,
+// link engine, MemoryLinkStore: the unit the node drives) joined by 1-3 channels that lose,
+// duplicate, delay (and so reorder) and partition envelopes, with limited bandwidth. Writes to a
+// channel fail now and then (mark_failed), the store fails at the end of a batch now and then
+// (the Link rolls back and rebuilds itself), and nodes crash, between batches or in the middle
+// of one: the Link is dropped, the store forgets what it had not committed, and the node later
+// opens a new Link from the store. Everything is driven by one seeded PRNG and simulated time, so
+// a seed replays its schedule exactly (the ratchet's later DH keys and nonces come from the
+// system RNG: ciphertexts differ between runs, what opens does not). The checks of link_checks.h
+// and Link::assert_state() run after every step; a violation throws SimFailure.
 #pragma once
 
 #include <chrono>
@@ -14,17 +19,13 @@
 #include <string>
 #include <vector>
 
-#include "crypto/sign.h"
-#include "link/engine.h"
-#include "support/memory_link_store.h"
+#include "link/link.h"
+#include "sim/link_checks.h"
+#include "support/session_pair.h"
 
 namespace bc::sim {
 
 using std::chrono::milliseconds;
-
-struct SimFailure : std::runtime_error {
-  using std::runtime_error::runtime_error;
-};
 
 struct Interval {
   util::WallTime from, to;
@@ -61,7 +62,9 @@ struct Scenario {
   std::vector<PlannedCrash> crashes;
   std::vector<Interval> disconnects;  // per channel index: channel_down .. channel_up, both ends
   std::vector<int> disconnect_channel;
-  util::WallTime heal;  // from here: no loss, duplicates, partitions or crashes
+  util::WallTime heal;       // from here: no loss, duplicates, partitions, failures or crashes
+  double write_failure = 0;  // per envelope: the channel write fails (Link::mark_failed)
+  double store_failure = 0;  // per input: the batch's store write fails (rolled back, rebuilt)
   link::EngineConfig config;
 };
 
@@ -82,6 +85,9 @@ class World {
   const std::vector<link::Seq>& delivered_order(int node) const;
   std::uint64_t steps() const { return steps_; }
   std::uint64_t payloads() const { return payloads_; }
+  std::uint64_t failed_batches() const { return failed_batches_; }
+  std::uint64_t failed_writes() const { return failed_writes_; }
+  std::uint64_t crashes() const { return crashes_; }
 
  private:
   struct Node;
@@ -90,16 +96,22 @@ class World {
     std::uint64_t order;
     int to;
     link::ChannelId channel;
-    util::Bytes payload;
+    std::uint64_t id;  // the same for both copies of a duplicated envelope
+    util::Bytes envelope;
+    std::shared_ptr<const Witness> witness;  // the sender's durable state when it sealed it
     bool operator>(const Arrival& o) const { return at != o.at ? at > o.at : order > o.order; }
   };
 
-  void start_engine(int node);
+  void open_link(int node);
   void crash(int node, milliseconds down);
-  void batch(int node);
+  // One input into node's Link (a receive when arrival is set, else outbox_changed or tick),
+  // its events checked; crashing: the node dies before the input's batch commits.
+  enum class Input { receive, outbox_changed, tick };
+  void input(int node, Input kind, const Arrival* arrival, bool crashing);
+  void round(int node);
   void transmit(int node);
-  void put_on_wire(int from, int channel_index, util::Bytes payload);
-  void inspect(int from, const util::Bytes& payload);
+  void put_on_wire(int from, int channel_index, util::Bytes envelope,
+                   const std::shared_ptr<const Witness>& witness);
   void check_invariants();
   bool done() const;
   bool connected(int channel_index) const;
@@ -107,17 +119,22 @@ class World {
   milliseconds between(milliseconds lo, milliseconds hi);
 
   Scenario sc_;
+  const test::SessionPair& pair_;
   std::mt19937_64 rng_;
   util::WallTime now_;
   std::vector<std::unique_ptr<Node>> nodes_;
   // Per destination node.
   std::vector<std::priority_queue<Arrival, std::vector<Arrival>, std::greater<>>> arrivals_;
   std::uint64_t order_ = 0;
+  std::uint64_t next_id_ = 1;
   std::size_t next_send_ = 0;
   std::size_t next_crash_ = 0;
   std::uint64_t steps_ = 0;
   std::uint64_t spins_ = 0;
   std::uint64_t payloads_ = 0;
+  std::uint64_t failed_batches_ = 0;
+  std::uint64_t failed_writes_ = 0;
+  std::uint64_t crashes_ = 0;
 };
 
 }  // namespace bc::sim

@@ -19,4 +19,11 @@ struct SessionPair {
 // Fresh random keys each call. Throws std::runtime_error if the start fails.
 SessionPair make_session_pair();
 
+// The same pair every call: fixed identities, invitation secret, ephemeral and first ratchet
+// keys, so both start states (and the HELLO) are byte-for-byte the same in every run. For fuzz
+// targets, whose corpus must keep its meaning, and simulations replayed by seed. The ratchet
+// still draws later DH keys and nonces from the system RNG: ciphertexts differ between runs,
+// what opens and what is refused does not.
+SessionPair make_fixed_session_pair();
+
 }  // namespace bc::test

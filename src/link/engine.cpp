@@ -211,6 +211,9 @@ struct Engine::State {
   void handle_linecheck(ChannelId id, Channel& c, const wire::ControlFrame& f) {
     if (f.type == wire::ControlType::linecheck_request) {
       if (f.body.size() != wire::kLinecheckNonceSize) return;  // not a line check we can answer
+      // The reply belongs on the channel under test; one that cannot carry gets none (the
+      // requester's line check times out on it, which is the truth).
+      if (!c.connected) return;
       // A counterpart asking faster than the channel carries replies gets no more than this many
       // queued: its requests cannot grow our memory.
       if (c.controls.size() >= kMaxQueuedLinecheckReplies) return;
@@ -352,6 +355,8 @@ Engine::Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::S
   }
   s_->peer_head = store.peer_head();
   for (OutgoingMessage& m : store.undelivered_outgoing()) s_->outbox.add(std::move(m));
+  // Confirmed messages are not loaded; the outbox still counts them (E5, reload_outbox).
+  s_->outbox.note_last_seq(store.outgoing_tail().last_seq);
   // The peer may have missed our last receipt before the restart.
   s_->head_receipt_due = s_->inbox.head().prefix_end > 0;
 }
@@ -438,9 +443,15 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
   c.stats.last_heard = now;
   s.set_up(id, c, true, "heard", now);
 
+  // The ACK goes back on the channel the data came on; one that cannot carry now (a relay
+  // delivery while this link's channel at that relay is down) hands it to a connected one.
+  Channel* ack_channel = c.connected ? &c : nullptr;
+  for (auto it = s.channels.begin(); ack_channel == nullptr && it != s.channels.end(); ++it) {
+    if (it->second.connected) ack_channel = &it->second;
+  }
   for (const wire::Frame& frame : *frames) {
     if (auto* d = std::get_if<wire::DataFrame>(&frame)) {
-      c.ack_due = true;
+      if (ack_channel != nullptr) ack_channel->ack_due = true;
       if (s.inbox.accept(*d) == Inbox::Outcome::duplicate_delivered) {
         // Our receipt may be lost, or we crashed before sending it: receipt it again.
         if (const DeliveredInfo* info = s.inbox.delivered_above_prefix(d->seq)) {

@@ -27,11 +27,9 @@ util::Result<void> Link::load(util::WallTime now) {
   }
   session_.emplace(std::move(*restored));
   hello_ = store_.hello();
-  if (engine_) {
-    // A rebuild: what the old engine reported is not lost with it.
-    auto events = engine_->take_events();
-    carried_events_.insert(carried_events_.end(), events.begin(), events.end());
-  }
+  // A rebuild drops the old engine with the events of the batch that failed: they describe
+  // state that rolled back (a Delivered the store never committed). Earlier events were moved
+  // to carried_events_ when that batch began.
   engine_ = std::make_unique<Engine>(store_, self_, peer_, config_, now);
   for (ChannelId ch : expected_) engine_->expect_channel(ch, now);
   for (ChannelId ch : connected_) engine_->channel_up(ch, now);
@@ -42,6 +40,10 @@ util::Result<void> Link::load(util::WallTime now) {
 template <class Fn>
 bool Link::batch(Fn&& fn, util::WallTime now) {
   if (taken_) throw std::logic_error("link: an input arrived before the last envelope was marked");
+  // What happened before this batch is settled: keep it apart from what the batch may undo.
+  auto before = engine_->take_events();
+  carried_events_.insert(carried_events_.end(), std::make_move_iterator(before.begin()),
+                         std::make_move_iterator(before.end()));
   try {
     store_.transaction([&] {
       fn();

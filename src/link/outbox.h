@@ -4,6 +4,7 @@
 // take new chunks, which one retransmits, each one's RTO) comes in from the engine.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <bitset>
 #include <chrono>
@@ -36,6 +37,8 @@ class Outbox {
   // Adds a message committed by `send`; ignored when its seq is already known.
   void add(OutgoingMessage message);
   Seq last_seq() const { return last_seq_; }
+  // The highest seq ever sent on the link, confirmed ones included (they are not loaded).
+  void note_last_seq(Seq seq) { last_seq_ = std::max(last_seq_, seq); }
 
   // Adds DATA chunks for channel to builder while they fit, in scheduling order. Returns how
   // many of them were retransmissions.

@@ -95,12 +95,10 @@ Scenario random_scenario(std::uint64_t seed) {
             [](const PlannedCrash& a, const PlannedCrash& b) { return a.at < b.at; });
   sc.write_failure = chance() < 0.5 ? 0.0 : chance() * 0.05;
   sc.store_failure = chance() < 0.5 ? 0.0 : chance() * 0.05;
-  // Off unless BC_SIM_STORE_FAILURES=1: a batch rolled back by the Link today reports the events
-  // of that batch anyway (a Delivered for a delivery the store never committed; see
-  // link_checks.h), which check_events refuses. Drawn above either way, so a seed's schedule
-  // does not depend on it.
-  if (const char* on = std::getenv("BC_SIM_STORE_FAILURES");
-      on == nullptr || std::string(on) != "1") {
+  // On unless BC_SIM_STORE_FAILURES=0. (They found that a rolled-back batch still reported its
+  // events, a Delivered the store never committed; Link now drops them.) Drawn above either way,
+  // so a seed's schedule does not depend on it.
+  if (const char* on = std::getenv("BC_SIM_STORE_FAILURES"); on != nullptr && std::string(on) == "0") {
     sc.store_failure = 0;
   }
   return sc;

@@ -193,17 +193,20 @@ void ControlServer::serve(int fd) {
     if (eof && in_flight.empty()) return;
     const auto now = std::chrono::steady_clock::now();
     if (in_flight.empty() && now >= idle_deadline) return;
-    // Wait for input (unless full or at its end), in slices while answers are awaited.
+    // With answers awaited: take what input is there already, else wait on the first answer
+    // (it wakes us the moment it is ready), in short slices so new input is not left lying.
+    // With none: wait for input.
     const bool can_read = !eof && in_flight.size() < kMaxInFlightPerConnection;
     int wait_ms = in_flight.empty()
                       ? static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(idle_deadline - now).count())
-                      : 5;
-    if (!can_read) {
-      std::this_thread::sleep_for(std::chrono::milliseconds{wait_ms});
+                      : 0;
+    pollfd p{fd, POLLIN, 0};
+    int r = can_read ? ::poll(&p, 1, std::max(wait_ms, 0)) : 0;
+    if (r == 0 && !in_flight.empty()) {
+      if (in_flight.front().answer) (void)in_flight.front().answer->wait_for(std::chrono::milliseconds{2});
       continue;
     }
-    pollfd p{fd, POLLIN, 0};
-    int r = ::poll(&p, 1, std::max(wait_ms, 0));
+    if (!can_read) continue;
     if (r < 0 && errno == EINTR) continue;
     if (r < 0) return;
     if (r == 0) continue;

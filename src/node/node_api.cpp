@@ -128,10 +128,11 @@ void Node::Impl::handle_submits(const std::vector<ControlInput*>& requests) {
       if (job.peer != nullptr) job.answer = api_error("failure", std::string("not queued: ") + e.what());
     }
   }
+  // Answered as soon as durable; the links read their new rows after (a batch of their own).
+  for (Job& job : jobs) job.input->reply->set_value(job.answer.dump());
   for (Peer* peer : touched) {
     if (peer->link) peer->link->outbox_changed(clock.now());
   }
-  for (Job& job : jobs) job.input->reply->set_value(job.answer.dump());
 }
 
 // Deliveries after the request's cursor; nullopt when there are none yet (a long poll waits).

@@ -608,7 +608,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,latency,throughput,relay,channels,health",
+    ap.add_argument("--only", default="session,latency,throughput,api,relay,channels,health",
                     help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
@@ -617,6 +617,8 @@ def main() -> int:
     ap.add_argument("--backlog", type=int, default=1000, help="throughput: messages queued with the node stopped")
     ap.add_argument("--rounds", type=int, default=3,
                     help="throughput and relay: backlog, mosquitto, relay and NATS rounds (median quoted)")
+    ap.add_argument("--api-messages", type=int, default=5000, help="api: messages per round")
+    ap.add_argument("--api-window", type=int, default=128, help="api: submissions (and XADDs) in flight")
     ap.add_argument("--relay-messages", type=int, default=5000, help="relay: envelopes per throughput round")
     ap.add_argument("--relay-window", type=int, default=64, help="relay: publishes awaiting their ack at most")
     ap.add_argument("--relay-latency", type=int, default=200, help="relay: envelopes one at a time per round")
@@ -644,6 +646,9 @@ def main() -> int:
             r["mosquitto_version"] = v.replace("mosquitto version", "").strip()
             r["mosquitto"] = bench_mosquitto_rounds(work, args.messages, args.rounds)
             r["throughput"] = bench_throughput(bc, work, args.messages, args.backlog, args.rounds)
+        if "api" in parts:
+            import api_bench  # bench/api_bench.py: the application interface against Redis Streams (issue 12)
+            r["api"] = api_bench.run(bc, work, args.api_messages, args.api_window, args.rounds)
         if "relay" in parts:
             r["nats_version"] = subprocess.run(["nats-server", "--version"], capture_output=True,
                                                text=True).stdout.strip().replace("nats-server: ", "")
@@ -659,9 +664,13 @@ def main() -> int:
         shutil.rmtree(work, ignore_errors=True)
     r["elapsed_s"] = time.monotonic() - started
     rows = build_table(r)
+    if r.get("api"):
+        rows += api_bench.table_rows(r["api"])
     if r.get("health"):
         rows += health_bench.table_rows(r["health"])
     text, md = render(r, rows)
+    if r.get("api"):
+        md += "".join(line + "\n" for line in api_bench.details_md(r["api"]))
     if r.get("health"):
         md += "".join(line + "\n" for line in health_bench.details_md(r["health"]))
     print(text)

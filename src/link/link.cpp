@@ -38,7 +38,7 @@ util::Result<void> Link::load(util::WallTime now) {
 }
 
 template <class Fn>
-bool Link::batch(Fn&& fn, util::WallTime now) {
+bool Link::batch(Fn&& fn, util::WallTime now, bool only_if_changed, const bool* changed) {
   if (taken_) throw std::logic_error("link: an input arrived before the last envelope was marked");
   // What happened before this batch is settled: keep it apart from what the batch may undo.
   auto before = engine_->take_events();
@@ -47,7 +47,8 @@ bool Link::batch(Fn&& fn, util::WallTime now) {
   try {
     store_.transaction([&] {
       fn();
-      store_.set_session_state(session_->serialize().view());
+      // Nothing opened (every envelope a stranger's): the session did not change.
+      if (!only_if_changed || *changed) store_.set_session_state(session_->serialize().view());
     });
     return true;
   } catch (const std::exception& e) {
@@ -64,23 +65,41 @@ bool Link::batch(Fn&& fn, util::WallTime now) {
 }
 
 Link::Received Link::receive(ChannelId channel, util::ByteView envelope, util::WallTime now) {
+  return receive_many({{channel, envelope}}, now).front();
+}
+
+std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<ChannelId, util::ByteView>>& envelopes,
+                                               util::WallTime now) {
   if (taken_) throw std::logic_error("link: receive() before the last envelope was marked");
-  // open() changes the session only when it succeeds; the batch persists that change.
-  auto payload = session_->open(envelope, now);
-  if (!payload.ok()) return {Outcome::not_ours, payload.error().message};
-  Received out{Outcome::applied, {}};
+  std::vector<Received> out(envelopes.size());
+  bool any_opened = false;
   const bool committed = batch(
       [&] {
-        if (hello_) {
-          hello_.reset();  // the inviter answered: it holds our session
-          store_.set_hello(std::nullopt);
-        }
-        if (auto r = engine_->on_payload(channel, *payload, now); !r.ok()) {
-          out = {Outcome::refused, r.error().message};
+        for (std::size_t i = 0; i < envelopes.size(); ++i) {
+          // open() changes the session only when it succeeds; the batch persists that change
+          // (or a failed batch rebuilds the session from the store).
+          auto payload = session_->open(envelopes[i].second, now);
+          if (!payload.ok()) {
+            out[i] = {Outcome::not_ours, payload.error().message};
+            continue;
+          }
+          any_opened = true;
+          out[i] = {Outcome::applied, {}};
+          if (hello_) {
+            hello_.reset();  // the inviter answered: it holds our session
+            store_.set_hello(std::nullopt);
+          }
+          if (auto r = engine_->on_payload(envelopes[i].first, *payload, now); !r.ok()) {
+            out[i] = {Outcome::refused, r.error().message};
+          }
         }
       },
-      now);
-  if (!committed) out = {Outcome::refused, "the batch failed and was rolled back"};
+      now, /*only_if_changed=*/true, &any_opened);
+  if (!committed) {
+    for (auto& r : out) {
+      if (r.outcome != Outcome::not_ours) r = {Outcome::refused, "the batch failed and was rolled back"};
+    }
+  }
   return out;
 }
 

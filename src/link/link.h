@@ -58,6 +58,10 @@ class Link {
     std::string error;  // why, for not_ours and refused
   };
   Received receive(ChannelId channel, util::ByteView envelope, util::WallTime now);
+  // Envelopes that arrived together, as one batch: one transaction (one fsync) for all of them.
+  // The outcomes in order; a failed batch refuses every one that opened.
+  std::vector<Received> receive_many(const std::vector<std::pair<ChannelId, util::ByteView>>& envelopes,
+                                     util::WallTime now);
   // When next_wakeup() has passed (earlier is harmless).
   void tick(util::WallTime now);
   // After submit() queued messages for this link.
@@ -102,7 +106,7 @@ class Link {
   util::Result<void> load(util::WallTime now);
   // Runs fn and persists the session in one transaction; on a throw rolls back and rebuilds.
   template <class Fn>
-  bool batch(Fn&& fn, util::WallTime now);
+  bool batch(Fn&& fn, util::WallTime now, bool only_if_changed = false, const bool* changed = nullptr);
   bool ensure_sendable();
 
   LinkStore& store_;

@@ -55,7 +55,24 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
         spdlog::error("submissions not handled: {}", e.what());
       }
     }
+    // Envelopes from direct connections, in order, one group per run of them between other
+    // inputs: each group is one batch (one transaction) per link (receive_envelopes).
+    std::vector<NetMessage*> envelopes;
+    auto flush_envelopes = [&] {
+      try {
+        receive_envelopes(envelopes);
+      } catch (const std::exception& e) {
+        spdlog::error("envelopes not handled: {}", e.what());
+        last_outbox_poll = {};
+      }
+      envelopes.clear();
+    };
     for (auto& input : batch_inputs) {
+      if (auto* message = std::get_if<NetMessage>(&input)) {
+        envelopes.push_back(message);
+        continue;
+      }
+      if (!envelopes.empty()) flush_envelopes();
       try {
         std::visit(
             [&](auto& in) {
@@ -63,7 +80,7 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
               if constexpr (std::is_same_v<T, NetConnected>) {
                 handle_connected(in.info);
               } else if constexpr (std::is_same_v<T, NetMessage>) {
-                handle_envelope(in.id, std::move(in.bytes));
+                handle_envelope(in.id, std::move(in.bytes));  // (grouped above; kept for completeness)
               } else if constexpr (std::is_same_v<T, NetClosed>) {
                 handle_closed(in.id, in.reason);
               } else if constexpr (std::is_same_v<T, NetDialFailed>) {
@@ -85,6 +102,7 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
         last_outbox_poll = {};
       }
     }
+    if (!envelopes.empty()) flush_envelopes();
     flush_relay_acks();  // every batch of this round has committed
     alarms->reap();
     const auto now = clock.now();

@@ -211,6 +211,8 @@ struct Node::Impl {
   bool deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope);
 
   void handle_envelope(net::ConnectionId conn, util::Bytes bytes);
+  // Direct envelopes that arrived together: one batch (one transaction) per link.
+  void receive_envelopes(const std::vector<NetMessage*>& messages);
 
   // Tries bytes as a HELLO for one of our open invitations. On success pins the invitee as a
   // contact (or, for a contact that invited us too, replaces our pending session when its key

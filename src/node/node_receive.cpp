@@ -26,6 +26,46 @@ void Node::Impl::handle_envelope(net::ConnectionId conn, util::Bytes bytes) {
   }
 }
 
+void Node::Impl::receive_envelopes(const std::vector<NetMessage*>& messages) {
+  // Per link, in arrival order; what is not for a known link's session goes the single way.
+  std::map<Peer*, std::vector<NetMessage*>> by_peer;
+  std::vector<NetMessage*> single;
+  for (NetMessage* m : messages) {
+    auto info = connections.find(m->id);
+    Peer* peer = info == connections.end() ? nullptr : peer_by_key(info->second.peer_key);
+    if (peer != nullptr && peer->link && m->bytes.size() == wire::kEnvelopeSize) {
+      by_peer[peer].push_back(m);
+    } else {
+      single.push_back(m);
+    }
+  }
+  for (NetMessage* m : single) handle_envelope(m->id, std::move(m->bytes));
+  for (auto& [peer, group] : by_peer) {
+    std::vector<std::pair<link::ChannelId, util::ByteView>> batch;
+    for (NetMessage* m : group) batch.emplace_back(kDirectChannel, util::ByteView(m->bytes));
+    const bool hello_was_pending = peer->link->hello_pending();
+    auto outcomes = peer->link->receive_many(batch, clock.now());
+    if (hello_was_pending && !peer->link->hello_pending()) {
+      spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
+    }
+    std::vector<NetMessage*> strangers;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (outcomes[i].outcome == link::Link::Outcome::refused) {
+        spdlog::warn("link {}: payload refused: {}", peer->contact.alias, outcomes[i].error);
+      } else if (outcomes[i].outcome == link::Link::Outcome::not_ours) {
+        strangers.push_back(group[i]);
+      }
+    }
+    // Perhaps a HELLO resent by the invitee, or from a party we invited while it was also our
+    // inviter. Accepting one may reload this contact's Peer: look it up afresh each time.
+    const crypto::SignPublicKey key = peer->contact.identity_key;
+    for (NetMessage* m : strangers) {
+      Peer* current = peer_by_key(key);
+      if (!try_hello(m->id, m->bytes, current)) spdlog::debug("connection {}: envelope does not open", m->id);
+    }
+  }
+}
+
 bool Node::Impl::deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope) {
   const bool hello_was_pending = peer.link->hello_pending();
   auto received = peer.link->receive(channel, envelope, clock.now());

@@ -19,6 +19,18 @@
 //
 // The same holds for the identity of outside parties: an invitation is used at most once
 // (marked used in the transaction that pins its contact), and a revoked one never.
+//
+// What each step of one message costs in durable commits (docs/api.md), and why it is enough:
+//   - submit: the submissions of one loop round share one transaction (group commit), each with
+//     its token row; answered after the commit (I1). The link reads the new rows in a batch of
+//     its own afterwards: nothing is lost if that batch never runs (the rows are durable).
+//   - seal: no commit per envelope; one reservation commit covers 256 envelopes (I4).
+//   - "sent" marks (for `log`): one transaction per loop round, after the envelopes left; losing
+//     one loses only a time shown by `log`.
+//   - receive: the envelopes of one link that arrived together are opened and applied in one
+//     transaction with the session state (Link::receive_many); ACKs and receipts leave only
+//     after it committed (I3).
+//   - a consumer's ack: one commit of its cursor; a message delivered but not acked comes again.
 #pragma once
 
 #include <cstdint>

@@ -38,7 +38,7 @@ util::Result<void> Link::load(util::WallTime now) {
 }
 
 template <class Fn>
-bool Link::batch(Fn&& fn, util::WallTime now, bool only_if_changed, const bool* changed) {
+bool Link::batch(Fn&& fn, util::WallTime now) {
   if (taken_) throw std::logic_error("link: an input arrived before the last envelope was marked");
   // What happened before this batch is settled: keep it apart from what the batch may undo.
   auto before = engine_->take_events();
@@ -46,9 +46,8 @@ bool Link::batch(Fn&& fn, util::WallTime now, bool only_if_changed, const bool* 
                          std::make_move_iterator(before.end()));
   try {
     store_.transaction([&] {
-      fn();
-      // Nothing opened (every envelope a stranger's): the session did not change.
-      if (!only_if_changed || *changed) store_.set_session_state(session_->serialize().view());
+      // fn returns whether the session may have changed (nothing opened: it did not).
+      if (fn()) store_.set_session_state(session_->serialize().view());
     });
     return true;
   } catch (const std::exception& e) {
@@ -72,9 +71,9 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
                                                util::WallTime now) {
   if (taken_) throw std::logic_error("link: receive() before the last envelope was marked");
   std::vector<Received> out(envelopes.size());
-  bool any_opened = false;
   const bool committed = batch(
       [&] {
+        bool any_opened = false;
         for (std::size_t i = 0; i < envelopes.size(); ++i) {
           // open() changes the session only when it succeeds; the batch persists that change
           // (or a failed batch rebuilds the session from the store).
@@ -93,8 +92,9 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
             out[i] = {Outcome::refused, r.error().message};
           }
         }
+        return any_opened;
       },
-      now, /*only_if_changed=*/true, &any_opened);
+      now);
   if (!committed) {
     for (auto& r : out) {
       if (r.outcome != Outcome::not_ours) r = {Outcome::refused, "the batch failed and was rolled back"};
@@ -104,11 +104,21 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
 }
 
 void Link::tick(util::WallTime now) {
-  batch([&] { engine_->on_tick(now); }, now);
+  batch(
+      [&] {
+        engine_->on_tick(now);
+        return true;
+      },
+      now);
 }
 
 void Link::outbox_changed(util::WallTime now) {
-  batch([&] { engine_->reload_outbox(now); }, now);
+  batch(
+      [&] {
+        engine_->reload_outbox(now);
+        return true;
+      },
+      now);
 }
 
 bool Link::ensure_sendable() {

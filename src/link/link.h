@@ -104,9 +104,10 @@ class Link {
   Link(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
        EngineConfig config);
   util::Result<void> load(util::WallTime now);
-  // Runs fn and persists the session in one transaction; on a throw rolls back and rebuilds.
+  // Runs fn and, when it returns true (the session may have changed), persists the session, in
+  // one transaction; on a throw rolls back and rebuilds.
   template <class Fn>
-  bool batch(Fn&& fn, util::WallTime now, bool only_if_changed = false, const bool* changed = nullptr);
+  bool batch(Fn&& fn, util::WallTime now);
   bool ensure_sendable();
 
   LinkStore& store_;

@@ -79,8 +79,6 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
               using T = std::decay_t<decltype(in)>;
               if constexpr (std::is_same_v<T, NetConnected>) {
                 handle_connected(in.info);
-              } else if constexpr (std::is_same_v<T, NetMessage>) {
-                handle_envelope(in.id, std::move(in.bytes));  // (grouped above; kept for completeness)
               } else if constexpr (std::is_same_v<T, NetClosed>) {
                 handle_closed(in.id, in.reason);
               } else if constexpr (std::is_same_v<T, NetDialFailed>) {

@@ -43,6 +43,7 @@ void Node::Impl::record_event(nlohmann::json event) {
   event["id"] = next_event_id++;
   event["at_ms"] = to_ms(clock.now());
   events_log.push_back(std::move(event));
+  api_news = true;
   while (events_log.size() > kEventsKept) events_log.pop_front();
 }
 
@@ -193,12 +194,6 @@ std::optional<std::string> Node::Impl::handle_api(const ControlRequest& request,
       return nlohmann::json{{"ok", true}, {"api", kApiVersion}, {"name", identity.name},
                             {"max_request_bytes", kMaxRequestBytes}}
           .dump();
-    case ControlOp::submit: {
-      // Normally taken by the loop as a group (handle_submits); one alone works the same.
-      ControlInput input{request, reply};
-      handle_submits({&input});
-      return std::nullopt;
-    }
     case ControlOp::ack: {
       auto stored = store::get_setting(*store, consumer_key(request.consumer));
       const std::int64_t cursor = std::max<std::int64_t>(request.id, stored ? std::stoll(*stored) : 0);
@@ -217,16 +212,24 @@ std::optional<std::string> Node::Impl::handle_api(const ControlRequest& request,
       api_waiters.push_back({request, reply, clock.monotonic() + request.wait});
       return std::nullopt;
     }
-    default:
-      return api_error("internal", "not an api op").dump();
+    default:  // submit is taken by the loop as a group (handle_submits)
+      return api_error("internal", "not an api op here").dump();
   }
 }
 
 void Node::Impl::serve_api_waiters(bool stopping) {
   const auto now = clock.monotonic();
+  // Deliveries are recorded as events too: with none since the last look, no waiter has news,
+  // and the store is not asked again (this runs every loop round).
+  const bool news = api_news;
+  api_news = false;
   for (auto it = api_waiters.begin(); it != api_waiters.end();) {
     const ControlRequest& r = it->request;
-    auto answer = r.op == ControlOp::deliveries ? api_deliveries(r) : api_events(r);
+    if (!news && now < it->deadline && !stopping) {
+      ++it;
+      continue;
+    }
+    auto answer = news ? (r.op == ControlOp::deliveries ? api_deliveries(r) : api_events(r)) : std::nullopt;
     if (!answer && now < it->deadline && !stopping) {
       ++it;
       continue;

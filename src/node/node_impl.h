@@ -98,6 +98,7 @@ struct Node::Impl {
   std::vector<ApiWaiter> api_waiters;
   std::deque<nlohmann::json> events_log;
   std::int64_t next_event_id = 1;
+  bool api_news = false;  // an event (a delivery among them) was recorded since waiters last looked
 
   std::mutex mu;
   std::condition_variable cv;
@@ -210,6 +211,7 @@ struct Node::Impl {
   // An envelope for the peer's Link from a channel; false when it does not open under its session.
   bool deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope);
 
+  // A direct envelope no Link takes (receive_envelopes): a HELLO, or the connection is closed.
   void handle_envelope(net::ConnectionId conn, util::Bytes bytes);
   // Direct envelopes that arrived together: one batch (one transaction) per link.
   void receive_envelopes(const std::vector<NetMessage*>& messages);

@@ -11,14 +11,9 @@ void Node::Impl::handle_envelope(net::ConnectionId conn, util::Bytes bytes) {
     net->close(conn);
     return;
   }
+  // Envelopes of a contact with a Link went to receive_envelopes(); this is a stranger's
+  // connection (or a contact's without a session yet): a HELLO, or nothing.
   Peer* peer = peer_by_key(info->second.peer_key);
-  if (peer != nullptr && peer->link) {
-    if (deliver_to_link(*peer, kDirectChannel, bytes)) return;
-    // Not a message of our session: perhaps a HELLO resent by the invitee (we accepted it
-    // already), or from a party we invited while it was also our inviter.
-    if (!try_hello(conn, bytes, peer)) spdlog::debug("link {}: envelope does not open", peer->contact.alias);
-    return;
-  }
   if (!try_hello(conn, bytes, peer)) {
     spdlog::warn("connection {} from {}: not a HELLO for any open invitation; closing", conn,
                  short_key(info->second.peer_key));

@@ -78,6 +78,14 @@ class Node:
         except (OSError, ValueError):
             return False
 
+    def link(self, contact):
+        """The status of the link to contact (from the control socket), or None."""
+        reply = self.control({"op": "status"}) or {}
+        for link in reply.get("links", []):
+            if link["contact"] == contact:
+                return link
+        return None
+
     def control(self, request, timeout=10):
         """One request on the control socket (a dict) and its reply; None when the node is busy,
         restarting or gone."""
@@ -172,14 +180,6 @@ class HealthNode(WildcardNode):
             return proc.returncode, json.loads(proc.stdout)
         except ValueError:
             return proc.returncode, None
-
-    def link(self, contact):
-        """The status of the link to contact (from the control socket), or None."""
-        reply = self.control({"op": "status"}) or {}
-        for link in reply.get("links", []):
-            if link["contact"] == contact:
-                return link
-        return None
 
 
 class Relay:

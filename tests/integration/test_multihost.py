@@ -92,14 +92,6 @@ class NsNode(Node):
         log.flush()
         return self.net.popen(self.host, args, stdout=log, stderr=log)
 
-    def link(self, contact):
-        """This link's entry in the running node's status (control socket), or None."""
-        reply = self.control({"op": "status"}) or {}
-        for link in reply.get("links", []):
-            if link["contact"] == contact:
-                return link
-        return None
-
     def direct_up(self, contact):
         return self.channels(contact).get("direct") == "up"
 

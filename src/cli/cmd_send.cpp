@@ -16,12 +16,15 @@
 #include "cli/format.h"
 #include "link/content.h"
 #include "backchannel/client.h"
+#include "crypto/random.h"
 #include "link/submit.h"
 #include "node/config.h"
 #include "node/control_protocol.h"
 #include "node/control_client.h"
 #include "store/contacts.h"
 #include "node/sqlite_link_store.h"
+#include "node/submit_once.h"
+#include "util/hex.h"
 #include "wire/precedence.h"
 
 namespace bc::cli {
@@ -184,17 +187,30 @@ int run_send(Context& ctx, const SendOptions& opt) {
     api.reset();
   }
   bool through_node = false;
+  // Each submission carries a fresh token. When the node goes away before it answers (killed,
+  // restarted), the message may or may not be durable: committing here under the same token
+  // queues it exactly once either way, and later messages are committed here too.
   auto commit = [&](const link::Content& c) -> link::Submitted {
+    util::Bytes raw(16);
+    crypto::random_fill(raw);
+    const std::string token = "send-" + util::hex_encode(raw);
     if (api && c.kind == link::ContentKind::text && c.bytes.size() <= node::kMaxInlineText) {
       backchannel::Submission s;
       s.contact = contact->alias;
       s.text = std::string(c.bytes.begin(), c.bytes.end());
       s.precedence = std::string(wire::precedence_name(*precedence));
-      auto done = api->submit(s);
-      through_node = true;
-      return {done.seq, c.bytes.size() + 1, {}};
+      s.token = token;
+      try {
+        auto done = api->submit(s);
+        through_node = true;
+        return {done.seq, c.bytes.size() + 1, {}};
+      } catch (const backchannel::ClientError& e) {
+        if (e.code() != "closed" && e.code() != "io") throw;
+        api.reset();
+      }
     }
-    return link::submit(link_store, *precedence, c, ctx.clock.now());
+    auto queued = node::submit_once(*loaded->store, link_store, contact->id, token, *precedence, c, ctx.clock.now());
+    return {queued.seq, queued.duplicate ? c.bytes.size() + 1 : queued.body_size, {}};
   };
   // Tell a running node (it looks at this link's outbox only); when none runs, the message
   // waits in the outbox.

@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "link/content.h"
-#include "link/submit.h"
 #include "node/node_impl.h"
+#include "node/submit_once.h"
 #include "store/messages.h"
 #include "util/base64.h"
 
@@ -105,19 +105,11 @@ void Node::Impl::handle_submits(const std::vector<ControlInput*>& requests) {
       for (Job& job : jobs) {
         if (job.peer == nullptr) continue;
         const ControlRequest& r = job.input->request;
-        std::uint64_t seq = 0;
-        bool duplicate = false;
-        if (!r.token.empty()) {
-          if (auto known = store::submission_seq(*store, job.peer->contact.id, r.token)) {
-            seq = *known;
-            duplicate = true;
-          }
-        }
-        if (!duplicate) {
-          seq = link::submit(*job.peer->link_store, job.precedence, job.content, clock.now()).seq;
-          if (!r.token.empty()) store::record_submission(*store, job.peer->contact.id, r.token, seq);
-          touched.insert(job.peer);
-        }
+        auto queued = submit_once(*store, *job.peer->link_store, job.peer->contact.id, r.token, job.precedence,
+                                  job.content, clock.now());
+        if (!queued.duplicate) touched.insert(job.peer);
+        const std::uint64_t seq = queued.seq;
+        const bool duplicate = queued.duplicate;
         job.answer = {{"ok", true}, {"contact", job.peer->contact.alias}, {"seq", seq}, {"duplicate", duplicate}};
         if (!r.token.empty()) job.answer["token"] = r.token;
       }

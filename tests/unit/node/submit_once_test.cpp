@@ -9,7 +9,7 @@
 namespace bc::node {
 namespace {
 
-struct Fixture : ::testing::Test {
+struct SubmitOnce : ::testing::Test {
   void SetUp() override {
     store = store::Store::open(dir.path() / "store.db").value();
     store::Contact c;
@@ -30,7 +30,7 @@ struct Fixture : ::testing::Test {
   std::unique_ptr<SqliteLinkStore> links;
 };
 
-TEST_F(Fixture, ARetryWithTheSameTokenQueuesNothingAndAnswersTheFirstSeq) {
+TEST_F(SubmitOnce, ARetryWithTheSameTokenQueuesNothingAndAnswersTheFirstSeq) {
   auto first = queue("t-1", "hold the line");
   EXPECT_FALSE(first.duplicate);
   auto again = queue("t-1", "hold the line");
@@ -39,7 +39,7 @@ TEST_F(Fixture, ARetryWithTheSameTokenQueuesNothingAndAnswersTheFirstSeq) {
   EXPECT_EQ(outbox_size(), 1u);
 }
 
-TEST_F(Fixture, DifferentTokensAndNoTokenEachQueue) {
+TEST_F(SubmitOnce, DifferentTokensAndNoTokenEachQueue) {
   auto a = queue("t-1", "a");
   auto b = queue("t-2", "b");
   auto c = queue("", "c");
@@ -51,7 +51,7 @@ TEST_F(Fixture, DifferentTokensAndNoTokenEachQueue) {
   EXPECT_EQ(outbox_size(), 4u);
 }
 
-TEST_F(Fixture, InsideTheCallersTransactionARollbackForgetsTheToken) {
+TEST_F(SubmitOnce, InsideTheCallersTransactionARollbackForgetsTheToken) {
   EXPECT_THROW(links->transaction([&] {
     queue("t-1", "a");
     throw std::runtime_error("crash before commit");

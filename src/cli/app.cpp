@@ -2,10 +2,12 @@
 
 #include <CLI/CLI.hpp>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
+#include "cli/usage.h"
 #include "store/store.h"
 
 namespace bc::cli {
@@ -39,11 +41,44 @@ int run(int argc, char** argv) {
   add_transcript(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);
 
+  // A command line that cannot be parsed: exit 2, with {"error": {"code": "usage"}} under --json.
+  auto usage_error = [&](const std::string& message) {
+    if (ctx.json) {
+      ctx.print_json({{"error", {{"code", "usage"}, {"message", message}}}});
+    } else {
+      ctx.err << "backchannel: " << message << "\n";
+    }
+    return kExitUsage;
+  };
+  std::vector<std::string> help_words;
+  auto* help = app.add_subcommand("help", "show the help of a command: backchannel help contact address");
+  help->add_option("COMMAND", help_words, "the command, and its subcommands");
+  help->callback([&] {
+    bool found = false;
+    auto text = help_for(app, help_words, found);
+    if (!found) {
+      exit_code = usage_error(text + " (see: backchannel help)");
+      return;
+    }
+    ctx.out << text;
+  });
+
+  // The command line as the operator typed it, for the messages below (--json is honoured for
+  // them too, though parsing failed).
+  std::vector<std::string> args(argv + 1, argv + argc);
+  for (const auto& a : args) {
+    if (a == "--") break;
+    if (a == "--json") ctx.json = true;
+  }
+  if (auto unknown = find_unknown_name(app, args); !unknown.empty()) return usage_error(unknown);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e) == 0 ? kExitOk : kExitUsage;
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? kExitOk : kExitUsage;
+    return usage_error(explain_parse_error(app, args, e));
   } catch (const store::StoreError& e) {
     return ctx.fail(util::make_error(util::Errc::store, std::string("store failure: ") + e.what()));
   } catch (const std::exception& e) {

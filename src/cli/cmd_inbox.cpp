@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "cli/commands.h"
+#include "cli/contact_option.h"
 #include "cli/context.h"
 #include "cli/format.h"
 #include "cli/message_view.h"
@@ -127,7 +128,7 @@ void add_inbox(CLI::App& app, Context& ctx, int& exit_code) {
   auto opt = std::make_shared<InboxOptions>();
   auto* cmd = app.add_subcommand("inbox", "show delivered messages, oldest first");
   cmd->add_flag("--follow", opt->follow, "keep showing new messages as they arrive (one JSON object per line with --json)");
-  cmd->add_option("--from", opt->from, "only messages from this contact");
+  add_contact_option(cmd, opt->from, false, "--from");
   cmd->add_option("--save", opt->save_dir, "write received files into this folder");
   cmd->callback([&ctx, &exit_code, opt] { exit_code = run_inbox(ctx, *opt); });
 }

@@ -10,6 +10,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/contact_option.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
 #include "cli/health_view.h"
@@ -123,7 +124,7 @@ int run_linecheck(const Context& ctx, const LinecheckOptions& opt) {
 void add_linecheck(CLI::App& app, Context& ctx, int& exit_code) {
   auto opt = std::make_shared<LinecheckOptions>();
   auto* cmd = app.add_subcommand("linecheck", "test every channel of one link now, with a signed round trip");
-  cmd->add_option("--with", opt->with, "contact name")->required();
+  add_contact_option(cmd, opt->with, true);
   cmd->add_option("--timeout", opt->timeout, "how long each channel has to answer, e.g. 500ms, 5s (default 5s, at most 25s)");
   cmd->footer(
       "Exit codes, for monitoring: 0 every channel answered with a valid signed reply, 1 some channel "

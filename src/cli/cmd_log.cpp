@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/contact_option.h"
 #include "cli/context.h"
 #include "cli/format.h"
 #include "cli/message_view.h"
@@ -72,7 +73,7 @@ int run_log(Context& ctx, const std::string& with) {
 void add_log(CLI::App& app, Context& ctx, int& exit_code) {
   auto with = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("log", "both directions of one link, with delivery state");
-  cmd->add_option("--with", *with, "contact name")->required();
+  add_contact_option(cmd, *with, true);
   cmd->callback([&ctx, &exit_code, with] { exit_code = run_log(ctx, *with); });
 }
 

@@ -4,6 +4,7 @@
 #include <ostream>
 
 #include "cli/commands.h"
+#include "cli/contact_option.h"
 #include "cli/context.h"
 #include "session/safety_number.h"
 #include "store/contacts.h"
@@ -31,7 +32,7 @@ int run_safety_number(Context& ctx, const std::string& name) {
 void add_safety_number(CLI::App& app, Context& ctx, int& exit_code) {
   auto name = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand("safety-number", "print the safety number shared with a contact");
-  cmd->add_option("NAME", *name, "contact name")->required();
+  add_contact_option(cmd, *name, true, "NAME");
   cmd->callback([&ctx, &exit_code, name] { exit_code = run_safety_number(ctx, *name); });
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/contact_option.h"
 #include "cli/context.h"
 #include "cli/format.h"
 #include "link/content.h"
@@ -248,15 +249,21 @@ int run_send(Context& ctx, const SendOptions& opt) {
 void add_send(CLI::App& app, Context& ctx, int& exit_code) {
   auto opt = std::make_shared<SendOptions>();
   auto* cmd = app.add_subcommand("send", "queue a message (durably) for a contact");
-  cmd->add_option("--to", opt->to, "contact name")->required();
+  add_contact_option(cmd, opt->to, true, "--to");
   cmd->add_option("--precedence,-p", opt->precedence, "flash, immediate, priority or routine (default)");
   cmd->add_option("--file,-f", opt->file, "send this file");
-  cmd->add_option("TEXT", opt->text, "the message text, or - to read it from stdin");
+  auto* text = cmd->add_option("TEXT", opt->text, "the message text, or - to read it from stdin");
   cmd->add_flag("--verified-only", opt->verified_only, "refuse if the contact is not verified");
   cmd->add_flag("--each-line", opt->each_line,
                 "with -: every non-empty line of stdin is a message of its own, each queued durably "
                 "before the next line is read (--json: one object listing them all)");
-  cmd->callback([&ctx, &exit_code, opt] { exit_code = run_send(ctx, *opt); });
+  cmd->callback([&ctx, &exit_code, opt, text] {
+    if (text->count() > 0 && opt->text.empty()) {
+      exit_code = ctx.fail(util::make_error(util::Errc::invalid_argument, "the message text is empty: nothing to send"));
+      return;
+    }
+    exit_code = run_send(ctx, *opt);
+  });
 }
 
 }  // namespace bc::cli

@@ -1,4 +1,4 @@
-// backchannel inbox [--follow] [--json] [--from NAME] [--save DIR]: delivered messages, in
+// backchannel inbox [--follow] [--json] [--with NAME] [--save DIR]: delivered messages, in
 // delivery order.
 #include <csignal>
 #include <CLI/CLI.hpp>
@@ -13,6 +13,8 @@
 #include "cli/format.h"
 #include "cli/message_view.h"
 #include "link/content.h"
+#include "node/control_client.h"
+#include "node/control_protocol.h"
 #include "store/contacts.h"
 #include "store/messages.h"
 #include "wire/precedence.h"
@@ -29,19 +31,43 @@ struct InboxOptions {
 volatile std::sig_atomic_t g_stop = 0;  // set by SIGINT/SIGTERM while following
 void on_signal(int) { g_stop = 1; }
 
-// Writes a received file under dir without overwriting: "name", then "name.1", ...
+// Writes a received file under dir without overwriting: "name", then "name.1", ... A file that
+// is already there with the same bytes is the same message saved by an earlier run: it is not
+// written again (its path is returned), so `inbox --save` can run as often as one likes.
 util::Result<std::string> save_file(const std::string& dir, const link::Content& c, std::uint64_t seq,
-                                    const std::string& from) {
+                                    const std::string& from, bool& written) {
+  auto same_bytes = [&](const std::filesystem::path& p) {
+    std::error_code ec;
+    if (std::filesystem::file_size(p, ec) != c.bytes.size() || ec) return false;
+    std::ifstream in(p, std::ios::binary);
+    util::Bytes have(c.bytes.size());
+    in.read(reinterpret_cast<char*>(have.data()), static_cast<std::streamsize>(have.size()));
+    return static_cast<bool>(in) && have == c.bytes;
+  };
   std::filesystem::path base = std::filesystem::path(dir) / c.file_name;
   std::filesystem::path path = base;
-  for (int i = 1; std::filesystem::exists(path); ++i) path = base.string() + "." + std::to_string(i);
+  for (int i = 1; std::filesystem::exists(path); ++i) {
+    if (same_bytes(path)) {
+      written = false;
+      return path.string();
+    }
+    path = base.string() + "." + std::to_string(i);
+  }
   std::ofstream out(path, std::ios::binary);
   out.write(reinterpret_cast<const char*>(c.bytes.data()), static_cast<std::streamsize>(c.bytes.size()));
   if (!out) {
     return util::make_error(util::Errc::io, "cannot write " + path.string() + " (message " + std::to_string(seq) +
                                                 " from " + from + ")");
   }
+  written = true;
   return path.string();
+}
+
+// Whether a node runs for this home (its control socket answers a ping).
+bool node_answers(const node::Home& home) {
+  return node::control_call(home.control_socket_path(), node::make_request(node::ControlOp::ping),
+                            std::chrono::seconds{2})
+      .ok();
 }
 
 int run_inbox(Context& ctx, const InboxOptions& opt) {
@@ -60,7 +86,16 @@ int run_inbox(Context& ctx, const InboxOptions& opt) {
     only = c->id;
   }
   if (!opt.save_dir.empty() && !std::filesystem::is_directory(opt.save_dir)) {
-    return ctx.fail(util::make_error(util::Errc::not_found, "--save: '" + opt.save_dir + "' is not a folder"));
+    std::error_code ec;
+    if (std::filesystem::exists(opt.save_dir, ec)) {
+      return ctx.fail(util::make_error(util::Errc::invalid_argument, "--save: '" + opt.save_dir + "' is not a folder"));
+    }
+    std::filesystem::create_directories(opt.save_dir, ec);
+    if (ec) {
+      return ctx.fail(util::make_error(util::Errc::io, "--save: cannot create the folder '" + opt.save_dir +
+                                                           "': " + ec.message()));
+    }
+    if (!ctx.json) ctx.err << "Created the folder " << opt.save_dir << ".\n";
   }
 
   auto show = [&](const store::InboxRow& row, nlohmann::json* array) -> int {
@@ -70,10 +105,11 @@ int run_inbox(Context& ctx, const InboxOptions& opt) {
     auto prec = wire::precedence_from_code(static_cast<std::uint8_t>(row.precedence));
     std::string prec_name = prec ? std::string(wire::precedence_name(*prec)) : "?";
     std::string saved;
+    bool written = false;
     if (!opt.save_dir.empty()) {
       auto content = link::decode_content(row.body);
       if (content.ok() && content->kind == link::ContentKind::file) {
-        auto path = save_file(opt.save_dir, *content, row.seq, from);
+        auto path = save_file(opt.save_dir, *content, row.seq, from, written);
         if (!path.ok()) return ctx.fail(path.error());
         saved = *path;
       }
@@ -82,7 +118,10 @@ int run_inbox(Context& ctx, const InboxOptions& opt) {
       nlohmann::json doc = {{"id", row.id}, {"from", from}, {"seq", row.seq}, {"precedence", prec_name},
                             {"sent_at_ms", row.sent_at_ms}, {"delivered_at_ms", row.delivered_at_ms},
                             {"body", body_json(row.body, row.body_size)}};
-      if (!saved.empty()) doc["saved_as"] = saved;
+      if (!saved.empty()) {
+        doc["saved_as"] = saved;
+        doc["saved_now"] = written;
+      }
       if (array != nullptr) {
         array->push_back(std::move(doc));
       } else {
@@ -90,7 +129,8 @@ int run_inbox(Context& ctx, const InboxOptions& opt) {
       }
     } else {
       ctx.out << format_ms(row.delivered_at_ms) << "  from " << from << "  #" << row.seq << "  " << upper(prec_name)
-              << "  " << summarize_body(row.body, row.body_size) << (saved.empty() ? "" : "  -> " + saved) << "\n"
+              << "  " << summarize_body(row.body, row.body_size) << (saved.empty() ? "" : (written ? "  -> " : "  (saved before as ") + saved + (written ? "" : ")"))
+              << "\n"
               << std::flush;
     }
     return 0;
@@ -112,8 +152,26 @@ int run_inbox(Context& ctx, const InboxOptions& opt) {
   }
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+  // Messages arrive only while a node runs: say so when none does (and when one starts), on
+  // stderr, so a --json reader's stream stays clean.
+  bool running = node_answers(loaded->home);
+  if (!running) {
+    ctx.err << "No node is running for this home: nothing arrives until `backchannel node run` starts. Waiting.\n"
+            << std::flush;
+  }
+  auto checked = std::chrono::steady_clock::now();
   while (g_stop == 0) {
     std::this_thread::sleep_for(std::chrono::milliseconds{200});
+    if (std::chrono::steady_clock::now() - checked >= std::chrono::seconds{5}) {
+      checked = std::chrono::steady_clock::now();
+      const bool now_running = node_answers(loaded->home);
+      if (now_running != running) {
+        ctx.err << (now_running ? "The node is running: following.\n"
+                                : "The node stopped: nothing arrives until it runs again. Waiting.\n")
+                << std::flush;
+      }
+      running = now_running;
+    }
     for (const auto& row : store::inbox_after(*loaded->store, last, true)) {
       if (int rc = show(row, nullptr); rc != 0) return rc;
       last = row.id;

@@ -59,6 +59,7 @@ int run_add(Context& ctx, const ContactOptions& opt) {
     return id;
   });
   if (!added.ok()) return ctx.fail(added.error());
+  tell_node_store_changed(loaded->home);
 
   std::string number = session::safety_number(loaded->identity.signing.public_key(), inv->identity_key);
   if (ctx.json) {
@@ -121,6 +122,7 @@ int run_verify(Context& ctx, const ContactOptions& opt) {
   }
   auto marked = contacts.mark_verified(c->alias, ctx.now());
   if (!marked.ok()) return ctx.fail(marked.error());
+  tell_node_store_changed(loaded->home);
   if (ctx.json) {
     ctx.print_json({{"alias", c->alias}, {"verified", true}, {"safety_number", number}});
   } else {
@@ -135,6 +137,7 @@ int run_remove(Context& ctx, const ContactOptions& opt) {
   store::Contacts contacts(*loaded->store);
   auto removed = contacts.remove(opt.name);
   if (!removed.ok()) return ctx.fail(removed.error());
+  tell_node_store_changed(loaded->home);
   if (ctx.json) {
     ctx.print_json({{"alias", opt.name}, {"removed", true}});
   } else {

@@ -113,7 +113,7 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   crypto::wipe(secret);
   if (!recorded.ok()) return ctx.fail(recorded.error());
   // A running node learns at once that a HELLO may come (it also looks every second).
-  (void)node::control_call(loaded->home.control_socket_path(), node::make_request(node::ControlOp::outbox), std::chrono::seconds{2});
+  tell_node_store_changed(loaded->home);
 
   if (ctx.json) {
     ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},

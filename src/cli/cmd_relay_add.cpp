@@ -30,11 +30,6 @@ struct RelayAddOptions {
   std::string token;
 };
 
-// A running node picks the change up at once (it also looks every second).
-void tell_node(const node::Home& home) {
-  (void)node::control_call(home.control_socket_path(), node::make_request(node::ControlOp::outbox), std::chrono::seconds{2});
-}
-
 int run_add(Context& ctx, const RelayAddOptions& opt) {
   // Check everything local before contacting the relay, so a refusal leaves nothing anywhere.
   if (auto ok = session::check_name(opt.name); !ok.ok()) return ctx.fail(ok.error());
@@ -88,7 +83,7 @@ int run_add(Context& ctx, const RelayAddOptions& opt) {
   auto added = relays.add(account);
   crypto::wipe(account.client_key);
   if (!added.ok()) return ctx.fail(added.error());
-  tell_node(loaded->home);
+  tell_node_store_changed(loaded->home);
 
   if (ctx.json) {
     ctx.print_json({{"name", opt.name}, {"url", opt.url}, {"fingerprint", util::hex_encode(*relay_key)},
@@ -151,7 +146,7 @@ int run_remove(Context& ctx, const std::string& name) {
   }
   auto removed = relays.remove(name);
   if (!removed.ok()) return ctx.fail(removed.error());
-  tell_node(loaded->home);
+  tell_node_store_changed(loaded->home);
   if (!deleted) {
     ctx.err << "note: the mailbox at the relay was not deleted (" << why
             << "); it expires there when unused\n";

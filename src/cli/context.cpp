@@ -4,6 +4,8 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/exit_codes.h"
+#include "node/control_client.h"
+#include "node/control_protocol.h"
 
 namespace bc::cli {
 
@@ -52,6 +54,11 @@ util::Result<Loaded> load_home(const Context& ctx) {
   auto store = home->open_store();
   if (!store.ok()) return store.error();
   return Loaded{std::move(*home), std::move(*identity), std::move(*store)};
+}
+
+void tell_node_store_changed(const node::Home& home) {
+  (void)node::control_call(home.control_socket_path(), node::make_request(node::ControlOp::outbox),
+                           std::chrono::seconds{2});
 }
 
 }  // namespace bc::cli

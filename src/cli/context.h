@@ -43,4 +43,8 @@ struct Loaded {
 };
 util::Result<Loaded> load_home(const Context& ctx);
 
+// Call after a command changed the store (contacts, relays, invitations): a running node reloads
+// what it keeps of them at once (it also looks every second). Nothing happens when none runs.
+void tell_node_store_changed(const node::Home& home);
+
 }  // namespace bc::cli

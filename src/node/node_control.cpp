@@ -85,9 +85,18 @@ void Node::Impl::reload_outboxes() {
   }
   const auto contacts = store::Contacts(*store).list();
   forget_removed_contacts(contacts);
-  // New contacts (`contact add` on this home) appear here.
+  // New contacts (`contact add` on this home) appear here; a known one takes what the CLI
+  // changed meanwhile (`contact verify`).
   for (const auto& c : contacts) {
-    if (!peers.count(c.id)) {
+    if (auto known = peers.find(c.id); known != peers.end()) {
+      Peer& peer = *known->second;
+      if (peer.contact.verified != c.verified) {
+        spdlog::info("link {}: contact {}", c.alias, c.verified ? "verified" : "no longer verified");
+        peer.contact.verified = c.verified;
+      }
+      continue;
+    }
+    {
       if (auto r = load_peer(c); r.ok()) {
         sync_dials(*peers[c.id]);
         refresh_known();

@@ -8,6 +8,7 @@
 
 #include "net/options.h"
 #include "net/service.h"
+#include "util/fingerprint.h"
 #include "util/hex.h"
 
 namespace bc::channel {
@@ -110,12 +111,13 @@ util::Result<relay::Message> request_once(const RelayEndpoint& endpoint, const c
                                                        " closed the connection before answering (" +
                                                        net::to_string(reason) + ")"));
   };
-  h.on_dial_failed = [&shared, where](net::DialId, const std::string& error, std::chrono::milliseconds) {
+  const std::string expected = util::fingerprint(relay_key);
+  h.on_dial_failed = [&shared, where, expected](net::DialId, const std::string& error, std::chrono::milliseconds) {
     // The pin is checked in the TLS handshake: a failure there is, in practice, another key.
     if (error.find("TLS handshake") != std::string::npos) {
       shared.finish(util::make_error(
-          util::Errc::io, "cannot connect to the relay at " + where + ": it did not prove the key FINGERPRINT (" +
-                              error + "); check FINGERPRINT against what `relay info` prints there"));
+          util::Errc::io, "the relay at " + where + " did not prove the key of the fingerprint given (" + expected +
+                              "): compare it with the fingerprint `relay info` prints on the relay's machine"));
       return;
     }
     shared.finish(util::make_error(util::Errc::io, "cannot connect to the relay at " + where + ": " + error +

@@ -13,6 +13,7 @@
 #include "session/safety_number.h"
 #include "store/contacts.h"
 #include "util/duration.h"
+#include "util/fingerprint.h"
 #include "util/hex.h"
 
 namespace bc::cli {
@@ -96,7 +97,7 @@ int run_list(Context& ctx) {
   }
   for (const auto& c : all) {
     ctx.out << c.alias << "  " << (c.verified ? "verified  " : "unverified") << "  key "
-            << util::hex_encode(util::ByteView(c.identity_key).first(8)) << "…"
+            << util::short_fingerprint(c.identity_key)
             << (c.alias != c.party_name ? "  (calls itself '" + c.party_name + "')" : "") << "\n";
   }
   return 0;

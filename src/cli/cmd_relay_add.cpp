@@ -60,10 +60,10 @@ int run_add(Context& ctx, const RelayAddOptions& opt) {
     return ctx.fail(util::make_error(util::Errc::limit, "at most 4 relays; remove one first (relay remove NAME)"));
   }
 
-  // The transport logs each connection; stdout is for the result, and a refusal is reported
-  // below in words, so only warnings reach stderr.
+  // The transport logs each connection and each refused key; a refusal is reported below in
+  // words, so only errors reach stderr.
   spdlog::set_default_logger(spdlog::stderr_color_mt("relay-add"));
-  spdlog::set_level(spdlog::level::warn);
+  spdlog::set_level(spdlog::level::err);
 
   // The mailbox's owner: a key for this relay alone, so that the relay cannot tie the mailbox
   // to our identity key, nor two relays their mailboxes to each other.

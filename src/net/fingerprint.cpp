@@ -1,16 +1,11 @@
 #include "net/fingerprint.h"
 
-#include "crypto/hash.h"
-#include "util/hex.h"
+#include "util/fingerprint.h"
 
 namespace bc::net {
 
-std::string fingerprint(const PeerKey& key) {
-  return util::hex_encode(crypto::blake2b({key}));
-}
+std::string fingerprint(const PeerKey& key) { return util::fingerprint(key); }
 
-std::string short_fingerprint(const PeerKey& key) {
-  return fingerprint(key).substr(0, 16);
-}
+std::string short_fingerprint(const PeerKey& key) { return util::short_fingerprint(key); }
 
 }  // namespace bc::net

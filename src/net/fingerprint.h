@@ -7,11 +7,12 @@
 
 namespace bc::net {
 
-// Lowercase hex of BLAKE2b-256 over the 32-byte Ed25519 public key (64 characters). Since the
-// TLS certificate's key is the identity key, this also fingerprints the TLS key.
+// The one fingerprint format of the project (util/fingerprint.h): lowercase hex of the 32-byte
+// Ed25519 public key, as `relay info` prints it and `relay add` takes it. Since the TLS
+// certificate's key is the identity key, this also fingerprints the TLS key.
 std::string fingerprint(const PeerKey& key);
 
-// The first 16 characters of the fingerprint: enough to tell peers apart in a log line.
+// Its first 16 characters, as logs and `contact list` show a key.
 std::string short_fingerprint(const PeerKey& key);
 
 }  // namespace bc::net

@@ -41,6 +41,7 @@
 #include "store/contacts.h"
 #include "store/invitations.h"
 #include "store/relays.h"
+#include "util/fingerprint.h"
 #include "util/hex.h"
 #include "wire/envelope.h"
 
@@ -56,9 +57,7 @@ constexpr std::chrono::milliseconds kDirectRedialMax{2'000};
 using util::to_unix_ms;
 inline std::int64_t to_ms(util::WallTime t) { return to_unix_ms(t); }
 
-inline std::string short_key(const crypto::SignPublicKey& k) {
-  return util::hex_encode(util::ByteView(k).first(6));
-}
+inline std::string short_key(const crypto::SignPublicKey& k) { return util::short_fingerprint(k); }
 
 
 }  // namespace bc::node::detail

@@ -79,7 +79,9 @@ class RelayAdd(CliTestCase):
         self.assertIn("not_admitted", bad_token.stderr)
         wrong_key = self.node.run("relay", "add", "ny", self.url, "ab" * 32, "--token", "x", check=False)
         self.assertEqual(wrong_key.returncode, 1)
-        self.assertIn("cannot connect", wrong_key.stderr)
+        self.assertIn("did not prove the key of the fingerprint given (" + "ab" * 32 + ")", wrong_key.stderr)
+        self.assertEqual(wrong_key.stderr.count("\n"), 1, "one line: no stray log line")
+        self.assertNotIn("FINGERPRINT", wrong_key.stderr)
         unreachable = self.node.run("relay", "add", "ny", f"wss://127.0.0.1:{free_port()}/bc/v1", self.fingerprint,
                                     "--token", "x", check=False)
         self.assertEqual(unreachable.returncode, 1)

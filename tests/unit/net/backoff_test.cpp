@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "net/fingerprint.h"
+#include "util/hex.h"
 
 namespace bc::net {
 namespace {
@@ -41,10 +42,12 @@ TEST(Backoff, NeverExceedsTheCap) {
   for (int i = 0; i < 50; ++i) EXPECT_LE(backoff.next(), 500ms);
 }
 
-TEST(Fingerprint, IsHexOfBlake2bAndDistinguishesKeys) {
+// One format everywhere: what `relay info` prints (the key's hex) is what logs and errors show.
+TEST(Fingerprint, IsTheHexOfTheKeyAndDistinguishesKeys) {
   const auto a = crypto::SigningKey::generate();
   const auto b = crypto::SigningKey::generate();
   const std::string fa = fingerprint(a.public_key());
+  EXPECT_EQ(fa, util::hex_encode(a.public_key()));
   EXPECT_EQ(fa.size(), 64u);
   EXPECT_EQ(fa.find_first_not_of("0123456789abcdef"), std::string::npos);
   EXPECT_EQ(fa, fingerprint(a.public_key()));

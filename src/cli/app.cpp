@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   add_status(app, ctx, exit_code);
   add_linecheck(app, ctx, exit_code);
   add_node(app, ctx, exit_code);
+  add_config(app, ctx, exit_code);
   add_transcript(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);
 

@@ -24,6 +24,8 @@ void add_log(CLI::App& app, Context& ctx, int& exit_code);
 void add_status(CLI::App& app, Context& ctx, int& exit_code);
 void add_linecheck(CLI::App& app, Context& ctx, int& exit_code);
 void add_node(CLI::App& app, Context& ctx, int& exit_code);
+// `config check` (cmd_config.cpp).
+void add_config(CLI::App& app, Context& ctx, int& exit_code);
 void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
 // The `relay` parent: the relay daemon's subcommands (cmd_relay.cpp), and through
 // add_relay_node_commands the node's side of relays (cmd_relay_add.cpp).

@@ -95,8 +95,14 @@ util::Result<void> Node::Impl::choose_addresses(const std::vector<std::string>& 
 
 util::Result<void> Node::Impl::load_links() {
   load_relays();  // before the peers: their HELLO and channels need our mailboxes
-  for (const auto& c : store::Contacts(*store).list()) {
+  const auto contacts = store::Contacts(*store).list();
+  for (const auto& c : contacts) {
     if (auto r = load_peer(c); !r.ok()) return r.error();
+  }
+  for (const auto& [name, settings] : config.links) {
+    if (std::none_of(contacts.begin(), contacts.end(), [&](const store::Contact& c) { return c.alias == name; })) {
+      spdlog::warn("settings: [link.{}] names no contact; they apply to nothing (see: backchannel config check)", name);
+    }
   }
   refresh_known();
   for (const auto& [id, peer] : peers) sync_dials(*peer);

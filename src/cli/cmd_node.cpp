@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/daemon_log.h"
 #include "node/config.h"
 #include "node/node.h"
 
@@ -21,6 +22,7 @@ struct NodeOptions {
   std::vector<std::string> advertise;
   std::string metrics;
   bool verbose = false;
+  std::string log_format = "text";
 };
 
 std::atomic<bool> g_stop{false};  // set from the signal handler; atomic<bool> is lock-free
@@ -31,10 +33,9 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   if (!loaded.ok()) return ctx.fail(loaded.error());
   auto config = node::load_config(loaded->home.config_path());
   if (!config.ok()) return ctx.fail(config.error());
-  // Logs go to stderr (journald keeps it); colour only on a terminal.
-  spdlog::set_default_logger(spdlog::stderr_color_mt("node"));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
+  auto log_format = parse_log_format(opt.log_format);
+  if (!log_format.ok()) return ctx.fail(log_format.error());
+  setup_daemon_log("node", *log_format, opt.verbose);
   node::NodeOptions options;
   if (!opt.listen.empty()) options.listen = opt.listen;
   if (!opt.metrics.empty()) options.metrics = opt.metrics;
@@ -65,6 +66,7 @@ void add_node(CLI::App& app, Context& ctx, int& exit_code) {
   run->add_option("--metrics", opt->metrics,
                   "HOST:PORT to serve Prometheus metrics on, at /metrics (e.g. 127.0.0.1:9464; port 0: any free port)");
   run->add_flag("--verbose,-v", opt->verbose, "debug logging");
+  run->add_option("--log-format", opt->log_format, "text (default) or json: one JSON object per line, for collectors");
   run->callback([&ctx, &exit_code, opt] { exit_code = run_node(ctx, *opt); });
 }
 

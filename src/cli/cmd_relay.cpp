@@ -16,6 +16,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/daemon_log.h"
 #include "relay/config.h"
 #include "relay/home.h"
 #include "relay/mailbox_service.h"
@@ -32,6 +33,7 @@ constexpr std::string_view kPath = "/bc/v1";
 struct RelayRunOptions {
   std::string listen;
   bool verbose = false;
+  std::string log_format = "text";
 };
 
 // Set from the signal handler, so it cannot live in a context object; lock-free atomic<bool>.
@@ -113,9 +115,9 @@ int run_run(Context& ctx, const RelayRunOptions& opt) {
   if (!address.ok()) return ctx.fail(address.error());
 
   // Logs go to stderr: stdout stays for what commands print (a daemon prints nothing there).
-  spdlog::set_default_logger(spdlog::stderr_color_mt("relay"));
-  spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ %v");
-  spdlog::set_level(opt.verbose ? spdlog::level::debug : spdlog::level::info);
+  auto log_format = parse_log_format(opt.log_format);
+  if (!log_format.ok()) return ctx.fail(log_format.error());
+  setup_daemon_log("relay", *log_format, opt.verbose);
   relay::ServerOptions options;
   options.host = address->first;
   options.port = address->second;
@@ -254,6 +256,7 @@ void add_relay(CLI::App& app, Context& ctx, int& exit_code) {
   auto* run = relay->add_subcommand("run", "run the relay in the foreground until SIGTERM or SIGINT");
   run->add_option("--listen", opt->listen, "HOST:PORT to accept nodes on (else relay.listen of relay.toml)");
   run->add_flag("--verbose,-v", opt->verbose, "debug logging");
+  run->add_option("--log-format", opt->log_format, "text (default) or json: one JSON object per line, for collectors");
   run->callback([&ctx, &exit_code, opt] { exit_code = run_run(ctx, *opt); });
 
   auto* info = relay->add_subcommand("info", "print the relay's URL and key fingerprint, what a node needs");

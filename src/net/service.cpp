@@ -93,8 +93,10 @@ struct Service::Impl final : detail::Hub {
     return true;
   }
 
+  // Debug level: the user of the service logs each connection once, with what it knows of the
+  // peer (the node names the contact).
   bool announce(const Connection& connection) override {
-    spdlog::info("net: connection {} {} {} peer {}", connection.id(),
+    spdlog::debug("net: connection {} {} {} peer {}", connection.id(),
                  direction_name(connection.info().direction), connection.info().remote_address,
                  short_fingerprint(connection.info().peer_key));
     if (!handlers_.on_connection) return true;
@@ -112,7 +114,7 @@ struct Service::Impl final : detail::Hub {
       connections_.erase(connection.id());
     }
     if (!connection.admitted()) return;
-    spdlog::info("net: connection {} closed: {}", connection.id(), to_string(reason));
+    spdlog::debug("net: connection {} closed: {}", connection.id(), to_string(reason));
     if (handlers_.on_closed) {
       call_handler("on_closed", [&] { handlers_.on_closed(connection.id(), reason); });
     }

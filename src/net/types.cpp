@@ -34,7 +34,7 @@ const char* close_kind_name(CloseKind kind) {
 
 std::string to_string(const CloseReason& reason) {
   std::string out = close_kind_name(reason.kind);
-  if (!reason.detail.empty()) out += ": " + reason.detail;
+  if (!reason.detail.empty() && reason.detail != out) out += ": " + reason.detail;
   return out;
 }
 

@@ -91,6 +91,8 @@ void Node::Impl::handle_closed(net::ConnectionId id, const std::string& reason) 
   if (peer != nullptr && peer->direct->detach(id, "closed: " + reason)) {
     if (peer->link) peer->link->channel_down(kDirectChannel, clock.now());
     spdlog::info("link {}: direct channel closed ({})", peer->contact.alias, reason);
+  } else {
+    spdlog::info("connection {} closed ({})", id, reason);
   }
 }
 

@@ -122,10 +122,19 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
   if (auto v = link.find("verified"); v != link.end() && v->is_boolean()) {
     out << (v->get<bool>() ? ", verified" : ", UNVERIFIED");
   }
-  if (auto h = link.find("hello_pending"); h != link.end() && h->is_boolean() && h->get<bool>()) {
-    out << ", session not yet answered";
-  }
+  const bool pending = link.value("hello_pending", false);
+  if (pending) out << ", session not yet answered";
   out << "\n";
+  if (auto r = link.find("refused_our_key_at_ms"); r != link.end() && r->is_number()) {
+    const std::string name = link.value("contact", std::string("the contact"));
+    out << "  REFUSED: " << name << "'s node refuses our key (last "
+        << format_ago(now_ms - r->get<std::int64_t>()) << "); "
+        << (pending ? "the invitation was revoked, used or expired there: ask " + name +
+                          " for a new one, then: backchannel contact remove " + name +
+                          " && backchannel contact add NEW-INVITATION"
+                    : name + " may have removed this contact: ask its operator")
+        << "\n";
+  }
   std::string queue;
   if (auto q = link.find("queue"); q != link.end() && q->is_object()) {
     for (auto p : kPrecedences) {

@@ -18,4 +18,9 @@ std::chrono::milliseconds Backoff::next() {
   return std::max(delay, milliseconds(0));
 }
 
+bool refused_our_key(const std::string& dial_error) {
+  return dial_error.find("alert bad certificate") != std::string::npos ||
+         dial_error.find("alert certificate unknown") != std::string::npos;
+}
+
 }  // namespace bc::net

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 
 namespace bc::net {
 
@@ -12,6 +13,15 @@ struct BackoffPolicy {
   // Each delay is drawn uniformly from [base * (1 - jitter), base * (1 + jitter)], capped at max.
   double jitter = 0.2;
 };
+
+// A dial the peer's node refused in the TLS handshake (it does not accept our key: for an
+// invitee, its invitation was revoked, used or expired there) changes nothing until that
+// node's operator acts: such attempts wait longer, up to this.
+inline constexpr std::chrono::milliseconds kRefusedBackoffMax{std::chrono::minutes{5}};
+
+// Whether a dial error says the peer's node refused our certificate (a TLS alert it sent after
+// proving its own key, so not something a stranger on the path can forge in TLS 1.3).
+bool refused_our_key(const std::string& dial_error);
 
 class Backoff {
  public:

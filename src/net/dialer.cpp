@@ -84,6 +84,10 @@ asio::awaitable<std::pair<boost::system::error_code, tcp::resolver::results_type
 
 asio::awaitable<void> Dialer::dial_loop() {
   Backoff backoff(hub_.options().backoff);
+  BackoffPolicy refused_policy = hub_.options().backoff;
+  refused_policy.initial = std::max(refused_policy.initial, refused_policy.max);
+  refused_policy.max = std::max(refused_policy.max, kRefusedBackoffMax);
+  Backoff refused_backoff(refused_policy);
   while (!cancelled_) {
     if (hub_.options().collapse_duplicates && hub_.should_defer_dial(expected_)) {
       co_await pause(std::min(kDeferredPoll, hub_.options().backoff.max));
@@ -100,6 +104,7 @@ asio::awaitable<void> Dialer::dial_loop() {
       auto connected = co_await current_->connect(endpoints, host_, port_);
       if (connected) {
         backoff.reset();
+        refused_backoff.reset();
         const CloseReason reason = co_await current_->run();
         spdlog::info("net: dial {} to {}:{} connection closed ({})", id_, host_, port_,
                      to_string(reason));
@@ -109,7 +114,7 @@ asio::awaitable<void> Dialer::dial_loop() {
       current_.reset();
     }
     if (cancelled_) break;
-    const auto delay = backoff.next();
+    const auto delay = refused_our_key(error) ? refused_backoff.next() : backoff.next();
     if (!error.empty()) {
       spdlog::info("net: dial {} to {}:{} (peer {}) failed, next in {} ms: {}", id_, host_, port_,
                    short_fingerprint(expected_), delay.count(), error);

@@ -69,6 +69,7 @@ void Node::Impl::apply_announced(Peer& peer, const std::vector<std::string>& dir
 }
 
 void Node::Impl::attach_direct(Peer& peer, const net::ConnectionInfo& info) {
+  peer.refused_our_key_at_ms.reset();
   const bool was_local = counterpart_local(peer);
   if (is_loopback_endpoint(info.remote_address)) peer.seen_on_loopback = true;
   const bool outbound = info.direction == net::Direction::outbound;
@@ -104,6 +105,17 @@ void Node::Impl::handle_dial_failed(const NetDialFailed& in) {
     for (const auto& [address, dial] : peer->dials) {
       if (dial != in.id) continue;
       peer->addresses.record_failed(address, in.error, to_ms(clock.now()));
+      if (net::refused_our_key(in.error)) {
+        if (!peer->refused_our_key_at_ms) {
+          spdlog::warn("link {}: {}'s node refuses our key{}; dialling it again at most every {} s",
+                       peer->contact.alias, peer->contact.alias,
+                       peer->link && peer->link->hello_pending()
+                           ? " (our invitation was revoked, used or expired there: ask for a new one)"
+                           : "",
+                       std::chrono::duration_cast<std::chrono::seconds>(net::kRefusedBackoffMax).count());
+        }
+        peer->refused_our_key_at_ms = to_ms(clock.now());
+      }
       return;
     }
   }

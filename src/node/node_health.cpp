@@ -116,6 +116,8 @@ nlohmann::json Node::Impl::status_json() {
         {{"contact", peer->contact.alias},
          {"verified", peer->contact.verified},
          {"hello_pending", peer->link->hello_pending()},
+         {"refused_our_key_at_ms", peer->refused_our_key_at_ms ? nlohmann::json(*peer->refused_our_key_at_ms)
+                                                               : nlohmann::json(nullptr)},
          {"state", state_name(stats.link_state)},
          {"state_reported", stats.link_reported},
          {"state_since_ms",

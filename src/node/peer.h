@@ -48,6 +48,10 @@ struct Peer {
   std::uint64_t messages_in = 0, messages_out = 0, channel_changes = 0;
   // When our reachability last went out in a CONTROL frame (not retransmitted: repeated).
   util::WallTime announced_at{};
+  // When the contact's node last refused our key in a dial's TLS handshake (net::refused_our_key);
+  // cleared by the next direct connection. For an invitee whose HELLO is pending this is the
+  // inviter saying no: the invitation was revoked, used or expired there.
+  std::optional<std::int64_t> refused_our_key_at_ms;
 
   // Every channel, the direct one first; the one send path goes through these.
   std::vector<channel::Channel*> channels() const {

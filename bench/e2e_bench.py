@@ -11,6 +11,8 @@ Each row compares backchannel with a baseline measured in the same run on the sa
      and one-message latency; the relay's commit window 2 ms against 0
   5. node-to-node latency, relay 1 of 3 channels     vs the same link with all three up
      SIGKILLed
+  6. ML-KEM-768 keygen / encaps / decaps per second  vs X25519 (libsodium): key pair, ephemeral
+                                                       key pair + DH, DH (mlkem_bench)
 
 See bench/README.md for what each number includes. Every process started here is killed on
 exit, also on Ctrl-C or SIGTERM.
@@ -63,6 +65,22 @@ def bench_session(bin_dir: Path, reps: int) -> dict:
         if b.get("aggregate_name") == "cv":
             cvs[name] = b.get("cpu_time", 0.0)  # coefficient of variation, as a fraction
     return {"medians": medians, "cv": cvs, "context": doc.get("context", {})}
+
+
+def bench_mlkem(bin_dir: Path, reps: int) -> dict:
+    log(f"mlkem_bench: {reps} repetitions, medians")
+    out = subprocess.run(
+        [str(bin_dir / "mlkem_bench"), "--benchmark_format=json", f"--benchmark_repetitions={reps}",
+         "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.3"],
+        check=True, capture_output=True, text=True).stdout
+    doc = json.loads(out)
+    medians, cvs = {}, {}
+    for b in doc["benchmarks"]:
+        if b.get("aggregate_name") == "median":
+            medians[b["run_name"]] = b["items_per_second"]
+        if b.get("aggregate_name") == "cv":
+            cvs[b["run_name"]] = b.get("cpu_time", 0.0)
+    return {"medians": medians, "cv": cvs}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -450,6 +468,15 @@ def build_table(r: dict) -> list[tuple[str, str, str, str]]:
         for op, ours, raw in (("sealed", "BM_SessionSeal", "BM_RawAeadSeal"), ("opened", "BM_SessionOpen", "BM_RawAeadOpen")):
             rows.append((f"session envelopes {op} per second (1952 B payload)", fmt_rate(m[ours]),
                          f"{fmt_rate(m[raw])} raw XChaCha20-Poly1305", f"{m[ours] / m[raw]:.2f}x"))
+    k = r.get("mlkem")
+    if k:
+        m = k["medians"]
+        for what, ours, base, label in (
+                ("keygen", "BM_MlKemKeygen", "BM_X25519Keygen", "X25519 key pairs"),
+                ("encaps", "BM_MlKemEncaps", "BM_X25519EphemeralAgree", "X25519 ephemeral key pair + DH"),
+                ("decaps", "BM_MlKemDecaps", "BM_X25519Agree", "X25519 DH")):
+            rows.append((f"ML-KEM-768 {what} per second", fmt_rate(m[ours]),
+                         f"{fmt_rate(m[base])} {label} (libsodium)", f"{m[ours] / m[base]:.2f}x"))
     lat, base = r.get("latency"), r.get("tls_sqlite")
     if lat and base:
         for p in ("p50", "p99"):
@@ -519,6 +546,12 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
         cv = ", ".join(f"{k} {v * 100:.1f}%" for k, v in sorted(s["cv"].items()))
         md.append(f"- Session: Google Benchmark, {r['reps']} repetitions, median items/s; coefficient of "
                   f"variation: {cv}.")
+    k = r.get("mlkem")
+    if k:
+        cv = ", ".join(f"{name} {v * 100:.1f}%" for name, v in sorted(k["cv"].items()))
+        md.append(f"- ML-KEM-768: Google Benchmark, {r['reps']} repetitions, median items/s (CPU time) of "
+                  f"mlkem::keygen / encaps / decaps with fresh randomness and the result in a locked buffer, "
+                  f"against raw libsodium X25519; coefficient of variation: {cv}.")
     lat, base = r.get("latency"), r.get("tls_sqlite")
     if lat and base:
         sc, rr = lat["send_command_ms"], lat["receipt_rtt_ms"]
@@ -608,7 +641,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,latency,throughput,api,relay,channels,health",
+    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,relay,channels,health",
                     help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
@@ -639,6 +672,8 @@ def main() -> int:
     try:
         if "session" in parts:
             r["session"] = bench_session(bin_dir, args.reps)
+        if "mlkem" in parts:
+            r["mlkem"] = bench_mlkem(bin_dir, args.reps)
         if "latency" in parts:
             r["latency"], r["tls_sqlite"] = bench_latency(bc, bin_dir, work, args.latency_messages, args.chunks)
         if "throughput" in parts:

@@ -118,24 +118,31 @@ def parse_receipt_frame(v, path):
     b = bytes.fromhex(v)
     if len(b) < 43 + 64 or b[0] != 0x03:
         raise Refused("bad_format", f"{path}: not exactly one RECEIPT frame")
-    kind, seq, head, count = b[1], struct.unpack(">Q", b[2:10])[0], b[10:42], b[42]
-    if kind not in (1, 2):
+    kind, seq, head = b[1], struct.unpack(">Q", b[2:10])[0], b[10:42]
+    if kind not in (1, 2, 3, 4):
         raise Refused("bad_format", f"{path}: unknown receipt kind {kind}")
+    timed = kind in (3, 4)  # kinds 3 and 4 carry at_ms (u64) after the head
+    at = 42 + (8 if timed else 0)
+    if len(b) < at + 1 + 64:
+        raise Refused("bad_format", f"{path}: not exactly one RECEIPT frame")
+    at_ms = struct.unpack(">Q", b[42:50])[0] if timed else None
+    count = b[at]
     if count > MAX_RECEIPT_ENTRIES:
         raise Refused("bad_format", f"{path}: more than {MAX_RECEIPT_ENTRIES} entries")
-    if len(b) != 43 + 40 * count + 64:
+    if len(b) != at + 1 + 40 * count + 64:
         raise Refused("bad_format", f"{path}: not exactly one RECEIPT frame")
-    if (kind == 1) != (count >= 1):
+    if (kind in (1, 3)) != (count >= 1):
         raise Refused("bad_format", f"{path}: prompt receipts list entries, head receipts none")
     entries = []
     for i in range(count):
-        off = 43 + 40 * i
+        off = at + 1 + 40 * i
         e_seq = struct.unpack(">Q", b[off:off + 8])[0]
         if entries and e_seq <= entries[-1][0]:
             raise Refused("bad_format", f"{path}: entry seqs not strictly ascending")
         entries.append((e_seq, b[off + 8:off + 40]))
-    return {"bytes": b, "kind": kind, "seq": seq, "head": head, "entries": entries,
-            "signed_fields": b[1:43 + 40 * count], "signature": b[43 + 40 * count:]}
+    end = at + 1 + 40 * count
+    return {"bytes": b, "kind": kind, "seq": seq, "head": head, "at_ms": at_ms, "entries": entries,
+            "signed_fields": b[1:end], "signature": b[end:]}
 
 
 def parse_party(v, path):
@@ -256,7 +263,21 @@ def check_direction(rec, d, name, sender, receiver):
         signed_up_to = max(signed_up_to, r["seq"])
     n = len(d["entries"])
     signed = set(range(1, signed_up_to + 1)) | prompted
-    return {"prefix_end": n, "head": heads[-1].hex(), "receipts": len(d["receipts"]), "signed_up_to": signed_up_to,
+    # Receive times: for each seq, the earliest time a timed receipt covering it states.
+    earliest = {}
+    for r in d["receipts"]:
+        if r["at_ms"] is None:
+            continue
+        t = min(r["at_ms"], 2**63 - 2)
+        for s in list(range(1, r["seq"] + 1)) + [e[0] for e in r["entries"]]:
+            earliest[s] = min(earliest.get(s, t), t)
+    received_by = []
+    for s in sorted(earliest):
+        if received_by and received_by[-1][1] + 1 == s and received_by[-1][2] == earliest[s]:
+            received_by[-1][1] = s
+        else:
+            received_by.append([s, s, earliest[s]])
+    return {"received_by": received_by, "prefix_end": n, "head": heads[-1].hex(), "receipts": len(d["receipts"]), "signed_up_to": signed_up_to,
             "receiver_signed": ranges(sorted(signed)),
             "receiver_unsigned": ranges([s for s in range(1, n + 1) if s not in signed]),
             "sender_signed_up_to": 0, "_heads": heads}

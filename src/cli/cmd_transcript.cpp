@@ -237,13 +237,15 @@ int run_export(Context& ctx, const TranscriptOptions& opt) {
   record.incoming.entries = v->in_entries;
   // Our own signature over what we received, made now, so the record carries both sides.
   wire::ReceiptFrame mine;
-  mine.kind = wire::ReceiptKind::transcript_head;
+  const std::int64_t now_ms = util::to_unix_ms(ctx.clock.now());
+  mine.kind = wire::ReceiptKind::transcript_head_timed;
   mine.seq = v->in_entries.size();
   mine.head = v->in_heads.back();
+  mine.at_ms = static_cast<std::uint64_t>(now_ms);
   link::sign_receipt(mine, loaded->identity.signing, v->contact.identity_key);
   record.incoming.receipts.push_back(mine);
   // Last: the signed end statement over everything above, as of now.
-  link::sign_record_end(record, util::to_unix_ms(ctx.clock.now()), loaded->identity.signing);
+  link::sign_record_end(record, now_ms, loaded->identity.signing);
   // The record must pass the very check anyone else will run on it.
   auto self_check = link::check_record(record);
   if (!self_check.ok()) {

@@ -132,6 +132,12 @@ nlohmann::json party_json(const link::RecordParty& p) {
   return {{"name", p.name}, {"identity_key", util::hex_encode(p.identity_key)}};
 }
 
+nlohmann::json received_by_json(const link::DirectionSummary& d) {
+  auto out = nlohmann::json::array();
+  for (const auto& r : d.received_by) out.push_back({r.first, r.last, r.at_ms});
+  return out;
+}
+
 nlohmann::json direction_json(const link::DirectionSummary& d, const link::RecordParty& sender,
                               const link::RecordParty& receiver) {
   return {{"sender", sender.name},
@@ -143,6 +149,7 @@ nlohmann::json direction_json(const link::DirectionSummary& d, const link::Recor
           {"signed_up_to", d.signed_up_to},
           {"receiver_signed", ranges_json(receiver_signed(d))},
           {"receiver_unsigned", ranges_json(d.unsigned_by_receiver())},
+          {"received_by", received_by_json(d)},
           {"sender_signed_up_to", d.sender_signed_up_to}};
 }
 
@@ -187,6 +194,19 @@ void print_direction(std::ostream& out, const std::string& name, const link::Dir
       << " head " << util::hex_encode(d.head) << "\n";
   out << "  signed by " << receiver.name << " (receiver, " << d.receipts << (d.receipts == 1 ? " receipt" : " receipts")
       << "): " << seq_ranges(receiver_signed(d)) << "\n";
+  if (!d.received_by.empty()) {
+    // Shown up to a screenful; --json has all.
+    constexpr std::size_t kShown = 8;
+    out << "  received, by " << receiver.name << "'s signed clock:";
+    for (std::size_t i = 0; i < d.received_by.size() && i < kShown; ++i) {
+      const auto& r = d.received_by[i];
+      out << (i ? "; " : " ") << (r.first == r.last ? std::to_string(r.first)
+                                                     : std::to_string(r.first) + ".." + std::to_string(r.last))
+          << " by " << format_ms(r.at_ms);
+    }
+    if (d.received_by.size() > kShown) out << "; ... (" << d.received_by.size() - kShown << " more, see --json)";
+    out << "\n";
+  }
   auto unsigned_seqs = d.unsigned_by_receiver();
   if (!unsigned_seqs.empty()) out << "  not signed by " << receiver.name << ": " << seq_ranges(unsigned_seqs) << "\n";
   if (d.sender_signed_up_to > 0) {

@@ -1,6 +1,7 @@
 #include "link/transcript_check.h"
 
 #include <algorithm>
+#include <limits>
 #include <set>
 
 #include "link/receipts.h"
@@ -16,7 +17,40 @@ using util::Errc;
 using util::make_error;
 
 std::string kind_name(wire::ReceiptKind kind) {
-  return kind == wire::ReceiptKind::prompt ? "prompt" : "transcript head";
+  return wire::is_prompt(kind) ? "prompt" : "transcript head";
+}
+
+// For each seq 1..n the earliest time a timed receipt covering it states (its head, or its
+// prompt entries), merged into ranges. Suffix minima over the receipts sorted by head seq,
+// so a long record costs O(n + receipts log receipts).
+std::vector<DirectionSummary::ReceivedBy> received_by(const RecordDirection& dir) {
+  constexpr std::int64_t kNone = std::numeric_limits<std::int64_t>::max();
+  const std::size_t n = dir.entries.size();
+  std::vector<std::int64_t> earliest(n + 2, kNone);
+  for (const wire::ReceiptFrame& r : dir.receipts) {
+    if (!wire::is_timed(r.kind)) continue;
+    // at_ms is a u64 on the wire; a time past 2^63 - 1 is shown as that.
+    auto at = static_cast<std::int64_t>(std::min<std::uint64_t>(r.at_ms, static_cast<std::uint64_t>(kNone - 1)));
+    if (r.seq >= 1 && r.seq <= n) earliest[r.seq] = std::min(earliest[r.seq], at);
+  }
+  for (std::size_t s = n; s >= 1; --s) earliest[s] = std::min(earliest[s], earliest[s + 1]);
+  for (const wire::ReceiptFrame& r : dir.receipts) {
+    if (!wire::is_timed(r.kind)) continue;
+    auto at = static_cast<std::int64_t>(std::min<std::uint64_t>(r.at_ms, static_cast<std::uint64_t>(kNone - 1)));
+    for (const wire::ReceiptEntry& e : r.entries) {
+      if (e.seq >= 1 && e.seq <= n) earliest[e.seq] = std::min(earliest[e.seq], at);
+    }
+  }
+  std::vector<DirectionSummary::ReceivedBy> out;
+  for (Seq s = 1; s <= n; ++s) {
+    if (earliest[s] == kNone) continue;
+    if (!out.empty() && out.back().last + 1 == s && out.back().at_ms == earliest[s]) {
+      out.back().last = s;
+    } else {
+      out.push_back({s, s, earliest[s]});
+    }
+  }
+  return out;
 }
 
 // Version 2 receipts are strictly ascending in the byte order of their frames: one order
@@ -145,6 +179,7 @@ util::Result<RecordSummary> check_record(const TranscriptRecord& record) {
       if (s > side.out.signed_up_to) side.out.signed_above.push_back(s);
     }
     side.out.receipts = side.dir.receipts.size();
+    side.out.received_by = received_by(side.dir);
   }
   // The exporter signs its incoming head at export time, so every incoming entry is vouched
   // for by the exporter; entries beyond that would be claims nobody signed.

@@ -42,6 +42,17 @@ struct DirectionSummary {
   std::vector<Seq> signed_above;
   // Sender's signature: 1..sender_signed_up_to by the end statement (0 when none).
   Seq sender_signed_up_to = 0;
+  // Receive times the receiver signed (timed receipts, kinds 3 and 4): seqs first..last had
+  // been delivered by at_ms on the receiver's clock, the earliest any timed receipt covering
+  // them states. Ascending, consecutive seqs of one time merged; seqs that only untimed
+  // receipts cover are absent.
+  struct ReceivedBy {
+    Seq first = 0;
+    Seq last = 0;
+    std::int64_t at_ms = 0;
+    bool operator==(const ReceivedBy&) const = default;
+  };
+  std::vector<ReceivedBy> received_by;
 
   // Entries no signature of the receiver covers, ascending.
   std::vector<Seq> unsigned_by_receiver() const;

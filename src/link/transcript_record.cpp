@@ -16,7 +16,7 @@ using util::Errc;
 using util::make_error;
 
 constexpr std::size_t kMaxReceiptFrameBytes =
-    wire::kReceiptFrameFixedSize + wire::kMaxReceiptEntries * wire::kReceiptEntrySize;
+    wire::kReceiptFrameFixedSize + wire::kReceiptTimeSize + wire::kMaxReceiptEntries * wire::kReceiptEntrySize;
 
 // ---- encoding ----------------------------------------------------------------------------
 

@@ -212,6 +212,18 @@ class TranscriptRefusals(CliTestCase):
         with open(path, "w") as f:
             f.write(record)
         self.assertEqual(b.run("transcript", "check", path).returncode, 0)
+        # Nothing signed by the peer: said loudly, and refused when asked to require it.
+        proc = b.run("transcript", "check", "--require-peer-signed", path, check=False)
+        self.assertEqual(proc.returncode, 5, proc.stderr)
+        self.assertIn("WARNING: NO SIGNATURE OF washington", proc.stdout)
+        self.assertIn("--require-peer-signed: the record holds no signature of washington", proc.stderr)
+        # Options that cannot apply, or malformed ones, are refused (exit 3).
+        proc = b.run("transcript", "check", "--expect-key", "zz", path, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("not 64 hex digits", proc.stderr)
+        proc = b.run("transcript", "check", "--require-peer-signed", path, path, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("applies to one record", proc.stderr)
 
 
 if __name__ == "__main__":

@@ -59,8 +59,9 @@ def heads(entries):
     return out
 
 
-def head_receipt(signer, signer_key, recipient_key, seq, head):
-    fields = bytes([2]) + struct.pack(">Q", seq) + head + bytes([0])
+def head_receipt(signer, signer_key, recipient_key, seq, head, at_ms=1700000000000):
+    """A timed transcript-head receipt (kind 4) as docs/protocol.md "Frames" lays it out."""
+    fields = bytes([4]) + struct.pack(">Q", seq) + head + struct.pack(">Q", at_ms) + bytes([0])
     context = signer_key + recipient_key
     sig = signer.sign(b"backchannel receipt v1" + struct.pack(">H", len(context)) + context + fields)
     return (bytes([3]) + fields + sig).hex()
@@ -136,8 +137,14 @@ class TamperSuite(LiveNodes):
         cj, pj = self.expect("honest a", [pa], None, peer_signed=True, peer_covers_outgoing=True, end_signed=True)
         for d in ("outgoing", "incoming"):
             for k in ("prefix_end", "head", "receipts", "signed_up_to", "receiver_signed", "receiver_unsigned",
-                      "sender_signed_up_to"):
+                      "sender_signed_up_to", "received_by"):
                 self.assertEqual(cj[d][k], pj[d][k], f"{d}.{k}")
+        # Live receipts are timed: every outgoing seq has a receive time moscow signed, no later
+        # than the export, and washington's own receipt over its incoming is timed as well.
+        received = cj["outgoing"]["received_by"]
+        self.assertEqual((received[0][0], received[-1][1]), (1, 3), received)
+        self.assertTrue(all(r[2] <= ra["end"]["as_of_ms"] for r in received), received)
+        self.assertEqual(ra["incoming"]["receipts"][0][2:4], "04")
         self.expect("honest b", [pb], None)
         cj, pj = self.expect("honest joint", [pa, pb], None, agree=True)
         self.assertEqual([d["parted_at"] for d in cj["directions"]], [0, 0])
@@ -199,6 +206,14 @@ class TamperSuite(LiveNodes):
         def as_of_zero(d):
             d["end"]["as_of_ms"] = 0
         self.expect("end time zero", [self.write("m2", edited(as_of_zero))], "bad_signature")
+
+        # A receipt's signed receive time changed (the end signed again): its signature breaks.
+        def receipt_time(d):
+            r = d["outgoing"]["receipts"][-1]
+            self.assertIn(r[2:4], ("03", "04"))  # a timed kind: at_ms is bytes 42..49
+            t = int(r[84:100], 16) - 60000
+            d["outgoing"]["receipts"][-1] = r[:84] + f"{t:016x}" + r[100:]
+        self.expect("receipt time changed", [self.write("m5", edited(receipt_time, True))], "bad_signature")
 
         def sent_at(d):
             d["outgoing"]["entries"][0]["sent_at_ms"] -= 1000

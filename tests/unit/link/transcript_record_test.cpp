@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "link/receipts.h"
@@ -9,6 +10,7 @@
 #include "link/transcript.h"
 #include "link/transcript_check.h"
 #include "util/hex.h"
+#include "wire/frame_codec.h"
 
 namespace bc::link {
 namespace {
@@ -392,6 +394,52 @@ TEST(TranscriptRecordEnd, EndFieldsAreParsedStrictly) {
   refused([](nlohmann::json& d) { d["end"]["outgoing"].erase("entries"); }, "end.outgoing: missing \"entries\"");
   refused([](nlohmann::json& d) { d["end"]["extra"] = true; }, "end: unknown key \"extra\"");
   refused([](nlohmann::json& d) { d["exported_at_ms"] = 5; }, "unknown key \"exported_at_ms\"");
+}
+
+}  // namespace
+}  // namespace bc::link
+
+namespace bc::link {
+namespace {
+
+TEST(TranscriptRecordTimes, TimedReceiptsGiveTheEarliestSignedReceiveTime) {
+  Fixture f;
+  auto heads = chain_heads(f.record.outgoing.entries, "x").value();
+  // moscow's receipts: head over 1..2 at t=100, head over 1..3 at t=300, a prompt for 4 at
+  // t=250 (stating the head at 2), and an untimed head over 1..3 that gives no time.
+  auto timed = [&](wire::ReceiptKind kind, Seq seq, std::uint64_t at, std::vector<wire::ReceiptEntry> entries) {
+    wire::ReceiptFrame r;
+    r.kind = kind;
+    r.seq = seq;
+    r.head = heads[seq];
+    r.at_ms = at;
+    r.entries = std::move(entries);
+    sign_receipt(r, f.peer, f.exporter.public_key());
+    return r;
+  };
+  std::vector<wire::ReceiptFrame> receipts = {
+      timed(wire::ReceiptKind::transcript_head_timed, 2, 100, {}),
+      timed(wire::ReceiptKind::transcript_head_timed, 3, 300, {}),
+      timed(wire::ReceiptKind::prompt_timed, 2, 250, {{4, f.record.outgoing.entries[3].body_hash}}),
+      f.record.outgoing.receipts[1],  // the untimed head over 1..3
+  };
+  std::sort(receipts.begin(), receipts.end(), [](const auto& a, const auto& b) {
+    return wire::encode_frame(a).value() < wire::encode_frame(b).value();
+  });
+  f.record.outgoing.receipts = receipts;
+  f.resign();
+  auto s = check_record(f.record);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  using R = DirectionSummary::ReceivedBy;
+  EXPECT_EQ(s->outgoing.received_by, (std::vector<R>{{1, 2, 100}, {3, 3, 300}, {4, 4, 250}}));
+  // The exporter's own receipt in the fixture is untimed: no receive times for incoming.
+  EXPECT_TRUE(s->incoming.received_by.empty());
+  // A changed time breaks the receipt's signature.
+  for (auto& r : f.record.outgoing.receipts) {
+    if (r.kind == wire::ReceiptKind::prompt_timed) r.at_ms -= 1;
+  }
+  f.resign();
+  expect_refused(f.record, util::Errc::bad_signature, "prompt receipt at seq 2");
 }
 
 }  // namespace

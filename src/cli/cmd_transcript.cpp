@@ -268,6 +268,7 @@ void add_transcript(CLI::App& app, Context& ctx, int& exit_code) {
   export_cmd->add_option("--with", opt->with, "contact name")->required();
   export_cmd->callback([&ctx, &exit_code, opt] { exit_code = run_export(ctx, *opt); });
   add_transcript_check(cmd, ctx, exit_code);
+  add_transcript_reveal(cmd, ctx, exit_code);
 }
 
 }  // namespace bc::cli

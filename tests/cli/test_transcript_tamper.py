@@ -266,6 +266,33 @@ class TamperSuite(LiveNodes):
         self.assertEqual(cj["directions"][0]["left_out_by_sender"], 1)
         self.assertEqual(pj["directions"][0]["left_out_by_sender"], 1)
 
+        # Salted commitments: guessing a body from the record no longer works ...
+        guess = b2b(b"\x01" + b"from washington 0").hex()
+        self.assertNotEqual(ra["outgoing"]["entries"][0]["body_hash"], guess)
+        self.assertNotIn(guess, json.dumps(ra))
+        # ... but either party can disclose one message, which checks against either record.
+        for who, direction, record in ((a, "out", pa), (b, "in", pa), (b, "in", pb)):
+            disclosure = who.run("transcript", "reveal", "--with", "moscow" if who is a else "washington",
+                                 "--seq", "1", "--direction", direction).stdout
+            dpath = self.write("disclosure", disclosure)
+            checked = json.loads(subprocess.run([BIN, "--json", "transcript", "check-disclosure", dpath, record],
+                                                capture_output=True, text=True, timeout=60).stdout)
+            self.assertTrue(checked["ok"], checked)
+            self.assertEqual((checked["text"], checked["salted"], checked["sender"]), ("from washington 0", True,
+                                                                                          "washington"))
+            self.assertTrue(checked["receiver_signed"])
+            self.assertEqual(checked["sender_signed"], record == pa)
+            self.assertIsNotNone(checked["received_by_ms"])
+        # A forged disclosure (another text under the real salt, or another seq) is refused.
+        doc = json.loads(disclosure)
+        forged_body = doc["body"][:-2] + ("00" if doc["body"][-2:] != "00" else "01")
+        for name, edit in (("body", {"body": forged_body}), ("seq", {"seq": 2})):
+            fd = dict(doc, **edit)
+            proc = subprocess.run([BIN, "transcript", "check-disclosure", self.write("forged-" + name, fd), pa],
+                                  capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 3, name)
+            self.assertIn("disclosure does not check", proc.stderr)
+
         # Records of two different links are refused jointly by both.
         self.expect("not one link", [pa, pa], "bad_format")
 

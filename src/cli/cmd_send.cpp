@@ -204,14 +204,14 @@ int run_send(Context& ctx, const SendOptions& opt) {
       try {
         auto done = api->submit(s);
         through_node = true;
-        return {done.seq, c.bytes.size() + 1, {}};
+        return {done.seq, link::salted_body_size(c), {}};
       } catch (const backchannel::ClientError& e) {
         if (e.code() != "closed" && e.code() != "io") throw;
         api.reset();
       }
     }
     auto queued = node::submit_once(*loaded->store, link_store, contact->id, token, *precedence, c, ctx.clock.now());
-    return {queued.seq, queued.duplicate ? c.bytes.size() + 1 : queued.body_size, {}};
+    return {queued.seq, queued.duplicate ? link::salted_body_size(c) : queued.body_size, {}};
   };
   // Tell a running node (it looks at this link's outbox only); when none runs, the message
   // waits in the outbox.

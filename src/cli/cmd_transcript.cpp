@@ -4,15 +4,13 @@
 //                        stored head and every stored receipt against them;
 //   export --with NAME   writes a transcript record (link/transcript_record.h) that anyone can
 //                        check with the two public identity keys, signing our incoming head now;
-//   check FILE           checks such a record on any machine, without a home.
+//   check FILE [FILE2]   checks such a record, or both parties' records, on any machine
+//                        (cmd_transcript_check.cpp).
 //
 // verify and export read the store while the node may be writing it: the heads and rows are
 // read in one transaction so they are a consistent snapshot, the (immutable) bodies after it.
 #include <CLI/CLI.hpp>
 #include <algorithm>
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -21,7 +19,9 @@
 #include "cli/context.h"
 #include "cli/format.h"
 #include "link/receipts.h"
+#include "link/record_end.h"
 #include "link/transcript.h"
+#include "link/transcript_check.h"
 #include "link/transcript_record.h"
 #include "store/contacts.h"
 #include "store/messages.h"
@@ -36,7 +36,6 @@ using util::make_error;
 
 struct TranscriptOptions {
   std::string with;
-  std::string file;
 };
 
 // What verify established about one link; export builds its record from it.
@@ -227,81 +226,32 @@ int run_export(Context& ctx, const TranscriptOptions& opt) {
                                                    " does not verify: " + v.error().message));
   }
   link::TranscriptRecord record;
-  record.exported_at_ms = util::to_unix_ms(ctx.clock.now());
   record.exporter = {loaded->identity.name, loaded->identity.signing.public_key()};
   record.peer = {v->contact.party_name, v->contact.identity_key};
   record.outgoing.entries = v->out_entries;
-  record.outgoing.receipts = v->out_receipts;
+  // The documented order: ascending frame bytes (verify_link keeps them distinct).
+  std::vector<std::pair<util::Bytes, wire::ReceiptFrame>> sorted;
+  for (const wire::ReceiptFrame& r : v->out_receipts) sorted.emplace_back(wire::encode_frame(r).value(), r);
+  std::sort(sorted.begin(), sorted.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (auto& [bytes, r] : sorted) record.outgoing.receipts.push_back(std::move(r));
   record.incoming.entries = v->in_entries;
   // Our own signature over what we received, made now, so the record carries both sides.
   wire::ReceiptFrame mine;
-  mine.kind = wire::ReceiptKind::transcript_head;
+  const std::int64_t now_ms = util::to_unix_ms(ctx.clock.now());
+  mine.kind = wire::ReceiptKind::transcript_head_timed;
   mine.seq = v->in_entries.size();
   mine.head = v->in_heads.back();
+  mine.at_ms = static_cast<std::uint64_t>(now_ms);
   link::sign_receipt(mine, loaded->identity.signing, v->contact.identity_key);
   record.incoming.receipts.push_back(mine);
+  // Last: the signed end statement over everything above, as of now.
+  link::sign_record_end(record, now_ms, loaded->identity.signing);
   // The record must pass the very check anyone else will run on it.
   auto self_check = link::check_record(record);
   if (!self_check.ok()) {
     return ctx.fail(make_error(Errc::internal, "the record does not check: " + self_check.error().message));
   }
   ctx.out << link::encode_record(record);
-  return 0;
-}
-
-util::Result<std::string> read_record(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) return make_error(Errc::not_found, "cannot read '" + path + "'");
-    auto size = static_cast<std::uint64_t>(in.tellg());
-    if (size > link::kMaxRecordBytes) {
-      return make_error(Errc::limit, "'" + path + "' is " + format_size(size) + "; a record is at most " +
-                                         format_size(link::kMaxRecordBytes));
-    }
-    in.seekg(0);
-    text.resize(size);
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    if (!in) return make_error(Errc::io, "cannot read '" + path + "'");
-  }
-  return text;
-}
-
-nlohmann::json direction_json(const link::DirectionSummary& d, const link::RecordParty& signer) {
-  return {{"prefix_end", d.prefix_end}, {"head", util::hex_encode(d.head)}, {"signed_by", signer.name},
-          {"signed_up_to", d.signed_up_to}, {"receipts", d.receipts}};
-}
-
-int run_check(Context& ctx, const TranscriptOptions& opt) {
-  auto text = read_record(opt.file);
-  if (!text.ok()) return ctx.fail(text.error());
-  auto record = link::parse_record(*text);
-  if (!record.ok()) return ctx.fail(make_error(record.error().code, "refused: " + record.error().message));
-  auto summary = link::check_record(*record);
-  if (!summary.ok()) {
-    return ctx.fail(make_error(summary.error().code, "record does not check: " + summary.error().message));
-  }
-  const auto& r = *record;
-  if (ctx.json) {
-    ctx.print_json({{"ok", true},
-                    {"exporter", {{"name", r.exporter.name}, {"identity_key", util::hex_encode(r.exporter.identity_key)}}},
-                    {"peer", {{"name", r.peer.name}, {"identity_key", util::hex_encode(r.peer.identity_key)}}},
-                    {"exported_at_ms", r.exported_at_ms},
-                    {"outgoing", direction_json(summary->outgoing, r.peer)},
-                    {"incoming", direction_json(summary->incoming, r.exporter)}});
-    return 0;
-  }
-  ctx.out << "record of " << r.exporter.name << " with " << r.peer.name << ", exported " << format_ms(r.exported_at_ms)
-          << "\n";
-  ctx.out << "outgoing (" << r.exporter.name << " -> " << r.peer.name << "): " << range(summary->outgoing.prefix_end)
-          << " head " << util::hex_encode(summary->outgoing.head) << " (" << r.peer.name << " signed up to "
-          << summary->outgoing.signed_up_to << ": matches)\n";
-  ctx.out << "incoming (" << r.peer.name << " -> " << r.exporter.name << "): " << range(summary->incoming.prefix_end)
-          << " head " << util::hex_encode(summary->incoming.head) << " (" << r.exporter.name << " signed up to "
-          << summary->incoming.signed_up_to << ": matches)\n";
-  ctx.out << "OK\n";
   return 0;
 }
 
@@ -317,9 +267,8 @@ void add_transcript(CLI::App& app, Context& ctx, int& exit_code) {
   auto* export_cmd = cmd->add_subcommand("export", "print a transcript record anyone can check with public keys only");
   export_cmd->add_option("--with", opt->with, "contact name")->required();
   export_cmd->callback([&ctx, &exit_code, opt] { exit_code = run_export(ctx, *opt); });
-  auto* check_cmd = cmd->add_subcommand("check", "check a transcript record (no home needed)");
-  check_cmd->add_option("RECORD", opt->file, "the record file, or - to read it from stdin")->required();
-  check_cmd->callback([&ctx, &exit_code, opt] { exit_code = run_check(ctx, *opt); });
+  add_transcript_check(cmd, ctx, exit_code);
+  add_transcript_reveal(cmd, ctx, exit_code);
 }
 
 }  // namespace bc::cli

@@ -27,6 +27,10 @@ void add_node(CLI::App& app, Context& ctx, int& exit_code);
 // `config check` (cmd_config.cpp).
 void add_config(CLI::App& app, Context& ctx, int& exit_code);
 void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
+// `transcript check` (cmd_transcript_check.cpp), under the `transcript` parent.
+void add_transcript_check(CLI::App* transcript, Context& ctx, int& exit_code);
+// `transcript reveal` and `transcript check-disclosure` (cmd_transcript_reveal.cpp).
+void add_transcript_reveal(CLI::App* transcript, Context& ctx, int& exit_code);
 // The `relay` parent: the relay daemon's subcommands (cmd_relay.cpp), and through
 // add_relay_node_commands the node's side of relays (cmd_relay_add.cpp).
 void add_relay(CLI::App& app, Context& ctx, int& exit_code);

@@ -21,11 +21,30 @@ util::Bytes encode_content(const Content& content) {
   return w.take();
 }
 
+util::Bytes encode_salted_content(const Content& content, const ContentSalt& salt) {
+  util::ByteWriter w;
+  w.u8(kSaltedContentTag);
+  w.bytes(salt);
+  w.bytes(encode_content(content));
+  return w.take();
+}
+
+std::uint64_t salted_body_size(const Content& content) {
+  return 1 + kContentSaltSize + 1 + (content.kind == ContentKind::file ? 1 + content.file_name.size() : 0) +
+         content.bytes.size();
+}
+
 util::Result<Content> decode_content(util::ByteView body) {
   util::ByteReader r(body);
   Content c;
   std::uint8_t kind = r.u8();
   if (r.failed()) return util::make_error(util::Errc::truncated, "message body is empty");
+  if (kind == kSaltedContentTag) {
+    (void)r.bytes(kContentSaltSize);
+    kind = r.u8();
+    if (r.failed()) return util::make_error(util::Errc::truncated, "message body: truncated salt");
+    c.salted = true;
+  }
   if (kind == static_cast<std::uint8_t>(ContentKind::text)) {
     c.kind = ContentKind::text;
   } else if (kind == static_cast<std::uint8_t>(ContentKind::file)) {

@@ -233,13 +233,16 @@ struct Engine::State {
     events.push_back(r);
   }
 
-  wire::ReceiptFrame signed_head_receipt() {
+  // Signed once per prefix end, at the first send after the prefix reached it, so its time is
+  // about when the last seq of the prefix was delivered; repeats keep that time.
+  wire::ReceiptFrame signed_head_receipt(util::WallTime now) {
     const TranscriptHead& h = inbox.head();
     if (!head_receipt || head_receipt->seq != h.prefix_end) {
       wire::ReceiptFrame r;
-      r.kind = wire::ReceiptKind::transcript_head;
+      r.kind = wire::ReceiptKind::transcript_head_timed;
       r.seq = h.prefix_end;
       r.head = h.head;
+      r.at_ms = static_cast<std::uint64_t>(to_ms(now));
       sign_receipt(r, self, peer);
       head_receipt = r;
     }
@@ -321,13 +324,14 @@ struct Engine::State {
     if (inbox.head().prefix_end != before) head_receipt_due = true;
   }
 
-  // Adds pending receipts while they fit.
-  void add_receipts(wire::PayloadBuilder& b) {
+  // Adds pending receipts while they fit, signed with the time now.
+  void add_receipts(wire::PayloadBuilder& b, util::WallTime now) {
     while (!prompt_pending.empty()) {
       wire::ReceiptFrame r;
-      r.kind = wire::ReceiptKind::prompt;
+      r.kind = wire::ReceiptKind::prompt_timed;
       r.seq = inbox.head().prefix_end;
       r.head = inbox.head().head;
+      r.at_ms = static_cast<std::uint64_t>(to_ms(now));
       for (auto it = prompt_pending.begin();
            it != prompt_pending.end() && r.entries.size() < wire::kReceiptEntriesPerFrame; ++it) {
         r.entries.push_back({it->first, it->second});
@@ -340,7 +344,7 @@ struct Engine::State {
       head_receipt_due = false;  // a prompt receipt states the head as well
     }
     if (head_receipt_due && inbox.head().prefix_end > 0) {
-      wire::ReceiptFrame r = signed_head_receipt();
+      wire::ReceiptFrame r = signed_head_receipt(now);
       if (b.fits(r) && b.add(r).ok()) head_receipt_due = false;
     }
   }
@@ -526,7 +530,7 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
     wire::AckFrame ack = s.inbox.held().to_ack(wire::kAckRangesPerFrame);
     if (!ack.ranges.empty() && b.add(ack).ok()) c.ack_due = false;
   }
-  s.add_receipts(b);
+  s.add_receipts(b, now);
   while (!c.controls.empty() && b.fits(c.controls.front())) {
     if (!b.add(c.controls.front()).ok()) break;
     undo.channel_controls.push_back(std::move(c.controls.front()));
@@ -557,7 +561,7 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
       if (s.config.head_receipt_every_heartbeats > 0 &&
           c.heartbeats_sent % s.config.head_receipt_every_heartbeats == 0 &&
           s.inbox.head().prefix_end > 0) {
-        wire::ReceiptFrame r = s.signed_head_receipt();
+        wire::ReceiptFrame r = s.signed_head_receipt(now);
         if (b.fits(r)) (void)b.add(r);
       }
     }

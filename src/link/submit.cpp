@@ -1,12 +1,17 @@
 #include "link/submit.h"
 
+#include "crypto/random.h"
 #include "link/transcript.h"
 
 namespace bc::link {
 
 Submitted submit(LinkStore& store, wire::Precedence precedence, const Content& content,
                  util::WallTime now) {
-  const util::Bytes body = encode_content(content);
+  // A fresh salt per message: the transcript then commits to the body without revealing it
+  // to someone who guesses (docs/protocol.md "Hashes and bodies").
+  ContentSalt salt;
+  crypto::random_fill(salt);
+  const util::Bytes body = encode_salted_content(content, salt);
   return submit_body(store, precedence, body, now);
 }
 

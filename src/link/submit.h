@@ -1,5 +1,5 @@
 // The one way a message enters a link's outbox (invariant I1): `send`, the application
-// interface and the tests all queue through submit(), which encodes the content, hashes the
+// interface and the tests all queue through submit(), which salts and encodes the content, hashes the
 // body, takes the next seq and extends the outgoing transcript, in one transaction of the
 // LinkStore. Nothing else writes outgoing messages; the engine only reads them.
 #pragma once

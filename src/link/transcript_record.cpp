@@ -5,8 +5,6 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
-#include "link/receipts.h"
-#include "link/transcript.h"
 #include "util/hex.h"
 #include "wire/frame_codec.h"
 
@@ -18,11 +16,7 @@ using util::Errc;
 using util::make_error;
 
 constexpr std::size_t kMaxReceiptFrameBytes =
-    wire::kReceiptFrameFixedSize + wire::kMaxReceiptEntries * wire::kReceiptEntrySize;
-
-std::string kind_name(wire::ReceiptKind kind) {
-  return kind == wire::ReceiptKind::prompt ? "prompt" : "transcript head";
-}
+    wire::kReceiptFrameFixedSize + wire::kReceiptTimeSize + wire::kMaxReceiptEntries * wire::kReceiptEntrySize;
 
 // ---- encoding ----------------------------------------------------------------------------
 
@@ -44,6 +38,17 @@ nlohmann::ordered_json direction_json(const RecordDirection& d) {
     receipts.push_back(util::hex_encode(wire::encode_frame(r).value()));
   }
   return {{"entries", std::move(entries)}, {"receipts", std::move(receipts)}};
+}
+
+nlohmann::ordered_json end_direction_json(const RecordEndDirection& d) {
+  return {{"entries", d.entries}, {"head", util::hex_encode(d.head)}, {"receipts", d.receipts}};
+}
+
+nlohmann::ordered_json end_json(const RecordEnd& e) {
+  return {{"as_of_ms", e.as_of_ms},
+          {"outgoing", end_direction_json(e.outgoing)},
+          {"incoming", end_direction_json(e.incoming)},
+          {"signature", util::hex_encode(e.signature)}};
 }
 
 // ---- parsing -----------------------------------------------------------------------------
@@ -185,104 +190,56 @@ util::Result<RecordDirection> parse_direction(const json& v, const std::string& 
   return d;
 }
 
+util::Result<std::uint64_t> count_field(const json& v, const std::string& path, std::uint64_t max) {
+  if (!v.is_number_unsigned() || v.get<std::uint64_t>() > max) {
+    return bad(path, "expected an integer from 0 to " + std::to_string(max));
+  }
+  return v.get<std::uint64_t>();
+}
+
+util::Result<RecordEndDirection> parse_end_direction(const json& v, const std::string& path) {
+  BC_TRY_VOID(expect_keys(v, path, {"entries", "head", "receipts"}));
+  RecordEndDirection d;
+  auto entries = count_field(v.at("entries"), path + ".entries", std::numeric_limits<std::int64_t>::max());
+  if (!entries.ok()) return entries.error();
+  d.entries = *entries;
+  auto head = hex_field<crypto::kHashSize>(v.at("head"), path + ".head");
+  if (!head.ok()) return head.error();
+  d.head = *head;
+  auto receipts = count_field(v.at("receipts"), path + ".receipts", std::numeric_limits<std::uint32_t>::max());
+  if (!receipts.ok()) return receipts.error();
+  d.receipts = static_cast<std::uint32_t>(*receipts);
+  return d;
+}
+
+util::Result<RecordEnd> parse_end(const json& v) {
+  BC_TRY_VOID(expect_keys(v, "end", {"as_of_ms", "outgoing", "incoming", "signature"}));
+  RecordEnd e;
+  auto at = ms_field(v.at("as_of_ms"), "end.as_of_ms");
+  if (!at.ok()) return at.error();
+  e.as_of_ms = *at;
+  auto out = parse_end_direction(v.at("outgoing"), "end.outgoing");
+  if (!out.ok()) return out.error();
+  e.outgoing = *out;
+  auto in = parse_end_direction(v.at("incoming"), "end.incoming");
+  if (!in.ok()) return in.error();
+  e.incoming = *in;
+  auto sig = hex_field<crypto::kSignatureSize>(v.at("signature"), "end.signature");
+  if (!sig.ok()) return sig.error();
+  e.signature = *sig;
+  return e;
+}
+
 }  // namespace
 
-util::Result<std::vector<crypto::Hash>> chain_heads(std::span<const RecordEntry> entries, std::string_view what) {
-  std::vector<crypto::Hash> heads;
-  heads.reserve(entries.size() + 1);
-  heads.push_back(crypto::Hash{});
-  for (std::size_t i = 0; i < entries.size(); ++i) {
-    const RecordEntry& e = entries[i];
-    if (e.seq != i + 1) {
-      return make_error(Errc::bad_format, std::string(what) + ": entry " + std::to_string(i + 1) + " has seq " +
-                                              std::to_string(e.seq) + ", expected " + std::to_string(i + 1) +
-                                              " (seqs must run 1, 2, 3, ... without gaps or reordering)");
-    }
-    heads.push_back(extend_transcript(heads.back(), e.seq, e.precedence, e.sent_at_ms, e.body_hash));
-  }
-  return heads;
-}
-
-util::Result<void> check_receipt(const wire::ReceiptFrame& r, const crypto::SignPublicKey& signer,
-                                 const crypto::SignPublicKey& recipient, std::span<const RecordEntry> entries,
-                                 std::span<const crypto::Hash> heads, std::string_view label) {
-  const std::string what =
-      std::string(label) + " (" + kind_name(r.kind) + " receipt at seq " + std::to_string(r.seq) + ")";
-  if (!verify_receipt(r, signer, recipient)) {
-    return make_error(Errc::bad_signature,
-                      what + ": signature does not verify with the signer's identity key " + util::hex_encode(signer));
-  }
-  if (r.seq >= heads.size()) {
-    return make_error(Errc::checksum, what + ": states a transcript up to seq " + std::to_string(r.seq) +
-                                          " but the chain has only " + std::to_string(heads.size() - 1) +
-                                          " entries");
-  }
-  if (heads[r.seq] != r.head) {
-    return make_error(Errc::checksum, what + ": signed head " + util::hex_encode(r.head) + " differs from the recomputed head " +
-                                          util::hex_encode(heads[r.seq]) + " at seq " + std::to_string(r.seq) +
-                                          " (an entry at or below seq " + std::to_string(r.seq) + " differs)");
-  }
-  for (const wire::ReceiptEntry& e : r.entries) {
-    if (e.seq == 0 || e.seq > entries.size()) {
-      return make_error(Errc::checksum, what + ": confirms seq " + std::to_string(e.seq) + ", which is not in the chain");
-    }
-    if (entries[e.seq - 1].body_hash != e.message_hash) {
-      return make_error(Errc::checksum, what + ": signed body hash of seq " + std::to_string(e.seq) +
-                                            " differs from the entry's body hash");
-    }
-  }
-  return {};
-}
-
-util::Result<RecordSummary> check_record(const TranscriptRecord& record) {
-  if (record.exporter.identity_key == record.peer.identity_key) {
-    return make_error(Errc::bad_format, "record: both parties have the same identity key");
-  }
-  RecordSummary summary;
-  struct Side {
-    const RecordDirection& dir;
-    const RecordParty& sender;
-    const RecordParty& receiver;
-    std::string_view name;
-    DirectionSummary& out;
-  };
-  const Side sides[] = {
-      {record.outgoing, record.exporter, record.peer, "outgoing", summary.outgoing},
-      {record.incoming, record.peer, record.exporter, "incoming", summary.incoming},
-  };
-  for (const Side& side : sides) {
-    auto heads = chain_heads(side.dir.entries, side.name);
-    if (!heads.ok()) return heads.error();
-    side.out.prefix_end = side.dir.entries.size();
-    side.out.head = heads->back();
-    for (std::size_t i = 0; i < side.dir.receipts.size(); ++i) {
-      const wire::ReceiptFrame& r = side.dir.receipts[i];
-      std::string label = std::string(side.name) + " receipt " + std::to_string(i + 1) + " signed by " + side.receiver.name;
-      BC_TRY_VOID(check_receipt(r, side.receiver.identity_key, side.sender.identity_key, side.dir.entries, *heads, label));
-      side.out.signed_up_to = std::max(side.out.signed_up_to, r.seq);
-    }
-    side.out.receipts = side.dir.receipts.size();
-  }
-  // The exporter signs its incoming head at export time, so every incoming entry is vouched
-  // for; entries beyond that would be claims nobody signed.
-  if (summary.incoming.signed_up_to != summary.incoming.prefix_end) {
-    return make_error(Errc::checksum, "incoming: " + record.exporter.name + " signed the transcript up to seq " +
-                                          std::to_string(summary.incoming.signed_up_to) + " but the record lists " +
-                                          std::to_string(summary.incoming.prefix_end) + " entries");
-  }
-  return summary;
-}
-
 std::string encode_record(const TranscriptRecord& record) {
-  nlohmann::ordered_json doc = {
-      {"format", std::string(kRecordFormat)},
-      {"version", kRecordVersion},
-      {"exported_at_ms", record.exported_at_ms},
-      {"exporter", party_json(record.exporter)},
-      {"peer", party_json(record.peer)},
-      {"outgoing", direction_json(record.outgoing)},
-      {"incoming", direction_json(record.incoming)},
-  };
+  nlohmann::ordered_json doc = {{"format", std::string(kRecordFormat)}, {"version", record.version}};
+  if (record.version == kRecordVersionUnsignedEnd) doc["exported_at_ms"] = record.exported_at_ms;
+  doc["exporter"] = party_json(record.exporter);
+  doc["peer"] = party_json(record.peer);
+  doc["outgoing"] = direction_json(record.outgoing);
+  doc["incoming"] = direction_json(record.incoming);
+  if (record.version != kRecordVersionUnsignedEnd) doc["end"] = end_json(record.end);
   return doc.dump(2) + "\n";
 }
 
@@ -308,19 +265,32 @@ util::Result<TranscriptRecord> parse_record(std::string_view text) {
   if (doc.is_discarded()) return make_error(Errc::bad_format, "record: not valid JSON");
   if (duplicate) return make_error(Errc::bad_format, "record: an object has the same key twice");
 
-  BC_TRY_VOID(expect_keys(doc, "(top level)",
-                          {"format", "version", "exported_at_ms", "exporter", "peer", "outgoing", "incoming"}));
-  if (!doc.at("format").is_string() || doc.at("format").get_ref<const std::string&>() != kRecordFormat) {
+  if (!doc.is_object()) return bad("(top level)", "expected an object");
+  if (!doc.contains("format") || !doc.at("format").is_string() ||
+      doc.at("format").get_ref<const std::string&>() != kRecordFormat) {
     return bad("format", "expected \"" + std::string(kRecordFormat) + "\"");
   }
-  if (!doc.at("version").is_number_unsigned() || doc.at("version").get<std::uint64_t>() != kRecordVersion) {
-    return make_error(Errc::unsupported_version,
-                      "record: version is not " + std::to_string(kRecordVersion) + ", the only one this build reads");
+  if (!doc.contains("version") || !doc.at("version").is_number_unsigned() ||
+      (doc.at("version").get<std::uint64_t>() != kRecordVersion &&
+       doc.at("version").get<std::uint64_t>() != kRecordVersionUnsignedEnd)) {
+    return make_error(Errc::unsupported_version, "record: version is not " + std::to_string(kRecordVersion) + " or " +
+                                                     std::to_string(kRecordVersionUnsignedEnd) +
+                                                     ", the versions this build reads");
   }
   TranscriptRecord record;
-  auto at = ms_field(doc.at("exported_at_ms"), "exported_at_ms");
-  if (!at.ok()) return at.error();
-  record.exported_at_ms = *at;
+  record.version = static_cast<int>(doc.at("version").get<std::uint64_t>());
+  if (record.version == kRecordVersionUnsignedEnd) {
+    BC_TRY_VOID(expect_keys(doc, "(top level)",
+                            {"format", "version", "exported_at_ms", "exporter", "peer", "outgoing", "incoming"}));
+    auto at = ms_field(doc.at("exported_at_ms"), "exported_at_ms");
+    if (!at.ok()) return at.error();
+    record.exported_at_ms = *at;
+  } else {
+    BC_TRY_VOID(expect_keys(doc, "(top level)", {"format", "version", "exporter", "peer", "outgoing", "incoming", "end"}));
+    auto end = parse_end(doc.at("end"));
+    if (!end.ok()) return end.error();
+    record.end = *end;
+  }
   auto exporter = parse_party(doc.at("exporter"), "exporter");
   if (!exporter.ok()) return exporter.error();
   record.exporter = std::move(*exporter);

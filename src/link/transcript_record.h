@@ -1,8 +1,9 @@
 // The transcript record: both transcripts of one link with the signed receipts that vouch for
 // them, as a JSON document that anyone can check with the two public identity keys only
 // (docs/protocol.md "Transcript record"). `transcript export` writes one, `transcript check`
-// reads one on any machine; `transcript verify` uses the chain and receipt checks below on the
-// store's own rows. Pure functions: no I/O, no clock.
+// reads one on any machine. This header is the data and its codec; transcript_check.h checks
+// one record, transcript_joint.h two, record_end.h signs the end. Pure functions: no I/O, no
+// clock.
 //
 // A record is outside input: parse_record() is strict (size, nesting, types, hex lengths,
 // unknown keys) and fuzzed (tests/fuzz/fuzz_transcript_record.cpp).
@@ -24,7 +25,11 @@
 namespace bc::link {
 
 inline constexpr std::string_view kRecordFormat = "backchannel transcript record";
-inline constexpr int kRecordVersion = 1;
+// Version 2 ends with a signed end statement and keeps receipts in byte order; version 1
+// (exported_at_ms unsigned, receipts in any order) is still read and checked, and said to be
+// weaker wherever it is shown.
+inline constexpr int kRecordVersion = 2;
+inline constexpr int kRecordVersionUnsignedEnd = 1;
 inline constexpr std::size_t kMaxRecordBytes = std::size_t{256} << 20;  // 256 MiB
 // A record nests 4 levels deep ({ "outgoing": { "entries": [ { ... } ] } }); anything deeper
 // is refused before the JSON parser builds it.
@@ -54,52 +59,39 @@ struct RecordDirection {
   bool operator==(const RecordDirection&) const = default;
 };
 
+// What the end statement states about one direction (record_end.h signs and checks it).
+struct RecordEndDirection {
+  Seq entries = 0;
+  crypto::Hash head{};
+  std::uint32_t receipts = 0;
+  bool operator==(const RecordEndDirection&) const = default;
+};
+
+// The exporter's signed statement that closes a version 2 record: when, up to where, how
+// many receipts, and by whom. Nothing of a version 2 record is left unsigned.
+struct RecordEnd {
+  std::int64_t as_of_ms = 0;
+  RecordEndDirection outgoing;
+  RecordEndDirection incoming;
+  crypto::Signature signature{};
+  bool operator==(const RecordEnd&) const = default;
+};
+
 // Directions are named from the exporter's side: outgoing = exporter -> peer (receipts signed
 // by the peer), incoming = peer -> exporter (receipts signed by the exporter, at least one
 // transcript-head receipt over all its entries, made at export time).
 struct TranscriptRecord {
-  std::int64_t exported_at_ms = 0;
+  int version = kRecordVersion;
+  std::int64_t exported_at_ms = 0;  // version 1 only, unsigned
   RecordParty exporter;
   RecordParty peer;
   RecordDirection outgoing;
   RecordDirection incoming;
+  RecordEnd end;  // version 2 only
   bool operator==(const TranscriptRecord&) const = default;
 };
 
-// heads[i] is the transcript head over entries 1..i; heads[0] is all zero. Refuses entries
-// whose seqs are not exactly 1, 2, 3, ... (bad_format, naming the first that is not).
-// what names the direction in messages ("outgoing").
-util::Result<std::vector<crypto::Hash>> chain_heads(std::span<const RecordEntry> entries,
-                                                    std::string_view what);
-
-// Checks one receipt against a recomputed chain: the signature (link::verify_receipt with
-// signer and recipient), the stated (seq, head) against heads[seq], and every prompt entry's
-// message hash against the entry of that seq. Errors name the receipt by label.
-util::Result<void> check_receipt(const wire::ReceiptFrame& receipt, const crypto::SignPublicKey& signer,
-                                 const crypto::SignPublicKey& recipient,
-                                 std::span<const RecordEntry> entries, std::span<const crypto::Hash> heads,
-                                 std::string_view label);
-
-struct DirectionSummary {
-  Seq prefix_end = 0;     // number of entries
-  crypto::Hash head{};    // recomputed head over them
-  Seq signed_up_to = 0;   // highest seq a verified receipt states as its transcript head
-  std::size_t receipts = 0;
-};
-
-struct RecordSummary {
-  DirectionSummary outgoing;
-  DirectionSummary incoming;
-};
-
-// Everything a record claims: both chains recomputed, every receipt verified against the
-// identity keys in the record and against the chain at its prefix end, and the incoming
-// direction signed by the exporter up to its last entry. The first failure is the error
-// (bad_signature for a signature, checksum for a head or hash that differs, bad_format for a
-// malformed record).
-util::Result<RecordSummary> check_record(const TranscriptRecord& record);
-
-// Pretty-printed JSON (2 spaces), ending in a newline. Receipts are written as the hex of
+// Pretty-printed JSON (2 spaces), ending in a newline, in the record's own version. Receipts are written as the hex of
 // their RECEIPT frame bytes.
 std::string encode_record(const TranscriptRecord& record);
 // Strict: refuses (with the JSON path of the culprit) anything encode_record would not write,

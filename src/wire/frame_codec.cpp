@@ -28,7 +28,8 @@ std::string num(std::uint64_t v) {
 }
 
 bool valid_receipt_kind(ReceiptKind kind) {
-  return kind == ReceiptKind::prompt || kind == ReceiptKind::transcript_head;
+  return kind == ReceiptKind::prompt || kind == ReceiptKind::transcript_head || kind == ReceiptKind::prompt_timed ||
+         kind == ReceiptKind::transcript_head_timed;
 }
 
 bool valid_control_type(ControlType type) {
@@ -119,11 +120,14 @@ Result<void> validate(const ReceiptFrame& f) {
     return over("RECEIPT has " + num(f.entries.size()) + " entries, more than " +
                 num(kMaxReceiptEntries));
   }
-  if (f.kind == ReceiptKind::prompt && f.entries.empty()) {
+  if (is_prompt(f.kind) && f.entries.empty()) {
     return bad("prompt RECEIPT without entries");
   }
-  if (f.kind == ReceiptKind::transcript_head && !f.entries.empty()) {
+  if (!is_prompt(f.kind) && !f.entries.empty()) {
     return bad("transcript-head RECEIPT with entries");
+  }
+  if (!is_timed(f.kind) && f.at_ms != 0) {
+    return bad("untimed RECEIPT (kind " + num(static_cast<std::uint8_t>(f.kind)) + ") with a time");
   }
   for (std::size_t i = 1; i < f.entries.size(); ++i) {
     if (f.entries[i].seq <= f.entries[i - 1].seq) {
@@ -166,7 +170,7 @@ std::size_t size_of(const AckFrame& f) {
   return kAckFrameHeaderSize + f.ranges.size() * kAckRangeSize;
 }
 std::size_t size_of(const ReceiptFrame& f) {
-  return kReceiptFrameFixedSize + f.entries.size() * kReceiptEntrySize;
+  return kReceiptFrameFixedSize + (is_timed(f.kind) ? kReceiptTimeSize : 0) + f.entries.size() * kReceiptEntrySize;
 }
 std::size_t size_of(const HeartbeatFrame&) {
   return kHeartbeatFrameSize;
@@ -208,6 +212,7 @@ void write(const ReceiptFrame& f, ByteWriter& w) {
   w.u8(static_cast<std::uint8_t>(f.kind));
   w.u64(f.seq);
   w.bytes(f.head);
+  if (is_timed(f.kind)) w.u64(f.at_ms);
   w.u8(static_cast<std::uint8_t>(f.entries.size()));
   for (const ReceiptEntry& e : f.entries) {
     w.u64(e.seq);
@@ -282,6 +287,8 @@ Result<Frame> read_receipt(ByteReader& r) {
   f.kind = static_cast<ReceiptKind>(kind);
   f.seq = r.u64();
   f.head = r.array<kHashSize>();
+  // The kind says whether a time follows; an unknown kind is refused by validate() below.
+  if (is_timed(f.kind)) f.at_ms = r.u64();
   std::size_t count = r.u8();
   if (r.failed()) return truncated(FrameType::receipt);
   if (count > kMaxReceiptEntries) {

@@ -62,11 +62,14 @@ struct ReceiptEntry {
 // the end of its gap-free prefix of delivered seqs and the head over that prefix (seq 0 and a
 // zero head before the first delivery). prompt adds entries, at least one, ascending: the
 // messages delivered since the last receipt with the hash of each. transcript_head has no
-// entries. The signature covers receipt_signing_bytes() (receipt.h).
+// entries. The timed kinds add at_ms: the receiver's clock (unix ms) when it signed, so every
+// message the receipt covers had been delivered by then; the untimed kinds carry none (0).
+// The signature covers receipt_signing_bytes() (receipt.h).
 struct ReceiptFrame {
   ReceiptKind kind = ReceiptKind::transcript_head;
   std::uint64_t seq = 0;
   Hash head{};
+  std::uint64_t at_ms = 0;  // timed kinds only
   std::vector<ReceiptEntry> entries;
   SignatureBytes signature{};
   bool operator==(const ReceiptFrame&) const = default;

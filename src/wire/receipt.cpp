@@ -18,6 +18,7 @@ util::Bytes receipt_signing_bytes(const ReceiptFrame& receipt, util::ByteView co
   w.u8(static_cast<std::uint8_t>(receipt.kind));
   w.u64(receipt.seq);
   w.bytes(receipt.head);
+  if (is_timed(receipt.kind)) w.u64(receipt.at_ms);
   w.u8(static_cast<std::uint8_t>(receipt.entries.size()));
   for (const ReceiptEntry& e : receipt.entries) {
     w.u64(e.seq);

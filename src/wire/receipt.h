@@ -8,7 +8,8 @@
 namespace bc::wire {
 
 // kReceiptSignatureLabel || u16 length of context || context || kind || seq || head ||
-// count || entries: the receipt frame without its type byte and signature, domain-separated
+// [at_ms, timed kinds] || count || entries: the receipt frame without its type byte and
+// signature, domain-separated
 // from every other signature of the identity key. context binds the receipt to its link
 // (e.g. the signer's and the recipient's identity keys) so it cannot be shown as a receipt
 // for another link. Throws std::length_error for a context over 65535 bytes (a caller bug).

@@ -23,10 +23,19 @@ enum class FrameType : std::uint8_t {
 };
 
 // Codes start at 1 so that a zeroed field never passes for a valid value.
+// Kinds 1 and 2 are the first version; 3 and 4 are the same receipts with the receiver's
+// clock (at_ms) signed in. This implementation sends 3 and 4 and still reads 1 and 2.
 enum class ReceiptKind : std::uint8_t {
-  prompt = 0x01,           // over the hashes of the messages just delivered
-  transcript_head = 0x02,  // over the transcript head at the end of the gap-free prefix
+  prompt = 0x01,                 // over the hashes of the messages just delivered
+  transcript_head = 0x02,        // over the transcript head at the end of the gap-free prefix
+  prompt_timed = 0x03,           // prompt, with the time it was signed
+  transcript_head_timed = 0x04,  // transcript head, with the time it was signed
 };
+
+constexpr bool is_prompt(ReceiptKind k) { return k == ReceiptKind::prompt || k == ReceiptKind::prompt_timed; }
+constexpr bool is_timed(ReceiptKind k) {
+  return k == ReceiptKind::prompt_timed || k == ReceiptKind::transcript_head_timed;
+}
 
 enum class ControlType : std::uint8_t {
   reachability = 0x01,
@@ -65,9 +74,11 @@ inline constexpr std::size_t kAckFrameHeaderSize = kFrameTypeSize + 1;
 inline constexpr std::size_t kAckRangeSize = 16;
 inline constexpr std::size_t kMaxAckRanges = 100;
 
-// RECEIPT: type, kind u8, seq u64, head 32, count u8, count (seq u64, hash 32), signature 64.
+// RECEIPT: type, kind u8, seq u64, head 32, [at_ms u64: timed kinds], count u8,
+// count (seq u64, hash 32), signature 64.
 inline constexpr std::size_t kReceiptFrameFixedSize =
     kFrameTypeSize + 1 + 8 + kHashSize + 1 + kSignatureSize;
+inline constexpr std::size_t kReceiptTimeSize = 8;
 inline constexpr std::size_t kReceiptEntrySize = 8 + kHashSize;
 inline constexpr std::size_t kMaxReceiptEntries = 32;
 
@@ -94,7 +105,7 @@ static_assert(kDataFrameHeaderSize + kChunkSize <= kEnvelopePayloadSize);
 // Chunk indices fit 16 bits (ACK fragment keys are seq << 16 | chunk index).
 static_assert(kMaxMessageSize / kChunkSize < 65536);
 static_assert(kAckFrameHeaderSize + kMaxAckRanges * kAckRangeSize <= kEnvelopePayloadSize);
-static_assert(kReceiptFrameFixedSize + kMaxReceiptEntries * kReceiptEntrySize <=
+static_assert(kReceiptFrameFixedSize + kReceiptTimeSize + kMaxReceiptEntries * kReceiptEntrySize <=
               kEnvelopePayloadSize);
 static_assert(kControlFrameHeaderSize + kMaxControlBodySize <= kEnvelopePayloadSize);
 

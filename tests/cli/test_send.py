@@ -22,7 +22,7 @@ class SendEachLine(CliTestCase):
         seqs = [m["seq"] for m in out["messages"]]
         self.assertEqual(seqs, list(range(1, 201)))
         self.assertTrue(all(m["precedence"] == "priority" for m in out["messages"]))
-        self.assertEqual([m["bytes"] for m in out["messages"]][:2], [len(lines[0]) + 1, len(lines[1]) + 1])
+        self.assertEqual([m["bytes"] for m in out["messages"]][:2], [len(lines[0]) + 34, len(lines[1]) + 34])  # tag, salt, kind
         log = b.json("log", "--with", "washington")
         queued = [e for e in log if e["direction"] == "out"]
         self.assertEqual(len(queued), 200)

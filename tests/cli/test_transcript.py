@@ -27,7 +27,9 @@ def wait_for(predicate, timeout, what):
     raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
 
 
-class TranscriptOfLiveLink(CliTestCase):
+class LiveNodes(CliTestCase):
+    """Real nodes on loopback, stopped at the end of each test."""
+
     def setUp(self):
         super().setUp()
         self.procs = []
@@ -71,13 +73,20 @@ class TranscriptOfLiveLink(CliTestCase):
         inc = [e for e in log if e["direction"] == "in"]
         return len(out) >= out_count and len(inc) >= in_count
 
-    def test_verify_export_check(self):
+    def linked_pair(self):
+        """washington and moscow, both nodes running, moscow having accepted an invitation."""
         a = self.party("washington")
         b = self.party("moscow")
         self.start_node(a)
         b.run("contact", "add", a.run("invite").stdout.strip())
         self.start_node(b)
         wait_for(lambda: any(c["alias"] == "moscow" for c in a.json("contact", "list")), 15, "HELLO accepted")
+        return a, b
+
+
+class TranscriptOfLiveLink(LiveNodes):
+    def test_verify_export_check(self):
+        a, b = self.linked_pair()
 
         for i, prec in enumerate(["routine", "flash", "priority"]):
             a.run("send", "--to", "moscow", "-p", prec, f"from washington {i}")
@@ -122,9 +131,23 @@ class TranscriptOfLiveLink(CliTestCase):
         self.assertEqual(checked["incoming"]["head"], va["incoming"]["head"])
         self.assertEqual(checked["outgoing"]["signed_up_to"], 3)
         self.assertEqual(checked["incoming"]["signed_up_to"], 2)
+        # What is proven, by whom: moscow signed every outgoing seq, washington the end
+        # statement; the incoming seqs carry washington's signature only, and say so.
+        self.assertEqual(doc["version"], 2)
+        self.assertTrue(checked["end_signed"] and checked["peer_signed"] and checked["peer_covers_outgoing"])
+        self.assertEqual(checked["outgoing"]["receiver_signed"], [[1, 3]])
+        self.assertEqual(checked["outgoing"]["receiver_unsigned"], [])
+        self.assertEqual(checked["outgoing"]["sender_signed_up_to"], 3)
+        self.assertEqual(checked["incoming"]["sender_signed_up_to"], 0)
+        self.assertEqual(checked["as_of_ms"], doc["end"]["as_of_ms"])
+        self.assertTrue(any("moscow signs nothing about them" in w for w in checked["warnings"]), checked)
         self.assertFalse(os.path.exists(os.path.join(stranger.home, "store.db")))
         human = stranger.run("transcript", "check", path).stdout
-        self.assertTrue(human.rstrip().endswith("OK"), human)
+        self.assertIn("  signed by moscow (receiver, ", human)
+        self.assertIn("  signed by washington (sender, end statement): 1..3", human)
+        self.assertIn("  signed by moscow (sender): nothing in this record", human)
+        self.assertTrue(human.rstrip().endswith("OK: every signature verifies and every head matches"), human)
+        self.assertEqual(stranger.run("transcript", "check", "--require-peer-signed", path).returncode, 0)
         # From stdin as well.
         self.assertEqual(stranger.run("transcript", "check", "-", stdin=record).returncode, 0)
 
@@ -136,7 +159,7 @@ class TranscriptOfLiveLink(CliTestCase):
         proc = stranger.run("transcript", "check", path, check=False)
         self.assertEqual(proc.returncode, 3, proc.stderr)
         self.assertIn("record does not check", proc.stderr)
-        self.assertIn("differs from the recomputed head", proc.stderr)
+        self.assertIn("differs from", proc.stderr)
 
         # Garbage is refused with exit 3, never a crash.
         with open(path, "w") as f:
@@ -189,6 +212,18 @@ class TranscriptRefusals(CliTestCase):
         with open(path, "w") as f:
             f.write(record)
         self.assertEqual(b.run("transcript", "check", path).returncode, 0)
+        # Nothing signed by the peer: said loudly, and refused when asked to require it.
+        proc = b.run("transcript", "check", "--require-peer-signed", path, check=False)
+        self.assertEqual(proc.returncode, 5, proc.stderr)
+        self.assertIn("WARNING: NO SIGNATURE OF washington", proc.stdout)
+        self.assertIn("--require-peer-signed: the record holds no signature of washington", proc.stderr)
+        # Options that cannot apply, or malformed ones, are refused (exit 3).
+        proc = b.run("transcript", "check", "--expect-key", "zz", path, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("not 64 hex digits", proc.stderr)
+        proc = b.run("transcript", "check", "--require-peer-signed", path, path, check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("applies to one record", proc.stderr)
 
 
 if __name__ == "__main__":

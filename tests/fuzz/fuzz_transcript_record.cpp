@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "link/transcript_check.h"
 #include "link/transcript_record.h"
 
 using namespace bc;

@@ -2,11 +2,15 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "link/receipts.h"
+#include "link/record_end.h"
 #include "link/transcript.h"
+#include "link/transcript_check.h"
 #include "util/hex.h"
+#include "wire/frame_codec.h"
 
 namespace bc::link {
 namespace {
@@ -30,8 +34,7 @@ struct Fixture {
   }
 
   Fixture() {
-    record.exported_at_ms = 1700000100000;
-    record.exporter = {"washington", exporter.public_key()};
+      record.exporter = {"washington", exporter.public_key()};
     record.peer = {"moscow", peer.public_key()};
     record.outgoing.entries = entries(4, 1);
     record.incoming.entries = entries(2, 2);
@@ -49,7 +52,7 @@ struct Fixture {
     prompt.head = out_heads[3];
     prompt.entries = {{4, record.outgoing.entries[3].body_hash}};
     sign_receipt(prompt, peer, exporter.public_key());
-    record.outgoing.receipts = {head, prompt};
+    record.outgoing.receipts = {prompt, head};  // ascending frame bytes: kind 1 before kind 2
 
     wire::ReceiptFrame mine;
     mine.kind = wire::ReceiptKind::transcript_head;
@@ -57,7 +60,10 @@ struct Fixture {
     mine.head = in_heads[2];
     sign_receipt(mine, exporter, peer.public_key());
     record.incoming.receipts = {mine};
+    sign_record_end(record, 1700000100000, exporter);
   }
+  // After a test edits the record as its exporter would have: sign the end again.
+  void resign() { sign_record_end(record, record.end.as_of_ms, exporter); }
 };
 
 void expect_refused(const TranscriptRecord& r, util::Errc code, const std::string& needle) {
@@ -92,7 +98,12 @@ TEST(TranscriptRecord, EmptyLinkChecks) {
   f.record.incoming.receipts[0].seq = 0;
   f.record.incoming.receipts[0].head = {};
   sign_receipt(f.record.incoming.receipts[0], f.exporter, f.peer.public_key());
-  EXPECT_TRUE(check_record(f.record).ok());
+  f.resign();
+  auto summary = check_record(f.record);
+  ASSERT_TRUE(summary.ok()) << summary.error().message;
+  // Nothing to confirm, and nothing the peer signed: said, and not "covered".
+  EXPECT_FALSE(summary->peer_signed());
+  EXPECT_FALSE(summary->peer_covers_outgoing());
 }
 
 TEST(TranscriptRecord, AlteredBodyHashIsRefused) {
@@ -169,8 +180,9 @@ TEST(TranscriptRecord, SignedHeadMismatchIsRefused) {
   r.seq = 2;
   r.head.fill(0x77);
   sign_receipt(r, f.peer, f.exporter.public_key());
-  f.record.outgoing.receipts.push_back(r);
-  expect_refused(f.record, util::Errc::checksum, "outgoing receipt 3");
+  // In its place by frame bytes: after the prompt receipt, before the head receipt at seq 3.
+  f.record.outgoing.receipts.insert(f.record.outgoing.receipts.begin() + 1, r);
+  expect_refused(f.record, util::Errc::checksum, "outgoing receipt 2");
   // One that claims more than the chain holds.
   Fixture g;
   r.seq = 9;
@@ -226,7 +238,7 @@ TEST(TranscriptRecord, FieldsAreCheckedStrictly) {
   refused([](nlohmann::json& d) { d["peer"]["name"] = ""; }, "peer.name");
   refused([](nlohmann::json& d) { d["format"] = "something else"; }, "format");
   nlohmann::json doc = good;
-  doc["version"] = 2;
+  doc["version"] = 3;
   EXPECT_EQ(parse_error(doc.dump()).code, util::Errc::unsupported_version);
   // The same key twice: nlohmann would keep the last without a word.
   std::string text = good.dump();
@@ -237,6 +249,197 @@ TEST(TranscriptRecord, FieldsAreCheckedStrictly) {
 TEST(TranscriptRecord, OversizeIsRefusedBeforeParsing) {
   std::string big(kMaxRecordBytes + 1, ' ');
   EXPECT_EQ(parse_error(big).code, util::Errc::limit);
+}
+
+}  // namespace
+}  // namespace bc::link
+
+namespace bc::link {
+namespace {
+
+TEST(TranscriptRecordCoverage, SaysWhichSeqsWhoseSignatureCovers) {
+  Fixture f;
+  auto s = check_record(f.record).value();
+  EXPECT_EQ(s.version, kRecordVersion);
+  EXPECT_TRUE(s.end_signed);
+  EXPECT_EQ(s.as_of_ms, 1700000100000);
+  // moscow: 1..3 by its head receipt, 4 by its prompt receipt's hash.
+  EXPECT_EQ(s.outgoing.signed_up_to, 3u);
+  EXPECT_EQ(s.outgoing.signed_above, std::vector<Seq>{4});
+  EXPECT_TRUE(s.outgoing.unsigned_by_receiver().empty());
+  EXPECT_TRUE(s.peer_covers_outgoing());
+  // washington signs its own messages through the end statement, its receipts the incoming.
+  EXPECT_EQ(s.outgoing.sender_signed_up_to, 4u);
+  EXPECT_EQ(s.incoming.signed_up_to, 2u);
+  EXPECT_EQ(s.incoming.sender_signed_up_to, 0u);
+
+  // Without the prompt receipt, seq 4 is washington's claim only.
+  Fixture g;
+  g.record.outgoing.receipts.erase(g.record.outgoing.receipts.begin());
+  g.resign();
+  auto t = check_record(g.record).value();
+  EXPECT_EQ(t.outgoing.unsigned_by_receiver(), std::vector<Seq>{4});
+  EXPECT_TRUE(t.peer_signed());
+  EXPECT_FALSE(t.peer_covers_outgoing());
+
+  // Every peer receipt removed by the exporter (and the end signed again): checks, but the
+  // summary says the peer signed nothing.
+  Fixture h;
+  h.record.outgoing.receipts.clear();
+  h.resign();
+  auto u = check_record(h.record).value();
+  EXPECT_FALSE(u.peer_signed());
+  EXPECT_EQ(u.outgoing.unsigned_by_receiver(), (std::vector<Seq>{1, 2, 3, 4}));
+}
+
+TEST(TranscriptRecordEnd, DroppingOrChangingAnythingBreaksTheEnd) {
+  // Tail dropped by someone other than the exporter: the signed count differs.
+  Fixture f;
+  f.record.outgoing.entries.pop_back();
+  f.record.outgoing.receipts.erase(f.record.outgoing.receipts.begin());  // the prompt for seq 4
+  expect_refused(f.record, util::Errc::checksum, "end: the exporter signed 4 outgoing entries, the record lists 3");
+  // Peer receipts removed.
+  Fixture g;
+  g.record.outgoing.receipts.clear();
+  expect_refused(g.record, util::Errc::checksum, "end: the exporter signed 2 outgoing receipts, the record lists 0");
+  // A receipt swapped for another valid one of the same count: the digest catches it.
+  Fixture h;
+  wire::ReceiptFrame other;
+  other.kind = wire::ReceiptKind::transcript_head;
+  other.seq = 4;
+  other.head = chain_heads(h.record.outgoing.entries, "x").value()[4];
+  sign_receipt(other, h.peer, h.exporter.public_key());
+  h.record.outgoing.receipts[1] = other;
+  expect_refused(h.record, util::Errc::bad_signature, "end statement's signature does not verify");
+  // The time changed.
+  Fixture k;
+  k.record.end.as_of_ms += 1;
+  expect_refused(k.record, util::Errc::bad_signature, "end statement's signature");
+  Fixture z;
+  z.record.end.as_of_ms = 0;
+  expect_refused(z.record, util::Errc::bad_signature, "end statement's signature");
+  // A name changed: names are signed too.
+  Fixture m;
+  m.record.peer.name = "paris";
+  expect_refused(m.record, util::Errc::bad_signature, "end statement's signature");
+  // The end signed by the peer instead of the exporter.
+  Fixture n;
+  sign_record_end(n.record, n.record.end.as_of_ms, n.peer);
+  expect_refused(n.record, util::Errc::bad_signature, "exporter's identity key");
+  // The signed head changed.
+  Fixture p;
+  p.record.end.incoming.head[0] ^= 1;
+  expect_refused(p.record, util::Errc::checksum, "end: the signed incoming head");
+}
+
+TEST(TranscriptRecordStrictness, ReceiptsInByteOrderWithoutDuplicates) {
+  Fixture f;
+  std::swap(f.record.outgoing.receipts[0], f.record.outgoing.receipts[1]);
+  f.resign();
+  expect_refused(f.record, util::Errc::bad_format, "outgoing receipt 2 is out of order");
+  Fixture g;
+  g.record.outgoing.receipts.push_back(g.record.outgoing.receipts.back());
+  g.resign();
+  expect_refused(g.record, util::Errc::bad_format, "outgoing receipt 3 repeats receipt 2");
+  Fixture h;
+  h.record.incoming.receipts.push_back(h.record.incoming.receipts.back());
+  h.resign();
+  expect_refused(h.record, util::Errc::bad_format, "incoming receipt 2 repeats receipt 1");
+}
+
+TEST(TranscriptRecordVersion1, StillReadAndCheckedButUnsigned) {
+  Fixture f;
+  f.record.version = kRecordVersionUnsignedEnd;
+  f.record.exported_at_ms = 1700000100000;
+  f.record.end = {};
+  // Version 1 exporters put the peer's head receipt first: any order is read.
+  std::swap(f.record.outgoing.receipts[0], f.record.outgoing.receipts[1]);
+  std::string text = encode_record(f.record);
+  EXPECT_NE(text.find("\"exported_at_ms\""), std::string::npos);
+  EXPECT_EQ(text.find("\"end\""), std::string::npos);
+  auto parsed = parse_record(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  EXPECT_EQ(*parsed, f.record);
+  auto s = check_record(*parsed);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_FALSE(s->end_signed);
+  EXPECT_EQ(s->as_of_ms, 1700000100000);
+  EXPECT_EQ(s->outgoing.sender_signed_up_to, 0u);
+  // But never a receipt twice.
+  f.record.outgoing.receipts.push_back(f.record.outgoing.receipts[0]);
+  expect_refused(f.record, util::Errc::bad_format, "outgoing receipt 3 repeats an earlier receipt");
+  // A version 2 record without its end, or a version 1 record with one, does not parse.
+  nlohmann::json doc = nlohmann::json::parse(text);
+  doc["version"] = 2;
+  EXPECT_NE(parse_error(doc.dump()).message.find("missing \"end\""), std::string::npos);
+  Fixture g;
+  doc = nlohmann::json::parse(encode_record(g.record));
+  doc["version"] = 1;
+  EXPECT_NE(parse_error(doc.dump()).message.find("missing \"exported_at_ms\""), std::string::npos);
+}
+
+TEST(TranscriptRecordEnd, EndFieldsAreParsedStrictly) {
+  Fixture f;
+  const nlohmann::json good = nlohmann::json::parse(encode_record(f.record));
+  auto refused = [&](auto edit, const std::string& needle) {
+    nlohmann::json doc = good;
+    edit(doc);
+    util::Error e = parse_error(doc.dump());
+    EXPECT_NE(e.message.find(needle), std::string::npos) << e.message;
+  };
+  refused([](nlohmann::json& d) { d["end"]["signature"] = "00"; }, "end.signature: expected 128 hex digits");
+  refused([](nlohmann::json& d) { d["end"]["as_of_ms"] = -5; }, "end.as_of_ms");
+  refused([](nlohmann::json& d) { d["end"]["outgoing"]["receipts"] = 4294967296ULL; }, "end.outgoing.receipts");
+  refused([](nlohmann::json& d) { d["end"]["incoming"]["head"] = 7; }, "end.incoming.head");
+  refused([](nlohmann::json& d) { d["end"]["outgoing"].erase("entries"); }, "end.outgoing: missing \"entries\"");
+  refused([](nlohmann::json& d) { d["end"]["extra"] = true; }, "end: unknown key \"extra\"");
+  refused([](nlohmann::json& d) { d["exported_at_ms"] = 5; }, "unknown key \"exported_at_ms\"");
+}
+
+}  // namespace
+}  // namespace bc::link
+
+namespace bc::link {
+namespace {
+
+TEST(TranscriptRecordTimes, TimedReceiptsGiveTheEarliestSignedReceiveTime) {
+  Fixture f;
+  auto heads = chain_heads(f.record.outgoing.entries, "x").value();
+  // moscow's receipts: head over 1..2 at t=100, head over 1..3 at t=300, a prompt for 4 at
+  // t=250 (stating the head at 2), and an untimed head over 1..3 that gives no time.
+  auto timed = [&](wire::ReceiptKind kind, Seq seq, std::uint64_t at, std::vector<wire::ReceiptEntry> entries) {
+    wire::ReceiptFrame r;
+    r.kind = kind;
+    r.seq = seq;
+    r.head = heads[seq];
+    r.at_ms = at;
+    r.entries = std::move(entries);
+    sign_receipt(r, f.peer, f.exporter.public_key());
+    return r;
+  };
+  std::vector<wire::ReceiptFrame> receipts = {
+      timed(wire::ReceiptKind::transcript_head_timed, 2, 100, {}),
+      timed(wire::ReceiptKind::transcript_head_timed, 3, 300, {}),
+      timed(wire::ReceiptKind::prompt_timed, 2, 250, {{4, f.record.outgoing.entries[3].body_hash}}),
+      f.record.outgoing.receipts[1],  // the untimed head over 1..3
+  };
+  std::sort(receipts.begin(), receipts.end(), [](const auto& a, const auto& b) {
+    return wire::encode_frame(a).value() < wire::encode_frame(b).value();
+  });
+  f.record.outgoing.receipts = receipts;
+  f.resign();
+  auto s = check_record(f.record);
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  using R = DirectionSummary::ReceivedBy;
+  EXPECT_EQ(s->outgoing.received_by, (std::vector<R>{{1, 2, 100}, {3, 3, 300}, {4, 4, 250}}));
+  // The exporter's own receipt in the fixture is untimed: no receive times for incoming.
+  EXPECT_TRUE(s->incoming.received_by.empty());
+  // A changed time breaks the receipt's signature.
+  for (auto& r : f.record.outgoing.receipts) {
+    if (r.kind == wire::ReceiptKind::prompt_timed) r.at_ms -= 1;
+  }
+  f.resign();
+  expect_refused(f.record, util::Errc::bad_signature, "prompt receipt at seq 2");
 }
 
 }  // namespace

@@ -38,6 +38,58 @@ TEST(ReceiptSigning, SignatureIsNotSignedAndEveryFieldIs) {
   EXPECT_NE(receipt_signing_bytes(r, util::Bytes{1}), base);
 }
 
+TEST(TimedReceipt, CarriesItsTimeAfterTheHeadAndSignsIt) {
+  ReceiptFrame r = test::sample_receipt();
+  r.kind = ReceiptKind::prompt_timed;
+  r.at_ms = 0x0102030405060708;
+  util::Bytes frame = encode_frame(r).value();
+  ASSERT_EQ(frame.size(), kReceiptFrameFixedSize + kReceiptTimeSize + r.entries.size() * kReceiptEntrySize);
+  // type, kind, seq (8), head (32), then the time.
+  EXPECT_EQ(util::hex_encode(util::ByteView(frame).subspan(42, 8)), "0102030405060708");
+  auto parsed = parse_frames(frame);
+  ASSERT_TRUE(parsed.ok()) << parsed.error().message;
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ(std::get<ReceiptFrame>(parsed->front()), r);
+  // The signed bytes are the frame between type and signature, time included.
+  util::Bytes expected(kReceiptSignatureLabel.begin(), kReceiptSignatureLabel.end());
+  util::append(expected, util::Bytes{0x00, 0x00});
+  expected.insert(expected.end(), frame.begin() + 1, frame.end() - kSignatureSize);
+  EXPECT_EQ(util::hex_encode(receipt_signing_bytes(r)), util::hex_encode(expected));
+  ReceiptFrame later = r;
+  later.at_ms += 1;
+  EXPECT_NE(receipt_signing_bytes(later), receipt_signing_bytes(r));
+  // A timed head receipt: no entries, the time still there.
+  ReceiptFrame head;
+  head.kind = ReceiptKind::transcript_head_timed;
+  head.seq = 3;
+  head.at_ms = 1700000000000;
+  util::Bytes head_frame = encode_frame(head).value();
+  EXPECT_EQ(head_frame.size(), kReceiptFrameFixedSize + kReceiptTimeSize);
+  EXPECT_EQ(std::get<ReceiptFrame>(parse_frames(head_frame).value().front()), head);
+}
+
+TEST(TimedReceipt, RulesOfTheKinds) {
+  // An untimed kind has no time to carry: refused rather than dropped silently.
+  ReceiptFrame r;
+  r.kind = ReceiptKind::transcript_head;
+  r.at_ms = 5;
+  EXPECT_FALSE(encode_frame(r).ok());
+  // Timed kinds keep the prompt / head rules.
+  ReceiptFrame prompt;
+  prompt.kind = ReceiptKind::prompt_timed;
+  EXPECT_FALSE(encode_frame(prompt).ok());
+  ReceiptFrame head;
+  head.kind = ReceiptKind::transcript_head_timed;
+  head.entries.push_back({1, {}});
+  EXPECT_FALSE(encode_frame(head).ok());
+  // A timed frame cut inside its time is truncated; kind 5 is unknown.
+  head.entries.clear();
+  util::Bytes bytes = encode_frame(head).value();
+  EXPECT_EQ(parse_frames(util::ByteView(bytes).first(46)).error().code, util::Errc::truncated);
+  bytes[1] = 5;
+  EXPECT_EQ(parse_frames(bytes).error().code, util::Errc::bad_format);
+}
+
 TEST(ReceiptSigning, ContextTooLongIsACallerBug) {
   EXPECT_THROW(receipt_signing_bytes(ReceiptFrame{}, util::Bytes(70'000, 0)), std::length_error);
 }

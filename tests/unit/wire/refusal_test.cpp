@@ -219,11 +219,15 @@ TEST(Refusal, AckCountOverLimit) {
 
 TEST(Refusal, ReceiptRules) {
   Bytes in = encode(test::sample_receipt());
-  for (int kind : {0, 3, 0xff}) {
+  for (int kind : {0, 5, 0xff}) {
     Bytes b = in;
     b[1] = static_cast<std::uint8_t>(kind);
     EXPECT_EQ(refusal(b), Errc::bad_format) << kind;
   }
+  // An untimed prompt relabelled as timed: its fields no longer line up (8 bytes short).
+  Bytes relabelled = in;
+  relabelled[1] = static_cast<std::uint8_t>(ReceiptKind::prompt_timed);
+  EXPECT_EQ(refusal(relabelled), Errc::truncated);
   ReceiptFrame f = test::sample_receipt();
   f.kind = ReceiptKind::transcript_head;  // a head receipt carries no entries
   EXPECT_EQ(encode_frame(f).error().code, Errc::bad_format);

@@ -120,11 +120,12 @@ class RandomFrames {
 
   ReceiptFrame receipt() {
     ReceiptFrame f;
-    f.kind = below(2) == 0 ? ReceiptKind::prompt : ReceiptKind::transcript_head;
+    f.kind = static_cast<ReceiptKind>(1 + below(4));  // untimed and timed kinds
     f.seq = rng_();
     for (auto& x : f.head) x = static_cast<std::uint8_t>(rng_());
+    if (is_timed(f.kind)) f.at_ms = rng_();
     for (auto& x : f.signature) x = static_cast<std::uint8_t>(rng_());
-    if (f.kind == ReceiptKind::prompt) {
+    if (is_prompt(f.kind)) {
       std::uint64_t seq = below(100);
       for (std::uint64_t i = 0, n = 1 + below(8); i < n; ++i) {
         ReceiptEntry e;

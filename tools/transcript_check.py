@@ -7,6 +7,8 @@ docs and the code drifting apart.
 
     transcript_check.py RECORD            check one record
     transcript_check.py RECORD RECORD2    check the two parties' records of one link jointly
+    transcript_check.py --disclosure DISCLOSURE RECORD
+                                          check a disclosure of one message against a record
 
 Prints one JSON object: {"ok": true, ...account...} or {"ok": false, "error": {"code", "message"}},
 with the error codes of the protocol document (bad_format, checksum, bad_signature,
@@ -372,6 +374,62 @@ def check_joint(first, second):
     return {"records": [one, two], "directions": dirs, "agree": all(d["parted_at"] == 0 for d in dirs)}
 
 
+def parse_disclosure(raw):
+    try:
+        doc = json.loads(raw.decode("utf-8"), object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, ValueError):
+        raise Refused("bad_format", "disclosure: not valid JSON")
+    keys_exactly(doc, "disclosure", ["format", "version", "sender", "receiver", "seq", "precedence", "sent_at_ms",
+                                     "body"])
+    if doc["format"] != "backchannel disclosure":
+        raise Refused("bad_format", "disclosure: format")
+    if not is_uint(doc["version"]) or doc["version"] != 1:
+        raise Refused("unsupported_version", "disclosure: version")
+    if not is_uint(doc["seq"]) or doc["seq"] == 0 or doc["precedence"] not in PRECEDENCE:
+        raise Refused("bad_format", "disclosure: seq or precedence")
+    body = doc["body"]
+    if not isinstance(body, str) or len(body) % 2 or not re.fullmatch(r"[0-9a-fA-F]*", body):
+        raise Refused("bad_format", "disclosure: body")
+    return {"sender": parse_party(doc["sender"], "sender"), "receiver": parse_party(doc["receiver"], "receiver"),
+            "seq": doc["seq"], "precedence": PRECEDENCE[doc["precedence"]],
+            "sent_at_ms": ms(doc["sent_at_ms"], "sent_at_ms"), "body": bytes.fromhex(body)}
+
+
+def decode_body(body):
+    """docs/protocol.md "Hashes and bodies": optional 0x03 + 32-byte salt, then text or file."""
+    salted = body[:1] == b"\x03"
+    inner = body[33:] if salted else body
+    if salted and len(body) < 34:
+        raise Refused("truncated", "body: truncated salt")
+    if inner[:1] == b"\x01":
+        return {"salted": salted, "kind": "text", "text": inner[1:].decode("utf-8", "replace")}
+    if inner[:1] == b"\x02" and len(inner) >= 2 and len(inner) >= 2 + inner[1]:
+        return {"salted": salted, "kind": "file", "name": inner[2:2 + inner[1]].decode("utf-8", "replace"),
+                "size": len(inner) - 2 - inner[1]}
+    raise Refused("bad_format", "body: unknown kind")
+
+
+def check_disclosure(d, rec):
+    summary = check_record(rec)
+    if d["sender"]["key"] == rec["exporter"]["key"] and d["receiver"]["key"] == rec["peer"]["key"]:
+        name = "outgoing"
+    elif d["sender"]["key"] == rec["peer"]["key"] and d["receiver"]["key"] == rec["exporter"]["key"]:
+        name = "incoming"
+    else:
+        raise Refused("bad_format", "the disclosure's parties are not the record's")
+    entries = rec[name]["entries"]
+    if d["seq"] > len(entries):
+        raise Refused("checksum", "the record does not hold that seq")
+    e = entries[d["seq"] - 1]
+    if (e["body_hash"] != b2b(d["body"]) or e["precedence"] != d["precedence"]
+            or e["sent_at_ms"] != d["sent_at_ms"]):
+        raise Refused("checksum", "the disclosure differs from the record's entry")
+    s = summary[name]
+    signed = any(a <= d["seq"] <= b for a, b in s["receiver_signed"])
+    return dict(decode_body(d["body"]), direction=name, receiver_signed=signed,
+                sender_signed=d["seq"] <= s["sender_signed_up_to"])
+
+
 def public(summary):
     """The account without the recomputed heads kept for internal use."""
     if isinstance(summary, dict):
@@ -382,9 +440,19 @@ def public(summary):
 
 
 def main(argv):
-    if len(argv) not in (2, 3):
+    if len(argv) not in (2, 3, 4) or (len(argv) == 4 and argv[1] != "--disclosure"):
         print(__doc__, file=sys.stderr)
         return 2
+    if len(argv) == 4:
+        try:
+            with open(argv[2], "rb") as f:
+                d = parse_disclosure(f.read())
+            with open(argv[3], "rb") as f:
+                result = dict(check_disclosure(d, parse_record(f.read())), ok=True)
+        except Refused as e:
+            result = {"ok": False, "error": {"code": e.code, "message": e.message}}
+        print(json.dumps(result, indent=2))
+        return 0 if result["ok"] else 3
     try:
         records = []
         for path in argv[1:]:

@@ -283,6 +283,11 @@ class TamperSuite(LiveNodes):
             self.assertTrue(checked["receiver_signed"])
             self.assertEqual(checked["sender_signed"], record == pa)
             self.assertIsNotNone(checked["received_by_ms"])
+            py = json.loads(subprocess.run([sys.executable, PY_CHECKER, "--disclosure", dpath, record],
+                                           capture_output=True, text=True, timeout=60).stdout)
+            self.assertTrue(py["ok"], py)
+            for k in ("direction", "text", "salted", "receiver_signed", "sender_signed"):
+                self.assertEqual(py[k], checked[k], k)
         # A forged disclosure (another text under the real salt, or another seq) is refused.
         doc = json.loads(disclosure)
         forged_body = doc["body"][:-2] + ("00" if doc["body"][-2:] != "00" else "01")
@@ -292,6 +297,10 @@ class TamperSuite(LiveNodes):
                                   capture_output=True, text=True, timeout=60)
             self.assertEqual(proc.returncode, 3, name)
             self.assertIn("disclosure does not check", proc.stderr)
+            py = subprocess.run([sys.executable, PY_CHECKER, "--disclosure", self.write("forged-" + name, fd), pa],
+                                capture_output=True, text=True, timeout=60)
+            self.assertEqual(py.returncode, 3, name)
+            self.assertEqual(json.loads(py.stdout)["error"]["code"], "checksum")
 
         # Records of two different links are refused jointly by both.
         self.expect("not one link", [pa, pa], "bad_format")

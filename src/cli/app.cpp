@@ -39,6 +39,7 @@ int run(int argc, char** argv) {
   add_linecheck(app, ctx, exit_code);
   add_node(app, ctx, exit_code);
   add_transcript(app, ctx, exit_code);
+  add_courier(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);
 
   // A command line that cannot be parsed: exit 2, with {"error": {"code": "usage"}} under --json.

@@ -25,6 +25,8 @@ void add_status(CLI::App& app, Context& ctx, int& exit_code);
 void add_linecheck(CLI::App& app, Context& ctx, int& exit_code);
 void add_node(CLI::App& app, Context& ctx, int& exit_code);
 void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
+// The courier channel: bundle files carried by hand (cmd_courier.cpp).
+void add_courier(CLI::App& app, Context& ctx, int& exit_code);
 // The `relay` parent: the relay daemon's subcommands (cmd_relay.cpp), and through
 // add_relay_node_commands the node's side of relays (cmd_relay_add.cpp).
 void add_relay(CLI::App& app, Context& ctx, int& exit_code);

@@ -40,6 +40,7 @@ int run(int argc, char** argv) {
   add_node(app, ctx, exit_code);
   add_config(app, ctx, exit_code);
   add_transcript(app, ctx, exit_code);
+  add_courier(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);
 
   // A command line that cannot be parsed: exit 2, with {"error": {"code": "usage"}} under --json.

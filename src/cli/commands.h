@@ -31,6 +31,8 @@ void add_transcript(CLI::App& app, Context& ctx, int& exit_code);
 void add_transcript_check(CLI::App* transcript, Context& ctx, int& exit_code);
 // `transcript reveal` and `transcript check-disclosure` (cmd_transcript_reveal.cpp).
 void add_transcript_reveal(CLI::App* transcript, Context& ctx, int& exit_code);
+// The courier channel: bundle files carried by hand (cmd_courier.cpp).
+void add_courier(CLI::App& app, Context& ctx, int& exit_code);
 // The `relay` parent: the relay daemon's subcommands (cmd_relay.cpp), and through
 // add_relay_node_commands the node's side of relays (cmd_relay_add.cpp).
 void add_relay(CLI::App& app, Context& ctx, int& exit_code);

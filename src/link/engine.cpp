@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <deque>
 #include <limits>
+#include <set>
 #include <stdexcept>
 
 #include "link/ack_ranges.h"
@@ -443,9 +444,13 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
   Channel& c = s.channel(id);
   ++c.stats.envelopes_in;
   c.stats.bytes_in += payload.size();
-  c.last_heard = now;
-  c.stats.last_heard = now;
-  s.set_up(id, c, true, "heard", now);
+  // A bundle says nothing about whether a path is up now: the courier is never heartbeat-tested
+  // (it would go "down" days later and raise an alarm for a channel that never was up).
+  if (id != kCourierChannel) {
+    c.last_heard = now;
+    c.stats.last_heard = now;
+    s.set_up(id, c, true, "heard", now);
+  }
 
   // The ACK goes back on the channel the data came on; one that cannot carry now (a relay
   // delivery while this link's channel at that relay is down) hands it to a connected one.
@@ -577,6 +582,62 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
   c.stats.bytes_out += wire::kEnvelopePayloadSize;
   s.last_transmit = std::move(undo);
   return b.finish();
+}
+
+Engine::CourierPayloads Engine::courier_payloads(std::size_t max_payloads, util::WallTime now) {
+  State& s = *s_;
+  s.last_transmit.reset();
+  CourierPayloads out;
+  wire::PayloadBuilder b;
+  // Closes the payload under way; false when no more payloads may be made.
+  auto next = [&] {
+    if (!b.empty()) out.payloads.push_back(b.finish());
+    return out.payloads.size() < max_payloads;
+  };
+  auto add = [&](const wire::Frame& f) {
+    if (!b.fits(f) && !next()) return false;
+    return b.add(f).ok();
+  };
+  if (max_payloads == 0) return out;
+  wire::AckFrame ack = s.inbox.held().to_ack(wire::kAckRangesPerFrame);
+  if (!ack.ranges.empty() && !add(ack)) return out;
+  const TranscriptHead& head = s.inbox.head();
+  std::vector<wire::ReceiptEntry> entries;
+  for (const auto& [seq, info] : s.inbox.delivered_beyond_prefix()) entries.push_back({seq, info.body_hash});
+  for (std::size_t i = 0; i < entries.size(); i += wire::kReceiptEntriesPerFrame) {
+    wire::ReceiptFrame r;
+    r.kind = wire::ReceiptKind::prompt;
+    r.seq = head.prefix_end;
+    r.head = head.head;
+    const auto end = std::min(entries.size(), i + wire::kReceiptEntriesPerFrame);
+    r.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(i), entries.begin() + static_cast<std::ptrdiff_t>(end));
+    sign_receipt(r, s.self, s.peer);
+    if (!add(r)) return out;
+    ++out.receipts;
+  }
+  // A prompt receipt states the head as well; without one the head receipt does.
+  if (entries.empty() && head.prefix_end > 0) {
+    if (!add(s.signed_head_receipt())) return out;
+    ++out.receipts;
+  }
+  // At most one chunk fits a payload beside small frames: ask for no more than can go.
+  const std::size_t room = max_payloads - out.payloads.size();
+  auto frames = s.outbox.unacked_frames(room, &out.chunks_left);
+  std::set<Seq> seqs;
+  for (std::size_t i = 0; i < frames.size(); ++i) {
+    if (!add(frames[i])) {
+      out.chunks_left += frames.size() - i;
+      break;
+    }
+    seqs.insert(frames[i].seq);
+  }
+  if (!b.empty()) out.payloads.push_back(b.finish());
+  out.seqs.assign(seqs.begin(), seqs.end());
+  Channel& c = s.channel(kCourierChannel);
+  c.stats.envelopes_out += out.payloads.size();
+  c.stats.bytes_out += out.payloads.size() * wire::kEnvelopePayloadSize;
+  (void)now;
+  return out;
 }
 
 void Engine::assert_state() const {

@@ -220,6 +220,21 @@ class Engine {
   // before any other call; false (and nothing changes) otherwise.
   bool unsend_last(ChannelId channel);
 
+  // Courier (kCourierChannel, a channel whose wire is a file): payloads carrying everything the
+  // peer is owed now, whatever other channels carried: an ACK of what is held, signed receipts
+  // (prompt receipts of every delivered seq above the prefix, else the transcript-head receipt),
+  // then every chunk not yet acked, in scheduling order; at most max_payloads payloads. Changes
+  // no channel's state: nothing is in flight on a courier and nothing is retransmitted from it,
+  // so each bundle carries all of it again until an ACK comes back. Call after the batch
+  // committed (I3), like poll_transmit().
+  struct CourierPayloads {
+    std::vector<util::Bytes> payloads;  // each exactly wire::kEnvelopePayloadSize bytes
+    std::vector<Seq> seqs;              // messages with a chunk in them, ascending
+    std::size_t chunks_left = 0;        // chunks not carried for want of room
+    std::size_t receipts = 0;           // RECEIPT frames in them
+  };
+  CourierPayloads courier_payloads(std::size_t max_payloads, util::WallTime now);
+
   // Queues a CONTROL frame; it goes out once, in the next payload of any connected channel.
   // Not durable and not retransmitted: the owner repeats it until it sees an effect.
   void queue_control(wire::ControlFrame frame);

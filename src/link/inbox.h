@@ -40,6 +40,8 @@ class Inbox {
   bool is_delivered(Seq seq) const;
   // Body hash of a delivered seq above the prefix end (prompt receipts for duplicates).
   const DeliveredInfo* delivered_above_prefix(Seq seq) const;
+  // Every delivered seq above the prefix end (a courier bundle receipts them all).
+  const std::map<Seq, DeliveredInfo>& delivered_beyond_prefix() const { return delivered_above_; }
 
  private:
   struct Partial {

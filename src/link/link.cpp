@@ -49,8 +49,10 @@ bool Link::batch(Fn&& fn, util::WallTime now) {
       // fn returns whether the session may have changed (nothing opened: it did not).
       if (fn()) store_.set_session_state(session_->serialize().view());
     });
+    last_batch_committed_ = true;
     return true;
   } catch (const std::exception& e) {
+    last_batch_committed_ = false;
     ++failed_batches_;
     PayloadRefused refused;
     refused.reason = std::string("batch rolled back: ") + e.what();
@@ -68,7 +70,7 @@ Link::Received Link::receive(ChannelId channel, util::ByteView envelope, util::W
 }
 
 std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<ChannelId, util::ByteView>>& envelopes,
-                                               util::WallTime now) {
+                                               util::WallTime now, const std::function<void()>& in_batch) {
   if (taken_) throw std::logic_error("link: receive() before the last envelope was marked");
   std::vector<Received> out(envelopes.size());
   const bool committed = batch(
@@ -92,6 +94,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
             out[i] = {Outcome::refused, r.error().message};
           }
         }
+        if (in_batch) in_batch();
         return any_opened;
       },
       now);
@@ -147,6 +150,26 @@ std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime
   }
   taken_ = channel;
   return util::Bytes(envelope->begin(), envelope->end());
+}
+
+util::Result<Link::CourierLoad> Link::take_courier(std::size_t max_envelopes, util::WallTime now) {
+  if (taken_) throw std::logic_error("link: take_courier() before the last envelope was marked");
+  CourierLoad load;
+  load.hello = hello_;
+  auto carried = engine_->courier_payloads(max_envelopes, now);
+  load.seqs = std::move(carried.seqs);
+  load.chunks_left = carried.chunks_left;
+  load.receipts = carried.receipts;
+  // One durable reservation per kReservationBlock envelopes, as on any channel.
+  for (std::size_t i = 0; i < carried.payloads.size(); ++i) {
+    if (!ensure_sendable()) {
+      return util::make_error(util::Errc::store, "could not reserve send counters in the store");
+    }
+    auto envelope = session_->seal(carried.payloads[i]);
+    if (!envelope.ok()) return envelope.error();
+    load.envelopes.emplace_back(envelope->begin(), envelope->end());
+  }
+  return load;
 }
 
 void Link::mark_sent(ChannelId channel) {

@@ -19,6 +19,7 @@
 // Not thread-safe: one thread drives a Link.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <set>
@@ -60,8 +61,12 @@ class Link {
   Received receive(ChannelId channel, util::ByteView envelope, util::WallTime now);
   // Envelopes that arrived together, as one batch: one transaction (one fsync) for all of them.
   // The outcomes in order; a failed batch refuses every one that opened.
+  // in_batch, when given, runs inside the batch's transaction after the envelopes were applied
+  // (the courier records the bundle as seen there: both commit or neither does).
   std::vector<Received> receive_many(const std::vector<std::pair<ChannelId, util::ByteView>>& envelopes,
-                                     util::WallTime now);
+                                     util::WallTime now, const std::function<void()>& in_batch = {});
+  // Whether the last batch committed (false: it was rolled back, in_batch's writes with it).
+  bool last_batch_committed() const { return last_batch_committed_; }
   // When next_wakeup() has passed (earlier is harmless).
   void tick(util::WallTime now);
   // After submit() queued messages for this link.
@@ -78,6 +83,20 @@ class Link {
   std::optional<util::Bytes> take_hello(util::WallTime now);
   void hello_now() { hello_sent_at_ = {}; }
   bool hello_pending() const { return hello_.has_value(); }
+
+  // ---- the courier (kCourierChannel): a bundle file instead of a connection ---------------
+  struct CourierLoad {
+    std::optional<util::Bytes> hello;    // the invitee's HELLO while the inviter has not answered
+    std::vector<util::Bytes> envelopes;  // sealed, in order
+    std::vector<Seq> seqs;               // outgoing messages with a chunk in them
+    std::size_t chunks_left = 0;         // not carried for want of room (a next bundle takes them)
+    std::size_t receipts = 0;            // signed receipts carried
+  };
+  // Everything the peer is owed now, sealed, in at most max_envelopes envelopes besides the
+  // HELLO (Engine::courier_payloads). Call between inputs. Every envelope is sealed under a
+  // reservation made durable first (I4); a bundle never written loses nothing (its message keys
+  // are spent, the receiver skips them) and the next one carries the same again.
+  util::Result<CourierLoad> take_courier(std::size_t max_envelopes, util::WallTime now);
 
   // ---- channels (replayed into the engine after a rebuild) -----------------------------------
   void channel_up(ChannelId channel, util::WallTime now);
@@ -123,6 +142,7 @@ class Link {
   std::optional<ChannelId> taken_;  // an envelope handed out, not yet marked
   std::vector<Event> carried_events_;  // of an engine replaced by a rebuild
   std::uint64_t failed_batches_ = 0;
+  bool last_batch_committed_ = true;
 };
 
 }  // namespace bc::link

@@ -92,6 +92,26 @@ std::size_t Outbox::fill(wire::PayloadBuilder& builder, ChannelId ch, util::Wall
   return retransmitted;
 }
 
+std::vector<wire::DataFrame> Outbox::unacked_frames(std::size_t max, std::size_t* left) const {
+  std::vector<wire::DataFrame> out;
+  std::size_t more = 0;
+  for (const std::set<Seq>& queue : active_) {
+    for (Seq seq : queue) {
+      const Message& msg = messages_.at(seq);
+      for (auto i = msg.first_unacked; i < msg.chunks.size(); ++i) {
+        if (msg.chunks[i].acked) continue;
+        if (out.size() < max) {
+          out.push_back(frame(msg, i));
+        } else {
+          ++more;
+        }
+      }
+    }
+  }
+  if (left != nullptr) *left = more;
+  return out;
+}
+
 std::optional<std::string> Outbox::check() const {
   std::array<std::size_t, 256> carried{};
   std::array<std::set<Seq>, 4> active;

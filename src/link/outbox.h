@@ -56,6 +56,10 @@ class Outbox {
                    const SendPlan& plan, Undo* undo = nullptr);
   // Call before any other change to the outbox since the fill() that recorded it.
   void undo(const Undo& record);
+  // Every chunk not yet acked, in scheduling order (precedence, FIFO within one, offset within
+  // a message), at most max of them: what a courier bundle carries. Changes nothing: nothing is
+  // in flight on a courier and nothing is retransmitted from it. left: how many more there were.
+  std::vector<wire::DataFrame> unacked_frames(std::size_t max, std::size_t* left) const;
 
   // Marks the chunks an ACK names; a message whose chunks are all acked drops its body.
   void on_ack(const wire::AckFrame& ack);

@@ -12,6 +12,10 @@ namespace bc::link {
 
 using Seq = std::uint64_t;  // per link and direction, from 1, assigned when send commits
 using ChannelId = std::uint8_t;
+// The courier (a channel whose wire is a file carried by hand, docs/architecture.md "The
+// courier"): the one channel id no node gives a network channel (direct is 0, relays count up
+// from 1). Never heartbeat-tested: hearing on it never makes it up, silence never makes it down.
+inline constexpr ChannelId kCourierChannel = 255;
 // Names one line check (Engine::start_linecheck) and its reply.
 using LinecheckNonce = std::array<std::uint8_t, 16>;
 

@@ -161,6 +161,32 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     if (!id.ok()) return id.error();
     if (!*id) return bad("ack needs \"id\"");
     req.id = **id;
+  } else if (name == "courier_export" || name == "courier_import") {
+    const bool out = name == "courier_export";
+    req.op = out ? ControlOp::courier_export : ControlOp::courier_import;
+    if (out) {
+      auto contact = contact_field(doc, name, /*required=*/true);
+      if (!contact.ok()) return contact.error();
+      req.contact = *contact;
+      fields = 2;
+    }
+    auto file = string_field(doc, "file", 4096, fields);
+    if (!file.ok()) return file.error();
+    if (!file->has_value() || (*file)->empty() || (*file)->front() != '/') {
+      return bad(name + " needs \"file\": an absolute path");
+    }
+    req.file = *file;
+    if (out) {
+      constexpr std::int64_t kMaxBytes = std::int64_t{1} << 40;
+      for (auto [key, slot] : {std::pair{"max_size", &req.max_size}, std::pair{"pad_to", &req.pad_to}}) {
+        auto r = number_field(doc, key, 1, kMaxBytes, fields);
+        if (!r.ok()) return r.error();
+        *slot = *r;
+      }
+      auto r = number_field(doc, "expires_s", 1, std::int64_t{10} * 365 * 86400, fields);
+      if (!r.ok()) return r.error();
+      req.expires_s = *r;
+    }
   } else {
     return bad("unknown op");
   }
@@ -205,6 +231,15 @@ std::string encode_control_request(const ControlRequest& request) {
     case ControlOp::addresses:
       doc["op"] = "addresses";
       doc["contact"] = request.contact;
+      break;
+    case ControlOp::courier_export:
+    case ControlOp::courier_import:
+      doc["op"] = request.op == ControlOp::courier_export ? "courier_export" : "courier_import";
+      if (request.op == ControlOp::courier_export) doc["contact"] = request.contact;
+      if (request.file) doc["file"] = *request.file;
+      if (request.max_size) doc["max_size"] = *request.max_size;
+      if (request.pad_to) doc["pad_to"] = *request.pad_to;
+      if (request.expires_s) doc["expires_s"] = *request.expires_s;
       break;
     case ControlOp::linecheck:
       doc["op"] = "linecheck";

@@ -9,6 +9,10 @@
 //   {"op":"addresses","contact":"moscow"}  -> {"ok":true}   (`contact address` changed its book)
 //   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
 //                                          -> {"ok":true,"contact":"moscow","channels":[...]}
+//   {"op":"courier_export","contact":"moscow","file":"/abs/out.bundle","max_size":N,"pad_to":N,
+//    "expires_s":N}                       -> {"ok":true,"bundle":{...}}  (max_size, pad_to, expires_s optional)
+//   {"op":"courier_import","file":"/abs/in.bundle"} -> {"ok":true,"bundle":{...}}
+//   (the node reads and writes the bundle file itself: one writer drives the Link, node/courier.h)
 //
 // Errors: {"ok":false,"error":{"code":"...","message":"..."}}.
 #pragma once
@@ -36,7 +40,9 @@ inline constexpr std::size_t kMaxTokenLength = 64;
 inline constexpr std::size_t kMaxBatch = 1000;  // deliveries / events per answer
 inline constexpr std::chrono::milliseconds kMaxWait{25'000};
 
-enum class ControlOp { ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events };
+enum class ControlOp {
+  ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events, courier_export, courier_import
+};
 
 struct ControlRequest {
   ControlOp op = ControlOp::ping;
@@ -53,6 +59,8 @@ struct ControlRequest {
   std::size_t max = 100;      // deliveries, events
   std::chrono::milliseconds wait{0};  // deliveries, events: long poll when there is nothing yet
   std::int64_t id = 0;        // ack: everything up to this delivery id is consumed
+  // courier_export (contact, file; the rest optional) and courier_import (file):
+  std::optional<std::int64_t> max_size, pad_to, expires_s;
 };
 
 // A request of op with nothing else set (contact: for the ops that name one).

@@ -41,6 +41,9 @@ std::optional<std::string> Node::Impl::handle_control(
       return nlohmann::json{{"ok", true}}.dump();
     case ControlOp::linecheck:
       return start_linecheck(request, reply);
+    case ControlOp::courier_export:
+    case ControlOp::courier_import:
+      return handle_courier(request);
     case ControlOp::hello:
     case ControlOp::submit:
     case ControlOp::deliveries:

@@ -4,6 +4,7 @@
 
 #include "crypto/random.h"
 #include "node/node_impl.h"
+#include "store/courier_bundles.h"
 
 namespace bc::node {
 namespace {
@@ -82,6 +83,15 @@ void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
                 {"BC_TIME_MS", std::to_string(to_ms(now))}});
 }
 
+nlohmann::json Node::Impl::courier_status_json(const Peer& peer) {
+  auto counts = store::CourierBundles(*store).counts(peer.contact.id);
+  auto ms = [](const std::optional<std::int64_t>& t) { return t ? nlohmann::json(*t) : nlohmann::json(nullptr); };
+  return {{"bundles_out", counts.out},
+          {"bundles_in", counts.in},
+          {"last_out_ms", ms(counts.last_out_ms)},
+          {"last_in_ms", ms(counts.last_in_ms)}};
+}
+
 nlohmann::json Node::Impl::status_json() {
   auto links = nlohmann::json::array();
   for (const auto& [id, peer] : peers) {
@@ -129,6 +139,7 @@ nlohmann::json Node::Impl::status_json() {
          {"messages_in", peer->messages_in},
          {"messages_out", peer->messages_out},
          {"channels", channels},
+         {"courier", courier_status_json(*peer)},
          {"direct", direct_status_json(*peer)},
          {"incoming_prefix_end", stats.incoming_head.prefix_end},
          {"peer_signed_prefix_end", stats.peer_head.prefix_end}});
@@ -155,6 +166,7 @@ std::optional<std::string> Node::Impl::start_linecheck(
   pending.deadline = started + pending.timeout;
   pending.reply = reply;
   for (const auto& ch : peer->link->stats().channels) {
+    if (ch.channel == link::kCourierChannel) continue;  // a file in a pocket answers no line check
     PendingLinecheck::Probe probe;
     probe.channel = ch.channel;
     probe.name = channel_name(ch.channel);

@@ -264,6 +264,11 @@ struct Node::Impl {
   void reload_outboxes();
 
   // node_api.cpp: the application interface (docs/api.md).
+  // courier_export / courier_import (node_courier.cpp): the bundle written or read by the loop,
+  // which drives the Link (node/courier.h).
+  std::string handle_courier(const ControlRequest& request);
+  // Bundles written and imported for the contact (status).
+  nlohmann::json courier_status_json(const Peer& peer);
   std::optional<std::string> handle_api(const ControlRequest& request,
                                         const std::shared_ptr<std::promise<std::string>>& reply);
   util::Result<std::pair<Peer*, link::Content>> prepare_submit(const ControlRequest& request);

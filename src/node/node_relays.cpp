@@ -68,6 +68,7 @@ void Node::Impl::load_relays() {
 
 std::string Node::Impl::channel_name(link::ChannelId channel) {
   if (channel == kDirectChannel) return "direct";
+  if (channel == link::kCourierChannel) return "courier";
   if (OwnRelay* relay = relay_by_channel(channel)) return "relay:" + relay->account.name;
   return std::to_string(channel);
 }

@@ -150,7 +150,24 @@ CREATE TABLE submissions (
 );
 )sql";
 
-constexpr std::array<std::string_view, 7> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7};
+// Courier bundles (issue 15): each bundle written for a contact ('out') and each imported from
+// one ('in'). The 'in' rows are the seen-set: a bundle id imported once is refused again, and
+// the row commits in the same transaction as the bundle's envelopes (all or nothing).
+constexpr std::string_view kV8 = R"sql(
+CREATE TABLE courier_bundles (
+  bundle_id     BLOB NOT NULL CHECK (length(bundle_id) = 16),
+  direction     TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+  contact_id    INTEGER NOT NULL REFERENCES contacts(id) ON DELETE CASCADE,
+  created_at_ms INTEGER NOT NULL,
+  expires_at_ms INTEGER NOT NULL,
+  at_ms         INTEGER NOT NULL,
+  size          INTEGER NOT NULL,
+  envelopes     INTEGER NOT NULL,
+  PRIMARY KEY (bundle_id, direction)
+);
+)sql";
+
+constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
 
 }  // namespace
 

@@ -1,0 +1,350 @@
+"""courier export|import through the real binary: two homes, no node and no network at all;
+refusals leave the store unchanged; an import killed with SIGKILL is all or nothing."""
+import hashlib
+import os
+import random
+import shutil
+import signal
+import sqlite3
+import subprocess
+import time
+
+from bc_cli import BIN, CliTestCase
+
+
+def store_dump(party):
+    """The store's content as SQL (the same content gives the same dump)."""
+    con = sqlite3.connect(os.path.join(party.home, "store.db"))
+    try:
+        return "\n".join(con.iterdump())
+    finally:
+        con.close()
+
+
+def query(party, sql, *args):
+    con = sqlite3.connect(os.path.join(party.home, "store.db"))
+    try:
+        return con.execute(sql, args).fetchall()
+    finally:
+        con.close()
+
+
+class CourierBase(CliTestCase):
+    def pair(self):
+        a = self.party("washington")
+        b = self.party("moscow")
+        # b is the invitee: its HELLO goes in its first bundle.
+        b.run("contact", "add", a.run("invite").stdout.strip())
+        return a, b
+
+    def carry(self, src, dst, peer, name, *extra):
+        path = os.path.join(self.root, name)
+        exported = src.json("courier", "export", "--with", peer, "--out", path, *extra)
+        imported = dst.json("courier", "import", path)
+        return path, exported, imported
+
+    def log(self, party, peer):
+        return party.json("log", "--with", peer)
+
+
+class CourierWithoutNetwork(CourierBase):
+    def test_link_by_hand_both_ways(self):
+        a, b = self.pair()
+        for i, p in enumerate(["routine", "flash", "priority", "routine", "immediate"]):
+            b.run("send", "--with", "washington", "-p", p, f"from moscow {i}")
+        path, out, inc = self.carry(b, a, "washington", "b1.bundle")
+        self.assertTrue(out["hello"])
+        self.assertEqual(out["size"], 64 * 1024)
+        self.assertEqual(os.path.getsize(path), 64 * 1024)
+        self.assertEqual(out["messages"], 5)
+        self.assertFalse(out["node_running"])
+        self.assertTrue(inc["new_contact"])
+        self.assertEqual(inc["contact"], "moscow")
+        self.assertEqual(inc["delivered"], 5)
+        # Nothing in clear but magic and version: no names, no keys.
+        with open(path, "rb") as f:
+            raw = f.read()
+        self.assertEqual(raw[:9], b"bcbundle\x01")
+        for secret in (b"moscow", b"washington", b"from moscow"):
+            self.assertNotIn(secret, raw)
+
+        blob = os.urandom(150_000)
+        with open(os.path.join(self.root, "report.bin"), "wb") as f:
+            f.write(blob)
+        a.run("send", "--with", "moscow", "reply 1")
+        a.run("send", "--with", "moscow", "-p", "flash", "reply 2")
+        a.run("send", "--with", "moscow", "--file", os.path.join(self.root, "report.bin"))
+        _, out, inc = self.carry(a, b, "moscow", "a1.bundle")
+        self.assertFalse(out["hello"])
+        self.assertGreaterEqual(out["receipts"], 1)
+        self.assertEqual(inc["delivered"], 3)
+        self.assertEqual(inc["confirmed"], 5, "a's receipts confirm b's five messages")
+
+        # The return bundle carries b's ACK and receipts.
+        _, out, inc = self.carry(b, a, "washington", "b2.bundle")
+        self.assertEqual(inc["confirmed"], 3)
+
+        for party, peer, n_out, n_in in ((a, "moscow", 3, 5), (b, "washington", 5, 3)):
+            log = self.log(party, peer)
+            self.assertEqual(sorted(e["state"] for e in log if e["direction"] == "out"), ["delivered"] * n_out)
+            self.assertEqual(len([e for e in log if e["direction"] == "in"]), n_in)
+        saved = os.path.join(self.root, "saved")
+        b.run("inbox", "--with", "washington", "--save", saved)
+        with open(os.path.join(saved, "report.bin"), "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).hexdigest(), hashlib.sha256(blob).hexdigest())
+
+        va = a.json("transcript", "verify", "--with", "moscow")
+        vb = b.json("transcript", "verify", "--with", "washington")
+        self.assertEqual(va["outgoing"]["head"], vb["incoming"]["head"])
+        self.assertEqual(va["incoming"]["head"], vb["outgoing"]["head"])
+        self.assertEqual(va["outgoing"]["peer_signed_up_to"], 3)
+        self.assertEqual(vb["outgoing"]["peer_signed_up_to"], 5)
+
+    def test_pad_to_and_max_size(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "hello")
+        path, out, _ = self.carry(b, a, "washington", "p.bundle", "--pad-to", "256KiB")
+        self.assertEqual(os.path.getsize(path), 256 * 1024)
+        self.assertEqual(out["size"], 256 * 1024)
+        # A message larger than --max-size: the bundle says what is left; one that holds it
+        # delivers it. (With the node stopped the sender keeps no ACK state between commands: a
+        # message crosses in one bundle; see docs/operations.md.)
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(os.urandom(200_000))
+        a.run("send", "--with", "moscow", "--file", os.path.join(self.root, "big.bin"))
+        _, out, inc = self.carry(a, b, "moscow", "small.bundle", "--max-size", "64KiB")
+        self.assertEqual(out["size"], 64 * 1024)
+        self.assertGreater(out["chunks_left"], 0)
+        self.assertEqual(inc["delivered"], 0)
+        _, out, inc = self.carry(a, b, "moscow", "whole.bundle", "--max-size", "1MiB")
+        self.assertEqual(out["chunks_left"], 0)
+        self.assertEqual(out["size"], 256 * 1024)
+        self.assertEqual(inc["delivered"], 1)
+        self.assertEqual(query(b, "SELECT count(*) FROM inbox")[0][0], 1)
+
+
+class CourierRefusals(CourierBase):
+    def setUp(self):
+        super().setUp()
+        self.a, self.b = self.pair()
+        self.b.run("send", "--with", "washington", "first")
+        self.carry(self.b, self.a, "washington", "hello.bundle")
+        self.a.run("send", "--with", "moscow", "to moscow")
+        self.bundle = os.path.join(self.root, "a1.bundle")
+        self.a.json("courier", "export", "--with", "moscow", "--out", self.bundle)
+
+    def refused(self, party, path, code, words):
+        before = store_dump(party)
+        proc = party.run("--json", "courier", "import", path, check=False)
+        self.assertEqual(proc.returncode, code, proc.stdout + proc.stderr)
+        import json
+        err = json.loads(proc.stdout)["error"]
+        self.assertIn(words, err["message"])
+        self.assertEqual(store_dump(party), before, "a refused bundle changed the store")
+        return err
+
+    def test_wrong_home(self):
+        c = self.party("beijing")
+        self.refused(c, self.bundle, 5, "not for this home")
+        # The sender itself cannot read what it sealed for moscow either.
+        self.refused(self.a, self.bundle, 5, "not for this home")
+
+    def test_double_import(self):
+        self.b.json("courier", "import", self.bundle)
+        self.refused(self.b, self.bundle, 5, "imported already")
+
+    def test_tampered_truncated_and_garbage(self):
+        with open(self.bundle, "rb") as f:
+            raw = bytearray(f.read())
+        cases = {}
+        body = bytearray(raw)
+        body[len(body) - 1000] ^= 0x01
+        cases["body"] = (bytes(body), 3, "damaged or altered")
+        head = bytearray(raw)
+        head[60] ^= 0x80
+        cases["header"] = (bytes(head), 5, "not for this home")
+        cases["truncated"] = (bytes(raw[:-1]), 3, "not a courier bundle")
+        cases["magic"] = (b"XXXXXXXX" + bytes(raw[8:]), 3, "not a courier bundle")
+        cases["version"] = (bytes(raw[:8]) + b"\x02" + bytes(raw[9:]), 3, "version 2")
+        for name, (data, code, words) in cases.items():
+            with self.subTest(name):
+                path = os.path.join(self.root, f"bad-{name}.bundle")
+                with open(path, "wb") as f:
+                    f.write(data)
+                self.refused(self.b, path, code, words)
+        # The intact bundle still imports afterwards.
+        self.assertEqual(self.b.json("courier", "import", self.bundle)["delivered"], 1)
+
+    def test_expired(self):
+        path = os.path.join(self.root, "short.bundle")
+        self.a.json("courier", "export", "--with", "moscow", "--out", path, "--expires", "1s")
+        time.sleep(1.5)
+        self.refused(self.b, path, 3, "expired")
+
+    def test_export_refusals(self):
+        proc = self.a.run("courier", "export", "--with", "moscow", "--out", self.bundle, check=False)
+        self.assertEqual(proc.returncode, 5)
+        self.assertIn("exists already", proc.stderr)
+        proc = self.a.run("courier", "export", "--with", "nobody", "--out", "x", check=False)
+        self.assertEqual(proc.returncode, 4)
+        proc = self.a.run("courier", "export", "--with", "moscow", "--out", "y", "--max-size", "1KiB", check=False)
+        self.assertEqual(proc.returncode, 3)
+        self.assertIn("at least 64 KiB", proc.stderr)
+        proc = self.a.run("courier", "export", "--with", "moscow", "--out", "y", "--max-size", "lots", check=False)
+        self.assertEqual(proc.returncode, 3)
+
+
+class CourierKilled(CourierBase):
+    """SIGKILL of a real import process at random points: afterwards the bundle is either wholly
+    in the store (its id in the seen-set, every message delivered) or not at all."""
+
+    def test_sigkill_during_import(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "hello")
+        self.carry(b, a, "washington", "hello.bundle")
+        # Enough envelopes that an import takes a while.
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(os.urandom(3 * 1024 * 1024))
+        for i in range(20):
+            a.run("send", "--with", "moscow", f"text {i}")
+        a.run("send", "--with", "moscow", "--file", os.path.join(self.root, "big.bin"))
+        bundle = os.path.join(self.root, "big.bundle")
+        exported = a.json("courier", "export", "--with", "moscow", "--out", bundle)
+        pristine = os.path.join(self.root, "pristine")
+        shutil.copytree(b.home, pristine)
+        bundle_id = bytes.fromhex(exported["id"])
+
+        t0 = time.time()
+        b.run("courier", "import", bundle)
+        full = time.time() - t0
+        self.assertEqual(query(b, "SELECT count(*) FROM inbox")[0][0], 21)
+
+        rng = random.Random(int(os.environ.get("BC_COURIER_SEED", "15")))
+        outcomes = {"none": 0, "all": 0}
+        for attempt in range(int(os.environ.get("BC_COURIER_KILLS", "8"))):
+            shutil.rmtree(b.home)
+            shutil.copytree(pristine, b.home)
+            proc = subprocess.Popen([BIN, "--home", b.home, "courier", "import", bundle],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, full))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            seen = query(b, "SELECT count(*) FROM courier_bundles WHERE bundle_id = ? AND direction = 'in'", bundle_id)[0][0]
+            inbox = query(b, "SELECT count(*) FROM inbox")[0][0]
+            if seen:
+                self.assertEqual(inbox, 21, f"attempt {attempt}: bundle marked seen but {inbox} of 21 delivered")
+                outcomes["all"] += 1
+            else:
+                self.assertEqual(inbox, 0, f"attempt {attempt}: bundle not seen but {inbox} of 21 delivered")
+                outcomes["none"] += 1
+                # Nothing of it is in the store: a second import takes it whole.
+                self.assertEqual(b.json("courier", "import", bundle)["delivered"], 21)
+            self.assertEqual(query(b, "SELECT count(*) FROM inbox")[0][0], 21)
+        print(f"\nimport of {exported['envelopes']} envelopes took {full:.2f}s; killed: {outcomes}")
+
+    def test_sigkill_during_export(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "hello")
+        self.carry(b, a, "washington", "hello.bundle")
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(os.urandom(2 * 1024 * 1024))
+        a.run("send", "--with", "moscow", "--file", os.path.join(self.root, "big.bin"))
+        rng = random.Random(16)
+        for attempt in range(5):
+            path = os.path.join(self.root, f"k{attempt}.bundle")
+            proc = subprocess.Popen([BIN, "--home", a.home, "courier", "export", "--with", "moscow", "--out", path],
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            time.sleep(rng.uniform(0.0, 1.5))
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            # Either no bundle under that name, or a whole one.
+            if os.path.exists(path):
+                self.assertIn(os.path.getsize(path), (2 ** k for k in range(16, 29)))
+        path = os.path.join(self.root, "final.bundle")
+        a.json("courier", "export", "--with", "moscow", "--out", path)
+        self.assertEqual(b.json("courier", "import", path)["delivered"], 1)
+
+
+class CourierWithNode(CourierBase):
+    """One home runs its node: its courier commands go through the node (one writer drives the
+    Link), mixed with the other home's node-less commands, and the bundle's HELLO is accepted by
+    the running node."""
+
+    def setUp(self):
+        super().setUp()
+        self.procs = []
+
+    def tearDown(self):
+        for proc, log in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.close()
+        super().tearDown()
+
+    def start_node(self, party):
+        import json
+        import socket
+        log = open(os.path.join(self.root, f"{party.name}.log"), "a")
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen", f"127.0.0.1:{port}"],
+                                stdout=log, stderr=log)
+        self.procs.append((proc, log))
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            self.assertIsNone(proc.poll(), "node exited")
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(2)
+                    s.connect(os.path.join(party.home, "control.sock"))
+                    s.sendall(b'{"op":"ping"}\n')
+                    if json.loads(s.makefile().readline()).get("pid") == proc.pid:
+                        return proc
+            except (OSError, ValueError):
+                pass
+            time.sleep(0.2)
+        self.fail("node did not answer")
+
+    def test_running_node_takes_bundles(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "-p", "flash", "by hand")
+        self.start_node(a)
+        path = os.path.join(self.root, "b1.bundle")
+        b.json("courier", "export", "--with", "washington", "--out", path)
+        inc = a.json("courier", "import", path)
+        self.assertTrue(inc["node_running"])
+        self.assertEqual(inc["contact"], "moscow")
+        self.assertEqual(inc["applied"], 1)
+        a.run("send", "--with", "moscow", "answer")
+        # The node's status counts the bundle in and names the courier channel.
+        import json
+        st = json.loads(a.run("--json", "status", check=False).stdout)  # exit 2: no channel up
+        link = [l for l in st["links"] if l["contact"] == "moscow"][0]
+        self.assertEqual(link["courier"]["bundles_in"], 1)
+        self.assertIn("courier", [c["channel"] for c in link["channels"]])
+        out_path = os.path.join(self.root, "a1.bundle")
+        out = a.json("courier", "export", "--with", "moscow", "--out", out_path)
+        self.assertTrue(out["node_running"])
+        self.assertEqual(out["messages"], 1)
+        inc = b.json("courier", "import", out_path)
+        self.assertEqual((inc["delivered"], inc["confirmed"]), (1, 1))
+        self.assertFalse(inc["node_running"])
+        # The node refuses a second import of the same bundle too.
+        proc = a.run("courier", "import", path, check=False)
+        self.assertEqual(proc.returncode, 5)
+        self.assertIn("imported already", proc.stderr)
+        path2 = os.path.join(self.root, "b2.bundle")
+        b.json("courier", "export", "--with", "washington", "--out", path2)
+        self.assertEqual(a.json("courier", "import", path2)["applied"], 1)
+        log = a.json("log", "--with", "moscow")
+        self.assertEqual([e["state"] for e in log if e["direction"] == "out"], ["delivered"])
+        va = a.json("transcript", "verify", "--with", "moscow")
+        vb = b.json("transcript", "verify", "--with", "washington")
+        self.assertEqual(va["outgoing"]["head"], vb["incoming"]["head"])
+        self.assertEqual(va["incoming"]["head"], vb["outgoing"]["head"])

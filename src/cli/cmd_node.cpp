@@ -1,5 +1,6 @@
 // backchannel node run [--listen HOST:PORT] [--advertise HOST:PORT]... [--metrics HOST:PORT]: the node daemon in the
 // foreground. SIGTERM and SIGINT stop it cleanly.
+#include <sys/stat.h>
 #include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
 #include <spdlog/spdlog.h>
 
@@ -11,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/daemon_log.h"
+#include "util/host_port.h"
 #include "node/config.h"
 #include "node/node.h"
 
@@ -28,6 +30,21 @@ struct NodeOptions {
 std::atomic<bool> g_stop{false};  // set from the signal handler; atomic<bool> is lock-free
 void on_signal(int) { g_stop = true; }
 
+// What starts but is open wider than an operator probably meant: logged once at start.
+void warn_about_exposure(const node::Home& home, const std::string& metrics) {
+  struct stat st {};
+  if (::stat(home.dir().c_str(), &st) == 0 && (st.st_mode & 077) != 0) {
+    spdlog::warn("home {} is open to other users (mode {:o}); run: chmod 700 {}", home.dir().string(),
+                 st.st_mode & 0777, home.dir().string());
+  }
+  if (metrics.empty()) return;
+  if (auto hp = util::parse_host_port(metrics); hp.ok() && util::host_scope(hp->host) != util::HostScope::loopback) {
+    spdlog::warn("metrics on {}: reachable beyond this machine, and /metrics has no authentication "
+                 "(names of contacts, link states); bind it to 127.0.0.1 unless a firewall stands in front",
+                 metrics);
+  }
+}
+
 int run_node(Context& ctx, const NodeOptions& opt) {
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
@@ -36,6 +53,7 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   auto log_format = parse_log_format(opt.log_format);
   if (!log_format.ok()) return ctx.fail(log_format.error());
   setup_daemon_log("node", *log_format, opt.verbose);
+  warn_about_exposure(loaded->home, opt.metrics);
   node::NodeOptions options;
   if (!opt.listen.empty()) options.listen = opt.listen;
   if (!opt.metrics.empty()) options.metrics = opt.metrics;

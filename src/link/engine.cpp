@@ -606,9 +606,10 @@ Engine::CourierPayloads Engine::courier_payloads(std::size_t max_payloads, util:
   for (const auto& [seq, info] : s.inbox.delivered_beyond_prefix()) entries.push_back({seq, info.body_hash});
   for (std::size_t i = 0; i < entries.size(); i += wire::kReceiptEntriesPerFrame) {
     wire::ReceiptFrame r;
-    r.kind = wire::ReceiptKind::prompt;
+    r.kind = wire::ReceiptKind::prompt_timed;
     r.seq = head.prefix_end;
     r.head = head.head;
+    r.at_ms = static_cast<std::uint64_t>(to_ms(now));
     const auto end = std::min(entries.size(), i + wire::kReceiptEntriesPerFrame);
     r.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(i), entries.begin() + static_cast<std::ptrdiff_t>(end));
     sign_receipt(r, s.self, s.peer);
@@ -617,7 +618,7 @@ Engine::CourierPayloads Engine::courier_payloads(std::size_t max_payloads, util:
   }
   // A prompt receipt states the head as well; without one the head receipt does.
   if (entries.empty() && head.prefix_end > 0) {
-    if (!add(s.signed_head_receipt())) return out;
+    if (!add(s.signed_head_receipt(now))) return out;
     ++out.receipts;
   }
   // At most one chunk fits a payload beside small frames: ask for no more than can go.

@@ -109,7 +109,16 @@ util::Result<std::unique_ptr<store::Store>> Home::open_store() const {
   // its -wal and -shm files the same mode).
   int fd = ::open(store_path().c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) return io_error("cannot open " + store_path().string());
+  struct stat st {};
+  const bool stat_ok = ::fstat(fd, &st) == 0;
   ::close(fd);
+  // As the key file is: a store others can read gives them the session state and the
+  // invitation secrets (and its -wal and -shm files would be made as readable).
+  if (stat_ok && (st.st_mode & 077) != 0) {
+    const std::string p = store_path().string();
+    return util::make_error(util::Errc::refused, p + " is readable by other users; run: chmod 600 " + p +
+                                                     "*  (the -wal and -shm files too)");
+  }
   return store::Store::open(store_path());
 }
 

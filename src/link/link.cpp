@@ -74,12 +74,17 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
   const bool committed = batch(
       [&] {
         bool any_opened = false;
+        const auto changes_before = session_->changes();
         for (std::size_t i = 0; i < envelopes.size(); ++i) {
-          // open() changes the session only when it succeeds; the batch persists that change
-          // (or a failed batch rebuilds the session from the store).
+          // open() changes the session only when it succeeds or bridges a gap; the batch
+          // persists that change (or a failed batch rebuilds the session from the store).
           auto payload = session_->open(envelopes[i].second, now);
           if (!payload.ok()) {
+            const auto& report = session_->last_open();
             out[i] = {Outcome::not_ours, payload.error().message};
+            out[i].bridged = report.bridged;
+            out[i].forged = report.header_authentic && !report.bridged &&
+                            (report.repeat_of_failure || payload.error().code == util::Errc::crypto);
             continue;
           }
           any_opened = true;
@@ -92,7 +97,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
             out[i] = {Outcome::refused, r.error().message};
           }
         }
-        return any_opened;
+        return any_opened || session_->changes() != changes_before;
       },
       now);
   if (!committed) {

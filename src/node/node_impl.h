@@ -208,8 +208,17 @@ struct Node::Impl {
 
   Peer* peer_by_connection(net::ConnectionId id);
 
-  // An envelope for the peer's Link from a channel; false when it does not open under its session.
+  // An envelope for the peer's Link from a channel; false when it does not open under its session
+  // (or the channel is dropped for this link: node/open_budget.h).
   bool deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope);
+  // After every receive of a Link: counts a forged or bridged envelope against the channel's
+  // budget, logs it, and when the budget is spent drops the channel (conn: the direct
+  // connection it came on, closed) and raises the alarm. True when the envelope was one of
+  // those (it is not a HELLO: no further trial).
+  bool note_costly(Peer& peer, link::ChannelId channel, const link::Link::Received& received,
+                   std::optional<net::ConnectionId> conn);
+  // Whether the channel is dropped for this link now (its envelopes are discarded unopened).
+  bool channel_quarantined(Peer& peer, link::ChannelId channel);
 
   // A direct envelope no Link takes (receive_envelopes): a HELLO, or the connection is closed.
   void handle_envelope(net::ConnectionId conn, util::Bytes bytes);

@@ -14,6 +14,7 @@
 #include "link/link.h"
 #include "net/types.h"
 #include "node/address_book.h"
+#include "node/open_budget.h"
 #include "node/sqlite_link_store.h"
 #include "session/reachability.h"
 #include "store/contacts.h"
@@ -48,6 +49,9 @@ struct Peer {
   std::uint64_t messages_in = 0, messages_out = 0, channel_changes = 0;
   // When our reachability last went out in a CONTROL frame (not retransmitted: repeated).
   util::WallTime announced_at{};
+  // Costly refusals (forged bodies behind authentic headers, bridged gaps) per channel of this
+  // link, and whether the channel is dropped for it (node/open_budget.h).
+  std::map<link::ChannelId, OpenBudget> open_budgets;
 
   // Every channel, the direct one first; the one send path goes through these.
   std::vector<channel::Channel*> channels() const {

@@ -81,6 +81,14 @@ StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteVi
   return {slice(okm, 0, kKeySize), slice(okm, kKeySize, kKeySize), slice(okm, 2 * kKeySize, kKeySize)};
 }
 
+util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView transcript) {
+  crypto::SecretArray<kKeySize> kc;
+  crypto::hkdf_sha256_into(kc.mutable_view(), {}, root_key, info_with(kInfoHelloConfirm, transcript));
+  util::ByteArray<32> tag{};
+  crypto::hmac_sha256_into(tag, kc.view(), transcript);
+  return tag;
+}
+
 BodyKey derive_hello_key(util::ByteView invitation_secret, util::ByteView dh,
                          util::ByteView transcript) {
   auto okm = crypto::hkdf_sha256(invitation_secret, dh, info_with(kInfoHello, transcript),

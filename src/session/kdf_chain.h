@@ -54,6 +54,12 @@ struct StartSecrets {
 StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
                                   util::ByteView dh2, util::ByteView transcript);
 
+// HELLO key confirmation (X3DH §3.3's "initial ciphertext" check, as a tag): KC =
+// HKDF-SHA256(salt = none, ikm = SK, info = kInfoHelloConfirm || transcript, 32), tag =
+// HMAC-SHA256(KC, transcript). Only a party that computed SK, i.e. holds the private prekey whose
+// public half the HELLO names, can make it.
+util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView transcript);
+
 // HELLO key and nonce: HKDF-SHA256(salt = invitation secret, ikm = DH(EK, SPK_inviter),
 // info = kInfoHello || transcript) -> 32-byte key || 24-byte nonce.
 BodyKey derive_hello_key(util::ByteView invitation_secret, util::ByteView dh,

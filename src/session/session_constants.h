@@ -18,6 +18,8 @@ inline constexpr std::size_t kAssociatedDataSize = 64;  // IK_invitee || IK_invi
 // HKDF info strings (the "application-specific byte sequences" of the Double Ratchet spec §5.2).
 inline constexpr std::string_view kInfoX3dh = "backchannel/x3dh/v1";
 inline constexpr std::string_view kInfoHello = "backchannel/hello/v1";
+// Key confirmation of HELLO v2: KC = HKDF(salt = none, ikm = SK, info = this || T).
+inline constexpr std::string_view kInfoHelloConfirm = "backchannel/hello/confirm/v1";
 inline constexpr std::string_view kInfoRootKdf = "backchannel/ratchet/root/v1";
 inline constexpr std::string_view kInfoMessageKey = "backchannel/ratchet/message/v1";
 
@@ -41,7 +43,10 @@ static_assert(kBodyOffset + kBodySize == wire::kEnvelopeSize);
 inline constexpr std::size_t kHelloEphemeralSize = 32;
 inline constexpr std::size_t kHelloPlainSize =
     wire::kEnvelopeSize - kHelloEphemeralSize - wire::kAeadTag;
-inline constexpr std::uint8_t kHelloVersion = 1;
+// 2: the body carries a key-confirmation tag after the first ratchet key (docs/protocol.md
+// "HELLO"). A HELLO of version 1 (no tag) is refused.
+inline constexpr std::uint8_t kHelloVersion = 2;
+inline constexpr std::size_t kHelloConfirmSize = 32;
 
 // Serialised session state.
 inline constexpr std::uint8_t kStateVersion = 1;

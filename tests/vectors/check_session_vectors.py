@@ -43,6 +43,8 @@ SKIPPED_KEY_LIFETIME_MS = 7 * 24 * 3600 * 1000
 
 INFO_X3DH = b"backchannel/x3dh/v1"
 INFO_HELLO = b"backchannel/hello/v1"
+INFO_HELLO_CONFIRM = b"backchannel/hello/confirm/v1"
+HELLO_VERSION = 2
 INFO_ROOT = b"backchannel/ratchet/root/v1"
 INFO_MESSAGE = b"backchannel/ratchet/message/v1"
 PREKEY_CONTEXT = b"backchannel prekey v1"
@@ -438,10 +440,14 @@ def check_session_start(v):
                        ("nhkb", nhkb), ("associated_data", ad)]:
         v.expect("derived", d["derived"], key, value)
 
-    # HELLO as the invitee builds it.
+    # HELLO as the invitee builds it, with its key-confirmation tag (HELLO version 2).
+    kc = hkdf(b"", sk, INFO_HELLO_CONFIRM + transcript, 32)
+    confirmation = hmac.new(kc, transcript, hashlib.sha256).digest()
+    v.expect("derived", d["derived"], "hello_confirmation", confirmation)
     hk = hkdf(s, dh2, INFO_HELLO + ek + spk_r + ik_r, 56)
     hello_key, hello_nonce = hk[:32], hk[32:]
-    plain = bytes([1]) + ik_e + spk_e + sig_e + r_pub + struct.pack(">H", len(reach)) + reach
+    plain = (bytes([HELLO_VERSION]) + ik_e + spk_e + sig_e + r_pub + confirmation
+             + struct.pack(">H", len(reach)) + reach)
     plain += bytes(HELLO_PLAIN_SIZE - len(plain))
     hello = ek + aead_seal(hello_key, hello_nonce, plain, b"")
     v.expect("derived", d["derived"], "hello_key", hello_key)
@@ -460,10 +466,18 @@ def check_session_start(v):
         v.fail("derived.hello", "does not open as the inviter computes its key")
     else:
         f_ik, f_spk, f_sig, f_r = opened[1:33], opened[33:65], opened[65:129], opened[129:161]
-        f_len = struct.unpack(">H", opened[161:163])[0]
-        if (opened[0] != 1 or f_ik != ik_e or f_spk != spk_e or f_r != r_pub
-                or opened[163:163 + f_len] != reach or any(opened[163 + f_len:])):
+        f_tag = opened[161:193]
+        f_len = struct.unpack(">H", opened[193:195])[0]
+        if (opened[0] != HELLO_VERSION or f_ik != ik_e or f_spk != spk_e or f_r != r_pub
+                or opened[195:195 + f_len] != reach or any(opened[195 + f_len:])):
             v.fail("derived.hello", "opens to other fields than the inputs")
+        # The inviter's key confirmation: SK from its own prekey secret and the HELLO's keys.
+        f_dh1 = x25519(r_spk, f_spk)
+        f_t = f_ik + ik_r + f_spk + spk_r + f_ek
+        f_sk = hkdf(s, b"\xff" * 32 + f_dh1 + x25519(r_spk, f_ek), INFO_X3DH + f_t, 96)[:32]
+        f_kc = hkdf(b"", f_sk, INFO_HELLO_CONFIRM + f_t, 32)
+        if not hmac.compare_digest(f_tag, hmac.new(f_kc, f_t, hashlib.sha256).digest()):
+            v.fail("derived.hello", "its key-confirmation tag does not verify for the inviter")
         if not ed25519_verify(f_ik, PREKEY_CONTEXT + f_spk, f_sig):
             v.fail("derived.hello", "carries a prekey signature that does not verify")
 

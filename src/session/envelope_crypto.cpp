@@ -30,10 +30,21 @@ BodyAd body_ad(const RatchetState& state, util::ByteView header_part) {
   return ad;
 }
 
-util::Result<util::Bytes> open_body(util::ByteView message_key, util::ByteView envelope,
-                                    util::ByteView ad) {
+// Key || nonce of one body from its message key (and, for sessions started by HELLO version 2,
+// the envelope's header nonce).
+void body_key_material(const RatchetState& state, util::MutableByteView out, util::ByteView message_key,
+                       util::ByteView header_nonce) {
+  if (state.mixed_body_nonce) {
+    derive_body_key_mixed_into(out, message_key, header_nonce);
+  } else {
+    derive_body_key_into(out, message_key);
+  }
+}
+
+util::Result<util::Bytes> open_body(const RatchetState& state, util::ByteView message_key,
+                                    util::ByteView envelope, util::ByteView ad) {
   crypto::SecretArray<kBodyKeyMaterialSize> bk;
-  derive_body_key_into(bk.mutable_view(), message_key);
+  body_key_material(state, bk.mutable_view(), message_key, envelope.first(wire::kHeaderNonceSize));
   const auto nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
   return crypto::aead_open(bk.view().first(crypto::kAeadKeySize), nonce,
                            envelope.subspan(kBodyOffset, kBodySize), ad);
@@ -79,7 +90,7 @@ util::Result<Envelope> seal_envelope(RatchetState& state, util::ByteView payload
                               Header{c.dhs->public_key(), c.pn, c.ns});
   std::copy(nonce.begin(), nonce.end(), env.begin());
   crypto::SecretArray<kBodyKeyMaterialSize> bk;
-  derive_body_key_into(bk.mutable_view(), mk.view());
+  body_key_material(state, bk.mutable_view(), mk.view(), nonce);
   const auto body_nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
   const auto ad = body_ad(state, util::ByteView(env).first(kHeaderPartSize));
   crypto::aead_seal_into(out.subspan(kBodyOffset, kBodySize), bk.view().first(crypto::kAeadKeySize),
@@ -115,7 +126,7 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
     if (!header) continue;
     work.header_authentic = true;
     if (const auto mk = state.skipped.find(i, header->n, now)) {
-      auto body = open_body(*mk, envelope, ad);
+      auto body = open_body(state, *mk, envelope, ad);
       if (!body) return forged_body();
       state.skipped.erase(i, header->n);
       state.skipped.enforce_limits(now);
@@ -151,7 +162,7 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
     work.chain_steps = skip_message_keys(ck.mutable_view(), nr, c.hkr.view(), header->n, pending);
     kdf_ck_into(ck.view(), ck.mutable_view(), mk.mutable_view());
     ++work.chain_steps;
-    auto body = open_body(mk.view(), envelope, ad);
+    auto body = open_body(state, mk.view(), envelope, ad);
     if (!body) return forged_body();
 
     // Commit.
@@ -188,7 +199,7 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
   work.chain_steps += skip_message_keys(next, nheader->n, pending);
   kdf_ck_into(next.ckr.view(), next.ckr.mutable_view(), mk.mutable_view());
   ++work.chain_steps;
-  auto body = open_body(mk.view(), envelope, ad);
+  auto body = open_body(state, mk.view(), envelope, ad);
   if (!body) return forged_body();
 
   // Commit.

@@ -61,6 +61,16 @@ void derive_body_key_into(util::MutableByteView out, util::ByteView message_key)
   crypto::hkdf_expand_into(out, message_key, util::as_bytes(kInfoMessageKey));
 }
 
+void derive_body_key_mixed_into(util::MutableByteView out, util::ByteView message_key,
+                                util::ByteView header_nonce) {
+  if (out.size() != kBodyKeyMaterialSize) throw std::invalid_argument("body key material is 56 bytes");
+  util::ByteArray<kInfoMessageKeyMixed.size() + crypto::kAeadNonceSize> info{};
+  if (header_nonce.size() != crypto::kAeadNonceSize) throw std::invalid_argument("header nonce is 24 bytes");
+  std::copy(kInfoMessageKeyMixed.begin(), kInfoMessageKeyMixed.end(), info.begin());
+  std::copy(header_nonce.begin(), header_nonce.end(), info.begin() + kInfoMessageKeyMixed.size());
+  crypto::hkdf_expand_into(out, message_key, info);
+}
+
 BodyKey derive_body_key(util::ByteView message_key) {
   crypto::SecretArray<kBodyKeyMaterialSize> okm;
   derive_body_key_into(okm.mutable_view(), message_key);

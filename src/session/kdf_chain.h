@@ -43,6 +43,11 @@ BodyKey derive_body_key(util::ByteView message_key);
 // The same into out (kBodyKeyMaterialSize bytes: key || nonce), allocating nothing.
 inline constexpr std::size_t kBodyKeyMaterialSize = crypto::kAeadKeySize + crypto::kAeadNonceSize;
 void derive_body_key_into(util::MutableByteView out, util::ByteView message_key);
+// Sessions with RatchetState::mixed_body_nonce: HKDF-Expand-SHA256(PRK = mk, info =
+// kInfoMessageKeyMixed || header_nonce, 56) -> key || nonce. The header nonce is fresh random
+// per envelope, so even a message key reused after a store rollback gives a new (key, nonce).
+void derive_body_key_mixed_into(util::MutableByteView out, util::ByteView message_key,
+                                util::ByteView header_nonce);
 
 // Session start output: HKDF-SHA256(salt = invitation secret, ikm = 0xFF*32 || DH1 || DH2,
 // info = kInfoX3dh || transcript) -> SK || shared HKa || shared NHKb (see "Session start").

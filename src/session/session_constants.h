@@ -22,6 +22,8 @@ inline constexpr std::string_view kInfoHello = "backchannel/hello/v1";
 inline constexpr std::string_view kInfoHelloConfirm = "backchannel/hello/confirm/v1";
 inline constexpr std::string_view kInfoRootKdf = "backchannel/ratchet/root/v1";
 inline constexpr std::string_view kInfoMessageKey = "backchannel/ratchet/message/v1";
+// Body keys of sessions started by HELLO version 2: info = this || header nonce (24).
+inline constexpr std::string_view kInfoMessageKeyMixed = "backchannel/ratchet/message/v2";
 
 // KDF_CK inputs as recommended by the spec (§5.2): HMAC(ck, 0x01) = MK, HMAC(ck, 0x02) = CK'.
 inline constexpr std::uint8_t kChainMessageConstant = 0x01;

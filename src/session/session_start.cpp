@@ -129,6 +129,7 @@ util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
   RatchetState state;
   state.chain = std::move(*chain);
   state.ad = associated_data(ik_self, inviter.identity);
+  state.mixed_body_nonce = true;  // HELLO version 2 sessions
   return InviteeStart{Session(std::move(state)), hello};
 }
 
@@ -185,6 +186,7 @@ util::Result<AcceptedHello> accept_hello_with_key_for_testing(
     RatchetState state;
     state.chain = std::move(*chain);
     state.ad = associated_data(body->keys.identity, own.identity);
+    state.mixed_body_nonce = true;  // HELLO version 2 sessions
     return AcceptedHello{util::Bytes(inv.id.begin(), inv.id.end()), body->keys,
                          std::move(body->reachability), Session(std::move(state))};
   }

@@ -47,6 +47,7 @@ INFO_HELLO_CONFIRM = b"backchannel/hello/confirm/v1"
 HELLO_VERSION = 2
 INFO_ROOT = b"backchannel/ratchet/root/v1"
 INFO_MESSAGE = b"backchannel/ratchet/message/v1"
+INFO_MESSAGE_MIXED = b"backchannel/ratchet/message/v2"
 PREKEY_CONTEXT = b"backchannel prekey v1"
 
 
@@ -79,9 +80,11 @@ def kdf_ck(ck):
     return hmac.new(ck, b"\x02", hashlib.sha256).digest(), hmac.new(ck, b"\x01", hashlib.sha256).digest()
 
 
-def body_key(mk):
-    """key || nonce = HKDF-Expand-SHA256(PRK = mk, info, 56), no Extract step."""
-    out = hkdf_expand(mk, INFO_MESSAGE, 56)
+def body_key(mk, header_nonce=None):
+    """key || nonce = HKDF-Expand-SHA256(PRK = mk, info, 56), no Extract step. With a header
+    nonce (sessions started by HELLO version 2): info = INFO_MESSAGE_MIXED || header nonce."""
+    info = INFO_MESSAGE if header_nonce is None else INFO_MESSAGE_MIXED + header_nonce
+    out = hkdf_expand(mk, info, 56)
     return out[:32], out[32:]
 
 
@@ -168,6 +171,8 @@ def encode_state(s):
     for bit, name in enumerate(order, start=1):
         if s[name] is not None:
             flags |= 1 << bit
+    if s.get("mixed"):
+        flags |= 1 << 7
     out = b"BCSS" + bytes([1, flags]) + s["dhs_secret"]
     if s["dhr"] is not None:
         out += s["dhr"]
@@ -387,7 +392,7 @@ def seal_envelope(state, payload, header_nonce):
     head = header_nonce + aead_seal(state["hks"], header_nonce,
                                     header_plain(state["dhs_pub"], state["pn"], state["ns"]), b"")
     state["ns"] += 1
-    key, nonce = body_key(mk)
+    key, nonce = body_key(mk, header_nonce if state.get("mixed") else None)
     return head + aead_seal(key, nonce, payload, state["ad"] + head)
 
 
@@ -487,11 +492,11 @@ def check_session_start(v):
     # RatchetInitAliceHE(SK, SPK_inviter, HKa, NHKb) with R as the first key pair.
     rk, cks, nhks = kdf_rk(sk, x25519(e_r, spk_r))
     alice = {"dhs_secret": e_r, "dhs_pub": r_pub, "dhr": spk_r, "rk": rk, "cks": cks, "ckr": None,
-             "hks": hka, "hkr": None, "nhks": nhks, "nhkr": nhkb, "ns": 0, "nr": 0, "pn": 0, "ad": ad,
+             "hks": hka, "hkr": None, "nhks": nhks, "nhkr": nhkb, "ns": 0, "nr": 0, "pn": 0, "ad": ad, "mixed": True,
              "chains": []}
     # RatchetInitBobHE(SK, SPK_inviter pair, HKa, NHKb), then DHRatchetHE for header (R.pub, PN 0).
     bob = {"dhs_secret": r_spk, "dhs_pub": spk_r, "dhr": None, "rk": sk, "cks": None, "ckr": None,
-           "hks": None, "hkr": None, "nhks": nhkb, "nhkr": hka, "ns": 0, "nr": 0, "pn": 0, "ad": ad,
+           "hks": None, "hkr": None, "nhks": nhkb, "nhkr": hka, "ns": 0, "nr": 0, "pn": 0, "ad": ad, "mixed": True,
            "chains": []}
     dh_ratchet(bob, r_pub, r_ratchet)
     for who, st in [("invitee_state", alice), ("inviter_state", bob)]:
@@ -534,7 +539,7 @@ def check_session_start(v):
     dh_ratchet(alice, their, None)
     ckr, _kept = skip_keys(alice["ckr"], 0, h_n, alice["hkr"], 0)
     ckr, mk = kdf_ck(ckr)
-    opened = aead_open(*body_key(mk), env[80:], ad + env[:80])
+    opened = aead_open(*body_key(mk, env[:24]), env[80:], ad + env[:80])
     v.expect(p, node, "payload", opened if opened is not None else b"")
     if opened != payload_to_invitee:
         v.fail(f"{p}.payload", "differs from inputs.payload_to_invitee")
@@ -568,7 +573,7 @@ def open_in_chain(v, st, env, where):
     ckr, _kept = skip_keys(st["ckr"], st["nr"], n, st["hkr"], 0)
     st["ckr"], mk = kdf_ck(ckr)
     st["nr"] = n + 1
-    opened = aead_open(*body_key(mk), env[80:], st["ad"] + env[:80])
+    opened = aead_open(*body_key(mk, env[:24] if st.get("mixed") else None), env[80:], st["ad"] + env[:80])
     v.expect(where, v.doc["opened"]["inviter"], "payload", opened if opened is not None else b"")
     if opened != v.hexval("", v.doc, "inputs.payload_to_inviter"):
         v.fail(f"{where}.payload", "differs from inputs.payload_to_inviter")

@@ -2,7 +2,9 @@
 
 #include <set>
 
+#include "crypto/aead.h"
 #include "session/header_crypto.h"
+#include "session/kdf_chain.h"
 #include "session/ratchet.h"
 #include "session/session.h"
 #include "session_test_support.h"
@@ -317,6 +319,61 @@ TEST(RatchetTest, ByteFlippedRelayReplayRefusedCheaply) {
   expect_refused_with(*p.bob, flipped2, util::Errc::crypto);
   EXPECT_LE(p.bob->last_open().chain_steps, kMaxChainStepsPerEnvelope);
   expect_open(*p.bob, genuine, 1);
+}
+
+// A node restored from an older store (a backup, a VM snapshot) resumes at the send counter of
+// that snapshot, below counters it already used, so it seals under message keys it used before.
+// With the header's random nonce mixed into the body key derivation, no (key, nonce) pair repeats.
+TEST(RatchetTest, RolledBackStoreNeverRepeatsABodyKeyAndNonce) {
+  auto p = test::make_pair();
+  ASSERT_TRUE(p.alice->state().mixed_body_nonce);
+  auto reservation = p.alice->reserve(16);
+  const util::Bytes snapshot(reservation.state().begin(), reservation.state().end());  // the backup
+  ASSERT_TRUE(p.alice->commit_reservation(reservation).ok());
+  // The live node seals 0..15 under that reservation, reserves the next block and goes on.
+  std::vector<Envelope> before, after;
+  auto r2 = p.alice->reserve(16);
+  ASSERT_TRUE(p.alice->commit_reservation(r2).ok());
+  for (std::uint64_t i = 0; i < 16; ++i) ASSERT_TRUE(p.alice->seal(test::payload(i)).ok());
+  // Counters 16..23: past the snapshot's ceiling ...
+  for (std::uint64_t i = 16; i < 24; ++i) before.push_back(p.alice->seal(test::payload(i)).value());
+  // ... then its store is replaced by the older snapshot and it sends again.
+  auto restored = Session::restore(snapshot).value();
+  auto r3 = restored.reserve(16);
+  ASSERT_TRUE(restored.commit_reservation(r3).ok());
+  for (std::uint64_t i = 100; i < 108; ++i) after.push_back(restored.seal(test::payload(i)).value());
+
+  // The message keys of counters 16..23, from the snapshot's chain key (the same for both runs).
+  auto ck = Session::restore(snapshot).value().state().chain.cks.copy();
+  std::set<util::Bytes> pairs;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    auto step = kdf_ck(ck.view());
+    ck = std::move(step.chain_key);
+    for (const auto* e : {&before[i], &after[i]}) {
+      // Same counter in both envelopes: the message key was used twice.
+      auto header = decrypt_header(p.alice->state().chain.hks.view(),
+                                   util::to_array<crypto::kAeadNonceSize>(util::ByteView(*e).first(24)),
+                                   util::ByteView(*e).subspan(kEncryptedHeaderOffset, kEncryptedHeaderSize));
+      ASSERT_TRUE(header.has_value());
+      EXPECT_EQ(header->n, 16 + i);
+      crypto::SecretArray<kBodyKeyMaterialSize> bk;
+      derive_body_key_mixed_into(bk.mutable_view(), step.message_key.view(), util::ByteView(*e).first(24));
+      // It is the pair the body was sealed under: it opens it.
+      util::Bytes ad(p.alice->associated_data().begin(), p.alice->associated_data().end());
+      util::append(ad, util::ByteView(*e).first(kBodyOffset));
+      const auto nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
+      EXPECT_TRUE(crypto::aead_open(bk.view().first(crypto::kAeadKeySize), nonce,
+                                    util::ByteView(*e).subspan(kBodyOffset), ad)
+                      .ok());
+      pairs.insert(util::Bytes(bk.view().begin(), bk.view().end()));
+    }
+  }
+  EXPECT_EQ(pairs.size(), 2 * before.size());  // every (key, nonce) pair distinct
+  // The receiver opens the first of each and refuses the second as a duplicate: no harm done.
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    expect_open(*p.bob, before[i], 16 + i);
+    expect_refused_unchanged(*p.bob, after[i]);
+  }
 }
 
 TEST(RatchetTest, DuplicatesAndReplaysRefusedUnchanged) {

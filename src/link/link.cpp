@@ -21,7 +21,7 @@ util::Result<std::unique_ptr<Link>> Link::open(LinkStore& store, const crypto::S
 util::Result<void> Link::load(util::WallTime now) {
   auto state = store_.session_state();
   if (!state) return util::make_error(util::Errc::not_found, "the link has no session yet");
-  auto restored = session::Session::restore(*state);
+  auto restored = session::Session::restore(state->view());
   if (!restored.ok()) {
     return util::make_error(util::Errc::store, "stored session unreadable: " + restored.error().message);
   }

@@ -47,6 +47,9 @@
 namespace bc::node::detail {
 
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+// How often the store's WAL is checkpointed and truncated (Store::checkpoint_truncate), so old
+// page images, earlier session states among them, do not stay in store.db-wal for long.
+constexpr auto kWalCheckpointInterval = std::chrono::minutes{5};
 // CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
 // connected channel, so a lost one (or one a restarted peer missed) is repaired.
 constexpr auto kReannounceInterval = std::chrono::seconds{30};
@@ -111,6 +114,7 @@ struct Node::Impl {
   std::map<std::int64_t, std::unique_ptr<Peer>> peers;  // by contact id
   std::map<net::ConnectionId, net::ConnectionInfo> connections;
   util::WallTime last_outbox_poll{};
+  util::WallTime last_wal_checkpoint{};
   std::map<std::int64_t, OwnRelay> relays;  // by store id
   // Relay channel ids are handed out from 1 and never reused while the node runs, so a removed
   // relay's channel cannot be confused with a new one's in an engine.

@@ -233,7 +233,7 @@ TEST_F(Invariants, ForgedBodyFlaggedAndBridgeProgressPersisted) {
   EXPECT_FALSE(r.bridged);
 
   // Alice's sending chain jumps past the bound (as after very many lost envelopes).
-  auto restored = session::Session::restore(a->sqlite->session_state().value()).value();
+  auto restored = session::Session::restore(a->sqlite->session_state().value().view()).value();
   auto jumped = restored.state().clone();
   constexpr std::uint32_t kAhead = session::kMaxChainStepsPerEnvelope + 10;
   session::advance_chain_key(jumped.chain.cks.mutable_view(), kAhead);

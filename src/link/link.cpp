@@ -21,7 +21,7 @@ util::Result<std::unique_ptr<Link>> Link::open(LinkStore& store, const crypto::S
 util::Result<void> Link::load(util::WallTime now) {
   auto state = store_.session_state();
   if (!state) return util::make_error(util::Errc::not_found, "the link has no session yet");
-  auto restored = session::Session::restore(*state);
+  auto restored = session::Session::restore(state->view());
   if (!restored.ok()) {
     return util::make_error(util::Errc::store, "stored session unreadable: " + restored.error().message);
   }
@@ -76,12 +76,17 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
   const bool committed = batch(
       [&] {
         bool any_opened = false;
+        const auto changes_before = session_->changes();
         for (std::size_t i = 0; i < envelopes.size(); ++i) {
-          // open() changes the session only when it succeeds; the batch persists that change
-          // (or a failed batch rebuilds the session from the store).
+          // open() changes the session only when it succeeds or bridges a gap; the batch
+          // persists that change (or a failed batch rebuilds the session from the store).
           auto payload = session_->open(envelopes[i].second, now);
           if (!payload.ok()) {
+            const auto& report = session_->last_open();
             out[i] = {Outcome::not_ours, payload.error().message};
+            out[i].bridged = report.bridged;
+            out[i].forged = report.header_authentic && !report.bridged &&
+                            (report.repeat_of_failure || payload.error().code == util::Errc::crypto);
             continue;
           }
           any_opened = true;
@@ -95,7 +100,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
           }
         }
         if (in_batch) in_batch();
-        return any_opened;
+        return any_opened || session_->changes() != changes_before;
       },
       now);
   if (!committed) {

@@ -57,6 +57,13 @@ class Link {
   struct Received {
     Outcome outcome = Outcome::not_ours;
     std::string error;  // why, for not_ours and refused
+    // not_ours, but its header authenticated under our session and its body did not (or it
+    // repeats such an envelope): altered on the way or made by a hostile peer. An attack, not
+    // noise; the node counts these per channel.
+    bool forged = false;
+    // not_ours, but its authentic header was so far ahead that the session only advanced its
+    // receiving chain by the per-envelope bound (kept, persisted by this batch). Costly too.
+    bool bridged = false;
   };
   Received receive(ChannelId channel, util::ByteView envelope, util::WallTime now);
   // Envelopes that arrived together, as one batch: one transaction (one fsync) for all of them.

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "crypto/secure_buffer.h"
 #include "link/types.h"
 #include "util/bytes.h"
 
@@ -70,7 +71,7 @@ class LinkStore {
   // --- the session (link/link.h) -----------------------------------------------------------
   // The serialised ratchet state at its reservation ceiling (invariant I4), nullopt before the
   // session started; the invitee's HELLO envelope while the inviter has not answered.
-  virtual std::optional<util::Bytes> session_state() = 0;
+  virtual std::optional<crypto::SecureBuffer> session_state() = 0;
   virtual void set_session_state(util::ByteView state) = 0;
   virtual std::optional<util::Bytes> hello() = 0;
   virtual void set_hello(const std::optional<util::Bytes>& hello) = 0;

@@ -2,8 +2,9 @@
 // every channel or link state change the engine marks for an alarm, with what happened in its
 // environment (docs/operations.md "Health"):
 //
-//   BC_EVENT           "link" (the link's state changed) or "channel" (a channel changed, the
-//                      link's state did not)
+//   BC_EVENT           "link" (the link's state changed), "channel" (a channel changed, the
+//                      link's state did not) or "attack" (a channel spent its budget of forged
+//                      envelopes and is dropped for the link: node/open_budget.h)
 //   BC_LINK            the contact's name
 //   BC_CHANNEL         "direct", "relay:<name>", or empty for a link change no channel caused
 //   BC_CHANNEL_STATE   "up" or "down" (empty with BC_CHANNEL)

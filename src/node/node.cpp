@@ -105,6 +105,14 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
     alarms->reap();
     const auto now = clock.now();
     if (now - last_outbox_poll >= kOutboxPollInterval) reload_outboxes();
+    if (now - last_wal_checkpoint >= kWalCheckpointInterval) {
+      last_wal_checkpoint = now;
+      try {
+        if (!store->checkpoint_truncate()) spdlog::debug("WAL checkpoint deferred: the store is busy");
+      } catch (const std::exception& e) {
+        spdlog::warn("WAL checkpoint failed: {}", e.what());
+      }
+    }
     for (auto& [id, peer] : peers) {
       if (!peer->link) continue;
       try {

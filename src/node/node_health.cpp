@@ -92,6 +92,49 @@ nlohmann::json Node::Impl::courier_status_json(const Peer& peer) {
           {"last_in_ms", ms(counts.last_in_ms)}};
 }
 
+bool Node::Impl::channel_quarantined(Peer& peer, link::ChannelId channel) {
+  auto it = peer.open_budgets.find(channel);
+  return it != peer.open_budgets.end() && it->second.quarantined(clock.monotonic());
+}
+
+bool Node::Impl::note_costly(Peer& peer, link::ChannelId channel, const link::Link::Received& received,
+                             std::optional<net::ConnectionId> conn) {
+  if (!received.forged && !received.bridged) return false;
+  const std::string name = channel_name(channel);
+  if (received.forged) {
+    // "Header authentic, body forged" is an attack (a relay altering a genuine envelope, or a
+    // hostile peer), never line noise: TLS and the relay protocol deliver bytes intact.
+    spdlog::warn("link {}: envelope on channel {} has an authentic header but a forged body: {}",
+                 peer.contact.alias, name, received.error);
+  } else {
+    spdlog::info("link {}: envelope on channel {} far ahead; gap partly bridged: {}", peer.contact.alias,
+                 name, received.error);
+  }
+  const auto mono = clock.monotonic();
+  if (!peer.open_budgets[channel].record(mono)) return true;
+  const auto minutes = std::chrono::duration_cast<std::chrono::minutes>(kCostlyOpenWindow).count();
+  const std::string cause = fmt::format(
+      "more than {} envelopes within {} min had an authentic header but a forged body or forced a "
+      "chain bridge; channel {} dropped for this link for {} min",
+      kCostlyOpensPerWindow, minutes, name, minutes);
+  spdlog::warn("ALARM link {}: {}", peer.contact.alias, cause);
+  if (conn) net->close(*conn);
+  if (peer.link) peer.link->channel_down(channel, clock.now());
+  record_event({{"type", "attack"}, {"contact", peer.contact.alias}, {"channel", name}, {"cause", cause}});
+  const auto now = clock.now();
+  const auto link_state = peer.link ? state_name(peer.link->stats().link_state) : "";
+  alarms->fire({{"BC_EVENT", "attack"},
+                {"BC_LINK", peer.contact.alias},
+                {"BC_CHANNEL", name},
+                {"BC_CHANNEL_STATE", "down"},
+                {"BC_STATE", link_state},
+                {"BC_PREVIOUS_STATE", link_state},
+                {"BC_CAUSE", cause},
+                {"BC_TIME", iso_time(now)},
+                {"BC_TIME_MS", std::to_string(to_ms(now))}});
+  return true;
+}
+
 nlohmann::json Node::Impl::status_json() {
   auto links = nlohmann::json::array();
   for (const auto& [id, peer] : peers) {

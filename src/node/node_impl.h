@@ -48,6 +48,9 @@
 namespace bc::node::detail {
 
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+// How often the store's WAL is checkpointed and truncated (Store::checkpoint_truncate), so old
+// page images, earlier session states among them, do not stay in store.db-wal for long.
+constexpr auto kWalCheckpointInterval = std::chrono::minutes{5};
 // CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
 // connected channel, so a lost one (or one a restarted peer missed) is repaired.
 constexpr auto kReannounceInterval = std::chrono::seconds{30};
@@ -110,6 +113,7 @@ struct Node::Impl {
   std::map<std::int64_t, std::unique_ptr<Peer>> peers;  // by contact id
   std::map<net::ConnectionId, net::ConnectionInfo> connections;
   util::WallTime last_outbox_poll{};
+  util::WallTime last_wal_checkpoint{};
   std::map<std::int64_t, OwnRelay> relays;  // by store id
   // Relay channel ids are handed out from 1 and never reused while the node runs, so a removed
   // relay's channel cannot be confused with a new one's in an engine.
@@ -207,8 +211,17 @@ struct Node::Impl {
 
   Peer* peer_by_connection(net::ConnectionId id);
 
-  // An envelope for the peer's Link from a channel; false when it does not open under its session.
+  // An envelope for the peer's Link from a channel; false when it does not open under its session
+  // (or the channel is dropped for this link: node/open_budget.h).
   bool deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope);
+  // After every receive of a Link: counts a forged or bridged envelope against the channel's
+  // budget, logs it, and when the budget is spent drops the channel (conn: the direct
+  // connection it came on, closed) and raises the alarm. True when the envelope was one of
+  // those (it is not a HELLO: no further trial).
+  bool note_costly(Peer& peer, link::ChannelId channel, const link::Link::Received& received,
+                   std::optional<net::ConnectionId> conn);
+  // Whether the channel is dropped for this link now (its envelopes are discarded unopened).
+  bool channel_quarantined(Peer& peer, link::ChannelId channel);
 
   // A direct envelope no Link takes (receive_envelopes): a HELLO, or the connection is closed.
   void handle_envelope(net::ConnectionId conn, util::Bytes bytes);

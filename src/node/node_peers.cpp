@@ -51,6 +51,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     peer->messages_in = old->second->messages_in;
     peer->messages_out = old->second->messages_out;
     peer->channel_changes = old->second->channel_changes;
+    peer->open_budgets = std::move(old->second->open_budgets);
     // The channels are the contact's, not the session's: they carry over.
     peer->direct = std::move(old->second->direct);
     peer->relays = std::move(old->second->relays);

@@ -36,6 +36,13 @@ void Node::Impl::receive_envelopes(const std::vector<NetMessage*>& messages) {
   }
   for (NetMessage* m : single) handle_envelope(m->id, std::move(m->bytes));
   for (auto& [peer, group] : by_peer) {
+    if (channel_quarantined(*peer, kDirectChannel)) {
+      // Dropped for spending its budget of forged envelopes: nothing of it is opened.
+      spdlog::debug("link {}: direct channel dropped for forged envelopes; {} envelope(s) discarded",
+                    peer->contact.alias, group.size());
+      for (NetMessage* m : group) net->close(m->id);
+      continue;
+    }
     std::vector<std::pair<link::ChannelId, util::ByteView>> batch;
     for (NetMessage* m : group) batch.emplace_back(kDirectChannel, util::ByteView(m->bytes));
     const bool hello_was_pending = peer->link->hello_pending();
@@ -47,7 +54,8 @@ void Node::Impl::receive_envelopes(const std::vector<NetMessage*>& messages) {
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
       if (outcomes[i].outcome == link::Link::Outcome::refused) {
         spdlog::warn("link {}: payload refused: {}", peer->contact.alias, outcomes[i].error);
-      } else if (outcomes[i].outcome == link::Link::Outcome::not_ours) {
+      } else if (outcomes[i].outcome == link::Link::Outcome::not_ours &&
+                 !note_costly(*peer, kDirectChannel, outcomes[i], group[i]->id)) {
         strangers.push_back(group[i]);
       }
     }
@@ -62,9 +70,11 @@ void Node::Impl::receive_envelopes(const std::vector<NetMessage*>& messages) {
 }
 
 bool Node::Impl::deliver_to_link(Peer& peer, link::ChannelId channel, util::ByteView envelope) {
+  if (channel_quarantined(peer, channel)) return false;
   const bool hello_was_pending = peer.link->hello_pending();
   auto received = peer.link->receive(channel, envelope, clock.now());
-  if (received.outcome == link::Link::Outcome::not_ours) return false;
+  // A forged or bridged envelope is this link's (its header is): no other session opens it.
+  if (received.outcome == link::Link::Outcome::not_ours) return note_costly(peer, channel, received, std::nullopt);
   if (hello_was_pending && !peer.link->hello_pending()) {
     spdlog::info("link {}: the inviter accepted our HELLO", peer.contact.alias);
   }

@@ -14,6 +14,7 @@
 #include "link/link.h"
 #include "net/types.h"
 #include "node/address_book.h"
+#include "node/open_budget.h"
 #include "node/sqlite_link_store.h"
 #include "session/reachability.h"
 #include "store/contacts.h"
@@ -52,6 +53,9 @@ struct Peer {
   // cleared by the next direct connection. For an invitee whose HELLO is pending this is the
   // inviter saying no: the invitation was revoked, used or expired there.
   std::optional<std::int64_t> refused_our_key_at_ms;
+  // Costly refusals (forged bodies behind authentic headers, bridged gaps) per channel of this
+  // link, and whether the channel is dropped for it (node/open_budget.h).
+  std::map<link::ChannelId, OpenBudget> open_budgets;
 
   // Every channel, the direct one first; the one send path goes through these.
   std::vector<channel::Channel*> channels() const {

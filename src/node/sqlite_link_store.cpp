@@ -100,7 +100,7 @@ void SqliteLinkStore::mark_sent(const std::vector<link::Seq>& seqs, std::int64_t
   messages_.mark_sent(seqs, at_ms);
 }
 
-std::optional<util::Bytes> SqliteLinkStore::session_state() { return messages_.state().session; }
+std::optional<crypto::SecureBuffer> SqliteLinkStore::session_state() { return messages_.session(); }
 
 void SqliteLinkStore::set_session_state(util::ByteView state) { messages_.set_session(state); }
 

@@ -30,10 +30,21 @@ BodyAd body_ad(const RatchetState& state, util::ByteView header_part) {
   return ad;
 }
 
-util::Result<util::Bytes> open_body(util::ByteView message_key, util::ByteView envelope,
-                                    util::ByteView ad) {
+// Key || nonce of one body from its message key (and, for sessions started by HELLO version 2,
+// the envelope's header nonce).
+void body_key_material(const RatchetState& state, util::MutableByteView out, util::ByteView message_key,
+                       util::ByteView header_nonce) {
+  if (state.mixed_body_nonce) {
+    derive_body_key_mixed_into(out, message_key, header_nonce);
+  } else {
+    derive_body_key_into(out, message_key);
+  }
+}
+
+util::Result<util::Bytes> open_body(const RatchetState& state, util::ByteView message_key,
+                                    util::ByteView envelope, util::ByteView ad) {
   crypto::SecretArray<kBodyKeyMaterialSize> bk;
-  derive_body_key_into(bk.mutable_view(), message_key);
+  body_key_material(state, bk.mutable_view(), message_key, envelope.first(wire::kHeaderNonceSize));
   const auto nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
   return crypto::aead_open(bk.view().first(crypto::kAeadKeySize), nonce,
                            envelope.subspan(kBodyOffset, kBodySize), ad);
@@ -48,6 +59,12 @@ void store_skipped(RatchetState& state, const std::vector<PendingChain>& pending
     }
   }
   state.skipped.enforce_limits(now);
+}
+
+// The header opened under one of our header keys, the body did not: altered on the way (a relay
+// flipping bytes) or made by a hostile peer. Never noise.
+util::Error forged_body() {
+  return util::Error{Errc::crypto, "header authentic but body forged or altered"};
 }
 
 }  // namespace
@@ -73,7 +90,7 @@ util::Result<Envelope> seal_envelope(RatchetState& state, util::ByteView payload
                               Header{c.dhs->public_key(), c.pn, c.ns});
   std::copy(nonce.begin(), nonce.end(), env.begin());
   crypto::SecretArray<kBodyKeyMaterialSize> bk;
-  derive_body_key_into(bk.mutable_view(), mk.view());
+  body_key_material(state, bk.mutable_view(), mk.view(), nonce);
   const auto body_nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
   const auto ad = body_ad(state, util::ByteView(env).first(kHeaderPartSize));
   crypto::aead_seal_into(out.subspan(kBodyOffset, kBodySize), bk.view().first(crypto::kAeadKeySize),
@@ -84,6 +101,15 @@ util::Result<Envelope> seal_envelope(RatchetState& state, util::ByteView payload
 }
 
 util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope, util::WallTime now) {
+  OpenWork work;
+  return open_envelope(state, envelope, now, work);
+}
+
+util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope, util::WallTime now,
+                                   OpenWork& work) {
+  work.chain_steps = 0;
+  work.header_authentic = false;
+  const std::uint32_t bound = std::max<std::uint32_t>(work.max_chain_steps, 1);
   if (envelope.size() != wire::kEnvelopeSize) {
     return make_error(Errc::bad_format, "envelope must be exactly " +
                                             std::to_string(wire::kEnvelopeSize) + " bytes");
@@ -98,9 +124,10 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
   for (std::size_t i = 0; i < chains.size(); ++i) {
     auto header = decrypt_header(chains[i].header_key.view(), nonce, enc_header);
     if (!header) continue;
+    work.header_authentic = true;
     if (const auto mk = state.skipped.find(i, header->n, now)) {
-      auto body = open_body(*mk, envelope, ad);
-      if (!body) return body.error();
+      auto body = open_body(state, *mk, envelope, ad);
+      if (!body) return forged_body();
       state.skipped.erase(i, header->n);
       state.skipped.enforce_limits(now);
       return Opened{std::move(*body), false};
@@ -114,7 +141,8 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
   KeyBytes mk;
   if (auto header = decrypt_header(c.hkr.view(), nonce, enc_header)) {
     // 2. The current receiving chain: no clone, the chain key steps in a stack copy and is
-    // written back only after the body authenticated.
+    // written back only after the body authenticated (or as a bridge's committed progress).
+    work.header_authentic = true;
     if (header->n < c.nr) return make_error(Errc::refused, "duplicate or replayed envelope");
     if (header->n == std::numeric_limits<std::uint32_t>::max()) {
       return make_error(Errc::limit, "message number out of range");
@@ -123,10 +151,19 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
     KeyBytes ck;
     std::copy_n(c.ckr.data(), kKeySize, ck.data());
     std::uint32_t nr = c.nr;
-    BC_TRY_VOID(skip_message_keys(ck.mutable_view(), nr, c.hkr.view(), header->n, pending));
+    // n - nr steps to N, one more for its message key.
+    if (header->n - nr >= bound) {
+      work.chain_steps = skip_message_keys(ck.mutable_view(), nr, c.hkr.view(), nr + bound, pending);
+      std::copy_n(ck.data(), kKeySize, c.ckr.data());
+      c.nr = nr;
+      store_skipped(state, pending, now);
+      return Opened{{}, false, true};
+    }
+    work.chain_steps = skip_message_keys(ck.mutable_view(), nr, c.hkr.view(), header->n, pending);
     kdf_ck_into(ck.view(), ck.mutable_view(), mk.mutable_view());
-    auto body = open_body(mk.view(), envelope, ad);
-    if (!body) return body.error();
+    ++work.chain_steps;
+    auto body = open_body(state, mk.view(), envelope, ad);
+    if (!body) return forged_body();
 
     // Commit.
     std::copy_n(ck.data(), kKeySize, c.ckr.data());
@@ -139,18 +176,31 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
   // then a DH ratchet step, on a clone committed only after the body authenticated.
   auto nheader = decrypt_header(c.nhkr.view(), nonce, enc_header);
   if (!nheader) return make_error(Errc::crypto, "envelope does not authenticate under any header key");
+  work.header_authentic = true;
   if (nheader->n == std::numeric_limits<std::uint32_t>::max()) {
     return make_error(Errc::limit, "message number out of range");
   }
+  const std::uint64_t old_steps =
+      c.ckr.size() == kKeySize && nheader->pn > c.nr ? std::uint64_t{nheader->pn} - c.nr : 0;
+  const std::uint64_t new_steps = std::uint64_t{nheader->n} + 1;
   ChainState next = c.clone();
-  BC_TRY_VOID(skip_message_keys(next, nheader->pn, pending));
+  // The old chain's tail only yields skipped keys: walked when the whole fits in the bound,
+  // else left out (those envelopes are lost; the link engine retransmits their frames).
+  if (old_steps + new_steps <= bound) work.chain_steps += skip_message_keys(next, nheader->pn, pending);
   BC_TRY_VOID(dh_ratchet(next, nheader->dh, crypto::DhKeyPair::generate()));
-  BC_TRY_VOID(skip_message_keys(next, nheader->n, pending));
-
   if (next.ckr.size() != kKeySize) return make_error(Errc::internal, "no receiving chain");
+  if (new_steps > bound) {
+    // Bridge: the DH step (the peer's genuine new key) and `bound` steps of its chain.
+    work.chain_steps += skip_message_keys(next, bound, pending);
+    state.chain = std::move(next);
+    store_skipped(state, pending, now);
+    return Opened{{}, true, true};
+  }
+  work.chain_steps += skip_message_keys(next, nheader->n, pending);
   kdf_ck_into(next.ckr.view(), next.ckr.mutable_view(), mk.mutable_view());
-  auto body = open_body(mk.view(), envelope, ad);
-  if (!body) return body.error();
+  ++work.chain_steps;
+  auto body = open_body(state, mk.view(), envelope, ad);
+  if (!body) return forged_body();
 
   // Commit.
   ++next.nr;

@@ -68,13 +68,19 @@ util::Result<Invitation> decode_invitation(std::string_view text, std::int64_t n
                                        std::to_string(kMaxInvitationChars) + ")");
   }
   if (text.size() < 3 || (text[0] != 'b' && text[0] != 'B') || (text[1] != 'c' && text[1] != 'C')) {
-    return make_error(Errc::bad_format, "not a backchannel invitation: it should start with 'bc1'");
+    return make_error(Errc::bad_format, "not a backchannel invitation: it should start with 'bc2'");
   }
   if (text[2] != '0' + kInvitationVersion) {
+    if (text[2] == '1') {
+      return make_error(Errc::unsupported_version,
+                        "invitation is version 1, from a build whose HELLO has no key confirmation; "
+                        "ask the inviter to upgrade backchannel and invite again");
+    }
     std::string got = (text[2] >= '0' && text[2] <= '9') ? std::string("version ") + text[2] : "an unknown version";
     return make_error(Errc::unsupported_version,
                       "invitation is " + got + "; this build reads version " + std::to_string(kInvitationVersion) +
-                          " (upgrade backchannel, or ask for a version 1 invitation)");
+                          " (upgrade backchannel, or ask for a version " + std::to_string(kInvitationVersion) +
+                          " invitation)");
   }
   auto decoded = util::base32_decode(text.substr(3), /*strict_ending=*/false);
   if (!decoded.ok()) {

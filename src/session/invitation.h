@@ -1,6 +1,6 @@
 // Invitations: the one string a party hands to another (by any means) to start a link.
 //
-//   "bc1" || base32( body || checksum )
+//   "bc2" || base32( body || checksum )   (the digit is kInvitationVersion)
 //
 // The body holds the inviter's name, identity key, signed prekey, reachability, a one-time
 // 32-byte secret and an expiry, all signed by the identity key; the checksum (4 bytes of
@@ -21,7 +21,9 @@
 namespace bc::session {
 
 inline constexpr std::string_view kInvitationPrefix = "bc";
-inline constexpr std::uint8_t kInvitationVersion = 1;
+// 2: the invitee answers with HELLO version 2 (key confirmation, session_constants.h). Version 1
+// invitations are refused: their inviters cannot read a version 2 HELLO.
+inline constexpr std::uint8_t kInvitationVersion = 2;
 inline constexpr std::size_t kInvitationSecretSize = 32;
 inline constexpr std::size_t kInvitationChecksumSize = 4;
 // Longest invitation string accepted, in characters, before any decoding work.

@@ -61,6 +61,16 @@ void derive_body_key_into(util::MutableByteView out, util::ByteView message_key)
   crypto::hkdf_expand_into(out, message_key, util::as_bytes(kInfoMessageKey));
 }
 
+void derive_body_key_mixed_into(util::MutableByteView out, util::ByteView message_key,
+                                util::ByteView header_nonce) {
+  if (out.size() != kBodyKeyMaterialSize) throw std::invalid_argument("body key material is 56 bytes");
+  util::ByteArray<kInfoMessageKeyMixed.size() + crypto::kAeadNonceSize> info{};
+  if (header_nonce.size() != crypto::kAeadNonceSize) throw std::invalid_argument("header nonce is 24 bytes");
+  std::copy(kInfoMessageKeyMixed.begin(), kInfoMessageKeyMixed.end(), info.begin());
+  std::copy(header_nonce.begin(), header_nonce.end(), info.begin() + kInfoMessageKeyMixed.size());
+  crypto::hkdf_expand_into(out, message_key, info);
+}
+
 BodyKey derive_body_key(util::ByteView message_key) {
   crypto::SecretArray<kBodyKeyMaterialSize> okm;
   derive_body_key_into(okm.mutable_view(), message_key);
@@ -79,6 +89,14 @@ StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteVi
   auto okm = crypto::hkdf_sha256(invitation_secret, ikm.view(), info_with(kInfoX3dh, transcript),
                                  3 * kKeySize);
   return {slice(okm, 0, kKeySize), slice(okm, kKeySize, kKeySize), slice(okm, 2 * kKeySize, kKeySize)};
+}
+
+util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView transcript) {
+  crypto::SecretArray<kKeySize> kc;
+  crypto::hkdf_sha256_into(kc.mutable_view(), {}, root_key, info_with(kInfoHelloConfirm, transcript));
+  util::ByteArray<32> tag{};
+  crypto::hmac_sha256_into(tag, kc.view(), transcript);
+  return tag;
 }
 
 BodyKey derive_hello_key(util::ByteView invitation_secret, util::ByteView dh,

@@ -43,6 +43,11 @@ BodyKey derive_body_key(util::ByteView message_key);
 // The same into out (kBodyKeyMaterialSize bytes: key || nonce), allocating nothing.
 inline constexpr std::size_t kBodyKeyMaterialSize = crypto::kAeadKeySize + crypto::kAeadNonceSize;
 void derive_body_key_into(util::MutableByteView out, util::ByteView message_key);
+// Sessions with RatchetState::mixed_body_nonce: HKDF-Expand-SHA256(PRK = mk, info =
+// kInfoMessageKeyMixed || header_nonce, 56) -> key || nonce. The header nonce is fresh random
+// per envelope, so even a message key reused after a store rollback gives a new (key, nonce).
+void derive_body_key_mixed_into(util::MutableByteView out, util::ByteView message_key,
+                                util::ByteView header_nonce);
 
 // Session start output: HKDF-SHA256(salt = invitation secret, ikm = 0xFF*32 || DH1 || DH2,
 // info = kInfoX3dh || transcript) -> SK || shared HKa || shared NHKb (see "Session start").
@@ -53,6 +58,12 @@ struct StartSecrets {
 };
 StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
                                   util::ByteView dh2, util::ByteView transcript);
+
+// HELLO key confirmation (X3DH §3.3's "initial ciphertext" check, as a tag): KC =
+// HKDF-SHA256(salt = none, ikm = SK, info = kInfoHelloConfirm || transcript, 32), tag =
+// HMAC-SHA256(KC, transcript). Only a party that computed SK, i.e. holds the private prekey whose
+// public half the HELLO names, can make it.
+util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView transcript);
 
 // HELLO key and nonce: HKDF-SHA256(salt = invitation secret, ikm = DH(EK, SPK_inviter),
 // info = kInfoHello || transcript) -> 32-byte key || 24-byte nonce.

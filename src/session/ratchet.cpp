@@ -1,7 +1,6 @@
 #include "session/ratchet.h"
 
 #include <algorithm>
-#include <string>
 
 #include "session/session_limits.h"
 
@@ -61,15 +60,12 @@ util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_ke
   return {};
 }
 
-util::Result<void> skip_message_keys(util::MutableByteView chain_key, std::uint32_t& nr,
-                                     util::ByteView header_key, std::uint32_t until,
-                                     std::vector<PendingChain>& out) {
-  if (until > nr && until - nr > kMaxChainAdvance) {
-    return util::make_error(util::Errc::limit, "envelope would advance a receiving chain by more than " +
-                                                   std::to_string(kMaxChainAdvance) + " message keys");
-  }
-  if (chain_key.empty() || nr >= until) return {};
-  const std::uint32_t count = std::min(until - nr, kMaxSkipPerChain);
+std::uint32_t skip_message_keys(util::MutableByteView chain_key, std::uint32_t& nr,
+                                util::ByteView header_key, std::uint32_t until,
+                                std::vector<PendingChain>& out) {
+  if (chain_key.empty() || nr >= until) return 0;
+  const std::uint32_t steps = until - nr;
+  const std::uint32_t count = std::min(steps, kMaxSkipPerChain);
   const std::uint32_t first_kept = until - count;
   // Counters below the kept window: only the chain key moves on.
   for (; nr < first_kept; ++nr) kdf_ck_next_into(chain_key, chain_key);
@@ -79,10 +75,10 @@ util::Result<void> skip_message_keys(util::MutableByteView chain_key, std::uint3
     kdf_ck_into(chain_key, chain_key, pending.keys.mutable_view().subspan(i * kKeySize, kKeySize));
   }
   out.push_back(std::move(pending));
-  return {};
+  return steps;
 }
 
-util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until, std::vector<PendingChain>& out) {
+std::uint32_t skip_message_keys(ChainState& c, std::uint32_t until, std::vector<PendingChain>& out) {
   return skip_message_keys(c.ckr.mutable_view(), c.nr, c.hkr.view(), until, out);
 }
 

@@ -41,14 +41,15 @@ struct PendingChain {
 
 // SkipMessageKeysHE on a receiving chain given as its chain key (stepped in place) and Nr:
 // advances both to `until`, appending to `out` the message keys of the last kMaxSkipPerChain
-// counters before it; the older ones of a large gap are derived through and dropped. Refuses
-// (Errc::limit) a gap beyond kMaxChainAdvance before changing anything. An empty chain key
-// (no receiving chain yet) skips nothing.
-util::Result<void> skip_message_keys(util::MutableByteView chain_key, std::uint32_t& nr,
-                                     util::ByteView header_key, std::uint32_t until,
-                                     std::vector<PendingChain>& out);
+// counters before it; the older ones of a large gap are derived through and dropped. Returns the
+// chain steps it derived (until - Nr). It bounds nothing itself: the caller (open_envelope)
+// decides how far one envelope may walk. An empty chain key (no receiving chain yet) skips
+// nothing.
+std::uint32_t skip_message_keys(util::MutableByteView chain_key, std::uint32_t& nr,
+                                util::ByteView header_key, std::uint32_t until,
+                                std::vector<PendingChain>& out);
 // The same on c.ckr / c.nr / c.hkr.
-util::Result<void> skip_message_keys(ChainState& c, std::uint32_t until, std::vector<PendingChain>& out);
+std::uint32_t skip_message_keys(ChainState& c, std::uint32_t until, std::vector<PendingChain>& out);
 
 // Steps a (sending) chain key `count` times in place, deriving no message keys: persisting a
 // state whose send counter sits at the reservation ceiling; the keys in between are never

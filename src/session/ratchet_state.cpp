@@ -23,6 +23,7 @@ RatchetState RatchetState::clone() const {
   RatchetState s;
   s.chain = chain.clone();
   s.ad = ad;
+  s.mixed_body_nonce = mixed_body_nonce;
   s.skipped = skipped.clone();
   return s;
 }

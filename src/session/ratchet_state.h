@@ -35,6 +35,11 @@ struct RatchetState {
   ChainState chain;
   util::ByteArray<kAssociatedDataSize> ad{};  // AD of the session start, prefixed to body AD
   SkippedKeys skipped;                        // MKSKIPPED
+  // Body key and nonce derived with the header's random nonce mixed in (kInfoMessageKeyMixed),
+  // so a message key used twice after a rolled-back store still never repeats a (key, nonce)
+  // pair. Set for every session started by HELLO version 2; states of older sessions lack it
+  // and keep the old derivation (both sides hold the same flag: it is fixed at the start).
+  bool mixed_body_nonce = false;
 
   RatchetState clone() const;
 };

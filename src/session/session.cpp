@@ -72,13 +72,38 @@ util::Result<Envelope> Session::seal(util::ByteView payload) {
 }
 
 util::Result<util::Bytes> Session::open(util::ByteView envelope, util::WallTime now) {
-  auto opened = open_envelope(state_, envelope, now);
-  if (!opened) return opened.error();
+  last_open_ = {};
+  const auto digest = FailedEnvelopes::digest(envelope);
+  if (failed_.contains(digest)) {
+    last_open_.header_authentic = true;
+    last_open_.repeat_of_failure = true;
+    return util::make_error(util::Errc::refused,
+                            "repeat of an envelope whose body failed to authenticate before");
+  }
+  OpenWork work;
+  work.max_chain_steps = max_chain_steps_;
+  auto opened = open_envelope(state_, envelope, now, work);
+  last_open_.chain_steps = work.chain_steps;
+  last_open_.header_authentic = work.header_authentic;
+  chain_steps_total_ += work.chain_steps;
+  if (!opened) {
+    // Header ours, body not: remembered. Duplicates (refused) and limits are cheap already.
+    if (work.header_authentic && opened.error().code == util::Errc::crypto) failed_.insert(digest);
+    return opened.error();
+  }
+  ++changes_;
   if (opened->dh_ratchet_stepped) {
     ++epoch_;
     committed_ = state_.chain.ns;
     ceiling_ = state_.chain.ns;
     ceiling_chain_key_ = state_.chain.cks.copy();
+  }
+  if (opened->bridged) {
+    last_open_.bridged = true;
+    return util::make_error(util::Errc::limit,
+                            "envelope is more than " + std::to_string(max_chain_steps_) +
+                                " chain steps ahead: the receiving chain advanced that far towards it "
+                                "(kept); later envelopes continue");
   }
   return std::move(opened->payload);
 }

@@ -24,6 +24,7 @@
 
 #include "crypto/secure_buffer.h"
 #include "session/envelope_crypto.h"
+#include "session/failed_envelopes.h"
 #include "session/ratchet_state.h"
 #include "session/session_limits.h"
 #include "util/bytes.h"
@@ -85,10 +86,33 @@ class Session {
   util::Result<Envelope> seal(util::ByteView payload);
 
   // Opens an envelope of exactly wire::kEnvelopeSize bytes; now is the receive time (skipped-key
-  // expiry). On error nothing changed: duplicates and replays give Errc::refused, forgeries
-  // Errc::crypto, a chain advance beyond kMaxChainAdvance Errc::limit. Any smaller gap opens;
-  // only the newest kMaxSkipPerChain skipped keys of a chain are kept. Returns the payload.
+  // expiry). Returns the payload. Errors: duplicates and replays give Errc::refused, forgeries
+  // Errc::crypto; last_open() tells whether the header was ours (a forged body behind an
+  // authentic header is an attack, not noise). Only the newest kMaxSkipPerChain skipped keys of a
+  // chain are kept.
+  //
+  // Bounded work: no call derives more than max_chain_steps() chain keys. An envelope whose
+  // header asks for more is not opened (Errc::limit) but bridges: the receiving chain advances
+  // by the bound towards the header's N, and that progress IS kept (changes() moves; persist it
+  // like a success), so a genuine gap closes over a few envelopes. Any other error changes
+  // nothing. An envelope whose header authenticated but whose body did not is remembered
+  // (FailedEnvelopes): the same bytes again are refused (Errc::refused) before any derivation.
   util::Result<util::Bytes> open(util::ByteView envelope, util::WallTime now);
+
+  struct OpenReport {
+    std::uint32_t chain_steps = 0;  // chain-key derivations of the last open()
+    bool header_authentic = false;  // its header opened under one of our header keys
+    bool bridged = false;           // it advanced the receiving chain without opening
+    bool repeat_of_failure = false;  // refused as a repeat of a remembered failure
+  };
+  const OpenReport& last_open() const { return last_open_; }
+  // Derivations made by every open() of this object, for tests and benchmarks.
+  std::uint64_t chain_steps_total() const { return chain_steps_total_; }
+  // Bumped by every open() that changed the state (a success or a bridge): persist then.
+  std::uint64_t changes() const { return changes_; }
+  std::uint32_t max_chain_steps() const { return max_chain_steps_; }
+  // For benchmarks and tests that compare bounds; production keeps kMaxChainStepsPerEnvelope.
+  void set_max_chain_steps(std::uint32_t steps) { max_chain_steps_ = steps; }
 
   const util::ByteArray<kAssociatedDataSize>& associated_data() const { return state_.ad; }
   // For tests and diagnostics.
@@ -101,6 +125,11 @@ class Session {
   std::uint32_t committed_ = 0;  // seal() allowed while ns < committed_
   std::uint32_t ceiling_ = 0;    // highest reserved counter bound (>= committed_, >= ns)
   crypto::SecureBuffer ceiling_chain_key_;  // CKs advanced to ceiling_, what serialize() writes
+  std::uint32_t max_chain_steps_ = kMaxChainStepsPerEnvelope;
+  FailedEnvelopes failed_;
+  OpenReport last_open_;
+  std::uint64_t chain_steps_total_ = 0;
+  std::uint64_t changes_ = 0;
 };
 
 }  // namespace bc::session

@@ -18,8 +18,12 @@ inline constexpr std::size_t kAssociatedDataSize = 64;  // IK_invitee || IK_invi
 // HKDF info strings (the "application-specific byte sequences" of the Double Ratchet spec §5.2).
 inline constexpr std::string_view kInfoX3dh = "backchannel/x3dh/v1";
 inline constexpr std::string_view kInfoHello = "backchannel/hello/v1";
+// Key confirmation of HELLO v2: KC = HKDF(salt = none, ikm = SK, info = this || T).
+inline constexpr std::string_view kInfoHelloConfirm = "backchannel/hello/confirm/v1";
 inline constexpr std::string_view kInfoRootKdf = "backchannel/ratchet/root/v1";
 inline constexpr std::string_view kInfoMessageKey = "backchannel/ratchet/message/v1";
+// Body keys of sessions started by HELLO version 2: info = this || header nonce (24).
+inline constexpr std::string_view kInfoMessageKeyMixed = "backchannel/ratchet/message/v2";
 
 // KDF_CK inputs as recommended by the spec (§5.2): HMAC(ck, 0x01) = MK, HMAC(ck, 0x02) = CK'.
 inline constexpr std::uint8_t kChainMessageConstant = 0x01;
@@ -41,7 +45,10 @@ static_assert(kBodyOffset + kBodySize == wire::kEnvelopeSize);
 inline constexpr std::size_t kHelloEphemeralSize = 32;
 inline constexpr std::size_t kHelloPlainSize =
     wire::kEnvelopeSize - kHelloEphemeralSize - wire::kAeadTag;
-inline constexpr std::uint8_t kHelloVersion = 1;
+// 2: the body carries a key-confirmation tag after the first ratchet key (docs/protocol.md
+// "HELLO"). A HELLO of version 1 (no tag) is refused.
+inline constexpr std::uint8_t kHelloVersion = 2;
+inline constexpr std::size_t kHelloConfirmSize = 32;
 
 // Serialised session state.
 inline constexpr std::uint8_t kStateVersion = 1;

@@ -10,15 +10,21 @@
 namespace bc::session {
 
 // Most skipped keys kept for one chain (the role of the spec's MAX_SKIP for storage). A larger
-// gap is still bridged (see kMaxChainAdvance), but only the keys of the kMaxSkipPerChain
+// gap is still bridged (see kMaxChainStepsPerEnvelope), but only the keys of the kMaxSkipPerChain
 // counters just below the new N are kept: those are the ones still likely to arrive.
 inline constexpr std::uint32_t kMaxSkipPerChain = 1000;
-// Most chain steps one received header may make us derive in one chain (N ahead of Nr, or PN
-// ahead of Nr on a DH ratchet step; each chain counted alone). Not MAX_SKIP: the header is
-// authenticated under a header key only the peer holds, so a large N is the genuine sender's
-// (lost envelopes, counters skipped by crash restarts) and must not break the chain. The cap
-// only bounds the work one envelope can cause: 10^6 HMAC pairs, about a second of CPU.
-inline constexpr std::uint32_t kMaxChainAdvance = 1'000'000;
+// Most chain-key derivations one received envelope may cost, over all its walks together: the
+// PN walk on the old receiving chain and the N walk on the new one of a DH ratchet step (or the
+// N walk within the current chain), the step to its own message key included. Not MAX_SKIP:
+// the header is authenticated under a header key only the peer holds, so a large N is the
+// genuine sender's (lost envelopes, counters skipped by crash restarts) and must not break the
+// chain. Beyond the bound a gap is bridged by this many steps per envelope, the progress saved
+// (session.h "Bounded work"), so no envelope costs more than about 26 ms of CPU (1.3 us a step
+// measured by session_bench) whatever its header says, and a genuine gap still closes.
+inline constexpr std::uint32_t kMaxChainStepsPerEnvelope = 20'000;
+// Envelopes whose header authenticated but whose body did not, remembered by hash so the same
+// bytes sent again are refused before any derivation (FailedEnvelopes). 16 bytes each.
+inline constexpr std::size_t kFailedEnvelopeMemory = 1024;
 // Most skipped keys kept over all chains; the ones expiring first are dropped beyond it.
 inline constexpr std::size_t kMaxSkippedTotal = 2000;
 // Most receiving chains that may hold skipped keys at once.
@@ -29,8 +35,9 @@ inline constexpr std::chrono::milliseconds kSkippedKeyLifetime = std::chrono::ho
 // Default number of send counters reserve() takes per persisted state write.
 inline constexpr std::uint32_t kDefaultReservationBlock = 64;
 // Largest block one reserve() may take. Each reservation lost to a crash makes the peer skip up
-// to this many counters; kMaxChainAdvance / kMaxReservationBlock (about 3900) consecutive such
-// crashes within one sending chain are needed to exceed what a receiver bridges.
+// to this many counters; kMaxChainStepsPerEnvelope / kMaxReservationBlock (about 78)
+// consecutive such crashes within one sending chain make the receiver bridge the gap over
+// several envelopes rather than in one.
 inline constexpr std::uint32_t kMaxReservationBlock = 256;
 
 // Reachability blob carried in HELLO (interpreted by session/reachability.*).

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "crypto/aead.h"
+#include "crypto/secure_buffer.h"
 #include "session/identity.h"
 #include "session/kdf_chain.h"
 #include "session/ratchet.h"
@@ -18,11 +19,12 @@ using util::make_error;
 
 constexpr std::size_t kSecretSize = 32;
 
-// HELLO plaintext: version || IK || SPK || sig || first ratchet public key || var16 reachability
-// || zero padding up to kHelloPlainSize.
+// HELLO plaintext: version || IK || SPK || sig || first ratchet public key || confirmation tag
+// || var16 reachability || zero padding up to kHelloPlainSize.
 struct HelloBody {
   PeerKeys keys;
   crypto::DhPublicKey ratchet_key{};
+  util::ByteArray<kHelloConfirmSize> confirmation{};
   util::Bytes reachability;
 };
 
@@ -55,12 +57,19 @@ util::ByteArray<kAssociatedDataSize> associated_data(const crypto::SignPublicKey
 
 util::Result<HelloBody> parse_hello(util::ByteView plain) {
   util::ByteReader r(plain);
-  if (r.u8() != kHelloVersion) return make_error(Errc::unsupported_version, "unknown HELLO version");
+  const std::uint8_t version = r.u8();
+  if (version == 1) {
+    // Version 1 had no key confirmation: accepting it would keep the forged-HELLO attack open.
+    return make_error(Errc::unsupported_version,
+                      "HELLO version 1 (no key confirmation) is refused; the invitee must upgrade");
+  }
+  if (version != kHelloVersion) return make_error(Errc::unsupported_version, "unknown HELLO version");
   HelloBody b;
   b.keys.identity = r.array<crypto::kSignPublicKeySize>();
   b.keys.prekey = r.array<crypto::kDhPublicKeySize>();
   b.keys.prekey_signature = r.array<crypto::kSignatureSize>();
   b.ratchet_key = r.array<crypto::kDhPublicKeySize>();
+  b.confirmation = r.array<kHelloConfirmSize>();
   auto reach = r.var16(kMaxReachabilitySize);
   if (r.failed()) return make_error(Errc::bad_format, "malformed HELLO");
   b.reachability.assign(reach.begin(), reach.end());
@@ -92,9 +101,9 @@ util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
   if (!dh2) return dh2.error();
 
   const auto& ik_self = self.identity.public_key();
-  auto secrets = derive_start_secrets(
-      invitation_secret, dh1->view(), dh2->view(),
-      start_transcript(ik_self, inviter.identity, self.prekey.public_key(), inviter.prekey, ek_pub));
+  const auto transcript = start_transcript(ik_self, inviter.identity, self.prekey.public_key(), inviter.prekey, ek_pub);
+  auto secrets = derive_start_secrets(invitation_secret, dh1->view(), dh2->view(), transcript);
+  const auto confirmation = hello_confirmation(secrets.root_key.view(), transcript);
   const auto ratchet_pub = first_ratchet_key.public_key();
   auto chain = init_initiator(secrets, std::move(first_ratchet_key), inviter.prekey);
   if (!chain) return chain.error();
@@ -107,6 +116,7 @@ util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
   w.bytes(self.prekey.public_key());
   w.bytes(self.prekey_signature);
   w.bytes(ratchet_pub);
+  w.bytes(confirmation);
   w.var16(reachability);
   w.buffer().resize(kHelloPlainSize, 0);
 
@@ -119,6 +129,7 @@ util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
   RatchetState state;
   state.chain = std::move(*chain);
   state.ad = associated_data(ik_self, inviter.identity);
+  state.mixed_body_nonce = true;  // HELLO version 2 sessions
   return InviteeStart{Session(std::move(state)), hello};
 }
 
@@ -151,20 +162,31 @@ util::Result<AcceptedHello> accept_hello_with_key_for_testing(
 
     auto body = parse_hello(plain->view());
     if (!body) return body.error();
+    if (body->keys.identity == own.identity || body->keys.prekey == own.prekey) {
+      return make_error(Errc::refused, "HELLO names our own identity");
+    }
     if (!verify_prekey(body->keys.identity, body->keys.prekey, body->keys.prekey_signature)) {
       return make_error(Errc::bad_signature, "HELLO prekey is not signed by its identity key");
     }
     auto dh1 = self.prekey.agree(body->keys.prekey);
     if (!dh1) return make_error(Errc::crypto, "HELLO carries an invalid prekey");
-    auto secrets = derive_start_secrets(
-        inv.secret, dh1->view(), dh2->view(),
-        start_transcript(body->keys.identity, own.identity, body->keys.prekey, own.prekey, ek));
+    const auto start_t = start_transcript(body->keys.identity, own.identity, body->keys.prekey, own.prekey, ek);
+    auto secrets = derive_start_secrets(inv.secret, dh1->view(), dh2->view(), start_t);
+    // Key confirmation before anything is kept: the sender must have computed SK, which needs the
+    // private half of the prekey it names. Someone holding only the invitation secret and another
+    // party's public keys (from that party's own invitations) cannot.
+    const auto expected = hello_confirmation(secrets.root_key.view(), start_t);
+    if (!crypto::SecureBuffer(expected).equals(body->confirmation)) {
+      return make_error(Errc::crypto,
+                        "HELLO key confirmation failed: its sender does not hold the prekey it names");
+    }
     auto chain = init_responder(secrets, self.prekey, body->ratchet_key, std::move(first_ratchet_key));
     if (!chain) return make_error(Errc::crypto, "HELLO carries an invalid ratchet key");
 
     RatchetState state;
     state.chain = std::move(*chain);
     state.ad = associated_data(body->keys.identity, own.identity);
+    state.mixed_body_nonce = true;  // HELLO version 2 sessions
     return AcceptedHello{util::Bytes(inv.id.begin(), inv.id.end()), body->keys,
                          std::move(body->reachability), Session(std::move(state))};
   }

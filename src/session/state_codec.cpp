@@ -19,8 +19,9 @@ enum Flag : std::uint8_t {
   kHasHkr = 1 << 4,
   kHasNhks = 1 << 5,
   kHasNhkr = 1 << 6,
+  kMixedBodyNonce = 1 << 7,  // RatchetState::mixed_body_nonce (HELLO version 2 sessions)
 };
-constexpr std::uint8_t kKnownFlags = 0x7F;
+constexpr std::uint8_t kKnownFlags = 0xFF;
 
 std::size_t encoded_size(const RatchetState& s) {
   std::size_t n = kStateMagic.size() + 2 + 32 + 32 + 32 * 7 + 12 + kAssociatedDataSize + 2;
@@ -45,6 +46,7 @@ crypto::SecureBuffer encode_state(const RatchetState& s, std::uint32_t send_inde
   if (!c.hkr.empty()) flags |= kHasHkr;
   if (!c.nhks.empty()) flags |= kHasNhks;
   if (!c.nhkr.empty()) flags |= kHasNhkr;
+  if (s.mixed_body_nonce) flags |= kMixedBodyNonce;
   w.u8(flags);
   w.bytes(c.dhs->secret().view());
   if (c.dhr) w.bytes(*c.dhr);
@@ -97,6 +99,7 @@ util::Result<RatchetState> decode_state(util::ByteView bytes) {
   }
 
   RatchetState s;
+  s.mixed_body_nonce = (flags & kMixedBodyNonce) != 0;
   auto& c = s.chain;
   auto dhs_secret = r.bytes(32);
   if (r.failed()) return make_error(Errc::truncated, "session state ends early");

@@ -72,7 +72,7 @@ LinkStateRow Messages::state() {
   ensure_state();
   auto st = store_.prepare(
       "SELECT out_last_seq, out_head, out_counts, in_prefix_end, in_head, in_counts, peer_prefix_end, "
-      "peer_head, peer_head_receipt, session, hello FROM link_state WHERE contact_id = ?");
+      "peer_head, peer_head_receipt, hello FROM link_state WHERE contact_id = ?");
   st.bind(1, contact_);
   if (!st.step()) throw StoreError("link_state row vanished", 0);
   LinkStateRow r;
@@ -85,9 +85,16 @@ LinkStateRow Messages::state() {
   r.peer_prefix_end = static_cast<std::uint64_t>(st.column_int(6));
   r.peer_head = hash_col(st, 7);
   r.peer_head_receipt = st.column_blob(8);
-  if (!st.column_is_null(9)) r.session = st.column_blob(9);
-  if (!st.column_is_null(10)) r.hello = st.column_blob(10);
+  if (!st.column_is_null(9)) r.hello = st.column_blob(9);
   return r;
+}
+
+std::optional<crypto::SecureBuffer> Messages::session() {
+  auto st = store_.prepare("SELECT session FROM link_state WHERE contact_id = ?");
+  st.bind(1, contact_);
+  if (!st.step() || st.column_is_null(0)) return std::nullopt;
+  // Straight from SQLite's buffer into guarded memory: no unwiped copy on the heap.
+  return crypto::SecureBuffer(st.column_blob_view(0));
 }
 
 void Messages::append_outgoing(const OutboxRow& row, util::ByteView body) {

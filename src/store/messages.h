@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "crypto/secure_buffer.h"
 #include "store/store.h"
 #include "util/bytes.h"
 #include "util/result.h"
@@ -65,7 +66,6 @@ struct LinkStateRow {
   std::uint64_t peer_prefix_end = 0;
   Hash32 peer_head{};
   util::Bytes peer_head_receipt;
-  std::optional<util::Bytes> session;
   std::optional<util::Bytes> hello;
 };
 
@@ -99,6 +99,8 @@ class Messages {
   void set_incoming_head(std::uint64_t prefix_end, const Hash32& head);
 
   void set_session(util::ByteView session);
+  // The serialised session state, read into guarded memory (state() does not read it).
+  std::optional<crypto::SecureBuffer> session();
   void set_hello(const std::optional<util::Bytes>& hello);
 
  private:

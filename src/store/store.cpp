@@ -7,6 +7,9 @@
 namespace bc::store {
 namespace {
 
+// How long a statement waits for another connection's lock (the node and `send` share the file).
+constexpr int kBusyTimeoutMs = 10000;
+
 [[noreturn]] void fail(sqlite3* db, int rc, std::string_view what) {
   std::string msg = std::string(what) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   throw StoreError(msg, rc);
@@ -78,6 +81,24 @@ util::Bytes Statement::column_blob(int index) const {
   return util::Bytes(b, b + n);
 }
 
+bool Store::checkpoint_truncate() {
+  // No busy wait: the node's loop must not stall behind a `send` process's transaction.
+  sqlite3_busy_timeout(db_, 0);
+  int log_frames = 0, done_frames = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log_frames, &done_frames);
+  sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) return false;
+  if (rc != SQLITE_OK) throw StoreError(std::string("wal checkpoint: ") + sqlite3_errmsg(db_), rc);
+  return true;
+}
+
+util::ByteView Statement::column_blob_view(int index) const {
+  const void* p = sqlite3_column_blob(stmt_, index);
+  int n = sqlite3_column_bytes(stmt_, index);
+  if (p == nullptr || n <= 0) return {};
+  return util::ByteView(static_cast<const std::uint8_t*>(p), static_cast<std::size_t>(n));
+}
+
 bool Statement::column_is_null(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
 
 int Store::latest_schema_version() { return static_cast<int>(migrations().size()); }
@@ -94,12 +115,15 @@ util::Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& pa
   std::unique_ptr<Store> store(new Store(db));
   // Other processes (the node, `send`) hold locks for short transactions: wait for them, even
   // for the pragmas below.
-  sqlite3_busy_timeout(db, 10000);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   try {
     // WAL with synchronous=FULL: a committed transaction survives power loss (invariant I1).
     store->exec("PRAGMA journal_mode=WAL");
     store->exec("PRAGMA synchronous=FULL");
     store->exec("PRAGMA foreign_keys=ON");
+    // Deleted and overwritten content (old session states, used invitation secrets) is zeroed in
+    // the database file, not left in free pages. Set explicitly: builds differ in the default.
+    store->exec("PRAGMA secure_delete=ON");
     auto migrated = store->migrate();
     if (!migrated.ok()) return migrated.error();
   } catch (const StoreError& e) {

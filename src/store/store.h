@@ -71,6 +71,9 @@ class Statement {
   std::int64_t column_int(int index) const;
   std::string column_text(int index) const;
   util::Bytes column_blob(int index) const;
+  // The blob in SQLite's own buffer, valid until the next step(), reset() or destruction: for
+  // secrets copied straight into a SecureBuffer, never into an unwiped vector.
+  util::ByteView column_blob_view(int index) const;
   bool column_is_null(int index) const;
 
  private:
@@ -92,6 +95,11 @@ class Store {
   int schema_version();
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
   void exec(std::string_view sql);
+  // PRAGMA wal_checkpoint(TRUNCATE) without waiting for other connections: copies the WAL into
+  // the database file and truncates the WAL to zero bytes, so old page images (earlier session
+  // states among them) do not linger in it. Call on a schedule, outside a transaction. False
+  // when another connection's reader or writer kept it from finishing (try again later).
+  bool checkpoint_truncate();
 
   // Runs fn inside BEGIN IMMEDIATE ... COMMIT; rolls back when fn throws or returns an error.
   // A transaction() inside another joins the outer one: the outer decides commit or rollback,

@@ -33,7 +33,7 @@ class FailingLinkStore final : public link::LinkStore {
     inner_.append_outgoing(m, body_hash, head);
   }
   void mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) override { inner_.mark_sent(seqs, at_ms); }
-  std::optional<util::Bytes> session_state() override { return inner_.session_state(); }
+  std::optional<crypto::SecureBuffer> session_state() override { return inner_.session_state(); }
   void set_session_state(util::ByteView state) override {
     if (armed_) {
       armed_ = false;

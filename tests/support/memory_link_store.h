@@ -61,7 +61,10 @@ class MemoryLinkStore final : public link::LinkStore {
   void append_outgoing(const link::OutgoingMessage& message, const crypto::Hash& body_hash,
                        const crypto::Hash& head) override;
   void mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) override;
-  std::optional<util::Bytes> session_state() override { return cur_.session; }
+  std::optional<crypto::SecureBuffer> session_state() override {
+    if (!cur_.session) return std::nullopt;
+    return crypto::SecureBuffer(*cur_.session);
+  }
   void set_session_state(util::ByteView state) override;
   std::optional<util::Bytes> hello() override { return cur_.hello; }
   void set_hello(const std::optional<util::Bytes>& hello) override;

@@ -43,8 +43,11 @@ SKIPPED_KEY_LIFETIME_MS = 7 * 24 * 3600 * 1000
 
 INFO_X3DH = b"backchannel/x3dh/v1"
 INFO_HELLO = b"backchannel/hello/v1"
+INFO_HELLO_CONFIRM = b"backchannel/hello/confirm/v1"
+HELLO_VERSION = 2
 INFO_ROOT = b"backchannel/ratchet/root/v1"
 INFO_MESSAGE = b"backchannel/ratchet/message/v1"
+INFO_MESSAGE_MIXED = b"backchannel/ratchet/message/v2"
 PREKEY_CONTEXT = b"backchannel prekey v1"
 
 
@@ -77,9 +80,11 @@ def kdf_ck(ck):
     return hmac.new(ck, b"\x02", hashlib.sha256).digest(), hmac.new(ck, b"\x01", hashlib.sha256).digest()
 
 
-def body_key(mk):
-    """key || nonce = HKDF-Expand-SHA256(PRK = mk, info, 56), no Extract step."""
-    out = hkdf_expand(mk, INFO_MESSAGE, 56)
+def body_key(mk, header_nonce=None):
+    """key || nonce = HKDF-Expand-SHA256(PRK = mk, info, 56), no Extract step. With a header
+    nonce (sessions started by HELLO version 2): info = INFO_MESSAGE_MIXED || header nonce."""
+    info = INFO_MESSAGE if header_nonce is None else INFO_MESSAGE_MIXED + header_nonce
+    out = hkdf_expand(mk, info, 56)
     return out[:32], out[32:]
 
 
@@ -166,6 +171,8 @@ def encode_state(s):
     for bit, name in enumerate(order, start=1):
         if s[name] is not None:
             flags |= 1 << bit
+    if s.get("mixed"):
+        flags |= 1 << 7
     out = b"BCSS" + bytes([1, flags]) + s["dhs_secret"]
     if s["dhr"] is not None:
         out += s["dhr"]
@@ -385,7 +392,7 @@ def seal_envelope(state, payload, header_nonce):
     head = header_nonce + aead_seal(state["hks"], header_nonce,
                                     header_plain(state["dhs_pub"], state["pn"], state["ns"]), b"")
     state["ns"] += 1
-    key, nonce = body_key(mk)
+    key, nonce = body_key(mk, header_nonce if state.get("mixed") else None)
     return head + aead_seal(key, nonce, payload, state["ad"] + head)
 
 
@@ -438,10 +445,14 @@ def check_session_start(v):
                        ("nhkb", nhkb), ("associated_data", ad)]:
         v.expect("derived", d["derived"], key, value)
 
-    # HELLO as the invitee builds it.
+    # HELLO as the invitee builds it, with its key-confirmation tag (HELLO version 2).
+    kc = hkdf(b"", sk, INFO_HELLO_CONFIRM + transcript, 32)
+    confirmation = hmac.new(kc, transcript, hashlib.sha256).digest()
+    v.expect("derived", d["derived"], "hello_confirmation", confirmation)
     hk = hkdf(s, dh2, INFO_HELLO + ek + spk_r + ik_r, 56)
     hello_key, hello_nonce = hk[:32], hk[32:]
-    plain = bytes([1]) + ik_e + spk_e + sig_e + r_pub + struct.pack(">H", len(reach)) + reach
+    plain = (bytes([HELLO_VERSION]) + ik_e + spk_e + sig_e + r_pub + confirmation
+             + struct.pack(">H", len(reach)) + reach)
     plain += bytes(HELLO_PLAIN_SIZE - len(plain))
     hello = ek + aead_seal(hello_key, hello_nonce, plain, b"")
     v.expect("derived", d["derived"], "hello_key", hello_key)
@@ -460,10 +471,18 @@ def check_session_start(v):
         v.fail("derived.hello", "does not open as the inviter computes its key")
     else:
         f_ik, f_spk, f_sig, f_r = opened[1:33], opened[33:65], opened[65:129], opened[129:161]
-        f_len = struct.unpack(">H", opened[161:163])[0]
-        if (opened[0] != 1 or f_ik != ik_e or f_spk != spk_e or f_r != r_pub
-                or opened[163:163 + f_len] != reach or any(opened[163 + f_len:])):
+        f_tag = opened[161:193]
+        f_len = struct.unpack(">H", opened[193:195])[0]
+        if (opened[0] != HELLO_VERSION or f_ik != ik_e or f_spk != spk_e or f_r != r_pub
+                or opened[195:195 + f_len] != reach or any(opened[195 + f_len:])):
             v.fail("derived.hello", "opens to other fields than the inputs")
+        # The inviter's key confirmation: SK from its own prekey secret and the HELLO's keys.
+        f_dh1 = x25519(r_spk, f_spk)
+        f_t = f_ik + ik_r + f_spk + spk_r + f_ek
+        f_sk = hkdf(s, b"\xff" * 32 + f_dh1 + x25519(r_spk, f_ek), INFO_X3DH + f_t, 96)[:32]
+        f_kc = hkdf(b"", f_sk, INFO_HELLO_CONFIRM + f_t, 32)
+        if not hmac.compare_digest(f_tag, hmac.new(f_kc, f_t, hashlib.sha256).digest()):
+            v.fail("derived.hello", "its key-confirmation tag does not verify for the inviter")
         if not ed25519_verify(f_ik, PREKEY_CONTEXT + f_spk, f_sig):
             v.fail("derived.hello", "carries a prekey signature that does not verify")
 
@@ -473,11 +492,11 @@ def check_session_start(v):
     # RatchetInitAliceHE(SK, SPK_inviter, HKa, NHKb) with R as the first key pair.
     rk, cks, nhks = kdf_rk(sk, x25519(e_r, spk_r))
     alice = {"dhs_secret": e_r, "dhs_pub": r_pub, "dhr": spk_r, "rk": rk, "cks": cks, "ckr": None,
-             "hks": hka, "hkr": None, "nhks": nhks, "nhkr": nhkb, "ns": 0, "nr": 0, "pn": 0, "ad": ad,
+             "hks": hka, "hkr": None, "nhks": nhks, "nhkr": nhkb, "ns": 0, "nr": 0, "pn": 0, "ad": ad, "mixed": True,
              "chains": []}
     # RatchetInitBobHE(SK, SPK_inviter pair, HKa, NHKb), then DHRatchetHE for header (R.pub, PN 0).
     bob = {"dhs_secret": r_spk, "dhs_pub": spk_r, "dhr": None, "rk": sk, "cks": None, "ckr": None,
-           "hks": None, "hkr": None, "nhks": nhkb, "nhkr": hka, "ns": 0, "nr": 0, "pn": 0, "ad": ad,
+           "hks": None, "hkr": None, "nhks": nhkb, "nhkr": hka, "ns": 0, "nr": 0, "pn": 0, "ad": ad, "mixed": True,
            "chains": []}
     dh_ratchet(bob, r_pub, r_ratchet)
     for who, st in [("invitee_state", alice), ("inviter_state", bob)]:
@@ -520,7 +539,7 @@ def check_session_start(v):
     dh_ratchet(alice, their, None)
     ckr, _kept = skip_keys(alice["ckr"], 0, h_n, alice["hkr"], 0)
     ckr, mk = kdf_ck(ckr)
-    opened = aead_open(*body_key(mk), env[80:], ad + env[:80])
+    opened = aead_open(*body_key(mk, env[:24]), env[80:], ad + env[:80])
     v.expect(p, node, "payload", opened if opened is not None else b"")
     if opened != payload_to_invitee:
         v.fail(f"{p}.payload", "differs from inputs.payload_to_invitee")
@@ -554,7 +573,7 @@ def open_in_chain(v, st, env, where):
     ckr, _kept = skip_keys(st["ckr"], st["nr"], n, st["hkr"], 0)
     st["ckr"], mk = kdf_ck(ckr)
     st["nr"] = n + 1
-    opened = aead_open(*body_key(mk), env[80:], st["ad"] + env[:80])
+    opened = aead_open(*body_key(mk, env[:24] if st.get("mixed") else None), env[80:], st["ad"] + env[:80])
     v.expect(where, v.doc["opened"]["inviter"], "payload", opened if opened is not None else b"")
     if opened != v.hexval("", v.doc, "inputs.payload_to_inviter"):
         v.fail(f"{where}.payload", "differs from inputs.payload_to_inviter")

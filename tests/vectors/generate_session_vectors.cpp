@@ -369,6 +369,7 @@ Json session_start_vectors() {
   const auto transcript = concat({invitee_ik.public_key(), inviter_ik.public_key(), invitee_spk.public_key(),
                                   inviter_spk.public_key(), ek.public_key()});
   const auto secrets = session::derive_start_secrets(invitation_secret, dh1, dh2, transcript);
+  const auto hello_confirmation = session::hello_confirmation(secrets.root_key.view(), transcript);
   const auto hello_info_tail = concat({ek.public_key(), inviter_spk.public_key(), inviter_ik.public_key()});
   const auto hello_key = session::derive_hello_key(invitation_secret, dh2, hello_info_tail);
   const auto hello_plain = must(crypto::aead_open(hello_key.key.view(), hello_key.nonce,
@@ -457,6 +458,7 @@ Json session_start_vectors() {
       {"hka", hex(secrets.initiator_header.view())},
       {"nhkb", hex(secrets.responder_header.view())},
       {"associated_data", hex(associated_data)},
+      {"hello_confirmation", hex(hello_confirmation)},
       {"hello_key", hex(hello_key.key.view())},
       {"hello_nonce", hex(hello_key.nonce)},
       {"hello_plaintext", hex(hello_plain)},

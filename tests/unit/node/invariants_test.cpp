@@ -11,6 +11,8 @@
 #include "link/link.h"
 #include "link/submit.h"
 #include "node/sqlite_link_store.h"
+#include "session/ratchet.h"
+#include "session/session.h"
 #include "store/contacts.h"
 #include "store/messages.h"
 #include "support/failing_link_store.h"
@@ -205,6 +207,49 @@ TEST_F(Invariants, I4_NoMessageKeyTwiceAcrossCrashes) {
   for (const auto& e : envelopes) {
     EXPECT_EQ(b->link->receive(kChannel, e, clock.now()).outcome, link::Link::Outcome::not_ours);
   }
+}
+
+// Bounded work on a real store: an envelope with an authentic header and a forged body is
+// flagged (the node counts it against the channel), and a gap beyond the per-envelope bound is
+// bridged with the progress persisted by the batch, so it survives a crash of the receiver.
+TEST_F(Invariants, ForgedBodyFlaggedAndBridgeProgressPersisted) {
+  a->send("m", wire::Precedence::routine);
+  auto out = a->drain();
+  ASSERT_FALSE(out.empty());
+  auto forged = out.front();
+  forged[1500] ^= 0x04;
+  auto r = b->link->receive(kChannel, forged, clock.now());
+  EXPECT_EQ(r.outcome, link::Link::Outcome::not_ours);
+  EXPECT_TRUE(r.forged) << r.error;
+  EXPECT_FALSE(r.bridged);
+  // An envelope of another session is neither.
+  auto stranger = test::make_session_pair();
+  auto other = session::Session::restore(stranger.invitee_state).value();
+  auto reservation = other.reserve(1);
+  ASSERT_TRUE(other.commit_reservation(reservation).ok());
+  auto foreign = other.seal(util::Bytes(wire::kEnvelopePayloadSize, 0)).value();
+  r = b->link->receive(kChannel, foreign, clock.now());
+  EXPECT_FALSE(r.forged);
+  EXPECT_FALSE(r.bridged);
+
+  // Alice's sending chain jumps past the bound (as after very many lost envelopes).
+  auto restored = session::Session::restore(a->sqlite->session_state().value().view()).value();
+  auto jumped = restored.state().clone();
+  constexpr std::uint32_t kAhead = session::kMaxChainStepsPerEnvelope + 10;
+  session::advance_chain_key(jumped.chain.cks.mutable_view(), kAhead);
+  jumped.chain.ns += kAhead;
+  session::Session far(std::move(jumped));
+  auto far_reservation = far.reserve(1);
+  ASSERT_TRUE(far.commit_reservation(far_reservation).ok());
+  util::Bytes payload(wire::kEnvelopePayloadSize, 0);  // all PADDING
+  auto sealed = far.seal(payload).value();
+  util::Bytes envelope(sealed.begin(), sealed.end());
+  r = b->link->receive(kChannel, envelope, clock.now());
+  EXPECT_EQ(r.outcome, link::Link::Outcome::not_ours);
+  EXPECT_TRUE(r.bridged) << r.error;
+  EXPECT_FALSE(r.forged);
+  b->open();  // a crash: the Link comes back from the store
+  EXPECT_EQ(b->link->receive(kChannel, envelope, clock.now()).outcome, link::Link::Outcome::applied);
 }
 
 // I5: the incoming transcript head covers exactly the gap-free prefix of delivered seqs. A

@@ -24,7 +24,7 @@ class InvitationTest : public ::testing::Test {
 
 TEST_F(InvitationTest, RoundTrip) {
   std::string text = make();
-  EXPECT_EQ(text.substr(0, 3), "bc1");
+  EXPECT_EQ(text.substr(0, 3), "bc2");
   auto inv = decode_invitation(text, kNow);
   ASSERT_TRUE(inv.ok()) << inv.error().message;
   EXPECT_EQ(inv->name, "washington");
@@ -73,11 +73,17 @@ TEST_F(InvitationTest, TruncationIsNamed) {
 
 TEST_F(InvitationTest, WrongVersionIsNamed) {
   std::string text = make();
-  text[2] = '2';
+  text[2] = '3';
   auto inv = decode_invitation(text, kNow);
   ASSERT_FALSE(inv.ok());
   EXPECT_EQ(inv.error().code, util::Errc::unsupported_version);
-  EXPECT_NE(inv.error().message.find("version 2"), std::string::npos);
+  EXPECT_NE(inv.error().message.find("version 3"), std::string::npos);
+  // Version 1 (HELLO without key confirmation) is refused with what to do.
+  text[2] = '1';
+  inv = decode_invitation(text, kNow);
+  ASSERT_FALSE(inv.ok());
+  EXPECT_EQ(inv.error().code, util::Errc::unsupported_version);
+  EXPECT_NE(inv.error().message.find("key confirmation"), std::string::npos) << inv.error().message;
 }
 
 TEST_F(InvitationTest, NotAnInvitation) {
@@ -85,7 +91,7 @@ TEST_F(InvitationTest, NotAnInvitation) {
   ASSERT_FALSE(inv.ok());
   EXPECT_EQ(inv.error().code, util::Errc::bad_format);
   EXPECT_FALSE(decode_invitation("", kNow).ok());
-  EXPECT_FALSE(decode_invitation("bc1!!!!", kNow).ok());
+  EXPECT_FALSE(decode_invitation("bc2!!!!", kNow).ok());
   EXPECT_EQ(decode_invitation(std::string(5000, 'a'), kNow).error().code, util::Errc::limit);
 }
 

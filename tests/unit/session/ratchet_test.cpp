@@ -2,7 +2,9 @@
 
 #include <set>
 
+#include "crypto/aead.h"
 #include "session/header_crypto.h"
+#include "session/kdf_chain.h"
 #include "session/ratchet.h"
 #include "session/session.h"
 #include "session_test_support.h"
@@ -191,21 +193,187 @@ TEST(RatchetTest, ManyCrashRestartsWithLargeReservationsStillOpen) {
   expect_refused_unchanged(*p.bob, sent.front().first);
 }
 
-TEST(RatchetTest, ChainAdvanceBeyondCapRefusedUnchanged) {
+// Opens and checks that the result is a bridge: limit, kMaxChainStepsPerEnvelope derivations
+// exactly, the receiving chain moved and was kept.
+void expect_bridged(Session& s, const Envelope& e) {
+  const auto changes = s.changes();
+  auto got = s.open(e, kT0);
+  ASSERT_FALSE(got.ok());
+  EXPECT_EQ(got.error().code, util::Errc::limit) << got.error().message;
+  EXPECT_TRUE(s.last_open().bridged);
+  EXPECT_TRUE(s.last_open().header_authentic);
+  EXPECT_EQ(s.last_open().chain_steps, kMaxChainStepsPerEnvelope);
+  EXPECT_EQ(s.changes(), changes + 1);
+}
+
+TEST(RatchetTest, GapBeyondTheBoundIsBridgedOverSeveralEnvelopes) {
   auto p = test::make_pair();
-  // Bob's receiving chain for Alice's first sending chain is at Nr = 0.
-  auto edge = jumped(*p.alice, kMaxChainAdvance);
-  auto beyond = jumped(edge, kMaxChainAdvance + 1);
-  const auto far = send(beyond, 1);  // N = kMaxChainAdvance + 1
-  expect_refused_with(*p.bob, far, util::Errc::limit);
-  // PN beyond the cap on a DH ratchet step: refused before any derivation, nothing changes.
-  expect_open(beyond, send(*p.bob, 2), 2);
-  EXPECT_EQ(beyond.state().chain.pn, kMaxChainAdvance + 2);
-  expect_refused_with(*p.bob, send(beyond, 3), util::Errc::limit);
-  // Exactly kMaxChainAdvance opens.
-  expect_open(*p.bob, send(edge, 4), 4);
-  EXPECT_EQ(p.bob->state().chain.nr, kMaxChainAdvance + 1);
+  // Bob's receiving chain for Alice's first sending chain is at Nr = 0; N is 3 bounds + 5 ahead.
+  constexpr std::uint32_t kFar = 3 * kMaxChainStepsPerEnvelope + 5;
+  auto far_sender = jumped(*p.alice, kFar);
+  const auto far = send(far_sender, 1);
+  for (std::uint32_t i = 1; i <= 3; ++i) {
+    expect_bridged(*p.bob, far);
+    EXPECT_EQ(p.bob->state().chain.nr, i * kMaxChainStepsPerEnvelope);
+  }
+  // The fourth time the rest fits: it opens, having cost the last 6 steps only.
+  expect_open(*p.bob, far, 1);
+  EXPECT_EQ(p.bob->last_open().chain_steps, 6u);
+  EXPECT_EQ(p.bob->state().chain.nr, kFar + 1);
   EXPECT_EQ(p.bob->state().skipped.size(), kMaxSkipPerChain);
+  EXPECT_EQ(p.bob->chain_steps_total(), std::uint64_t{kFar} + 1);
+  // And the conversation continues both ways.
+  expect_open(*p.alice, send(*p.bob, 2), 2);
+  expect_open(*p.bob, send(far_sender, 3), 3);
+}
+
+TEST(RatchetTest, DhStepBeyondTheBoundLeavesTheOldTailOutThenBridges) {
+  auto p = test::make_pair();
+  expect_open(*p.bob, send(*p.alice, 0), 0);
+  auto lost = send(*p.alice, 1);  // N = 1 on Alice's first chain, lost for now
+  // Alice's first chain ends 15,000 ahead of Bob's Nr; she steps on Bob's reply (PN = 15,000).
+  auto alice = jumped(*p.alice, 15'000);
+  expect_open(alice, send(*p.bob, 2), 2);
+  EXPECT_EQ(alice.state().chain.pn, 15'000u);
+  // N = 6000 on the new chain: 15,000 + 6001 steps exceed the bound, so the old chain's tail is
+  // left out and only the new chain is walked.
+  auto new_chain = jumped(alice, 6'000);
+  expect_open(*p.bob, send(new_chain, 3), 3);
+  EXPECT_EQ(p.bob->last_open().chain_steps, 6'001u);
+  expect_refused_unchanged(*p.bob, lost);  // its key was never derived: lost, not misread
+  // A new chain whose N alone exceeds the bound: the DH step and one bound of its chain are kept.
+  expect_open(new_chain, send(*p.bob, 4), 4);
+  auto far = jumped(new_chain, kMaxChainStepsPerEnvelope + 10);
+  const auto e = send(far, 5);
+  expect_bridged(*p.bob, e);
+  expect_open(*p.bob, e, 5);
+  EXPECT_EQ(p.bob->last_open().chain_steps, 11u);
+  expect_open(far, send(*p.bob, 6), 6);
+}
+
+// The review's hostile envelope: a header that authenticates (made by the peer itself) asking
+// for PN = 10^6 on the old chain and N = 10^6 on the new one, with a body that does not open.
+// Before the bound each copy cost 2 x 10^6 derivations and changed nothing, so 100 copies cost
+// 2 x 10^8 (about 260 s of CPU). Now no copy costs more than the bound, the walk's progress is
+// kept, the failure is remembered, and all 100 together cost the gap once.
+TEST(RatchetTest, HostileEnvelopeReplayedHundredTimesCostsBoundedWork) {
+  auto p = test::make_pair();
+  expect_open(*p.bob, send(*p.alice, 0), 0);
+  expect_open(*p.alice, send(*p.bob, 1), 1);  // Alice's next chain starts at her next send
+  auto hostile_state = p.alice->state().clone();
+  constexpr std::uint32_t kMillion = 1'000'000;
+  hostile_state.chain.pn = kMillion;
+  hostile_state.chain.ns = kMillion;  // the chain key stays at 0: the body will not open
+  Session hostile(std::move(hostile_state));
+  const auto e = send(hostile, 2);
+
+  std::uint32_t most = 0;
+  int bridges = 0, repeats = 0;
+  for (int i = 0; i < 100; ++i) {
+    auto got = p.bob->open(e, kT0);
+    ASSERT_FALSE(got.ok());
+    EXPECT_TRUE(p.bob->last_open().header_authentic);
+    most = std::max(most, p.bob->last_open().chain_steps);
+    bridges += p.bob->last_open().bridged;
+    repeats += p.bob->last_open().repeat_of_failure;
+  }
+  EXPECT_LE(most, kMaxChainStepsPerEnvelope);
+  // 10^6 + 1 steps reach N's key: 50 bridges of 20,000, one final walk whose body fails, and 49
+  // repeats refused before any derivation.
+  EXPECT_EQ(bridges, 50);
+  EXPECT_EQ(repeats, 49);
+  EXPECT_EQ(p.bob->chain_steps_total(), 1u + kMillion + 1u);  // Bob's first open, then the walk
+  // Alice's genuine chain (the hostile header named her real DH key) goes on from far ahead.
+  auto genuine = jumped(*p.alice, kMillion + 1);
+  expect_open(*p.bob, send(genuine, 3), 3);
+}
+
+// A relay holding a genuine envelope 15,000 counters ahead flips one body byte and sends it again
+// and again: the first copy costs its walk once, every repeat none, and nothing changed.
+TEST(RatchetTest, ByteFlippedRelayReplayRefusedCheaply) {
+  auto p = test::make_pair();
+  expect_open(*p.bob, send(*p.alice, 0), 0);
+  auto ahead = jumped(*p.alice, 15'000);
+  const auto genuine = send(ahead, 1);
+  auto flipped = genuine;
+  flipped[1000] ^= 0x01;
+  const auto before = state_bytes(*p.bob);
+  const auto steps_before = p.bob->chain_steps_total();
+  auto first = p.bob->open(flipped, kT0);
+  ASSERT_FALSE(first.ok());
+  EXPECT_EQ(first.error().code, util::Errc::crypto);
+  EXPECT_TRUE(p.bob->last_open().header_authentic);
+  EXPECT_EQ(p.bob->last_open().chain_steps, 15'000u);
+  for (int i = 0; i < 100; ++i) {
+    auto again = p.bob->open(flipped, kT0);
+    ASSERT_FALSE(again.ok());
+    EXPECT_EQ(again.error().code, util::Errc::refused);
+    EXPECT_TRUE(p.bob->last_open().repeat_of_failure);
+    EXPECT_EQ(p.bob->last_open().chain_steps, 0u);
+  }
+  EXPECT_EQ(p.bob->chain_steps_total(), steps_before + 15'000u);
+  EXPECT_EQ(state_bytes(*p.bob), before);
+  // Another flip costs its bounded walk once more; the genuine envelope still opens.
+  auto flipped2 = genuine;
+  flipped2[2040] ^= 0x80;
+  expect_refused_with(*p.bob, flipped2, util::Errc::crypto);
+  EXPECT_LE(p.bob->last_open().chain_steps, kMaxChainStepsPerEnvelope);
+  expect_open(*p.bob, genuine, 1);
+}
+
+// A node restored from an older store (a backup, a VM snapshot) resumes at the send counter of
+// that snapshot, below counters it already used, so it seals under message keys it used before.
+// With the header's random nonce mixed into the body key derivation, no (key, nonce) pair repeats.
+TEST(RatchetTest, RolledBackStoreNeverRepeatsABodyKeyAndNonce) {
+  auto p = test::make_pair();
+  ASSERT_TRUE(p.alice->state().mixed_body_nonce);
+  auto reservation = p.alice->reserve(16);
+  const util::Bytes snapshot(reservation.state().begin(), reservation.state().end());  // the backup
+  ASSERT_TRUE(p.alice->commit_reservation(reservation).ok());
+  // The live node seals 0..15 under that reservation, reserves the next block and goes on.
+  std::vector<Envelope> before, after;
+  auto r2 = p.alice->reserve(16);
+  ASSERT_TRUE(p.alice->commit_reservation(r2).ok());
+  for (std::uint64_t i = 0; i < 16; ++i) ASSERT_TRUE(p.alice->seal(test::payload(i)).ok());
+  // Counters 16..23: past the snapshot's ceiling ...
+  for (std::uint64_t i = 16; i < 24; ++i) before.push_back(p.alice->seal(test::payload(i)).value());
+  // ... then its store is replaced by the older snapshot and it sends again.
+  auto restored = Session::restore(snapshot).value();
+  auto r3 = restored.reserve(16);
+  ASSERT_TRUE(restored.commit_reservation(r3).ok());
+  for (std::uint64_t i = 100; i < 108; ++i) after.push_back(restored.seal(test::payload(i)).value());
+
+  // The message keys of counters 16..23, from the snapshot's chain key (the same for both runs).
+  auto ck = Session::restore(snapshot).value().state().chain.cks.copy();
+  std::set<util::Bytes> pairs;
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    auto step = kdf_ck(ck.view());
+    ck = std::move(step.chain_key);
+    for (const auto* e : {&before[i], &after[i]}) {
+      // Same counter in both envelopes: the message key was used twice.
+      auto header = decrypt_header(p.alice->state().chain.hks.view(),
+                                   util::to_array<crypto::kAeadNonceSize>(util::ByteView(*e).first(24)),
+                                   util::ByteView(*e).subspan(kEncryptedHeaderOffset, kEncryptedHeaderSize));
+      ASSERT_TRUE(header.has_value());
+      EXPECT_EQ(header->n, 16 + i);
+      crypto::SecretArray<kBodyKeyMaterialSize> bk;
+      derive_body_key_mixed_into(bk.mutable_view(), step.message_key.view(), util::ByteView(*e).first(24));
+      // It is the pair the body was sealed under: it opens it.
+      util::Bytes ad(p.alice->associated_data().begin(), p.alice->associated_data().end());
+      util::append(ad, util::ByteView(*e).first(kBodyOffset));
+      const auto nonce = util::to_array<crypto::kAeadNonceSize>(bk.view().subspan(crypto::kAeadKeySize));
+      EXPECT_TRUE(crypto::aead_open(bk.view().first(crypto::kAeadKeySize), nonce,
+                                    util::ByteView(*e).subspan(kBodyOffset), ad)
+                      .ok());
+      pairs.insert(util::Bytes(bk.view().begin(), bk.view().end()));
+    }
+  }
+  EXPECT_EQ(pairs.size(), 2 * before.size());  // every (key, nonce) pair distinct
+  // The receiver opens the first of each and refuses the second as a duplicate: no harm done.
+  for (std::size_t i = 0; i < before.size(); ++i) {
+    expect_open(*p.bob, before[i], 16 + i);
+    expect_refused_unchanged(*p.bob, after[i]);
+  }
 }
 
 TEST(RatchetTest, DuplicatesAndReplaysRefusedUnchanged) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/aead.h"
+#include "session/kdf_chain.h"
 #include "session_test_support.h"
 
 namespace bc::session {
@@ -36,6 +38,89 @@ TEST_F(SessionStartTest, HelloIsOneEnvelopeAndOpensWithTheSecret) {
   EXPECT_EQ(acc->invitee.prekey, p.invitee_id.prekey.public_key());
   EXPECT_EQ(acc->reachability, util::Bytes(std::begin(reach_), std::end(reach_)));
   EXPECT_EQ(acc->session.associated_data(), s.session.associated_data());
+}
+
+// The attacker of the review: it holds the invitation secret (it saw the invitation) and the
+// public identity key, prekey and prekey signature of another party, Carol (all in Carol's own
+// invitations), but not Carol's private prekey. It builds a HELLO the inviter opens that names
+// Carol: it runs the start with its own keys, then swaps Carol's public keys into the sealed body.
+// Without key confirmation the inviter would pin Carol and consume the invitation. Returns the
+// forged HELLO.
+Envelope forge_hello(const test::Parties& p, const PeerKeys& named, const crypto::DhKeyPair& ek) {
+  auto mallory = Identity::generate("mallory").value();
+  auto start = start_as_invitee_with_keys_for_testing(
+      {mallory.signing, mallory.prekey, mallory.prekey_sig}, p.inviter_public(), p.secret, {},
+      ek.copy(), crypto::DhKeyPair::generate());
+  EXPECT_TRUE(start.ok());
+  const auto dh2 = ek.agree(p.inviter_id.prekey.public_key()).value();
+  util::Bytes tail(ek.public_key().begin(), ek.public_key().end());
+  util::append(tail, p.inviter_id.prekey.public_key());
+  util::append(tail, p.inviter_id.signing.public_key());
+  auto key = derive_hello_key(p.secret, dh2.view(), tail);
+  auto plain = crypto::aead_open(key.key.view(), key.nonce,
+                                 util::ByteView(start->hello).subspan(kHelloEphemeralSize), {})
+                   .value();
+  // version || IK || SPK || sig || ratchet key || tag || ...: the named party's keys in place.
+  std::copy(named.identity.begin(), named.identity.end(), plain.begin() + 1);
+  std::copy(named.prekey.begin(), named.prekey.end(), plain.begin() + 33);
+  std::copy(named.prekey_signature.begin(), named.prekey_signature.end(), plain.begin() + 65);
+  Envelope forged = start->hello;
+  crypto::aead_seal_into(util::MutableByteView(forged).subspan(kHelloEphemeralSize), key.key.view(),
+                         key.nonce, plain, {});
+  return forged;
+}
+
+TEST_F(SessionStartTest, ForgedHelloNamingAnotherPartyFailsKeyConfirmation) {
+  auto carol = Identity::generate("carol").value();
+  const PeerKeys carol_public{carol.signing.public_key(), carol.prekey.public_key(), carol.prekey_sig};
+  const auto ek = crypto::DhKeyPair::generate();
+  const auto forged = forge_hello(p, carol_public, ek);
+  const std::uint8_t id[] = {7};
+  const OpenInvitation open[] = {{id, p.secret}};
+  auto acc = accept_hello(p.inviter_keys(), forged, open);
+  ASSERT_FALSE(acc.ok());
+  EXPECT_EQ(acc.error().code, util::Errc::crypto);
+  EXPECT_NE(acc.error().message.find("key confirmation"), std::string::npos) << acc.error().message;
+  // The genuine invitee can still use the same invitation afterwards (nothing was consumed at
+  // this level; the node writes only after accept_hello succeeded).
+  auto genuine = start();
+  EXPECT_TRUE(accept_hello(p.inviter_keys(), genuine.hello, open).ok());
+}
+
+TEST_F(SessionStartTest, HelloNamingTheInvitersOwnIdentityRefused) {
+  const auto ek = crypto::DhKeyPair::generate();
+  const auto forged = forge_hello(p, p.inviter_public(), ek);
+  const std::uint8_t id[] = {7};
+  const OpenInvitation open[] = {{id, p.secret}};
+  auto acc = accept_hello(p.inviter_keys(), forged, open);
+  ASSERT_FALSE(acc.ok());
+  EXPECT_EQ(acc.error().code, util::Errc::refused);
+  EXPECT_NE(acc.error().message.find("own identity"), std::string::npos) << acc.error().message;
+}
+
+TEST_F(SessionStartTest, HelloVersionOneRefused) {
+  // A genuine HELLO re-sealed with version byte 1 (the form without key confirmation).
+  auto mallory_ek = crypto::DhKeyPair::generate();
+  auto start = start_as_invitee_with_keys_for_testing(p.invitee_keys(), p.inviter_public(), p.secret, {},
+                                                      mallory_ek.copy(), crypto::DhKeyPair::generate());
+  ASSERT_TRUE(start.ok());
+  const auto dh2 = mallory_ek.agree(p.inviter_id.prekey.public_key()).value();
+  util::Bytes tail(mallory_ek.public_key().begin(), mallory_ek.public_key().end());
+  util::append(tail, p.inviter_id.prekey.public_key());
+  util::append(tail, p.inviter_id.signing.public_key());
+  auto key = derive_hello_key(p.secret, dh2.view(), tail);
+  auto plain = crypto::aead_open(key.key.view(), key.nonce,
+                                 util::ByteView(start->hello).subspan(kHelloEphemeralSize), {})
+                   .value();
+  plain[0] = 1;
+  Envelope old = start->hello;
+  crypto::aead_seal_into(util::MutableByteView(old).subspan(kHelloEphemeralSize), key.key.view(),
+                         key.nonce, plain, {});
+  const std::uint8_t id[] = {7};
+  const OpenInvitation open[] = {{id, p.secret}};
+  auto acc = accept_hello(p.inviter_keys(), old, open);
+  ASSERT_FALSE(acc.ok());
+  EXPECT_EQ(acc.error().code, util::Errc::unsupported_version);
 }
 
 TEST_F(SessionStartTest, HelloRefusedWithWrongOrAbsentSecret) {

@@ -52,9 +52,14 @@ TEST(StateCodecTest, RefusesBadHeaderFields) {
   auto bad_version = good;
   bad_version[4] = 99;
   EXPECT_EQ(Session::restore(bad_version).error().code, util::Errc::unsupported_version);
+  // Every flag bit has a meaning now (bit 7: mixed body nonce); a state without a sending chain
+  // is refused.
+  EXPECT_NE(good[5] & 0x80, 0);
   auto bad_flags = good;
-  bad_flags[5] |= 0x80;
+  bad_flags[5] = static_cast<std::uint8_t>(bad_flags[5] & ~0x02);
   EXPECT_EQ(Session::restore(bad_flags).error().code, util::Errc::bad_format);
+  // The flag survives a round trip.
+  EXPECT_TRUE(Session::restore(good).value().state().mixed_body_nonce);
   util::Bytes huge(kMaxStateSize + 1, 0);
   EXPECT_EQ(Session::restore(huge).error().code, util::Errc::limit);
 }

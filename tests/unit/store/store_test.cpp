@@ -2,12 +2,47 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "store/contacts.h"
 #include "store/invitations.h"
+#include "store/messages.h"
 #include "support/temp_dir.h"
 
 namespace bc::store {
 namespace {
+
+// Secrets at rest: secure_delete is on (whatever this SQLite's default), the session state
+// comes back in guarded memory, and a checkpoint leaves an empty WAL behind.
+TEST(Store, SecureDeleteOnAndCheckpointTruncatesTheWal) {
+  test::TempDir dir;
+  auto store = Store::open(dir.path() / "s.db").value();
+  {
+    auto st = store->prepare("PRAGMA secure_delete");
+    ASSERT_TRUE(st.step());
+    EXPECT_EQ(st.column_int(0), 1);
+  }
+  Contact c;
+  c.alias = "peer";
+  c.party_name = "peer";
+  const auto id = Contacts(*store).add(c).value();
+  Messages messages(*store, id);
+  EXPECT_FALSE(messages.session().has_value());
+  const util::Bytes state(300, 0x5a);
+  ASSERT_TRUE(store->transaction([&]() -> util::Result<void> {
+                     messages.set_session(state);
+                     return {};
+                   }).ok());
+  auto read = messages.session();
+  ASSERT_TRUE(read.has_value());
+  EXPECT_TRUE(read->equals(state));
+  const auto wal = dir.path() / "s.db-wal";
+  ASSERT_TRUE(std::filesystem::exists(wal));
+  EXPECT_GT(std::filesystem::file_size(wal), 0u);
+  EXPECT_TRUE(store->checkpoint_truncate());
+  EXPECT_EQ(std::filesystem::file_size(wal), 0u);
+  EXPECT_TRUE(messages.session()->equals(state));  // still there, now in the main file
+}
 
 TEST(Store, MigratesAnEmptyFileToTheLatestVersion) {
   test::TempDir dir;

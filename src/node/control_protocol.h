@@ -7,6 +7,8 @@
 //   {"op":"outbox","contact":"moscow"}     -> {"ok":true}   (send queued for that link only)
 //   {"op":"status"}                        -> {"ok":true,"links":[...]}
 //   {"op":"addresses","contact":"moscow"}  -> {"ok":true}   (`contact address` changed its book)
+//   {"op":"surge","contact":"moscow","seq":12}  -> {"ok":true,"cover":true}  (send --surge: seq
+//                                          leaves outside the cover slots; cover false: off anyway)
 //   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
 //                                          -> {"ok":true,"contact":"moscow","channels":[...]}
 //
@@ -36,7 +38,7 @@ inline constexpr std::size_t kMaxTokenLength = 64;
 inline constexpr std::size_t kMaxBatch = 1000;  // deliveries / events per answer
 inline constexpr std::chrono::milliseconds kMaxWait{25'000};
 
-enum class ControlOp { ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events };
+enum class ControlOp { ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events, surge };
 
 struct ControlRequest {
   ControlOp op = ControlOp::ping;
@@ -52,7 +54,8 @@ struct ControlRequest {
   std::optional<std::int64_t> after;  // deliveries, events: from this id (deliveries: else the consumer's cursor)
   std::size_t max = 100;      // deliveries, events
   std::chrono::milliseconds wait{0};  // deliveries, events: long poll when there is nothing yet
-  std::int64_t id = 0;        // ack: everything up to this delivery id is consumed
+  std::int64_t id = 0;        // ack: everything up to this delivery id is consumed; surge: the seq
+  bool surge = false;         // submit: leave outside the cover slots (issue 14's one exception)
 };
 
 // A request of op with nothing else set (contact: for the ops that name one).

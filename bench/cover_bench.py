@@ -10,8 +10,9 @@ same `[cover]` setting:
   - idle bandwidth: with the link up and nothing sent, the bytes the proxy forwards each way
     over --idle seconds (TLS records, what the network carries; TCP/IP headers not counted),
     and that rate times 86,400 as bytes per day per direction;
-  - latency: --messages FLASH messages from moscow one at a time (a random pause of up to
-    300 ms between them, so sends do not line up with the slots), each timed from the sender's
+  - latency: --messages FLASH messages from moscow one at a time, each after a random pause
+    uniform over 0.3 s + 1.5 slot intervals (sending right after the previous delivery would
+    put every send at the same phase of the sender's slots), each timed from the sender's
     outbox commit (sent_at_ms) to the receiver's delivery commit (delivered_at_ms), both node
     clocks on this machine; p50 and p99.
 
@@ -111,8 +112,9 @@ def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool) -> di
         log(f"cover {name}: {messages} FLASH messages one at a time")
         rng = random.Random(14)
         latencies = []
+        span = 0.3 + (1.5 / rate if rate else 0.0)
         for i in range(messages):
-            time.sleep(rng.uniform(0, 0.3))
+            time.sleep(rng.uniform(0, span))
             text = f"cover {i:04d}"
             b.cli("send", "--to", "washington", "-p", "flash", text)
             row = follower.q.get(timeout=60)

@@ -652,7 +652,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,relay,channels,health",
+    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,relay,channels,health,cover",
                     help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
@@ -669,6 +669,7 @@ def main() -> int:
     ap.add_argument("--channel-messages", type=int, default=100, help="channels: messages per phase")
     ap.add_argument("--health-reps", type=int, default=5,
                     help="health: repetitions of each channel cut per heartbeat interval (bench/health_bench.py)")
+    ap.add_argument("--cover-messages", type=int, default=20, help="cover: FLASH messages timed per mode")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -702,6 +703,9 @@ def main() -> int:
                                              args.relay_latency, args.rounds)
         if "channels" in parts:
             r["channels"] = bench_channel_loss(bc, work, args.channel_messages, args.chunks)
+        if "cover" in parts:
+            import cover_bench  # bench/cover_bench.py: latency and bandwidth of cover traffic (issue 14)
+            r["cover"] = cover_bench.run(bc, messages=args.cover_messages)
         if "health" in parts:
             import health_bench  # bench/health_bench.py: cut detection and heartbeat bandwidth (issue 6)
             r["health"] = health_bench.run(bc, args.health_reps)
@@ -714,11 +718,15 @@ def main() -> int:
         rows += api_bench.table_rows(r["api"])
     if r.get("health"):
         rows += health_bench.table_rows(r["health"])
+    if r.get("cover"):
+        rows += cover_bench.table_rows(r["cover"])
     text, md = render(r, rows)
     if r.get("api"):
         md += "".join(line + "\n" for line in api_bench.details_md(r["api"]))
     if r.get("health"):
         md += "".join(line + "\n" for line in health_bench.details_md(r["health"]))
+    if r.get("cover"):
+        md += "".join(line + "\n" for line in cover_bench.details_md(r["cover"]))
     print(text)
     if args.out:
         Path(args.out).write_text(md)

@@ -79,8 +79,10 @@ class Client:
 
     # -- the interface ----------------------------------------------------------------------
     @staticmethod
-    def _submission(contact, text=None, file=None, precedence="routine", token=None):
+    def _submission(contact, text=None, file=None, precedence="routine", token=None, surge=False):
         req = {"op": "submit", "contact": contact, "precedence": precedence}
+        if surge:
+            req["surge"] = True  # under cover traffic: leaves outside the slots (docs/api.md)
         if text is not None:
             req["text"] = text
         if file is not None:
@@ -89,9 +91,10 @@ class Client:
             req["token"] = token
         return req
 
-    def submit(self, contact, text=None, file=None, precedence="routine", token=None):
-        """Queues one message; returns {"seq", "duplicate", ...} once it is durable."""
-        return self.call(self._submission(contact, text, file, precedence, token))
+    def submit(self, contact, text=None, file=None, precedence="routine", token=None, surge=False):
+        """Queues one message; returns {"seq", "duplicate", ...} once it is durable. surge: under
+        cover traffic, send it at once outside the slots, which an observer can see."""
+        return self.call(self._submission(contact, text, file, precedence, token, surge))
 
     def submit_many(self, submissions, window=128):
         """Queues many messages with up to `window` in flight on this connection; each item is a

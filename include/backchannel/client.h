@@ -41,6 +41,9 @@ struct Submission {
   std::optional<std::string> file;  // an absolute path the node reads
   std::string precedence = "routine";
   std::string token;  // optional: makes a retry idempotent
+  // Under cover traffic: send at once, outside the slots, accepting that an observer of the
+  // wire sees it (docs/api.md "submit"). The node logs it. No effect with cover off.
+  bool surge = false;
 };
 
 struct Submitted {

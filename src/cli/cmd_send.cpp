@@ -38,6 +38,7 @@ struct SendOptions {
   std::string file;
   bool verified_only = false;
   bool each_line = false;
+  bool surge = false;
 };
 
 // A running node is told about new outbox rows at most this often during --each-line, so the
@@ -144,6 +145,10 @@ int run_send(Context& ctx, const SendOptions& opt) {
   if (opt.each_line && opt.text != "-") {
     return ctx.fail(util::make_error(util::Errc::invalid_argument, "--each-line reads stdin: give - as the TEXT"));
   }
+  if (opt.surge && opt.each_line) {
+    return ctx.fail(util::make_error(util::Errc::invalid_argument,
+                                     "--surge applies to one message: send it without --each-line"));
+  }
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
   auto config = node::load_config(loaded->home.config_path());
@@ -232,14 +237,36 @@ int run_send(Context& ctx, const SendOptions& opt) {
   content.bytes.clear();
   content.bytes.shrink_to_fit();
   bool node_running = through_node || tell_node();
+  // The surge is the running node's to do: with none, or cover off, the message goes as any.
+  std::string surge_state = "none";
+  if (opt.surge) {
+    surge_state = "no_node";
+    if (node_running) {
+      auto request = node::make_request(node::ControlOp::surge, contact->alias);
+      request.id = static_cast<std::int64_t>(row.seq);
+      auto answer = node::control_call(loaded->home.control_socket_path(), request, std::chrono::seconds{3});
+      if (answer.ok()) {
+        auto doc = nlohmann::json::parse(*answer, nullptr, false);
+        if (doc.is_object() && doc.value("ok", false)) surge_state = doc.value("cover", false) ? "surge" : "cover_off";
+      }
+    }
+  }
 
   if (ctx.json) {
     ctx.print_json({{"to", contact->alias}, {"seq", row.seq}, {"precedence", wire::precedence_name(*precedence)},
-                    {"bytes", row.body_size}, {"state", "queued"}, {"node_running", node_running}});
+                    {"bytes", row.body_size}, {"state", "queued"}, {"node_running", node_running},
+                    {"surge", surge_state}});
   } else {
     ctx.out << "Queued message " << row.seq << " to " << contact->alias << " ("
             << upper(wire::precedence_name(*precedence)) << ", " << format_size(row.body_size) << ")"
             << (node_running ? "" : "; the node is not running, it goes out when it starts") << ".\n";
+    if (surge_state == "surge") {
+      ctx.out << "Surge: it leaves at once, outside the cover slots; an observer of the wire can see it.\n";
+    } else if (surge_state == "cover_off") {
+      ctx.out << "Surge: cover is off for this link; it goes out as every message does.\n";
+    } else if (surge_state == "no_node") {
+      ctx.out << "Surge: no running node took it; it goes out in the cover slots.\n";
+    }
   }
   return 0;
 }
@@ -254,6 +281,8 @@ void add_send(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->add_option("--file,-f", opt->file, "send this file");
   auto* text = cmd->add_option("TEXT", opt->text, "the message text, or - to read it from stdin");
   cmd->add_flag("--verified-only", opt->verified_only, "refuse if the contact is not verified");
+  cmd->add_flag("--surge", opt->surge,
+                "under cover traffic: send this message at once, outside the slots (an observer sees it; logged)");
   cmd->add_flag("--each-line", opt->each_line,
                 "with -: every non-empty line of stdin is a message of its own, each queued durably "
                 "before the next line is read (--json: one object listing them all)");

@@ -77,7 +77,7 @@ std::string traffic(const json& ch, const char* dir) {
          (b < 0 ? "" : " (" + format_size(static_cast<std::uint64_t>(b)) + ")");
 }
 
-void print_channel(std::ostream& out, const json& ch, std::size_t name_width, std::int64_t now_ms) {
+void print_channel(std::ostream& out, const json& ch, std::size_t name_width, std::int64_t now_ms, bool cover) {
   std::string state = string_or(ch, "state", "?");
   double rtt = number_or(ch, "rtt_ms", -1);
   double loss = number_or(ch, "loss", -1);
@@ -90,6 +90,11 @@ void print_channel(std::ostream& out, const json& ch, std::size_t name_width, st
       << pad(traffic(ch, "in"), 24) << "  " << traffic(ch, "out");
   double in_flight = number_or(ch, "in_flight", 0);
   if (in_flight > 0) out << "  " << static_cast<std::uint64_t>(in_flight) << " in flight";
+  if (cover) {
+    out << "  slots: " << count(ch, "slots_real_last_minute") << " real in the last minute, " << count(ch, "slots_real")
+        << " real + " << count(ch, "slots_padding") << " padding";
+    if (number_or(ch, "slots_missed", 0) > 0) out << ", " << count(ch, "slots_missed") << " missed";
+  }
   out << "\n";
 }
 
@@ -145,11 +150,22 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
     out << "  queue: " << (queue.empty() ? "?" : queue) << "; messages " << count(link, "messages_in") << " in, "
         << count(link, "messages_out") << " out\n";
   }
+  bool cover = false;
+  if (auto c = link.find("cover"); c != link.end() && c->is_object() && string_or(*c, "mode", "off") != "off") {
+    cover = true;
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%g", number_or(*c, "rate", 0));
+    double drain = number_or(*c, "drain_estimate_s", 0);
+    out << "  cover: " << string_or(*c, "mode", "?") << ", " << rate << " slots/s per channel; backlog "
+        << count(*c, "backlog_chunks") << " chunks";
+    if (drain > 0) out << ", drains in about " << static_cast<std::uint64_t>(drain + 0.999) << " s";
+    out << "\n";
+  }
   const json& channels = array_member(link, "channels");
   if (channels.empty()) out << "  (no channel)\n";
   std::size_t width = 0;
   for (const auto& ch : channels) width = std::max(width, string_or(ch, "channel", "?").size());
-  for (const auto& ch : channels) print_channel(out, ch, width, now_ms);
+  for (const auto& ch : channels) print_channel(out, ch, width, now_ms, cover);
   if (auto d = link.find("direct"); d != link.end() && d->is_object()) print_direct(out, *d, now_ms);
 }
 

@@ -76,6 +76,7 @@ nlohmann::json submission_json(const Submission& s) {
   if (s.text) r["text"] = *s.text;
   if (s.file) r["file"] = *s.file;
   if (!s.token.empty()) r["token"] = s.token;
+  if (s.surge) r["surge"] = true;
   return r;
 }
 

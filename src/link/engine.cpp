@@ -118,6 +118,7 @@ struct Engine::State {
     Outbox::Undo outbox;
     std::size_t retransmissions = 0;
     std::size_t events_before = 0;
+    bool padding = false;  // it carried only a HEARTBEAT (and a repeated head receipt)
   };
   std::optional<LastTransmit> last_transmit;
 
@@ -130,7 +131,16 @@ struct Engine::State {
   // Silence on a channel for this long makes it down: three of the longer of our interval and
   // the peer's, so ends with different settings do not flap.
   std::chrono::milliseconds down_after(const Channel& c) const {
-    return std::max(config.heartbeat_interval, c.peer_interval) * kDownAfterIntervals;
+    auto three = std::max(own_interval(), c.peer_interval) * kDownAfterIntervals;
+    // Under cover a slot can be far shorter than the heartbeat interval: never flap faster than
+    // that interval allows.
+    return config.cover.on() ? std::max(three, config.heartbeat_interval) : three;
+  }
+
+  // What our HEARTBEATs announce: the heartbeat interval, or the slot interval under cover
+  // (every slot carries a HEARTBEAT).
+  std::chrono::milliseconds own_interval() const {
+    return config.cover.on() ? config.cover.announced_interval() : config.heartbeat_interval;
   }
 
   LinkState current_link_state() const {
@@ -358,6 +368,7 @@ Engine::Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::S
       config.heartbeat_interval > std::chrono::milliseconds{wire::kMaxHeartbeatIntervalMs}) {
     throw std::logic_error("EngineConfig: heartbeat_interval must be 1 ms .. 1 h");
   }
+  if (auto ok = check_cover(config.cover); !ok.ok()) throw std::logic_error("EngineConfig: " + ok.error().message);
   s_->peer_head = store.peer_head();
   for (OutgoingMessage& m : store.undelivered_outgoing()) s_->outbox.add(std::move(m));
   // Confirmed messages are not loaded; the outbox still counts them (E5, reload_outbox).
@@ -516,7 +527,7 @@ void Engine::queue_control(wire::ControlFrame frame) {
   s_->controls.push_back(std::move(frame));
 }
 
-std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime now) {
+std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime now, bool slot) {
   State& s = *s_;
   auto it = s.channels.find(id);
   if (it == s.channels.end() || !it->second.connected) return std::nullopt;
@@ -546,12 +557,13 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
     undo.link_controls.push_back(std::move(s.controls.front()));
     s.controls.pop_front();
   }
-  if (now >= c.next_heartbeat) {
+  const std::size_t before_heartbeat = b.size();
+  if (slot || now >= c.next_heartbeat) {
     wire::HeartbeatFrame hb;
     hb.channel = id;
     hb.sent_at_ms = static_cast<std::uint64_t>(to_ms(now));
     hb.seq = static_cast<std::uint32_t>(c.heartbeats_sent + 1);  // wraps after 136 years at 1 s
-    hb.interval_ms = static_cast<std::uint32_t>(s.config.heartbeat_interval.count());
+    hb.interval_ms = static_cast<std::uint32_t>(s.own_interval().count());
     if (c.echo_ms != 0) {
       hb.echo_ms = c.echo_ms;
       auto delay = std::chrono::duration_cast<std::chrono::milliseconds>(now - c.echo_heard_at);
@@ -559,7 +571,7 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
           std::clamp<std::int64_t>(delay.count(), 0, std::numeric_limits<std::uint32_t>::max()));
     }
     if (b.fits(hb) && b.add(hb).ok()) {
-      c.next_heartbeat = now + s.config.heartbeat_interval;
+      c.next_heartbeat = now + s.own_interval();
       ++c.heartbeats_sent;
       // Repeat the transcript-head receipt now and then: the last one may have been lost, and
       // the peer learns of the delivery of seqs it no longer retransmits only from it.
@@ -571,8 +583,10 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
       }
     }
   }
+  const std::size_t before_fill = b.size();
   undo.retransmissions = s.outbox.fill(b, id, now, s.plan(), &undo.outbox);
   s.retransmissions += undo.retransmissions;
+  undo.padding = before_heartbeat == 0 && b.size() == before_fill;
   for (Seq seq : s.outbox.take_first_sends()) s.events.push_back(Sent{seq});
   if (b.empty()) {
     s.last_transmit.reset();
@@ -580,6 +594,7 @@ std::optional<util::Bytes> Engine::poll_transmit(ChannelId id, util::WallTime no
   }
   ++c.stats.envelopes_out;
   c.stats.bytes_out += wire::kEnvelopePayloadSize;
+  if (undo.padding) ++c.stats.padding_out;
   s.last_transmit = std::move(undo);
   return b.finish();
 }
@@ -689,17 +704,26 @@ bool Engine::unsend_last(ChannelId id) {
   if (s.events.size() > undo.events_before) s.events.resize(undo.events_before);
   --c.stats.envelopes_out;
   c.stats.bytes_out -= wire::kEnvelopePayloadSize;
+  if (undo.padding) --c.stats.padding_out;
   return true;
 }
 
-util::WallTime Engine::next_wakeup() const {
-  const State& s = *s_;
+bool Engine::last_was_padding() const { return s_->last_transmit && s_->last_transmit->padding; }
+
+bool Engine::unacked(Seq seq) const { return s_->outbox.unacked(seq); }
+
+util::WallTime Engine::next_wakeup() const { return next_wakeup_of(*s_, s_->config.cover.on()); }
+
+util::WallTime Engine::next_wakeup_unslotted() const { return next_wakeup_of(*s_, false); }
+
+util::WallTime Engine::next_wakeup_of(const State& s, bool slotted) {
   util::WallTime next = util::WallTime::max();
   auto consider = [&next](util::WallTime t) { next = std::min(next, t); };
   util::WallTime now_hint = util::WallTime::min();
   bool any_connected = false;
+  // Under cover nothing is sent outside a slot: only on_tick()'s timers count here.
   for (const auto& [id, c] : s.channels) {
-    if (c.connected) {
+    if (c.connected && !slotted) {
       any_connected = true;
       consider(c.next_heartbeat);
       if (c.ack_due || !c.controls.empty()) consider(now_hint);
@@ -708,7 +732,7 @@ util::WallTime Engine::next_wakeup() const {
       consider(*c.last_heard + s.down_after(c) + std::chrono::milliseconds{1});
   }
   if (!s.reporter.reported()) consider(s.reporter.grace_end());
-  if (any_connected) {
+  if (any_connected && !slotted) {
     if (!s.prompt_pending.empty() || (s.head_receipt_due && s.inbox.head().prefix_end > 0) ||
         !s.controls.empty()) {
       consider(now_hint);
@@ -739,6 +763,7 @@ EngineStats Engine::stats() const {
   }
   st.unconfirmed = s.outbox.unconfirmed_per_precedence();
   st.unacked = s.outbox.unacked_per_precedence();
+  st.unacked_chunks = s.outbox.unacked_chunks();
   st.payloads_refused = s.payloads_refused;
   st.bad_receipts = s.bad_receipts;
   st.retransmissions = s.retransmissions;

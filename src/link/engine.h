@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "crypto/sign.h"
+#include "link/cover.h"
 #include "link/health.h"
 #include "link/link_store.h"
 #include "link/types.h"
@@ -62,6 +63,11 @@ struct EngineConfig {
   // A transcript-head receipt rides on every this-many-th heartbeat of a channel, so a lost
   // one is repaired without the peer asking.
   std::uint32_t head_receipt_every_heartbeats = 3;
+  // Cover traffic (cover.h). When on, the Link sends on each channel only in its slots, each
+  // slot's payload carries a HEARTBEAT (a padding envelope is a heartbeat), the HEARTBEAT
+  // announces the slot interval, and a channel is down after kDownAfterIntervals of the longer
+  // of both ends' announced intervals, or heartbeat_interval if that is longer.
+  CoverConfig cover;
 };
 
 // ---- events: what the node shows, logs and alarms on -------------------------------------
@@ -148,6 +154,16 @@ struct ChannelStats {
   std::uint64_t envelopes_in = 0, envelopes_out = 0;
   std::uint64_t bytes_in = 0, bytes_out = 0;
   std::size_t in_flight = 0;  // chunks sent on this channel and not yet acked
+  // Of envelopes_out, those that carried nothing but a HEARTBEAT (and the periodic repeat of
+  // the transcript-head receipt): padding. The rest carried a waiting frame.
+  std::uint64_t padding_out = 0;
+  // Cover (filled in by link::Link): slots skipped because the node was late, slots that carried
+  // a waiting frame in the last minute, the next slot.
+  std::uint64_t slots_missed = 0;
+  std::uint64_t real_last_minute = 0;
+  // Envelopes sent between slots for a surge (link.h Link::surge).
+  std::uint64_t surge_out = 0;
+  std::optional<util::WallTime> next_slot;
 };
 
 struct EngineStats {
@@ -156,6 +172,8 @@ struct EngineStats {
   std::array<std::size_t, 4> unconfirmed{};
   // Of those, messages with chunks not yet acked.
   std::array<std::size_t, 4> unacked{};
+  // Chunks not yet acked over all messages (Outbox::unacked_chunks).
+  std::size_t unacked_chunks = 0;
   std::uint64_t payloads_refused = 0;
   std::uint64_t bad_receipts = 0;
   std::uint64_t retransmissions = 0;
@@ -212,13 +230,18 @@ class Engine {
 
   // The next payload (exactly wire::kEnvelopePayloadSize bytes) to seal and send on channel,
   // or nullopt when it has nothing more now. Call after the batch committed, repeatedly until
-  // nullopt, for each connected channel.
-  std::optional<util::Bytes> poll_transmit(ChannelId channel, util::WallTime now);
+  // nullopt, for each connected channel. slot: a cover slot is due on channel (the Link calls
+  // it once per slot): the payload always has a HEARTBEAT, so a connected channel always gives
+  // one, with whatever waiting frames fit beside it.
+  std::optional<util::Bytes> poll_transmit(ChannelId channel, util::WallTime now, bool slot = false);
   // The payload the last poll_transmit(channel) returned could not be sealed or written: puts
   // back everything it took (ACK and receipt flags, CONTROL frames, the heartbeat, chunks, which
   // are due again at once), as if it had not been called. Call right after that poll_transmit,
   // before any other call; false (and nothing changes) otherwise.
   bool unsend_last(ChannelId channel);
+  // Whether the payload the last poll_transmit() gave carried nothing but a HEARTBEAT (and the
+  // periodic head receipt): padding. False when there is no such payload.
+  bool last_was_padding() const;
 
   // Courier (kCourierChannel, a channel whose wire is a file): payloads carrying everything the
   // peer is owed now, whatever other channels carried: an ACK of what is held, signed receipts
@@ -240,8 +263,13 @@ class Engine {
   void queue_control(wire::ControlFrame frame);
 
   // When on_tick() and poll_transmit() should run next without other input. May be <= now
-  // when something is ready to send.
+  // when something is ready to send. With cover on, only the timers of on_tick() count: what
+  // is ready to send waits for a slot, which the Link schedules.
   util::WallTime next_wakeup() const;
+  // next_wakeup() as if cover were off: what is ready to send counts too (a surge, link.h).
+  util::WallTime next_wakeup_unslotted() const;
+  // Whether outgoing seq has chunks not yet acked.
+  bool unacked(Seq seq) const;
 
   // Events since the last call, oldest first.
   std::vector<Event> take_events();
@@ -254,6 +282,7 @@ class Engine {
 
  private:
   struct State;
+  static util::WallTime next_wakeup_of(const State& s, bool slotted);
   std::unique_ptr<State> s_;
 };
 

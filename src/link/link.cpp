@@ -112,6 +112,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
 }
 
 void Link::tick(util::WallTime now) {
+  std::erase_if(surge_, [&](Seq seq) { return !engine_->unacked(seq); });
   batch(
       [&] {
         engine_->on_tick(now);
@@ -142,7 +143,14 @@ bool Link::ensure_sendable() {
 
 std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime now) {
   if (taken_) throw std::logic_error("link: take_envelope() before the last envelope was marked");
-  auto payload = engine_->poll_transmit(channel, now);
+  bool slot = false;
+  if (config_.cover.on()) {
+    auto it = slots_.find(channel);
+    slot = it != slots_.end() && connected_.count(channel) && it->second.due(now);
+    // Between slots only a surge sends, and only what is ready.
+    if (!slot && !surging()) return std::nullopt;
+  }
+  auto payload = engine_->poll_transmit(channel, now, slot);
   if (!payload) return std::nullopt;
   if (!ensure_sendable()) {
     engine_->unsend_last(channel);
@@ -154,6 +162,8 @@ std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime
     return std::nullopt;
   }
   taken_ = channel;
+  taken_at_ = now;
+  taken_in_slot_ = slot;
   return util::Bytes(envelope->begin(), envelope->end());
 }
 
@@ -177,16 +187,41 @@ util::Result<Link::CourierLoad> Link::take_courier(std::size_t max_envelopes, ut
   return load;
 }
 
+void Link::use_slot(ChannelId channel) {
+  if (!config_.cover.on()) return;
+  if (!taken_in_slot_) {
+    ++surge_out_[channel];
+    return;
+  }
+  // The slot is spent whether the write succeeded or not: a failed one is not retried before
+  // the next slot, so a failing transport cannot make a burst either.
+  if (auto it = slots_.find(channel); it != slots_.end()) it->second.use(taken_at_);
+  if (!engine_->last_was_padding()) real_slots_[channel].add(taken_at_);
+}
+
 void Link::mark_sent(ChannelId channel) {
   if (taken_ != channel) throw std::logic_error("link: mark_sent() of an envelope not taken");
   taken_.reset();
+  use_slot(channel);
 }
 
 void Link::mark_failed(ChannelId channel) {
   if (taken_ != channel) throw std::logic_error("link: mark_failed() of an envelope not taken");
   taken_.reset();
+  use_slot(channel);
   // Its message key is spent (the receiver skips it); what it carried goes in the next one.
   engine_->unsend_last(channel);
+}
+
+void Link::surge(Seq seq) {
+  if (config_.cover.on()) surge_.insert(seq);
+}
+
+bool Link::surging() const {
+  for (Seq seq : surge_) {
+    if (engine_->unacked(seq)) return true;
+  }
+  return false;
 }
 
 std::optional<util::Bytes> Link::take_hello(util::WallTime now) {
@@ -197,6 +232,16 @@ std::optional<util::Bytes> Link::take_hello(util::WallTime now) {
 
 void Link::channel_up(ChannelId channel, util::WallTime now) {
   connected_.insert(channel);
+  if (config_.cover.on()) {
+    // One schedule per channel for the Link's life: its phase was drawn once; slots that fell
+    // while the channel was down are passed over, not owed.
+    auto it = slots_.find(channel);
+    if (it == slots_.end()) {
+      slots_.emplace(channel, SlotSchedule(config_.cover, channel, now));
+    } else {
+      it->second.skip_to(now);
+    }
+  }
   engine_->channel_up(channel, now);
 }
 
@@ -213,6 +258,7 @@ void Link::expect_channel(ChannelId channel, util::WallTime now) {
 void Link::forget_channel(ChannelId channel, util::WallTime now) {
   expected_.erase(channel);
   connected_.erase(channel);
+  slots_.erase(channel);
   engine_->forget_channel(channel, now);
 }
 
@@ -241,9 +287,28 @@ std::vector<Event> Link::take_events(util::WallTime now) {
   return out;
 }
 
-util::WallTime Link::next_wakeup() const { return engine_->next_wakeup(); }
+util::WallTime Link::next_tick() const { return engine_->next_wakeup(); }
 
-EngineStats Link::stats() const { return engine_->stats(); }
+util::WallTime Link::next_wakeup() const {
+  util::WallTime next = surging() ? engine_->next_wakeup_unslotted() : engine_->next_wakeup();
+  for (const auto& [id, schedule] : slots_) {
+    if (connected_.count(id)) next = std::min(next, schedule.next());
+  }
+  return next;
+}
+
+EngineStats Link::stats(util::WallTime now) const {
+  EngineStats st = engine_->stats();
+  for (ChannelStats& c : st.channels) {
+    if (auto r = real_slots_.find(c.channel); r != real_slots_.end()) c.real_last_minute = r->second.total(now);
+    if (auto r = surge_out_.find(c.channel); r != surge_out_.end()) c.surge_out = r->second;
+    auto it = slots_.find(c.channel);
+    if (it == slots_.end()) continue;
+    c.slots_missed = it->second.missed();
+    if (connected_.count(c.channel)) c.next_slot = it->second.next();
+  }
+  return st;
+}
 
 void Link::assert_state() const { engine_->assert_state(); }
 

@@ -16,16 +16,23 @@
 // back everything the envelope carried (ACK and receipt flags, CONTROL frames, chunks due again
 // at once), so a failed write loses nothing.
 //
+// Cover traffic (cover.h, config.cover): each connected channel gets a SlotSchedule, and
+// take_envelope() gives exactly one envelope per slot of that channel and none between slots:
+// the waiting frames that fit (by precedence), else a padding envelope, sealed alike. The slot
+// is used when the envelope is marked sent or failed.
+//
 // Not thread-safe: one thread drives a Link.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "link/cover.h"
 #include "link/engine.h"
 #include "link/link_store.h"
 #include "session/session.h"
@@ -85,6 +92,13 @@ class Link {
   std::optional<util::Bytes> take_envelope(ChannelId channel, util::WallTime now);
   void mark_sent(ChannelId channel);
   void mark_failed(ChannelId channel);
+  // A surge (issue 14's one exception to cover, chosen per message: `send --surge`): until
+  // every chunk of outgoing seq is acked, take_envelope() also gives envelopes between slots
+  // as soon as frames are ready, as with cover off. The wire shows it; the caller logs it. Not
+  // durable: after a restart the message goes in slots. No effect with cover off.
+  void surge(Seq seq);
+  bool surging() const;
+
   // The invitee's HELLO, while the inviter has not answered, when it is due again (every
   // kHelloResendInterval, or at once after hello_now()).
   std::optional<util::Bytes> take_hello(util::WallTime now);
@@ -118,8 +132,13 @@ class Link {
   // Events since the last call; the first send of each message is recorded in the store (for
   // `log`) here.
   std::vector<Event> take_events(util::WallTime now);
+  // The earliest of next_tick() and, under cover, the next slot of a connected channel.
   util::WallTime next_wakeup() const;
-  EngineStats stats() const;
+  // When tick() is due (the engine's timers); a slot needs no tick, only take_envelope().
+  util::WallTime next_tick() const;
+  const CoverConfig& cover() const { return config_.cover; }
+  // now: for the counts of the last minute.
+  EngineStats stats(util::WallTime now) const;
   // Batches rolled back since the Link was opened.
   std::uint64_t failed_batches() const { return failed_batches_; }
   // The engine's invariants (Engine::assert_state, engine.cpp E1-E6); throws std::logic_error.
@@ -147,6 +166,13 @@ class Link {
   std::set<ChannelId> expected_;
   std::set<ChannelId> connected_;
   std::optional<ChannelId> taken_;  // an envelope handed out, not yet marked
+  util::WallTime taken_at_{};
+  std::map<ChannelId, SlotSchedule> slots_;  // under cover, per channel ever connected
+  std::map<ChannelId, MinuteCounter> real_slots_;  // slots that carried a waiting frame
+  std::set<Seq> surge_;                              // surging seqs (may hold acked ones)
+  std::map<ChannelId, std::uint64_t> surge_out_;     // envelopes sent between slots
+  bool taken_in_slot_ = false;
+  void use_slot(ChannelId channel);
   std::vector<Event> carried_events_;  // of an engine replaced by a rebuild
   std::uint64_t failed_batches_ = 0;
   bool last_batch_committed_ = true;

@@ -283,4 +283,10 @@ std::array<std::size_t, 4> Outbox::unacked_per_precedence() const {
   return out;
 }
 
+std::size_t Outbox::unacked_chunks() const {
+  std::size_t n = 0;
+  for (const auto& [seq, m] : messages_) n += m.chunks.size() - m.acked;
+  return n;
+}
+
 }  // namespace bc::link

@@ -86,6 +86,13 @@ class Outbox {
   std::optional<std::string> check() const;
   std::array<std::size_t, 4> unconfirmed_per_precedence() const;
   std::array<std::size_t, 4> unacked_per_precedence() const;
+  // Chunks of every message not yet acked: the backlog, in envelopes of one chunk each.
+  std::size_t unacked_chunks() const;
+  // Whether seq is here with a chunk not yet acked.
+  bool unacked(Seq seq) const {
+    auto it = messages_.find(seq);
+    return it != messages_.end() && it->second.acked < it->second.chunks.size();
+  }
 
  private:
   friend class Undo;

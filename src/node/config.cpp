@@ -51,6 +51,47 @@ util::Result<int> parse_redundancy(const toml::node& v, const std::string& sourc
   return at(v, source, name + " must be \"all\", 1 or 2");
 }
 
+// [cover] and [link.NAME.cover]: each key on its own, checked again once merged.
+util::Result<CoverOverride> parse_cover(const toml::table& table, const std::string& source,
+                                        const std::string& prefix) {
+  CoverOverride o;
+  for (auto&& [key, v] : table) {
+    std::string name = prefix + "." + std::string(key.str());
+    if (key.str() == "mode") {
+      auto m = v.value<std::string>();
+      if (m && *m == "off") {
+        o.mode = link::CoverMode::off;
+      } else if (m && *m == "constant") {
+        o.mode = link::CoverMode::constant;
+      } else {
+        return at(v, source, name + " must be \"off\" or \"constant\"");
+      }
+    } else if (key.str() == "rate") {
+      auto r = v.value<double>();  // an integer converts
+      if (!r || !(*r >= link::kMinCoverRate && *r <= link::kMaxCoverRate)) {
+        return at(v, source, name + " must be a number of slots per second between 0.1 and 100");
+      }
+      o.rate = *r;
+    } else if (key.str() == "jitter") {
+      auto j = v.value<double>();
+      if (!j || !(*j >= 0 && *j <= link::kMaxCoverJitter)) {
+        return at(v, source, name + " must be a share of the slot interval between 0 and 0.9");
+      }
+      o.jitter = *j;
+    } else {
+      return at(v, source, "unknown setting '" + name + "'");
+    }
+  }
+  return o;
+}
+
+link::CoverConfig merge_cover(link::CoverConfig base, const CoverOverride& o) {
+  if (o.mode) base.mode = *o.mode;
+  if (o.rate) base.rate = *o.rate;
+  if (o.jitter) base.jitter = *o.jitter;
+  return base;
+}
+
 // [link.NAME]: the settings of one link.
 util::Result<LinkOverride> parse_link_override(const toml::table& table, const std::string& source,
                                                const std::string& prefix) {
@@ -65,6 +106,10 @@ util::Result<LinkOverride> parse_link_override(const toml::table& table, const s
       auto r = parse_redundancy(v, source, name);
       if (!r.ok()) return r.error();
       o.redundancy = *r;
+    } else if (key.str() == "cover" && v.is_table()) {
+      auto c = parse_cover(*v.as_table(), source, name);
+      if (!c.ok()) return c.error();
+      o.cover = *c;
     } else {
       return at(v, source, "unknown setting '" + name + "'");
     }
@@ -78,6 +123,12 @@ std::chrono::milliseconds Config::heartbeat_interval_for(const std::string& cont
   auto it = links.find(contact);
   if (it != links.end() && it->second.heartbeat_interval) return *it->second.heartbeat_interval;
   return heartbeat_interval;
+}
+
+link::CoverConfig Config::cover_for(const std::string& contact) const {
+  auto it = links.find(contact);
+  if (it == links.end()) return cover;
+  return merge_cover(cover, it->second.cover);
 }
 
 int Config::redundancy_for(const std::string& contact) const {
@@ -98,6 +149,12 @@ util::Result<Config> parse_config(std::string_view text, const std::string& sour
   for (auto&& [section, value] : root) {
     const auto* table = value.as_table();
     if (table == nullptr) return at(value, source, "'" + std::string(section.str()) + "' must be a [section]");
+    if (section.str() == "cover") {
+      auto o = parse_cover(*table, source, "cover");
+      if (!o.ok()) return o.error();
+      c.cover = merge_cover(c.cover, *o);
+      continue;
+    }
     for (auto&& [key, v] : *table) {
       std::string name = std::string(section.str()) + "." + std::string(key.str());
       if (name == "node.listen") {
@@ -140,6 +197,18 @@ util::Result<Config> parse_config(std::string_view text, const std::string& sour
         return at(v, source, "unknown setting '" + name + "'");
       }
     }
+  }
+  // Cover on needs a rate, wherever mode and rate were set.
+  auto check = [&](const link::CoverConfig& cover, const std::string& where) -> util::Result<void> {
+    if (cover.on() && cover.rate == 0) {
+      return util::make_error(util::Errc::invalid_argument,
+                              source + ": " + where + " has mode = \"constant\" but no rate (slots per second, 0.1 .. 100)");
+    }
+    return link::check_cover(cover);
+  };
+  if (auto ok = check(c.cover, "[cover]"); !ok.ok()) return ok.error();
+  for (const auto& [name, o] : c.links) {
+    if (auto ok = check(c.cover_for(name), "[link." + name + ".cover]"); !ok.ok()) return ok.error();
   }
   return c;
 }

@@ -9,6 +9,12 @@
 //   redundancy = "all"               # "all", 1 or 2: channels each new frame goes on
 //   [link.moscow]                    # the link to contact "moscow" only; overrides [link]
 //   heartbeat_interval = "100ms"
+//   [cover]                          # cover traffic (docs/operations.md "Cover traffic")
+//   mode = "constant"                # "off" (default) or "constant": one envelope per slot
+//   rate = 10                        # slots per second per channel and direction, 0.1 .. 100
+//   jitter = 0.5                     # each slot moved by up to this share of the interval
+//   [link.moscow.cover]              # the link to "moscow" only; each key overrides [cover]
+//   rate = 20
 //   [send]
 //   require_verified = false         # refuse to send to unverified contacts
 //   [alarm]
@@ -22,14 +28,22 @@
 #include <string>
 #include <vector>
 
+#include "link/cover.h"
 #include "util/result.h"
 
 namespace bc::node {
 
 // Settings of one link ([link.NAME]); unset ones come from [link].
+struct CoverOverride {
+  std::optional<link::CoverMode> mode;
+  std::optional<double> rate;
+  std::optional<double> jitter;
+};
+
 struct LinkOverride {
   std::optional<std::chrono::milliseconds> heartbeat_interval;
   std::optional<int> redundancy;
+  CoverOverride cover;
 };
 
 struct Config {
@@ -37,12 +51,15 @@ struct Config {
   std::vector<std::string> advertise;  // [node] advertise, checked by check_advertisable()
   std::chrono::milliseconds heartbeat_interval{1000};
   int redundancy = 0;  // 0 = all
+  link::CoverConfig cover;  // [cover]
   std::map<std::string, LinkOverride> links;  // by contact name
   bool require_verified = false;
   std::optional<std::string> alarm_command;
 
   std::chrono::milliseconds heartbeat_interval_for(const std::string& contact) const;
   int redundancy_for(const std::string& contact) const;
+  // [cover] with the keys of [link.NAME.cover] over it; checked when parsed.
+  link::CoverConfig cover_for(const std::string& contact) const;
 };
 
 // A missing file gives the defaults.

@@ -92,6 +92,16 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
       req.timeout = std::chrono::milliseconds{t->get<std::int64_t>()};
       ++fields;
     }
+  } else if (name == "surge") {
+    req.op = ControlOp::surge;
+    auto contact = contact_field(doc, name, /*required=*/true);
+    if (!contact.ok()) return contact.error();
+    req.contact = *contact;
+    fields = 2;
+    auto seq = number_field(doc, "seq", 1, INT64_MAX, fields);
+    if (!seq.ok()) return seq.error();
+    if (!*seq) return bad("surge needs \"seq\"");
+    req.id = **seq;
   } else if (name == "hello") {
     req.op = ControlOp::hello;
     auto api = doc.find("api");
@@ -119,6 +129,11 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     req.file = *file;
     req.precedence = precedence->value_or("routine");
     req.token = token->value_or("");
+    if (auto s = doc.find("surge"); s != doc.end()) {
+      if (!s->is_boolean()) return bad("submit \"surge\" must be true or false");
+      req.surge = s->get<bool>();
+      ++fields;
+    }
     if (req.file && (req.file->empty() || req.file->front() != '/')) return bad("submit \"file\" must be an absolute path");
     for (char c : req.token) {
       if (std::isalnum(static_cast<unsigned char>(c)) == 0 && c != '-' && c != '_' && c != '.') {
@@ -214,6 +229,12 @@ std::string encode_control_request(const ControlRequest& request) {
       if (request.text) doc["text"] = *request.text;
       if (request.file) doc["file"] = *request.file;
       if (!request.token.empty()) doc["token"] = request.token;
+      if (request.surge) doc["surge"] = true;
+      break;
+    case ControlOp::surge:
+      doc["op"] = "surge";
+      doc["contact"] = request.contact;
+      doc["seq"] = request.id;
       break;
     case ControlOp::deliveries:
     case ControlOp::events:

@@ -7,6 +7,8 @@
 //   {"op":"outbox","contact":"moscow"}     -> {"ok":true}   (send queued for that link only)
 //   {"op":"status"}                        -> {"ok":true,"links":[...]}
 //   {"op":"addresses","contact":"moscow"}  -> {"ok":true}   (`contact address` changed its book)
+//   {"op":"surge","contact":"moscow","seq":12}  -> {"ok":true,"cover":true}  (send --surge: seq
+//                                          leaves outside the cover slots; cover false: off anyway)
 //   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
 //                                          -> {"ok":true,"contact":"moscow","channels":[...]}
 //   {"op":"courier_export","contact":"moscow","file":"/abs/out.bundle","max_size":N,"pad_to":N,
@@ -41,7 +43,7 @@ inline constexpr std::size_t kMaxBatch = 1000;  // deliveries / events per answe
 inline constexpr std::chrono::milliseconds kMaxWait{25'000};
 
 enum class ControlOp {
-  ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events, courier_export, courier_import
+  ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events, courier_export, courier_import, surge
 };
 
 struct ControlRequest {
@@ -58,7 +60,8 @@ struct ControlRequest {
   std::optional<std::int64_t> after;  // deliveries, events: from this id (deliveries: else the consumer's cursor)
   std::size_t max = 100;      // deliveries, events
   std::chrono::milliseconds wait{0};  // deliveries, events: long poll when there is nothing yet
-  std::int64_t id = 0;        // ack: everything up to this delivery id is consumed
+  std::int64_t id = 0;        // ack: everything up to this delivery id is consumed; surge: the seq
+  bool surge = false;         // submit: leave outside the cover slots (issue 14's one exception)
   // courier_export (contact, file; the rest optional) and courier_import (file):
   std::optional<std::int64_t> max_size, pad_to, expires_s;
 };

@@ -64,6 +64,9 @@ class Exposition {
     kChannelInFlight,
     kChannelEnvelopes,
     kChannelBytes,
+    kCoverRate,
+    kCoverBacklog,
+    kChannelSlots,
   };
 
   void add(Id id, Labels labels, std::string_view value) {
@@ -111,7 +114,7 @@ class Exposition {
 
  private:
   // In the order of the Id enum; HELP texts hold no backslash or newline, so need no escaping.
-  Family families_[16] = {
+  Family families_[19] = {
       {"bc_node_info", "gauge", "The node's party name; always 1.", {}},
       {"bc_alarms_total", "counter", "Alarm commands run since the node started.", {}},
       {"bc_alarm_failures_total", "counter", "Alarm commands that failed since the node started.", {}},
@@ -128,6 +131,9 @@ class Exposition {
       {"bc_channel_in_flight", "gauge", "Envelopes sent on the channel and not yet acknowledged.", {}},
       {"bc_channel_envelopes_total", "counter", "Envelopes through the channel since the node started.", {}},
       {"bc_channel_bytes_total", "counter", "Bytes through the channel since the node started.", {}},
+      {"bc_link_cover_rate", "gauge", "Cover traffic slots per second on each channel of the link; 0 when off.", {}},
+      {"bc_link_cover_backlog_chunks", "gauge", "Under cover: chunks not yet acknowledged, each waiting for a slot.", {}},
+      {"bc_channel_slots_total", "counter", "Envelopes sent that carried frames (real) or only padding, and slots missed.", {}},
   };
 };
 
@@ -146,6 +152,10 @@ void add_channel(Exposition& x, std::string_view contact, const nlohmann::json& 
   x.add_number(Exposition::kChannelLastHeard, {{"contact", contact}, {"channel", channel}},
                member(ch, "last_heard_ms"), 1e-3);
   x.add_number(Exposition::kChannelInFlight, {{"contact", contact}, {"channel", channel}}, member(ch, "in_flight"));
+  for (std::string_view kind : {"real", "padding", "missed"}) {
+    x.add_number(Exposition::kChannelSlots, {{"contact", contact}, {"channel", channel}, {"kind", kind}},
+                 member(ch, "slots_" + std::string(kind)));
+  }
   for (std::string_view dir : {"in", "out"}) {
     std::string suffix = "_" + std::string(dir);
     x.add_number(Exposition::kChannelEnvelopes, {{"contact", contact}, {"channel", channel}, {"direction", dir}},
@@ -168,6 +178,14 @@ void add_link(Exposition& x, const nlohmann::json& link) {
   }
   x.add_number(Exposition::kLinkStateSince, {{"contact", contact}}, member(link, "state_since_ms"), 1e-3);
   x.add_number(Exposition::kLinkTransitions, {{"contact", contact}}, member(link, "transitions"));
+  if (const auto* cover = member(link, "cover")) {
+    if (auto mode = string_member(*cover, "mode"); mode && *mode == "off") {
+      x.add(Exposition::kCoverRate, {{"contact", contact}}, "0");
+    } else {
+      x.add_number(Exposition::kCoverRate, {{"contact", contact}}, member(*cover, "rate"));
+      x.add_number(Exposition::kCoverBacklog, {{"contact", contact}}, member(*cover, "backlog_chunks"));
+    }
+  }
   if (const auto* v = member(link, "verified"); v != nullptr && v->is_boolean()) {
     x.add(Exposition::kLinkVerified, {{"contact", contact}}, v->get<bool>() ? "1" : "0");
   }

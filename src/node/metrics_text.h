@@ -18,6 +18,9 @@
 //   bc_channel_in_flight{contact,channel}                   envelopes sent, not yet acknowledged
 //   bc_channel_envelopes_total{contact,channel,direction}   since the node started
 //   bc_channel_bytes_total{contact,channel,direction}
+//   bc_link_cover_rate{contact}                             cover slots per second per channel, 0 when off
+//   bc_link_cover_backlog_chunks{contact}                   under cover: chunks waiting for slots
+//   bc_channel_slots_total{contact,channel,kind}            envelopes out: kind real|padding; and missed slots
 //
 // A value that is absent, null, not a number or not finite is left out (no NaN samples), and so
 // is a family with no sample at all.

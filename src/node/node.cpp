@@ -16,6 +16,7 @@ link::EngineConfig Node::Impl::engine_config(const std::string& contact) const {
   link::EngineConfig c;
   c.heartbeat_interval = config.heartbeat_interval_for(contact);
   c.redundancy = static_cast<std::size_t>(config.redundancy_for(contact));
+  c.cover = config.cover_for(contact);  // checked when the file was read
   return c;
 }
 
@@ -116,7 +117,8 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
     for (auto& [id, peer] : peers) {
       if (!peer->link) continue;
       try {
-        if (peer->link->next_wakeup() <= now) peer->link->tick(now);
+        // A slot that is due needs no tick (a store transaction), only transmit().
+        if (peer->link->next_tick() <= now) peer->link->tick(now);
         // Only with a connected channel: queued CONTROL frames wait for one, and would pile up.
         if (peer->any_channel_up() && now - peer->announced_at >= kReannounceInterval) {
           announce_reachability(*peer);

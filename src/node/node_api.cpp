@@ -126,6 +126,12 @@ void Node::Impl::handle_submits(const std::vector<ControlInput*>& requests) {
   for (Peer* peer : touched) {
     if (peer->link) peer->link->outbox_changed(clock.now());
   }
+  // After the links read their new rows: a surge names a seq the engine knows.
+  for (Job& job : jobs) {
+    if (job.peer != nullptr && job.peer->link && job.input->request.surge && job.answer.value("ok", false)) {
+      surge(*job.peer, job.answer["seq"].get<link::Seq>());
+    }
+  }
 }
 
 // Deliveries after the request's cursor; nullopt when there are none yet (a long poll waits).

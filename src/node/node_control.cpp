@@ -39,6 +39,14 @@ std::optional<std::string> Node::Impl::handle_control(
       // A contact added since the last poll is loaded, with its book, by the next one.
       reload_outboxes();
       return nlohmann::json{{"ok", true}}.dump();
+    case ControlOp::surge:
+      for (auto& [id, peer] : peers) {
+        if (peer->contact.alias != request.contact || !peer->link) continue;
+        return nlohmann::json{{"ok", true}, {"cover", surge(*peer, static_cast<link::Seq>(request.id))}}.dump();
+      }
+      return nlohmann::json{{"ok", false},
+                            {"error", {{"code", "not_found"}, {"message", "no link to '" + request.contact + "'"}}}}
+          .dump();
     case ControlOp::linecheck:
       return start_linecheck(request, reply);
     case ControlOp::courier_export:
@@ -52,6 +60,16 @@ std::optional<std::string> Node::Impl::handle_control(
       return handle_api(request, reply);
   }
   return "{}";
+}
+
+bool Node::Impl::surge(Peer& peer, link::Seq seq) {
+  if (!peer.link->cover().on()) return false;
+  peer.link->surge(seq);
+  // The operator chose to leak: say so where the operator will look later.
+  spdlog::warn("link {}: message #{} sent outside the cover slots (surge): the wire shows when and how much",
+               peer.contact.alias, seq);
+  record_event({{"type", "surge"}, {"contact", peer.contact.alias}, {"seq", seq}});
+  return true;
 }
 
 void Node::Impl::forget_removed_contacts(const std::vector<store::Contact>& contacts) {

@@ -41,7 +41,7 @@ void Node::Impl::on_channel_state(Peer& peer, const link::ChannelState& e) {
   }
   if (!e.alarm) return;
   const auto now = clock.now();
-  const auto link_state = state_name(peer.link->stats().link_state);
+  const auto link_state = state_name(peer.link->stats(clock.now()).link_state);
   alarms->fire({{"BC_EVENT", "channel"},
                 {"BC_LINK", peer.contact.alias},
                 {"BC_CHANNEL", name},
@@ -59,7 +59,7 @@ void Node::Impl::on_link_state(Peer& peer, const link::LinkStateChanged& e) {
   std::string channel = e.channel ? channel_name(*e.channel) : "";
   bool channel_up = false;
   if (e.channel) {
-    for (const auto& c : peer.link->stats().channels)
+    for (const auto& c : peer.link->stats(clock.now()).channels)
       if (c.channel == *e.channel) channel_up = c.up;
   }
   std::string cause = e.channel ? channel + (channel_up ? " up: " : " down: ") + e.cause : e.cause;
@@ -139,7 +139,7 @@ nlohmann::json Node::Impl::status_json() {
   auto links = nlohmann::json::array();
   for (const auto& [id, peer] : peers) {
     if (!peer->link) continue;  // no session: nothing to report yet
-    auto stats = peer->link->stats();
+    auto stats = peer->link->stats(clock.now());
     auto channels = nlohmann::json::array();
     for (const auto& ch : stats.channels) {
       nlohmann::json c = {{"channel", channel_name(ch.channel)}, {"connected", ch.connected},
@@ -150,6 +150,14 @@ nlohmann::json Node::Impl::status_json() {
       c["rtt_ms"] = ch.srtt ? nlohmann::json(ch.srtt->count()) : nlohmann::json(nullptr);
       c["loss"] = ch.loss ? nlohmann::json(*ch.loss) : nlohmann::json(nullptr);
       c["last_heard_ms"] = ch.last_heard ? nlohmann::json(to_ms(*ch.last_heard)) : nlohmann::json(nullptr);
+      // Envelopes that carried only a HEARTBEAT are padding; under cover every slot is one of
+      // the two (slots_real + slots_padding = envelopes_out). For the operator only: this is
+      // exactly what cover hides from everyone else.
+      c["slots_real"] = ch.envelopes_out - ch.padding_out;
+      c["slots_padding"] = ch.padding_out;
+      c["slots_missed"] = ch.slots_missed;
+      c["slots_real_last_minute"] = ch.real_last_minute;
+      c["next_slot_ms"] = ch.next_slot ? nlohmann::json(to_ms(*ch.next_slot)) : nlohmann::json(nullptr);
       // The transport's own view (channel/channel.h), beside the engine's "heard" state.
       for (const channel::Channel* object : peer->channels()) {
         if (object->id() != ch.channel) continue;
@@ -165,8 +173,20 @@ nlohmann::json Node::Impl::status_json() {
       auto precedence = wire::precedence_from_code(static_cast<std::uint8_t>(p));
       queue[std::string(wire::precedence_name(*precedence))] = stats.unconfirmed[p];
     }
+    const link::CoverConfig& cover = peer->link->cover();
+    nlohmann::json cover_json = {{"mode", link::cover_mode_name(cover.mode)}};
+    if (cover.on()) {
+      cover_json["rate"] = cover.rate;
+      cover_json["jitter"] = cover.jitter;
+      cover_json["slot_interval_ms"] =
+          std::chrono::duration<double, std::milli>(cover.interval()).count();
+      // Chunks not yet acked, one per slot: how long the backlog takes at the slot rate.
+      cover_json["backlog_chunks"] = stats.unacked_chunks;
+      cover_json["drain_estimate_s"] = static_cast<double>(stats.unacked_chunks) / cover.rate;
+    }
     links.push_back(
         {{"contact", peer->contact.alias},
+         {"cover", cover_json},
          {"verified", peer->contact.verified},
          {"hello_pending", peer->link->hello_pending()},
          {"refused_our_key_at_ms", peer->refused_our_key_at_ms ? nlohmann::json(*peer->refused_our_key_at_ms)
@@ -208,7 +228,7 @@ std::optional<std::string> Node::Impl::start_linecheck(
   const auto started = clock.monotonic();
   pending.deadline = started + pending.timeout;
   pending.reply = reply;
-  for (const auto& ch : peer->link->stats().channels) {
+  for (const auto& ch : peer->link->stats(clock.now()).channels) {
     if (ch.channel == link::kCourierChannel) continue;  // a file in a pocket answers no line check
     PendingLinecheck::Probe probe;
     probe.channel = ch.channel;

@@ -256,6 +256,9 @@ struct Node::Impl {
   }
 
   void handle_events(Peer& peer);
+  // send --surge / submit "surge": seq leaves outside the cover slots; logged. False when the
+  // link has cover off (nothing to do).
+  bool surge(Peer& peer, link::Seq seq);
 
   nlohmann::json status_json();
 

@@ -41,5 +41,18 @@ class SendEachLine(CliTestCase):
         self.assertEqual(b.json("log", "--with", "washington"), [])
 
 
+    def test_surge_without_a_node_queues_and_says_so(self):
+        _, b = self.pair()
+        out = b.json("send", "--to", "washington", "--surge", "-p", "flash", "now")
+        self.assertEqual(out["state"], "queued")
+        self.assertEqual(out["surge"], "no_node")
+        text = b.run("send", "--to", "washington", "--surge", "again").stdout
+        self.assertIn("no running node took it; it goes out in the cover slots", text)
+        self.assertEqual(b.json("send", "--to", "washington", "plain")["surge"], "none")
+        proc = b.run("send", "--to", "washington", "--surge", "--each-line", "-", stdin="a\n", check=False)
+        self.assertEqual(proc.returncode, 3, proc.stderr)
+        self.assertIn("--surge applies to one message", proc.stderr)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -113,6 +113,7 @@ struct World::Node {
   util::WallTime up_at{};
   util::WallTime wake{};
   bool outbox_dirty = false;
+  std::vector<link::Seq> surges;  // to hand to the Link after its next outbox_changed
   bool crash_in_next_batch = false;
   DeliveryLog deliveries;
   std::set<std::uint64_t> opened;  // envelopes whose opening this node committed, by id
@@ -193,7 +194,17 @@ void World::crash(int i, milliseconds down) {
   ++crashes_;
 }
 
-bool World::run_until_done(util::WallTime deadline) {
+bool World::run_until_done(util::WallTime deadline) { return run(deadline, true); }
+
+bool World::run_until(util::WallTime until) { return run(until, false); }
+
+const link::Link& World::link_of(int node) const {
+  const Node& n = *nodes_[static_cast<std::size_t>(node)];
+  if (n.down()) throw SimFailure("node " + std::to_string(node) + " is down");
+  return *n.link;
+}
+
+bool World::run(util::WallTime deadline, bool stop_when_done) {
   std::vector<bool> connected_before(static_cast<std::size_t>(sc_.channels), true);
   while (now_ <= deadline) {
     ++steps_;
@@ -204,7 +215,8 @@ bool World::run_until_done(util::WallTime deadline) {
       util::Bytes body(s.size);
       for (auto& b : body) b = static_cast<std::uint8_t>(rng_());
       // `send` commits through link::submit, even while the node is down.
-      link::submit_body(n.store, s.precedence, body, now_);
+      auto queued = link::submit_body(n.store, s.precedence, body, now_);
+      if (s.surge) n.surges.push_back(queued.seq);
       n.outbox_dirty = true;
       n.wake = now_;
     }
@@ -248,7 +260,7 @@ bool World::run_until_done(util::WallTime deadline) {
       while (!queue.empty() && queue.top().at <= now_) queue.pop();
     }
     check_invariants();
-    if (done()) return true;
+    if (stop_when_done && done()) return true;
 
     // The next moment anything happens.
     util::WallTime next = util::WallTime::max();
@@ -263,9 +275,10 @@ bool World::run_until_done(util::WallTime deadline) {
       if (d.to > now_) next = std::min(next, d.to);
     }
     if (next <= now_) next = now_ + milliseconds{1};
+    if (!stop_when_done && next > deadline) break;
     now_ = next;
   }
-  return false;
+  return done();
 }
 
 // What the node does with one input: one batch inside the Link, then its events. A node that
@@ -332,8 +345,10 @@ void World::round(int i) {
   if (n.outbox_dirty) {
     n.outbox_dirty = false;
     input(i, Input::outbox_changed, nullptr, false);
+    for (link::Seq seq : n.surges) n.link->surge(seq);
+    n.surges.clear();
   }
-  if (crash_at == mine.size() || n.link->next_wakeup() <= now_) {
+  if (crash_at == mine.size() || n.link->next_tick() <= now_) {
     input(i, Input::tick, nullptr, crash_at == mine.size());
     if (n.down()) return;
   }
@@ -390,6 +405,7 @@ void World::put_on_wire(int from, int c, util::Bytes envelope,
   Path& path = sc_.paths[static_cast<std::size_t>(from)][static_cast<std::size_t>(c)];
   util::WallTime depart = std::max(now_, path.busy_until);
   path.busy_until = depart + path.per_payload;
+  wire_log_.push_back({depart, from, c, envelope.size()});
   bool chaos = depart < sc_.heal;
   if (chaos && (inside(path.partitions, depart) || uniform() < path.loss)) return;
   int copies = chaos && uniform() < path.duplicate ? 2 : 1;

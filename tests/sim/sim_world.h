@@ -46,6 +46,7 @@ struct PlannedSend {
   int from = 0;
   wire::Precedence precedence = wire::Precedence::routine;
   std::size_t size = 0;
+  bool surge = false;  // Link::surge() once the node read it
 };
 
 struct PlannedCrash {
@@ -80,6 +81,21 @@ class World {
   // Runs until every planned message is delivered and confirmed both ways (true), or until
   // the deadline (false). Throws SimFailure on an invariant violation.
   bool run_until_done(util::WallTime deadline);
+  // Runs to until whatever happens (cover tests: a fixed window). True when everything was
+  // delivered and confirmed both ways by then.
+  bool run_until(util::WallTime until);
+  // What an observer of the wire sees: every envelope that left, when, on which channel, from
+  // which node, how big (recorded before loss: the sender's side of the wire).
+  struct WireRecord {
+    util::WallTime at;
+    int from = 0;
+    int channel = 0;  // index
+    std::size_t size = 0;
+    bool operator==(const WireRecord&) const = default;
+  };
+  const std::vector<WireRecord>& wire_log() const { return wire_log_; }
+  // The Link of a node that is up (stats, cover counters).
+  const link::Link& link_of(int node) const;
   util::WallTime now() const { return now_; }
   // Delivery order at node (seqs of the peer's messages), as Delivered events came.
   const std::vector<link::Seq>& delivered_order(int node) const;
@@ -114,6 +130,8 @@ class World {
                    const std::shared_ptr<const Witness>& witness);
   void check_invariants();
   bool done() const;
+  bool run(util::WallTime until, bool stop_when_done);
+  std::vector<WireRecord> wire_log_;
   bool connected(int channel_index) const;
   double uniform();
   milliseconds between(milliseconds lo, milliseconds hi);

@@ -81,6 +81,13 @@ TEST_F(ClientAgainstANode, SubmitsAreDurableIdempotentAndPipelined) {
   ASSERT_EQ(answers.size(), 50u);
   for (std::size_t i = 0; i < answers.size(); ++i) EXPECT_EQ(answers[i].seq, i + 2);
   EXPECT_EQ(queued(), 51u);
+  // A surge is a field of the submission: accepted and queued like any (cover is off here).
+  backchannel::Submission surge;
+  surge.contact = "moscow";
+  surge.text = "now";
+  surge.surge = true;
+  EXPECT_EQ(bc.submit(surge).seq, 52u);
+  EXPECT_EQ(queued(), 52u);
 }
 
 TEST_F(ClientAgainstANode, RefusalsCarryTheirCodeAndChangeNothing) {

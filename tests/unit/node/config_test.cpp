@@ -43,5 +43,49 @@ TEST(Config, BadPerLinkSettingsAreRefusedWithTheirLine) {
   EXPECT_FALSE(c.ok());
 }
 
+TEST(Config, CoverDefaultsAndPerLinkOverrides) {
+  auto c = parse_config(R"(
+[cover]
+mode = "constant"
+rate = 10
+[link.moscow.cover]
+rate = 20.5
+jitter = 0.2
+[link.beijing.cover]
+mode = "off"
+[link.london]
+redundancy = 1
+)",
+                        "test.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->cover_for("moscow").mode, link::CoverMode::constant);
+  EXPECT_DOUBLE_EQ(c->cover_for("moscow").rate, 20.5);
+  EXPECT_DOUBLE_EQ(c->cover_for("moscow").jitter, 0.2);
+  EXPECT_FALSE(c->cover_for("beijing").on());
+  EXPECT_TRUE(c->cover_for("london").on());
+  EXPECT_DOUBLE_EQ(c->cover_for("london").rate, 10);
+  EXPECT_DOUBLE_EQ(c->cover_for("london").jitter, link::kDefaultCoverJitter);
+  EXPECT_FALSE(parse_config("", "test.toml")->cover_for("x").on());  // off by default
+}
+
+TEST(Config, BadCoverSettingsAreRefusedClearly) {
+  auto refused = [](const std::string& text, const std::string& says) {
+    auto c = parse_config(text, "test.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
+  };
+  refused("[cover]\nmode = \"constant\"\nrate = 0.05\n",
+          "test.toml:3: cover.rate must be a number of slots per second between 0.1 and 100");
+  refused("[cover]\nmode = \"constant\"\nrate = 101\n", "between 0.1 and 100");
+  refused("[cover]\nmode = \"constant\"\nrate = \"fast\"\n", "cover.rate must be");
+  refused("[cover]\nmode = \"poisson\"\n", "cover.mode must be \"off\" or \"constant\"");
+  refused("[cover]\nmode = \"constant\"\n", "[cover] has mode = \"constant\" but no rate");
+  refused("[link.moscow.cover]\nmode = \"constant\"\n", "[link.moscow.cover] has mode = \"constant\" but no rate");
+  refused("[cover]\nrate = 10\njitter = 0.95\n", "cover.jitter must be");
+  refused("[link.moscow.cover]\nspeed = 3\n", "unknown setting 'link.moscow.cover.speed'");
+  // A rate alone is fine (cover stays off until a mode is set).
+  EXPECT_TRUE(parse_config("[cover]\nrate = 10\n", "test.toml").ok());
+}
+
 }  // namespace
 }  // namespace bc::node

@@ -59,6 +59,30 @@ TEST(ControlProtocol, ApiRequestsRoundTrip) {
   EXPECT_EQ(a->id, 42);
 }
 
+TEST(ControlProtocol, SurgeRoundTripsAndIsChecked) {
+  ControlRequest surge = make_request(ControlOp::surge, "moscow");
+  surge.id = 12;
+  auto s = parse_control_request(encode_control_request(surge));
+  ASSERT_TRUE(s.ok()) << s.error().message;
+  EXPECT_EQ(s->op, ControlOp::surge);
+  EXPECT_EQ(s->contact, "moscow");
+  EXPECT_EQ(s->id, 12);
+  EXPECT_FALSE(parse_control_request(R"({"op":"surge","contact":"moscow"})").ok());
+  EXPECT_FALSE(parse_control_request(R"({"op":"surge","seq":3})").ok());
+  EXPECT_FALSE(parse_control_request(R"({"op":"surge","contact":"moscow","seq":0})").ok());
+  EXPECT_FALSE(parse_control_request(R"({"op":"surge","contact":"moscow","seq":3,"x":1})").ok());
+  ControlRequest submit = make_request(ControlOp::submit, "moscow");
+  submit.text = "now";
+  submit.surge = true;
+  auto t = parse_control_request(encode_control_request(submit));
+  ASSERT_TRUE(t.ok()) << t.error().message;
+  EXPECT_TRUE(t->surge);
+  EXPECT_FALSE(parse_control_request(R"({"op":"submit","contact":"moscow","text":"a","surge":"yes"})").ok());
+  auto plain = parse_control_request(R"({"op":"submit","contact":"moscow","text":"a"})");
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(plain->surge);
+}
+
 TEST(ControlProtocol, MalformedApiRequestsAreRefused) {
   for (const char* bad : {
            R"({"op":"hello"})", R"({"op":"hello","api":0})",

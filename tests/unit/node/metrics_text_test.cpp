@@ -21,13 +21,14 @@ const char* kStatus = R"({"ok":true,"name":"washington","now_ms":1764260000000,
    "heartbeat_interval_ms":1000,
    "queue":{"flash":0,"immediate":0,"priority":1,"routine":3},
    "messages_in":12,"messages_out":9,
+   "cover":{"mode":"constant","rate":20,"jitter":0.5,"backlog_chunks":5,"drain_estimate_s":0.25},
    "channels":[
      {"channel":"direct","connected":true,"state":"up","rtt_ms":2.5,"loss":0.0,
       "last_heard_ms":1764259999800,"envelopes_in":100,"envelopes_out":98,"bytes_in":204800,
-      "bytes_out":200704,"in_flight":0},
+      "bytes_out":200704,"in_flight":0,"slots_real":40,"slots_padding":58,"slots_missed":1},
      {"channel":"relay:ny","connected":false,"state":"down","rtt_ms":null,
       "envelopes_in":7,"envelopes_out":8,"bytes_in":14336,"bytes_out":16384,"in_flight":2}]},
-  {"contact":"beijing","verified":false,"state":"blackout","channels":[]}]})";
+  {"contact":"beijing","verified":false,"state":"blackout","cover":{"mode":"off"},"channels":[]}]})";
 
 struct Exposition {
   std::map<std::string, std::string> samples;  // series (name and labels, as printed) -> value
@@ -106,6 +107,14 @@ TEST(MetricsText, RendersEveryFamilyOfTheStatusReply) {
   EXPECT_EQ(s["bc_channel_bytes_total{contact=\"moscow\",channel=\"direct\",direction=\"out\"}"], "200704");
   EXPECT_EQ(s["bc_channel_bytes_total{contact=\"moscow\",channel=\"relay:ny\",direction=\"in\"}"], "14336");
   EXPECT_EQ(x.types["bc_channel_bytes_total"], "counter");
+  EXPECT_EQ(s["bc_link_cover_rate{contact=\"moscow\"}"], "20");
+  EXPECT_EQ(s["bc_link_cover_rate{contact=\"beijing\"}"], "0");
+  EXPECT_EQ(s["bc_link_cover_backlog_chunks{contact=\"moscow\"}"], "5");
+  EXPECT_FALSE(s.count("bc_link_cover_backlog_chunks{contact=\"beijing\"}"));
+  EXPECT_EQ(s["bc_channel_slots_total{contact=\"moscow\",channel=\"direct\",kind=\"real\"}"], "40");
+  EXPECT_EQ(s["bc_channel_slots_total{contact=\"moscow\",channel=\"direct\",kind=\"padding\"}"], "58");
+  EXPECT_EQ(s["bc_channel_slots_total{contact=\"moscow\",channel=\"direct\",kind=\"missed\"}"], "1");
+  EXPECT_EQ(x.types["bc_channel_slots_total"], "counter");
 }
 
 TEST(MetricsText, LeavesOutWhatIsUnknown) {

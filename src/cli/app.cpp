@@ -38,6 +38,7 @@ int run(int argc, char** argv) {
   add_node(app, ctx, exit_code);
   add_transcript(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);
+  add_docs(app, ctx, exit_code);
 
   try {
     app.parse(argc, argv);

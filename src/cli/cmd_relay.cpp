@@ -178,18 +178,20 @@ int run_info(Context& ctx) {
   return 0;
 }
 
-int run_token_create(Context& ctx) {
+int run_token_create(Context& ctx, const std::string& label) {
+  // Checked before the home is opened: a refused label changes nothing.
+  if (auto ok = relay::MailboxService::check_token_label(label); !ok.ok()) return ctx.fail(ok.error());
   auto relay = open_relay(ctx);
   if (!relay.ok()) return ctx.fail(relay.error());
   const relay::Config& config = relay->config;
   relay::MailboxService service(*relay->store, config);
-  const std::string token = service.create_token(ctx.clock.now());
+  const std::string token = service.create_token(ctx.clock.now(), label);
   const std::string id = relay::MailboxService::token_id(relay::MailboxService::hash_token(token));
   if (ctx.json) {
-    ctx.print_json({{"token", token}, {"id", id}, {"mailboxes", config.mailboxes_per_token}});
+    ctx.print_json({{"token", token}, {"id", id}, {"label", label}, {"mailboxes", config.mailboxes_per_token}});
   } else {
     ctx.out << token << "\n";
-    ctx.err << "Admission token " << id << ": give it to one node operator (backchannel relay add NAME URL "
+    ctx.err << "Admission token " << id << (label.empty() ? "" : " (" + label + ")") << ": give it to one node operator (backchannel relay add NAME URL "
             << "FINGERPRINT --token TOKEN); it creates up to " << config.mailboxes_per_token
             << " mailboxes. Only its hash is kept: it cannot be shown again.\n";
   }
@@ -205,6 +207,7 @@ int run_token_list(Context& ctx) {
     for (const relay::TokenRow& t : tokens) {
       auto seconds_or_null = [](std::int64_t ms) { return ms == 0 ? nlohmann::json(nullptr) : nlohmann::json(ms / 1000); };
       list.push_back({{"id", relay::MailboxService::token_id(t.hash)},
+                      {"label", t.label},
                       {"created_at", t.created_at / 1000},
                       {"mailboxes", t.mailboxes},
                       {"last_used_at", seconds_or_null(t.last_used_at)},
@@ -215,7 +218,9 @@ int run_token_list(Context& ctx) {
     ctx.out << "No admission tokens. Make one: backchannel relay token create\n";
   } else {
     for (const relay::TokenRow& t : tokens) {
-      ctx.out << relay::MailboxService::token_id(t.hash) << "  created " << util::format_utc(t.created_at / 1000)
+      ctx.out << relay::MailboxService::token_id(t.hash);
+      if (!t.label.empty()) ctx.out << "  \"" << t.label << "\"";
+      ctx.out << "  created " << util::format_utc(t.created_at / 1000)
               << "  mailboxes " << t.mailboxes;
       if (t.last_used_at != 0) ctx.out << "  last used " << util::format_utc(t.last_used_at / 1000);
       if (t.revoked_at != 0) ctx.out << "  revoked " << util::format_utc(t.revoked_at / 1000);
@@ -261,9 +266,12 @@ void add_relay(CLI::App& app, Context& ctx, int& exit_code) {
 
   auto* token = relay->add_subcommand("token", "admission tokens for node operators");
   token->require_subcommand(1);
+  auto label = std::make_shared<std::string>();
   auto* create = token->add_subcommand("create", "make a token (printed once; only its hash is kept)");
-  create->callback([&ctx, &exit_code] { exit_code = run_token_create(ctx); });
-  auto* list = token->add_subcommand("list", "list the tokens: id, creation, mailboxes made");
+  create->add_option("--label", *label,
+                     "whose the token is, shown by `token list` (at most 200 bytes, no control characters)");
+  create->callback([&ctx, &exit_code, label] { exit_code = run_token_create(ctx, *label); });
+  auto* list = token->add_subcommand("list", "list the tokens: id, label, creation, mailboxes made");
   list->callback([&ctx, &exit_code] { exit_code = run_token_list(ctx); });
   auto revoke_id = std::make_shared<std::string>();
   auto* revoke = token->add_subcommand(

@@ -12,10 +12,16 @@
 #include <csignal>
 #include <nlohmann/json.hpp>
 #include <ostream>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "cli/relay_status.h"
+#include "node/metrics_server.h"
+#include "node/metrics_text.h"
 #include "relay/config.h"
 #include "relay/home.h"
 #include "relay/mailbox_service.h"
@@ -31,8 +37,28 @@ constexpr std::string_view kPath = "/bc/v1";
 
 struct RelayRunOptions {
   std::string listen;
+  std::string metrics;
   bool verbose = false;
 };
+
+// How often `relay run` writes status.json, and the age past which `relay status` takes the
+// relay for stopped (or hung).
+constexpr std::chrono::seconds kStatusInterval{1};
+constexpr std::chrono::seconds kStatusStale{5};
+
+std::filesystem::path status_path(const relay::Home& home) { return home.dir() / "status.json"; }
+
+// Written whole to a temporary file and renamed, so a reader never sees half of it.
+void write_status(const relay::Home& home, const nlohmann::json& doc) {
+  const std::filesystem::path tmp = home.dir() / "status.json.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << doc.dump() << "\n";
+    if (!out) return;
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, status_path(home), ec);
+}
 
 // Set from the signal handler, so it cannot live in a context object; lock-free atomic<bool>.
 std::atomic<bool> g_relay_stop{false};
@@ -129,9 +155,49 @@ int run_run(Context& ctx, const RelayRunOptions& opt) {
   std::signal(SIGINT, on_relay_signal);
   std::signal(SIGTERM, on_relay_signal);
   std::signal(SIGPIPE, SIG_IGN);
+  // The latest status document, shared with the metrics server's thread.
+  std::mutex status_mutex;
+  nlohmann::json status = relay_status_document({}, {}, {}, util::to_unix_ms(clock.now()), url_for(bound), "");
+  std::unique_ptr<node::MetricsServer> metrics;
+  if (!opt.metrics.empty()) {
+    auto started = node::MetricsServer::start(opt.metrics, [&status_mutex, &status] {
+      std::lock_guard lock(status_mutex);
+      return relay_prometheus(status);
+    });
+    if (!started.ok()) {
+      (*server)->stop();
+      return ctx.fail(started.error());
+    }
+    metrics = std::move(*started);
+    spdlog::info("relay metrics on http://{}/metrics", metrics->address());
+  }
+  const std::string metrics_address = metrics ? metrics->address() : "";
   spdlog::info("relay running on {} (fingerprint {})", url_for(bound), util::hex_encode(key->public_key()));
-  while (!g_relay_stop) std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  relay::ServerStats before = (*server)->stats();
+  auto before_at = std::chrono::steady_clock::now();
+  auto next_status = before_at;
+  while (!g_relay_stop) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_status) {
+      const relay::ServerStats stats = (*server)->stats();
+      const auto elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(now - before_at);
+      nlohmann::json doc = relay_status_document(stats, before, elapsed, util::to_unix_ms(clock.now()),
+                                                 url_for(bound), metrics_address);
+      write_status(*home, doc);
+      {
+        std::lock_guard lock(status_mutex);
+        status = std::move(doc);
+      }
+      before = stats;
+      before_at = now;
+      next_status = now + kStatusInterval;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds{100});
+  }
   spdlog::info("relay stopping");
+  if (metrics) metrics->stop();
+  std::error_code ec;
+  std::filesystem::remove(status_path(*home), ec);
   const relay::ServerStats stats = (*server)->stats();
   (*server)->stop();
   spdlog::info("relay stopped: {} PUTs stored in {} transactions", stats.puts_committed, stats.commits);
@@ -175,6 +241,49 @@ int run_info(Context& ctx) {
               << home->config_path().string() << ").\n";
     }
   }
+  return 0;
+}
+
+int run_status(Context& ctx) {
+  auto home = relay_home(ctx);
+  if (!home.ok()) return ctx.fail(home.error());
+  if (!home->has_key()) return ctx.fail(home->load_key().error());
+  std::ifstream in(status_path(*home));
+  nlohmann::json doc = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const std::string not_running = "no relay is running in " + home->dir().string() +
+                                  " (start it: backchannel relay run, or systemctl start backchannel-relay@NAME)";
+  if (!in || doc.is_discarded() || !doc.is_object() || !doc.contains("updated_at_ms")) {
+    return ctx.fail(util::make_error(util::Errc::not_found, not_running));
+  }
+  const std::int64_t age_ms = util::to_unix_ms(ctx.clock.now()) - doc.value("updated_at_ms", std::int64_t{0});
+  if (age_ms > std::chrono::duration_cast<std::chrono::milliseconds>(kStatusStale).count()) {
+    return ctx.fail(util::make_error(util::Errc::not_found,
+                                     not_running + "; its last status is " + std::to_string(age_ms / 1000) +
+                                         " s old (stopped without cleaning up, or hung)"));
+  }
+  if (ctx.json) {
+    ctx.print_json(doc);
+    return 0;
+  }
+  char rates[96];
+  std::snprintf(rates, sizeof rates, "%.1f puts/s, %.1f fetches/s", doc.value("puts_per_second", 0.0),
+                doc.value("fetches_per_second", 0.0));
+  ctx.out << "relay:       " << doc.value("url", std::string()) << "\n"
+          << "connections: " << doc.value("connections", 0) << "\n"
+          << "mailboxes:   " << doc.value("mailboxes", 0) << " (" << doc.value("stored_envelopes", 0)
+          << " envelopes stored, " << doc.value("stored_bytes", 0) << " bytes)\n"
+          << "traffic:     " << rates << " (" << doc.value("puts_total", 0) << " puts, "
+          << doc.value("fetches_total", 0) << " fetches since start)\n"
+          << "refusals:    ";
+  const auto& refusals = doc["refusals"];
+  if (refusals.empty()) ctx.out << "none";
+  bool first = true;
+  for (const auto& [code, count] : refusals.items()) {
+    ctx.out << (first ? "" : ", ") << code << " " << count.get<std::uint64_t>();
+    first = false;
+  }
+  ctx.out << "\n";
+  if (!doc["metrics"].is_null()) ctx.out << "metrics:     http://" << doc["metrics"].get<std::string>() << "/metrics\n";
   return 0;
 }
 
@@ -258,8 +367,15 @@ void add_relay(CLI::App& app, Context& ctx, int& exit_code) {
   auto opt = std::make_shared<RelayRunOptions>();
   auto* run = relay->add_subcommand("run", "run the relay in the foreground until SIGTERM or SIGINT");
   run->add_option("--listen", opt->listen, "HOST:PORT to accept nodes on (else relay.listen of relay.toml)");
+  run->add_option("--metrics", opt->metrics,
+                  "HOST:PORT to serve Prometheus metrics on, at /metrics (e.g. 127.0.0.1:9465; port 0: any free port)");
   run->add_flag("--verbose,-v", opt->verbose, "debug logging");
   run->callback([&ctx, &exit_code, opt] { exit_code = run_run(ctx, *opt); });
+
+  auto* status = relay->add_subcommand(
+      "status", "the running relay: connections, mailboxes, stored envelopes and bytes, puts and fetches per second, "
+                "refusals by code");
+  status->callback([&ctx, &exit_code] { exit_code = run_status(ctx); });
 
   auto* info = relay->add_subcommand("info", "print the relay's URL and key fingerprint, what a node needs");
   info->callback([&ctx, &exit_code] { exit_code = run_info(ctx); });

@@ -307,6 +307,12 @@ std::int64_t RelayStore::mailbox_count() {
   return s.column_int(0);
 }
 
+std::int64_t RelayStore::stored_bytes() {
+  Statement s(db_, "SELECT COALESCE(SUM(bytes), 0) FROM mailboxes");
+  s.step();
+  return s.column_int(0);
+}
+
 std::int64_t RelayStore::item_count() {
   Statement s(db_, "SELECT COUNT(*) FROM items");
   s.step();

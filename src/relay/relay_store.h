@@ -96,6 +96,8 @@ class RelayStore {
 
   std::int64_t mailbox_count();
   std::int64_t item_count();
+  // Bytes of envelopes stored, over every mailbox.
+  std::int64_t stored_bytes();
 
  private:
   explicit RelayStore(sqlite3* db) : db_(db) {}

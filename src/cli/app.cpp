@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
   add_transcript(app, ctx, exit_code);
   add_courier(app, ctx, exit_code);
   add_relay(app, ctx, exit_code);
+  add_docs(app, ctx, exit_code);
 
   // A command line that cannot be parsed: exit 2, with {"error": {"code": "usage"}} under --json.
   auto usage_error = [&](const std::string& message) {

@@ -37,5 +37,8 @@ void add_courier(CLI::App& app, Context& ctx, int& exit_code);
 // add_relay_node_commands the node's side of relays (cmd_relay_add.cpp).
 void add_relay(CLI::App& app, Context& ctx, int& exit_code);
 void add_relay_node_commands(CLI::App* relay, Context& ctx, int& exit_code);
+// Hidden: `docs man|completion` (cmd_docs.cpp) generates the manual pages and completions from
+// `app` itself, so it must be registered after every other subcommand.
+void add_docs(CLI::App& app, Context& ctx, int& exit_code);
 
 }  // namespace bc::cli

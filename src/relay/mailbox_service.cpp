@@ -67,10 +67,25 @@ util::Result<TokenRow> MailboxService::revoke_token(std::string_view id, util::W
                           "no admission token with id '" + std::string(id) + "' (see backchannel relay token list)");
 }
 
-std::string MailboxService::create_token(util::WallTime now) {
+std::string MailboxService::create_token(util::WallTime now, std::string_view label) {
   std::string token = std::string(kTokenPrefix) + util::hex_encode(crypto::random_bytes(16));
-  store_.add_token(hash_token(token), millis(now));
+  store_.add_token(hash_token(token), millis(now), label);
   return token;
+}
+
+util::Result<void> MailboxService::check_token_label(std::string_view label) {
+  if (label.size() > kMaxTokenLabel) {
+    return util::make_error(util::Errc::limit, "the label is " + std::to_string(label.size()) +
+                                                   " bytes; at most " + std::to_string(kMaxTokenLabel));
+  }
+  for (char ch : label) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      return util::make_error(util::Errc::invalid_argument,
+                              "the label holds a control character (a newline, tab...); use plain text");
+    }
+  }
+  return {};
 }
 
 std::optional<proto::Message> MailboxService::submit_bytes(const Origin& origin, util::ByteView bytes,

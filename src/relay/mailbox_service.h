@@ -68,8 +68,13 @@ class MailboxService {
   // The connection is gone: its rate limit goes, its queued PUTs stay (they still commit).
   void forget(std::uint64_t connection) { buckets_.erase(connection); }
 
-  // Makes a new admission token: "bct_" and 32 hex digits; only its hash is stored.
-  std::string create_token(util::WallTime now);
+  // Makes a new admission token: "bct_" and 32 hex digits; only its hash is stored, with the
+  // operator's label (check it first with check_token_label).
+  std::string create_token(util::WallTime now, std::string_view label = {});
+  // A label is at most kMaxTokenLabel bytes without control characters, so `token list`
+  // prints it on one line as given.
+  static constexpr std::size_t kMaxTokenLabel = 200;
+  static util::Result<void> check_token_label(std::string_view label);
   static crypto::Hash hash_token(std::string_view token);
   // How operators name a token (`relay token list|revoke`): the first 16 hex digits of its hash.
   static std::string token_id(const crypto::Hash& hash);

@@ -48,6 +48,11 @@ constexpr std::string_view kSchemaV2 = R"sql(
 ALTER TABLE tokens ADD COLUMN revoked_at INTEGER;
 )sql";
 
+// Labels (relay token create --label): the operator's note of whose a token is.
+constexpr std::string_view kSchemaV3 = R"sql(
+ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';
+)sql";
+
 template <std::size_t N>
 util::ByteArray<N> blob_array(const Statement& s, int column) {
   return util::to_array<N>(s.column_blob(column));
@@ -68,7 +73,8 @@ MailboxRow read_mailbox(const Statement& s) {
 }
 
 TokenRow read_token(const Statement& s) {
-  return {blob_array<crypto::kHashSize>(s, 0), s.column_int(1), s.column_int(2), s.column_int(3), s.column_int(4)};
+  return {blob_array<crypto::kHashSize>(s, 0), s.column_int(1), s.column_int(2), s.column_int(3), s.column_int(4),
+          s.column_text(5)};
 }
 
 }  // namespace
@@ -113,6 +119,12 @@ util::Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem
         s->exec("PRAGMA user_version = 2");
       });
     }
+    if (version < 3) {
+      s->transaction([&] {
+        s->exec(kSchemaV3);
+        s->exec("PRAGMA user_version = 3");
+      });
+    }
   } catch (const store::StoreError& e) {
     return util::make_error(util::Errc::store, path.string() + ": " + e.what());
   }
@@ -143,12 +155,16 @@ void RelayStore::transaction(const std::function<void()>& fn) {
   exec("COMMIT");
 }
 
-void RelayStore::add_token(const crypto::Hash& hash, std::int64_t now) {
-  Statement(db_, "INSERT INTO tokens (hash, created_at) VALUES (?, ?)").bind(1, hash).bind(2, now).run();
+void RelayStore::add_token(const crypto::Hash& hash, std::int64_t now, std::string_view label) {
+  Statement(db_, "INSERT INTO tokens (hash, created_at, label) VALUES (?, ?, ?)")
+      .bind(1, hash)
+      .bind(2, now)
+      .bind(3, std::string(label))  // an empty view may have no data, which SQLite would bind as NULL
+      .run();
 }
 
 std::optional<TokenRow> RelayStore::token(const crypto::Hash& hash) {
-  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0) "
+  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0), label "
                    "FROM tokens WHERE hash = ?");
   s.bind(1, hash);
   if (!s.step()) return std::nullopt;
@@ -156,7 +172,7 @@ std::optional<TokenRow> RelayStore::token(const crypto::Hash& hash) {
 }
 
 std::vector<TokenRow> RelayStore::tokens() {
-  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0) "
+  Statement s(db_, "SELECT hash, created_at, mailboxes, COALESCE(last_used_at, 0), COALESCE(revoked_at, 0), label "
                    "FROM tokens ORDER BY created_at, hash");
   std::vector<TokenRow> out;
   while (s.step()) out.push_back(read_token(s));
@@ -287,6 +303,12 @@ Expired RelayStore::expire(std::int64_t item_cutoff, std::int64_t idle_cutoff) {
 
 std::int64_t RelayStore::mailbox_count() {
   Statement s(db_, "SELECT COUNT(*) FROM mailboxes");
+  s.step();
+  return s.column_int(0);
+}
+
+std::int64_t RelayStore::stored_bytes() {
+  Statement s(db_, "SELECT COALESCE(SUM(bytes), 0) FROM mailboxes");
   s.step();
   return s.column_int(0);
 }

@@ -5,7 +5,7 @@
 //   mailboxes(id, owner_key, capability_hash, created_at, last_active_at, bytes, count,
 //             quota_bytes, quota_count, token_hash)
 //   items(id, mailbox, envelope, stored_at)      id: increasing, never reused
-//   tokens(hash, created_at, mailboxes, last_used_at, revoked_at)   revoked_at: schema 2
+//   tokens(hash, created_at, mailboxes, last_used_at, revoked_at, label)   revoked_at: schema 2; label: 3
 //
 // Times are Unix milliseconds. One thread uses a store at a time.
 #pragma once
@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -52,6 +53,7 @@ struct TokenRow {
   std::int64_t mailboxes = 0;  // created with it so far
   std::int64_t last_used_at = 0;
   std::int64_t revoked_at = 0;  // 0: not revoked
+  std::string label;            // the operator's note of whose it is; may be empty
 };
 
 struct Expired {
@@ -61,7 +63,7 @@ struct Expired {
 
 class RelayStore {
  public:
-  static constexpr int kSchemaVersion = 2;
+  static constexpr int kSchemaVersion = 3;
   static util::Result<std::unique_ptr<RelayStore>> open(const std::filesystem::path& path);
   ~RelayStore();
   RelayStore(const RelayStore&) = delete;
@@ -70,7 +72,7 @@ class RelayStore {
   // BEGIN IMMEDIATE ... COMMIT around fn; ROLLBACK when fn throws (and rethrows).
   void transaction(const std::function<void()>& fn);
 
-  void add_token(const crypto::Hash& hash, std::int64_t now);
+  void add_token(const crypto::Hash& hash, std::int64_t now, std::string_view label = {});
   std::optional<TokenRow> token(const crypto::Hash& hash);
   std::vector<TokenRow> tokens();
   // Marks the token revoked (it admits no new mailbox); false when it is unknown.
@@ -94,6 +96,8 @@ class RelayStore {
 
   std::int64_t mailbox_count();
   std::int64_t item_count();
+  // Bytes of envelopes stored, over every mailbox.
+  std::int64_t stored_bytes();
 
  private:
   explicit RelayStore(sqlite3* db) : db_(db) {}

@@ -19,6 +19,9 @@ namespace {
 
 constexpr std::chrono::milliseconds kPumpInterval{100};
 constexpr std::chrono::seconds kExpireInterval{60};
+// How often the store's totals (mailboxes, items, bytes) are read for stats(): `relay status`
+// and /metrics show them at about this age.
+constexpr std::chrono::seconds kTotalsInterval{1};
 // Items read from the store per step of a subscription.
 constexpr std::size_t kPumpPage = 64;
 // Messages of one connection waiting for the store thread. A client that sends faster than
@@ -91,6 +94,10 @@ struct Server::Impl {
   }
 
   void send(net::ConnectionId connection, const proto::Message& message) {
+    if (const auto* error = std::get_if<proto::Error>(&message)) {
+      std::lock_guard lock(stats_mutex);
+      ++stats.refusals[proto::error_code_name(error->code)];
+    }
     if (!net->send(connection, proto::encode(message))) {
       spdlog::debug("relay: reply to connection {} dropped (closed or queue full)", connection);
     }
@@ -143,16 +150,33 @@ struct Server::Impl {
     pump_mailboxes(&touched);
   }
 
+  void count_connections() {
+    std::lock_guard lock(stats_mutex);
+    stats.connections = peers.size();
+  }
+
+  void read_totals() {
+    const std::int64_t mailboxes = store->mailbox_count();
+    const std::int64_t items = store->item_count();
+    const std::int64_t bytes = store->stored_bytes();
+    std::lock_guard lock(stats_mutex);
+    stats.mailboxes = mailboxes;
+    stats.items = items;
+    stats.bytes = bytes;
+  }
+
   void process(Event& e) {
     switch (e.kind) {
       case Event::Kind::connected:
         peers[e.connection] = e.peer;
+        count_connections();
         spdlog::debug("relay: client {} connected ({})", net::short_fingerprint(e.peer), e.connection);
         return;
       case Event::Kind::closed:
         peers.erase(e.connection);
         subscriptions.erase(e.connection);
         service.forget(e.connection);
+        count_connections();
         return;
       case Event::Kind::message:
         taken(e.connection);
@@ -184,6 +208,7 @@ struct Server::Impl {
     const Config& config = service.config();
     auto next_pump = std::chrono::steady_clock::now() + kPumpInterval;
     auto next_expire = std::chrono::steady_clock::now();
+    auto next_totals = std::chrono::steady_clock::now();
     std::optional<SteadyTime> commit_at;
     for (;;) {
       std::deque<Event> batch;
@@ -218,6 +243,10 @@ struct Server::Impl {
             spdlog::info("relay: expired {} items and {} idle mailboxes", expired.items, expired.mailboxes);
           }
           next_expire = now + kExpireInterval;
+        }
+        if (now >= next_totals) {
+          read_totals();
+          next_totals = now + kTotalsInterval;
         }
       } catch (const std::exception& ex) {
         // A store failure outside a request (expiry, a subscription's read): logged; the next

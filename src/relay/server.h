@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,13 @@ struct ServerStats {
   std::uint64_t max_batch = 0;      // most PUTs in one transaction
   std::chrono::microseconds commit_time{0};  // summed over commits
   std::uint64_t delivered = 0;      // DELIVER messages queued to subscribers
+  std::uint64_t connections = 0;    // open now
+  // What the store holds, read by the store thread about once a second.
+  std::int64_t mailboxes = 0;
+  std::int64_t items = 0;
+  std::int64_t bytes = 0;
+  // ERROR replies sent, by code name (wire::relay::error_code_name), since start.
+  std::map<std::string, std::uint64_t> refusals;
 };
 
 class Server {

@@ -63,6 +63,41 @@ class RelayDaemon(CliTestCase):
         self.assertNotIn(first["token"].encode(), db)
         self.assertNotIn(second.encode(), db)
 
+    def test_token_labels_are_listed_and_checked(self):
+        r = self.relay()
+        made = r.json("relay", "token", "create", "--label", "Moscow duty desk (Ivanova)")
+        self.assertEqual(made["label"], "Moscow duty desk (Ivanova)")
+        plain = r.json("relay", "token", "create")
+        self.assertEqual(plain["label"], "")
+        listed = {t["id"]: t for t in r.json("relay", "token", "list")["tokens"]}
+        self.assertEqual(listed[made["id"]]["label"], "Moscow duty desk (Ivanova)")
+        self.assertEqual(listed[plain["id"]]["label"], "")
+        human = r.run("relay", "token", "list").stdout
+        self.assertIn(f'{made["id"]}  "Moscow duty desk (Ivanova)"  created', human)
+        before = self.files_under(r.home)
+        for bad, code, words in (("x" * 201, 3, "at most 200"), ("two\nlines", 3, "control character")):
+            refused = r.run("relay", "token", "create", "--label", bad, check=False)
+            self.assertEqual(refused.returncode, code, bad)
+            self.assertIn(words, refused.stderr)
+            self.assertEqual(refused.stdout, "")
+        self.assertEqual(self.files_under(r.home), before)
+        self.assertEqual(len(r.json("relay", "token", "list")["tokens"]), 2)
+
+    def test_a_relay_store_of_schema_2_gains_labels(self):
+        r = self.relay()
+        made = r.json("relay", "token", "create")
+        import sqlite3
+        db = sqlite3.connect(os.path.join(r.home, "relay.db"))
+        db.execute("ALTER TABLE tokens DROP COLUMN label")
+        db.execute("PRAGMA user_version = 2")
+        db.commit()
+        db.close()
+        listed = r.json("relay", "token", "list")["tokens"]
+        self.assertEqual([(t["id"], t["label"]) for t in listed], [(made["id"], "")])
+        db = sqlite3.connect(os.path.join(r.home, "relay.db"))
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
+        db.close()
+
     def test_run_reports_its_url_and_stops_on_sigterm(self):
         r = self.relay()
         proc = subprocess.Popen([BIN, "--home", r.home, "relay", "run", "--listen", "127.0.0.1:0"],

@@ -122,7 +122,7 @@ bool Node::Impl::note_costly(Peer& peer, link::ChannelId channel, const link::Li
   if (peer.link) peer.link->channel_down(channel, clock.now());
   record_event({{"type", "attack"}, {"contact", peer.contact.alias}, {"channel", name}, {"cause", cause}});
   const auto now = clock.now();
-  const auto link_state = peer.link ? state_name(peer.link->stats().link_state) : "";
+  const std::string link_state = peer.link ? state_name(peer.link->stats(now).link_state) : "";
   alarms->fire({{"BC_EVENT", "attack"},
                 {"BC_LINK", peer.contact.alias},
                 {"BC_CHANNEL", name},

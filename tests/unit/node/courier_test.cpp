@@ -88,7 +88,7 @@ TEST_F(Courier, MessagesAndReceiptsCrossByHandWithoutAlarms) {
       const auto* cs = std::get_if<link::ChannelState>(&e);
       EXPECT_TRUE(cs == nullptr || cs->channel != link::kCourierChannel) << "courier channel changed state";
     }
-    for (const auto& ch : s->link->stats().channels) {
+    for (const auto& ch : s->link->stats(clock.now()).channels) {
       if (ch.channel == link::kCourierChannel) {
         EXPECT_FALSE(ch.up);
       }

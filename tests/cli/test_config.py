@@ -50,5 +50,21 @@ class ConfigCheck(CliTestCase):
         self.assertIn("relay.toml:1", bad.stderr)
 
 
+class HomePermissions(CliTestCase):
+    """A store others can read is refused, as the key file is (issue 17): it holds session state
+    and invitation secrets."""
+
+    def test_store_readable_by_others_is_refused(self):
+        a = self.party("washington")
+        store = os.path.join(a.home, "store.db")
+        self.assertEqual(os.stat(store).st_mode & 0o777, 0o600)
+        os.chmod(store, 0o644)
+        proc = a.run("contact", "list", check=False)
+        self.assertEqual(proc.returncode, 5)
+        self.assertIn("store.db is readable by other users; run: chmod 600", proc.stderr)
+        os.chmod(store, 0o600)
+        self.assertEqual(a.run("contact", "list").returncode, 0)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -20,8 +20,12 @@ import re
 import struct
 import sys
 
-from nacl.exceptions import BadSignatureError
-from nacl.signing import VerifyKey
+try:
+    import nacl  # noqa: F401
+except ImportError:  # python3 may be a pyenv shim; Debian's python3-nacl is here
+    sys.path.append("/usr/lib/python3/dist-packages")
+from nacl.exceptions import BadSignatureError  # noqa: E402
+from nacl.signing import VerifyKey  # noqa: E402
 
 FORMAT = "backchannel transcript record"
 MAX_BYTES = 256 << 20

@@ -17,6 +17,7 @@
 #include "cli/context.h"
 #include "cli/exit_codes.h"
 #include "cli/format.h"
+#include "cli/input_file.h"
 #include "link/transcript_check.h"
 #include "link/transcript_joint.h"
 #include "link/transcript_record.h"
@@ -37,23 +38,7 @@ struct CheckOptions {
 };
 
 util::Result<std::string> read_record(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) return make_error(Errc::not_found, "cannot read '" + path + "'");
-    auto size = static_cast<std::uint64_t>(in.tellg());
-    if (size > link::kMaxRecordBytes) {
-      return make_error(Errc::limit, "'" + path + "' is " + format_size(size) + "; a record is at most " +
-                                         format_size(link::kMaxRecordBytes));
-    }
-    in.seekg(0);
-    text.resize(size);
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    if (!in) return make_error(Errc::io, "cannot read '" + path + "'");
-  }
-  return text;
+  return read_input_file(path, link::kMaxRecordBytes, "a record");
 }
 
 util::Result<link::TranscriptRecord> load_record(const std::string& path) {

@@ -12,6 +12,7 @@
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/format.h"
+#include "cli/input_file.h"
 #include "link/disclosure.h"
 #include "link/transcript.h"
 #include "store/contacts.h"
@@ -33,21 +34,7 @@ struct RevealOptions {
 };
 
 util::Result<std::string> read_text(const std::string& path, std::size_t max) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), {});
-  } else {
-    std::ifstream in(path, std::ios::binary | std::ios::ate);
-    if (!in) return make_error(Errc::not_found, "cannot read '" + path + "'");
-    auto size = static_cast<std::uint64_t>(in.tellg());
-    if (size > max) return make_error(Errc::limit, "'" + path + "' is " + format_size(size) + ", too large");
-    in.seekg(0);
-    text.resize(size);
-    in.read(text.data(), static_cast<std::streamsize>(size));
-    if (!in) return make_error(Errc::io, "cannot read '" + path + "'");
-  }
-  if (text.size() > max) return make_error(Errc::limit, "'" + path + "' is too large");
-  return text;
+  return read_input_file(path, max, "this file");
 }
 
 int run_reveal(Context& ctx, const RevealOptions& opt) {

@@ -20,6 +20,10 @@ PY_CHECKER = os.path.join(TOOLS, "transcript_check.py")
 
 try:
     from nacl.signing import SigningKey
+except ImportError:  # python3 may be a pyenv shim; Debian's python3-nacl is here
+    sys.path.append("/usr/lib/python3/dist-packages")
+try:
+    from nacl.signing import SigningKey
 except ImportError as e:  # the suite cannot run without PyNaCl: fail, never skip quietly
     raise ImportError("PyNaCl (Debian python3-nacl, scripts/deps) is needed by the tamper suite and the "
                       "Python checker; run this with the system python3") from e

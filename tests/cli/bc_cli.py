@@ -2,11 +2,19 @@
 import json
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import unittest
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
+
+
+def free_port():
+    """A TCP port nothing listens on now (the kernel's pick), for a node or relay to take."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 class Party:

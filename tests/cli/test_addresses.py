@@ -3,18 +3,12 @@
 refusals, with no node and beside a running one."""
 import json
 import os
-import socket
 import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def status(party):

@@ -3,22 +3,16 @@ two real nodes on loopback: pipelined submissions answered once durable, an idem
 deliveries resumed from a consumer's acked cursor after the consumer "crashes", events with
 receipts, and coded refusals."""
 import os
-import socket
 import subprocess
 import sys
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "clients", "python"))
 from backchannel_client import ApiError, Client  # noqa: E402
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Api(CliTestCase):

@@ -1,18 +1,12 @@
 """`inbox --save` and `inbox --follow` as an operator uses them (issue 18): saving twice writes
 each file once, the folder is made when missing, and --follow says when no node runs."""
 import os
-import socket
 import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class InboxSaveAndFollow(CliTestCase):

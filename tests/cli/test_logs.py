@@ -7,13 +7,8 @@ import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class DaemonLogs(CliTestCase):

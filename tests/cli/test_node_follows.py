@@ -1,19 +1,13 @@
 """A running node follows what the CLI changes in its store (issue 18): `contact verify` shows in
 `status` and /metrics at once, without a restart."""
 import json
-import socket
 import subprocess
 import time
 import unittest
 import urllib.request
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class NodeFollowsStore(CliTestCase):

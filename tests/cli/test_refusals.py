@@ -1,18 +1,12 @@
 """Refusals travel (issue 18): an invitee whose invitation was revoked is told by `status` why
 its session never starts, and its node dials the inviter with a growing wait, not in a loop."""
 import json
-import socket
 import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RevokedInvitation(CliTestCase):

@@ -5,13 +5,8 @@ import socket
 import subprocess
 import time
 
-from bc_cli import BIN, CliTestCase, Party
+from bc_cli import BIN, CliTestCase, Party, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RelayAdd(CliTestCase):

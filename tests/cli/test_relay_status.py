@@ -2,7 +2,6 @@
 mailboxes, refusals by code, the same figures in both, the metrics parsed by prometheus_client."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -14,13 +13,8 @@ except ImportError:  # python3 may be a pyenv shim; Debian's python3-prometheus-
     sys.path.append("/usr/lib/python3/dist-packages")
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 
-from bc_cli import BIN, CliTestCase, Party
+from bc_cli import BIN, CliTestCase, Party, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class RelayStatus(CliTestCase):

@@ -9,13 +9,8 @@ import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, free_port
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(predicate, timeout, what):

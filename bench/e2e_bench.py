@@ -652,7 +652,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,relay,channels,health,cover",
+    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,relay,channels,health,cover,memory",
                     help="comma-separated parts to run")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
@@ -670,6 +670,8 @@ def main() -> int:
     ap.add_argument("--health-reps", type=int, default=5,
                     help="health: repetitions of each channel cut per heartbeat interval (bench/health_bench.py)")
     ap.add_argument("--cover-messages", type=int, default=20, help="cover: FLASH messages timed per mode")
+    ap.add_argument("--memory-contacts", type=int, default=200, help="memory: contacts (and counterpart nodes) of one node")
+    ap.add_argument("--memory-owners", type=int, default=1000, help="memory: mailbox owners connected to one relay")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -709,6 +711,9 @@ def main() -> int:
         if "health" in parts:
             import health_bench  # bench/health_bench.py: cut detection and heartbeat bandwidth (issue 6)
             r["health"] = health_bench.run(bc, args.health_reps)
+        if "memory" in parts:
+            import memory_bench  # bench/memory_bench.py: RSS per link and per relay connection (issue 12)
+            r["memory"] = memory_bench.run(bc, bin_dir, work, args.memory_contacts, args.memory_owners)
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)
@@ -720,6 +725,8 @@ def main() -> int:
         rows += health_bench.table_rows(r["health"])
     if r.get("cover"):
         rows += cover_bench.table_rows(r["cover"])
+    if r.get("memory"):
+        rows += memory_bench.table_rows(r["memory"])
     text, md = render(r, rows)
     if r.get("api"):
         md += "".join(line + "\n" for line in api_bench.details_md(r["api"]))
@@ -727,6 +734,8 @@ def main() -> int:
         md += "".join(line + "\n" for line in health_bench.details_md(r["health"]))
     if r.get("cover"):
         md += "".join(line + "\n" for line in cover_bench.details_md(r["cover"]))
+    if r.get("memory"):
+        md += "".join(line + "\n" for line in memory_bench.details_md(r["memory"]))
     print(text)
     if args.out:
         Path(args.out).write_text(md)

@@ -35,6 +35,7 @@
 #include "crypto/random.h"
 #include "crypto/sign.h"
 #include "net/service.h"
+#include "relay_bench_args.h"
 #include "util/hex.h"
 #include "wire/relay_protocol.h"
 
@@ -45,10 +46,7 @@ using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 constexpr int kWarmup = 10;
 
-[[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "relay_bench: %s\n", what.c_str());
-  std::exit(1);
-}
+[[noreturn]] void die(const std::string& what) { bc::bench::die("relay_bench", what); }
 
 // One connection to the relay; every decoded message goes to on_message on the I/O thread.
 class Connection {
@@ -166,9 +164,7 @@ std::uint64_t seq_of(const proto::Envelope& e) {
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
-  auto key_bytes = bc::util::hex_decode(opt.fingerprint);
-  if (!key_bytes.ok() || key_bytes->size() != bc::crypto::kSignPublicKeySize) die("bad --fingerprint");
-  const auto relay_key = bc::util::to_array<bc::crypto::kSignPublicKeySize>(*key_bytes);
+  const auto relay_key = bc::bench::relay_key_from_hex("relay_bench", opt.fingerprint);
 
   const int total = kWarmup + opt.messages + opt.latency;
   State st;

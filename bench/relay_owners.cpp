@@ -28,6 +28,7 @@
 
 #include "crypto/sign.h"
 #include "net/service.h"
+#include "relay_bench_args.h"
 #include "util/hex.h"
 #include "wire/relay_protocol.h"
 
@@ -37,8 +38,7 @@ namespace proto = bc::wire::relay;
 using namespace std::chrono_literals;
 
 [[noreturn]] void die(const std::string& what) {
-  std::fprintf(stderr, "relay_owners: %s\n", what.c_str());
-  std::exit(1);
+  bc::bench::die("relay_owners", what);
 }
 
 // Owners report here; the main thread waits on it.
@@ -51,8 +51,8 @@ struct Tally {
 // One mailbox owner: its own key and Service (as a node has one per relay), one dial.
 class Owner {
  public:
-  Owner(const std::string& host, std::uint16_t port, const bc::net::PeerKey& relay, const std::string& token,
-        Tally& tally)
+  Owner(const std::string& host, std::uint16_t port, const bc::net::PeerKey& relay,
+        const std::string& token, Tally& tally)
       : key_(bc::crypto::SigningKey::generate()), token_(token), tally_(tally) {
     bc::net::Handlers h;
     h.is_known = [](const bc::net::PeerKey&) { return false; };
@@ -77,7 +77,8 @@ class Owner {
     };
     h.on_closed = [](bc::net::ConnectionId, const bc::net::CloseReason& reason) {
       // A lost owner would make the figure per connection wrong: stop rather than report it.
-      if (reason.kind != bc::net::CloseKind::stopped) die("connection lost: " + bc::net::to_string(reason));
+      if (reason.kind != bc::net::CloseKind::stopped)
+        die("connection lost: " + bc::net::to_string(reason));
     };
     auto service = bc::net::Service::start(key_, std::move(h));
     if (!service.ok()) die(service.error().message);
@@ -91,7 +92,8 @@ class Owner {
  private:
   // Runs on the owner's I/O thread only (handlers), so connection_ needs no lock.
   void send(const proto::Message& m) {
-    if (!service_->send(*connection_, proto::encode(m))) die("send refused: queue full or connection gone");
+    if (!service_->send(*connection_, proto::encode(m)))
+      die("send refused: queue full or connection gone");
   }
 
   bc::crypto::SigningKey key_;
@@ -133,7 +135,8 @@ Options parse(int argc, char** argv) {
       die("unknown option " + a);
     }
   }
-  if (o.port == 0 || o.fingerprint.empty() || o.steps.empty()) die("--port, --fingerprint and --steps are required");
+  if (o.port == 0 || o.fingerprint.empty() || o.steps.empty())
+    die("--port, --fingerprint and --steps are required");
   for (std::size_t i = 1; i < o.steps.size(); ++i) {
     if (o.steps[i] <= o.steps[i - 1]) die("--steps must increase");
   }
@@ -144,9 +147,7 @@ Options parse(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   const Options opt = parse(argc, argv);
-  auto key_bytes = bc::util::hex_decode(opt.fingerprint);
-  if (!key_bytes.ok() || key_bytes->size() != bc::crypto::kSignPublicKeySize) die("bad --fingerprint");
-  const auto relay_key = bc::util::to_array<bc::crypto::kSignPublicKeySize>(*key_bytes);
+  const auto relay_key = bc::bench::relay_key_from_hex("relay_owners", opt.fingerprint);
 
   Tally tally;
   std::vector<std::unique_ptr<Owner>> owners;
@@ -158,14 +159,16 @@ int main(int argc, char** argv) {
         const bool room = tally.changed.wait_for(lock, 60s, [&] {
           return static_cast<int>(owners.size()) - tally.subscribed < opt.window;
         });
-        if (!room) die("owners stopped subscribing (" + std::to_string(tally.subscribed) + " so far)");
+        if (!room)
+          die("owners stopped subscribing (" + std::to_string(tally.subscribed) + " so far)");
       }
       owners.push_back(std::make_unique<Owner>(opt.host, opt.port, relay_key, opt.token, tally));
     }
     {
       std::unique_lock lock(tally.mutex);
       if (!tally.changed.wait_for(lock, 120s, [&] { return tally.subscribed >= target; })) {
-        die("only " + std::to_string(tally.subscribed) + " of " + std::to_string(target) + " owners subscribed");
+        die("only " + std::to_string(tally.subscribed) + " of " + std::to_string(target) +
+            " owners subscribed");
       }
     }
     std::printf("{\"ready\": %d}\n", target);

@@ -88,6 +88,15 @@ util::Result<void> MailboxService::check_token_label(std::string_view label) {
   return {};
 }
 
+void MailboxService::note_bad_token(const Origin& origin) {
+  ++guesses_since_log_;
+  if (guess_log_.note(std::chrono::steady_clock::now()) == 0) return;
+  spdlog::warn("relay: {} CREATE(s) with an unknown or revoked admission token since the last such line "
+               "(latest from {})",
+               guesses_since_log_, origin.source.empty() ? "?" : origin.source);
+  guesses_since_log_ = 0;
+}
+
 std::optional<proto::Message> MailboxService::submit_bytes(const Origin& origin, util::ByteView bytes,
                                                           util::WallTime now) {
   auto [it, fresh] = buckets_.try_emplace(origin.connection, config_.rate_per_second, config_.rate_burst, now);
@@ -159,8 +168,19 @@ std::optional<proto::Message> MailboxService::handle(const Origin& origin, const
 proto::Message MailboxService::create(const Origin& origin, const proto::Create& request, util::WallTime now) {
   std::optional<crypto::Hash> token;
   if (!request.token.empty()) {
+    if (guesses_.size() >= kMaxGuessSources && !guesses_.contains(origin.source)) guesses_.clear();
+    auto& guesses = guesses_.try_emplace(origin.source, kTokenGuessesPerSecond, kTokenGuessBurst, now).first->second;
+    if (!guesses.has(now)) {
+      note_bad_token(origin);
+      return refuse(request.request, ErrorCode::rate_limited,
+                    "too many unknown or revoked admission tokens from your address; wait, then use a valid one");
+    }
     token = hash_token(request.token);
     auto row = store_.token(*token);
+    if (!row || row->revoked_at != 0) {
+      guesses.take(now);
+      note_bad_token(origin);
+    }
     if (!row) {
       return refuse(request.request, ErrorCode::not_admitted,
                     "unknown admission token; ask the relay's operator for one (backchannel relay token create)");

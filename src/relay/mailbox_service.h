@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "relay/config.h"
 #include "relay/rate_limit.h"
 #include "relay/relay_store.h"
+#include "util/log_throttle.h"
 #include "util/clock.h"
 #include "wire/relay_protocol.h"
 
@@ -29,7 +31,17 @@ namespace proto = wire::relay;
 struct Origin {
   std::uint64_t connection = 0;
   crypto::SignPublicKey peer{};
+  std::string source;  // the client's IP address: bad admission tokens are limited per source
 };
+
+// Failed admission tokens (unknown or revoked) per source address: a burst, then one per
+// second on average. Past it, CREATE with a token from that address is refused as rate_limited
+// before the token is looked at, on every connection from it.
+inline constexpr double kTokenGuessesPerSecond = 1.0;
+inline constexpr double kTokenGuessBurst = 10.0;
+// Sources remembered; past this the oldest state is dropped whole (a flood from that many
+// addresses gets one burst each anyway).
+inline constexpr std::size_t kMaxGuessSources = 65'536;
 
 // A PUT once its transaction committed (an item id) or failed at commit (an ERROR).
 struct PutResult {
@@ -88,6 +100,8 @@ class MailboxService {
  private:
   std::optional<proto::Message> handle(const Origin& origin, const proto::Message& message, util::WallTime now);
   proto::Message create(const Origin& origin, const proto::Create& request, util::WallTime now);
+  // A failed admission token: counted, logged once per interval.
+  void note_bad_token(const Origin& origin);
   std::optional<proto::Message> put(const Origin& origin, const proto::Put& request, util::WallTime now);
   proto::Message owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
                        const char* what);
@@ -102,6 +116,9 @@ class MailboxService {
   RelayStore& store_;
   Config config_;
   std::unordered_map<std::uint64_t, TokenBucket> buckets_;
+  std::unordered_map<std::string, TokenBucket> guesses_;  // by source address
+  util::LogThrottle guess_log_{std::chrono::seconds(10)};
+  std::uint64_t guesses_since_log_ = 0;
   std::vector<Queued> queue_;
   // Queued PUTs per mailbox, counted against its quota before they commit.
   std::map<proto::MailboxId, std::int64_t> queued_per_mailbox_;

@@ -202,6 +202,7 @@ class Relay:
         self.port = free_port()
         self.proc = None
         self.log_path = os.path.join(root, f"{name}.log")
+        self.run_args = []  # more `relay run` arguments (e.g. --verbose)
         self.run_cli("relay", "init")
         with open(os.path.join(self.home, "relay.toml"), "a") as f:
             f.write("[relay]\nopen = true\n")
@@ -215,7 +216,8 @@ class Relay:
     def start(self):
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen([BIN, "--home", self.home, "relay", "run", "--listen",
-                                          f"127.0.0.1:{self.port}"], stdout=log, stderr=log)
+                                          f"127.0.0.1:{self.port}", *self.run_args],
+                                         stdout=log, stderr=log)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:

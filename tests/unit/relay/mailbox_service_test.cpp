@@ -25,8 +25,8 @@ struct Fixture : ::testing::Test {
   test::FakeClock clock;
   std::unique_ptr<RelayStore> store;
   std::unique_ptr<MailboxService> service;
-  Origin owner{1, crypto::SigningKey::generate().public_key()};
-  Origin stranger{2, crypto::SigningKey::generate().public_key()};
+  Origin owner{1, crypto::SigningKey::generate().public_key(), "192.0.2.1"};
+  Origin stranger{2, crypto::SigningKey::generate().public_key(), "192.0.2.2"};
   std::uint32_t next_request = 1;
 
   void open(Config config = {}) {
@@ -101,6 +101,31 @@ TEST_F(Fixture, CreateWithoutOrWithUnknownTokenIsRefused) {
   EXPECT_EQ(std::get<proto::Error>(*reply).request, 7u);
   expect_refused(submit(owner, proto::Create{8, "bct_00000000000000000000000000000000"}), ErrorCode::not_admitted);
   EXPECT_EQ(snapshot(), before);
+}
+
+TEST_F(Fixture, TokenGuessesAreLimitedPerSourceAddressNotPerConnection) {
+  const std::string token = service->create_token(clock.now());
+  const std::string wrong = "bct_00000000000000000000000000000000";
+  // Each guess on a fresh connection from one address: its own per-connection bucket is full,
+  // so only a per-source limit can stop it.
+  std::uint64_t connection = 100;
+  int refused_unknown = 0;
+  for (int i = 0; i < static_cast<int>(kTokenGuessBurst) + 5; ++i) {
+    Origin guesser{connection++, crypto::SigningKey::generate().public_key(), "198.51.100.7"};
+    auto reply = submit(guesser, proto::Create{1, wrong});
+    ASSERT_TRUE(reply && std::holds_alternative<proto::Error>(*reply));
+    if (std::get<proto::Error>(*reply).code == ErrorCode::not_admitted) ++refused_unknown;
+  }
+  EXPECT_EQ(refused_unknown, static_cast<int>(kTokenGuessBurst));
+  // Past the burst, even a valid token from that address waits (the token is not looked at).
+  Origin same_address{connection++, crypto::SigningKey::generate().public_key(), "198.51.100.7"};
+  expect_refused(submit(same_address, proto::Create{2, token}), ErrorCode::rate_limited);
+  // Another address is not affected.
+  Origin other{connection++, crypto::SigningKey::generate().public_key(), "198.51.100.8"};
+  EXPECT_TRUE(std::holds_alternative<proto::Created>(*submit(other, proto::Create{3, token})));
+  // The bucket refills at kTokenGuessesPerSecond.
+  clock.advance(std::chrono::milliseconds(1'500));
+  EXPECT_TRUE(std::holds_alternative<proto::Created>(*submit(same_address, proto::Create{4, token})));
 }
 
 TEST_F(Fixture, OpenRelayCreatesWithoutToken) {
@@ -261,7 +286,7 @@ TEST_F(Fixture, OnlyTheOwnerSubscribesAcksAndDeletes) {
   expect_refused(submit(stranger, proto::Remove{3, box.mailbox}), ErrorCode::not_owner);
   EXPECT_EQ(snapshot(), before);
   // The owner's key on another connection is the owner.
-  Origin owner_again{9, owner.peer};
+  Origin owner_again{9, owner.peer, owner.source};
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner_again, proto::Subscribe{4, box.mailbox})));
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner_again, proto::Remove{5, box.mailbox})));
   EXPECT_EQ(store->mailbox_count(), 0);
@@ -339,7 +364,7 @@ TEST_F(Fixture, RateLimitPerConnection) {
   expect_refused(submit(owner, proto::Create{3, "x"}), ErrorCode::rate_limited);
   EXPECT_EQ(snapshot(), before);
   // Another connection has its own bucket; time refills this one.
-  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(Origin{77, owner.peer}, proto::Subscribe{4, box.mailbox})));
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(Origin{77, owner.peer, {}}, proto::Subscribe{4, box.mailbox})));
   clock.advance(100ms);
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{5, box.mailbox})));
   expect_refused(submit(owner, proto::Subscribe{6, box.mailbox}), ErrorCode::rate_limited);

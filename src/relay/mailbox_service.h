@@ -89,6 +89,7 @@ class MailboxService {
   std::optional<proto::Message> handle(const Origin& origin, const proto::Message& message, util::WallTime now);
   proto::Message create(const Origin& origin, const proto::Create& request, util::WallTime now);
   std::optional<proto::Message> put(const Origin& origin, const proto::Put& request, util::WallTime now);
+  proto::Message add_capability(const Origin& origin, const proto::AddCapability& request, util::WallTime now);
   proto::Message owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
                        const char* what);
 
@@ -96,6 +97,7 @@ class MailboxService {
     std::uint64_t connection;
     std::uint32_t request;
     proto::MailboxId mailbox;
+    proto::CapabilityId writer;
     proto::Envelope envelope;
   };
 
@@ -105,6 +107,8 @@ class MailboxService {
   std::vector<Queued> queue_;
   // Queued PUTs per mailbox, counted against its quota before they commit.
   std::map<proto::MailboxId, std::int64_t> queued_per_mailbox_;
+  // And per writer, against the writer's own quota.
+  std::map<std::pair<proto::MailboxId, proto::CapabilityId>, std::int64_t> queued_per_writer_;
 };
 
 }  // namespace bc::relay

@@ -6,6 +6,10 @@
 // in the store. PUTs go in two steps so that many share one transaction (group commit):
 // submit() checks and queues a PUT, commit_puts() stores every queued PUT in one transaction
 // and only then yields their OKs — a PUT is acknowledged only once its envelope is durable.
+//
+// Writers: a PUT is admitted by one of the mailbox's write capabilities (relay_store.h) and
+// counted against that capability's share as well as the mailbox's quota, queued PUTs included;
+// only the owner adds and revokes capabilities.
 #pragma once
 
 #include <cstdint>

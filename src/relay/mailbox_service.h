@@ -6,6 +6,10 @@
 // in the store. PUTs go in two steps so that many share one transaction (group commit):
 // submit() checks and queues a PUT, commit_puts() stores every queued PUT in one transaction
 // and only then yields their OKs — a PUT is acknowledged only once its envelope is durable.
+//
+// Writers: a PUT is admitted by one of the mailbox's write capabilities (relay_store.h) and
+// counted against that capability's share as well as the mailbox's quota, queued PUTs included;
+// only the owner adds and revokes capabilities.
 #pragma once
 
 #include <cstdint>
@@ -103,6 +107,7 @@ class MailboxService {
   // A failed admission token: counted, logged once per interval.
   void note_bad_token(const Origin& origin);
   std::optional<proto::Message> put(const Origin& origin, const proto::Put& request, util::WallTime now);
+  proto::Message add_capability(const Origin& origin, const proto::AddCapability& request, util::WallTime now);
   proto::Message owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
                        const char* what);
 
@@ -110,6 +115,7 @@ class MailboxService {
     std::uint64_t connection;
     std::uint32_t request;
     proto::MailboxId mailbox;
+    proto::CapabilityId writer;
     proto::Envelope envelope;
   };
 
@@ -122,6 +128,8 @@ class MailboxService {
   std::vector<Queued> queue_;
   // Queued PUTs per mailbox, counted against its quota before they commit.
   std::map<proto::MailboxId, std::int64_t> queued_per_mailbox_;
+  // And per writer, against the writer's own quota.
+  std::map<std::pair<proto::MailboxId, proto::CapabilityId>, std::int64_t> queued_per_writer_;
 };
 
 }  // namespace bc::relay

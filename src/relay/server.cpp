@@ -75,7 +75,11 @@ struct Server::Impl {
   };
   std::map<net::ConnectionId, Client> peers;
   std::set<net::ConnectionId> authenticated;  // granted a request (see send())
-  std::map<net::ConnectionId, std::map<proto::MailboxId, std::uint64_t>> subscriptions;
+  struct Subscription {
+    std::uint64_t cursor = 0;
+    bool tag_writer = false;  // DELIVERs name the capability each item came through
+  };
+  std::map<net::ConnectionId, std::map<proto::MailboxId, Subscription>> subscriptions;
 
   void push(Event e) {
     bool flooding = false;
@@ -128,12 +132,15 @@ struct Server::Impl {
   }
 
   // Sends a subscription's items after its cursor until none is left or the queue is full.
-  void pump(net::ConnectionId connection, const proto::MailboxId& mailbox, std::uint64_t& cursor) {
+  void pump(net::ConnectionId connection, const proto::MailboxId& mailbox, Subscription& sub) {
+    std::uint64_t& cursor = sub.cursor;
     std::uint64_t sent = 0;
     for (;;) {
       auto items = service.items_after(mailbox, cursor, kPumpPage);
       for (const ItemRow& item : items) {
-        if (!net->send(connection, proto::encode(proto::Deliver{mailbox, item.id, item.envelope}))) {
+        proto::Deliver deliver{mailbox, item.id, item.envelope, std::nullopt};
+        if (sub.tag_writer) deliver.writer = item.writer;
+        if (!net->send(connection, proto::encode(deliver))) {
           std::lock_guard lock(stats_mutex);
           stats.delivered += sent;
           return;  // resumes at the next pump
@@ -149,8 +156,8 @@ struct Server::Impl {
 
   void pump_mailboxes(const std::set<proto::MailboxId>* only) {
     for (auto& [connection, subs] : subscriptions) {
-      for (auto& [mailbox, cursor] : subs) {
-        if (only == nullptr || only->contains(mailbox)) pump(connection, mailbox, cursor);
+      for (auto& [mailbox, sub] : subs) {
+        if (only == nullptr || only->contains(mailbox)) pump(connection, mailbox, sub);
       }
     }
   }
@@ -217,11 +224,11 @@ struct Server::Impl {
     const auto type = static_cast<proto::Type>(e.bytes[0]);
     if (type == proto::Type::subscribe) {
       auto request = proto::decode(e.bytes);
-      const auto& mailbox = std::get<proto::Subscribe>(*request).mailbox;
+      const auto& subscribe = std::get<proto::Subscribe>(*request);
       // A new SUBSCRIBE starts over: everything not yet acknowledged is delivered again.
-      std::uint64_t& cursor = subscriptions[e.connection][mailbox];
-      cursor = 0;
-      pump(e.connection, mailbox, cursor);
+      Subscription& sub = subscriptions[e.connection][subscribe.mailbox];
+      sub = Subscription{0, subscribe.tag_writer};
+      pump(e.connection, subscribe.mailbox, sub);
     } else if (type == proto::Type::remove) {
       auto request = proto::decode(e.bytes);
       const auto& mailbox = std::get<proto::Remove>(*request).mailbox;

@@ -3,7 +3,7 @@ and an 8 MiB file; sender and receiver SIGKILLed at random moments 20 times and 
 Every message must arrive exactly once, in send order within its precedence, the file intact,
 and both transcripts must verify with equal heads.
 
-BC_INT_MESSAGES (default 1000) and BC_INT_KILLS (default 20) scale it; BC_INT_SEED replays."""
+BC_DELIVERY_MESSAGES (default 1000) and BC_DELIVERY_KILLS (default 20) scale it; BC_INT_SEED replays."""
 import hashlib
 import json
 import os
@@ -30,8 +30,8 @@ class DeliveryUnderCrashes(unittest.TestCase):
         self.root.cleanup(keep=os.environ.get("BC_INT_KEEP") == "1")
 
     def test_exactly_once_in_order_across_kills(self):
-        count = int(os.environ.get("BC_INT_MESSAGES", "1000"))
-        kills = int(os.environ.get("BC_INT_KILLS", "20"))
+        count = int(os.environ.get("BC_DELIVERY_MESSAGES", "1000"))
+        kills = int(os.environ.get("BC_DELIVERY_KILLS", "20"))
         receiver, sender = make_pair(self.root.path)
         self.nodes = [receiver, sender]
 

@@ -7,7 +7,7 @@ carry a direct address. The inviter's invitation names a TCP proxy in this test 
 Cutting the proxy (closing its connections and refusing new ones) cuts the direct channel while
 both nodes keep running; re-opening it brings the channel back (the invitee redials).
 
-BC_INT_MESSAGES (default 5000, the stream issue 5 asks for) scales the stream; BC_INT_SEED replays."""
+BC_RELAY_MESSAGES (default 5000, the stream issue 5 asks for) scales the stream; BC_INT_SEED replays."""
 import json
 import os
 import random
@@ -90,7 +90,7 @@ class RelayChannels(unittest.TestCase):
         self.assertEqual(va["outgoing"]["head"], vb["incoming"]["head"])
 
     def test_link_survives_loss_of_relay_and_direct_channel(self):
-        count = int(os.environ.get("BC_INT_MESSAGES", "5000"))
+        count = int(os.environ.get("BC_RELAY_MESSAGES", "5000"))
         r1, r2 = self.make_relay("relay1"), self.make_relay("relay2")
         a, b, proxy = self.make_pair([r1, r2], direct=True)
         all_three = {"direct": "up", "relay:relay1": "up", "relay:relay2": "up"}

@@ -173,6 +173,37 @@ util::Result<void> delete_mailbox(const RelayEndpoint& endpoint, const crypto::S
   return util::make_error(util::Errc::bad_format, "the relay answered DELETE with something else than OK");
 }
 
+namespace {
+
+util::Result<void> expect_ok(util::Result<relay::Message> answer, const char* what) {
+  if (!answer.ok()) return answer.error();
+  if (std::holds_alternative<relay::Ok>(*answer)) return {};
+  if (auto* e = std::get_if<relay::Error>(&*answer)) {
+    return util::make_error(util::Errc::refused, std::string("the relay refused to ") + what + " (" + describe(*e) + ")");
+  }
+  return util::make_error(util::Errc::bad_format, std::string("the relay answered a request to ") + what +
+                                                      " with something else than OK");
+}
+
+}  // namespace
+
+util::Result<void> add_capability(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                  const crypto::SigningKey& client_key, const relay::MailboxId& mailbox,
+                                  const relay::Capability& capability, relay::CapabilityKind kind,
+                                  std::chrono::milliseconds timeout) {
+  return expect_ok(request_once(endpoint, relay_key, client_key,
+                                relay::encode(relay::AddCapability{1, mailbox, capability, kind}), timeout),
+                   "add a write capability");
+}
+
+util::Result<void> revoke_capability(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                     const crypto::SigningKey& client_key, const relay::MailboxId& mailbox,
+                                     const relay::CapabilityId& capability, std::chrono::milliseconds timeout) {
+  return expect_ok(request_once(endpoint, relay_key, client_key,
+                                relay::encode(relay::RevokeCapability{1, mailbox, capability}), timeout),
+                   "revoke a write capability");
+}
+
 // ---- RelayClient --------------------------------------------------------------------------
 
 struct RelayClient::Impl {
@@ -186,6 +217,9 @@ struct RelayClient::Impl {
   bool subscribed = false;
   std::uint32_t next_request = 1;
   std::uint32_t subscribe_request = 0;
+  // Cleared for good when the relay refuses a tagged SUBSCRIBE as bad_request (it predates
+  // writers, docs/protocol.md "Relay protocol").
+  bool tag_writer = true;
   std::uint64_t refusals = 0;
 
   std::uint32_t request_id() {
@@ -198,8 +232,13 @@ struct RelayClient::Impl {
     std::lock_guard lock(mu);
     conn = info.id;
     subscribed = false;
+    subscribe(info.id);
+  }
+
+  // Under mu.
+  void subscribe(net::ConnectionId id) {
     subscribe_request = request_id();
-    service->send(info.id, relay::encode(relay::Subscribe{subscribe_request, mailbox}));
+    service->send(id, relay::encode(relay::Subscribe{subscribe_request, mailbox, tag_writer}));
   }
 
   void on_message(net::ConnectionId id, const util::Bytes& bytes) {
@@ -212,7 +251,7 @@ struct RelayClient::Impl {
     }
     if (auto* d = std::get_if<relay::Deliver>(&*message)) {
       if (d->mailbox != mailbox) return;
-      handlers.on_deliver(d->item, util::Bytes(d->envelope.begin(), d->envelope.end()));
+      handlers.on_deliver(d->item, util::Bytes(d->envelope.begin(), d->envelope.end()), d->writer);
     } else if (auto* ok = std::get_if<relay::Ok>(&*message)) {
       bool now_subscribed = false;
       {
@@ -229,6 +268,13 @@ struct RelayClient::Impl {
       {
         std::lock_guard lock(mu);
         for_subscribe = e->request == subscribe_request;
+        if (for_subscribe && tag_writer && e->code == relay::ErrorCode::bad_request && conn == id) {
+          tag_writer = false;
+          spdlog::info("relay {}:{}: predates writers (tagged SUBSCRIBE refused); subscribing untagged",
+                       endpoint.host, endpoint.port);
+          subscribe(id);
+          return;
+        }
         n = ++refusals;
       }
       if (for_subscribe) {

@@ -3,7 +3,8 @@
 // key made for that relay alone, which owns the mailbox there), speaking wire/relay_protocol.h.
 //
 // A RelayClient keeps its connection up (reconnecting with backoff) and, on every connection,
-// SUBSCRIBEs to its own mailbox; DELIVERs come through on_deliver until the owner ACKs their
+// SUBSCRIBEs to its own mailbox, asking for deliveries tagged with their writer (and asking
+// again untagged when the relay predates writers); DELIVERs come through on_deliver until the owner ACKs their
 // items. put() stores an envelope in any mailbox whose write capability the owner holds (a
 // contact's mailbox at the same relay). Handlers run on the client's I/O thread, one at a
 // time: they must not block and must not destroy the client. Every member is thread-safe.
@@ -13,6 +14,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +54,17 @@ util::Result<void> delete_mailbox(const RelayEndpoint& endpoint, const crypto::S
                                   const crypto::SigningKey& client_key, const wire::relay::MailboxId& mailbox,
                                   std::chrono::milliseconds timeout);
 
+// Connects once and adds a write capability to our mailbox (its owner's request), or revokes one
+// by its id (channel/relay_capability.h). A relay that predates writers refuses both as
+// bad_request (refused). Errors as above.
+util::Result<void> add_capability(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                  const crypto::SigningKey& client_key, const wire::relay::MailboxId& mailbox,
+                                  const wire::relay::Capability& capability, wire::relay::CapabilityKind kind,
+                                  std::chrono::milliseconds timeout);
+util::Result<void> revoke_capability(const RelayEndpoint& endpoint, const crypto::SignPublicKey& relay_key,
+                                     const crypto::SigningKey& client_key, const wire::relay::MailboxId& mailbox,
+                                     const wire::relay::CapabilityId& capability, std::chrono::milliseconds timeout);
+
 class RelayClient {
  public:
   struct Handlers {
@@ -59,7 +72,10 @@ class RelayClient {
     // client reconnects by itself) or the relay refused the subscription (detail says why).
     std::function<void(bool subscribed, const std::string& detail)> on_state;
     // A stored or live envelope of our mailbox; ACK its item once it is processed durably.
-    std::function<void(std::uint64_t item, util::Bytes envelope)> on_deliver;
+    // writer: the id of the capability it came through (channel/relay_capability.h); nullopt
+    // from a relay that predates writers.
+    std::function<void(std::uint64_t item, util::Bytes envelope, std::optional<wire::relay::CapabilityId> writer)>
+        on_deliver;
   };
 
   static util::Result<std::unique_ptr<RelayClient>> start(const RelayEndpoint& endpoint,

@@ -53,6 +53,7 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   auto log_format = parse_log_format(opt.log_format);
   if (!log_format.ok()) return ctx.fail(log_format.error());
   setup_daemon_log("node", *log_format, opt.verbose);
+  raise_descriptor_limit();
   warn_about_exposure(loaded->home, opt.metrics);
   node::NodeOptions options;
   if (!opt.listen.empty()) options.listen = opt.listen;

@@ -29,6 +29,7 @@
 #include "relay/relay_store.h"
 #include "relay/server.h"
 #include "util/duration.h"
+#include "util/fd_limit.h"
 #include "util/hex.h"
 
 namespace bc::cli {
@@ -144,9 +145,12 @@ int run_run(Context& ctx, const RelayRunOptions& opt) {
   auto log_format = parse_log_format(opt.log_format);
   if (!log_format.ok()) return ctx.fail(log_format.error());
   setup_daemon_log("relay", *log_format, opt.verbose);
+  raise_descriptor_limit();
   relay::ServerOptions options;
   options.host = address->first;
   options.port = address->second;
+  options.net.max_connections = net::connections_for_descriptors(util::current_fd_limit());
+  net::apply_test_overrides(options.net);
   util::SystemClock clock;
   auto server = relay::Server::start(*key, home->db_path(), *config, options, clock);
   if (!server.ok()) return ctx.fail(server.error());

@@ -7,6 +7,9 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "net/options.h"
+#include "util/fd_limit.h"
+
 namespace bc::cli {
 namespace {
 
@@ -55,6 +58,16 @@ void setup_daemon_log(const std::string& logger_name, LogFormat format, bool ver
   }
   spdlog::set_default_logger(std::move(logger));
   spdlog::set_level(verbose ? spdlog::level::debug : spdlog::level::info);
+}
+
+void raise_descriptor_limit() {
+  const util::FdLimit limit = util::raise_fd_limit();
+  if (limit.soft > limit.before) {
+    spdlog::info("descriptors: limit {} (raised from {}); {} kept in reserve", limit.soft,
+                 limit.before, net::kDescriptorReserve);
+  } else {
+    spdlog::info("descriptors: limit {}; {} kept in reserve", limit.soft, net::kDescriptorReserve);
+  }
 }
 
 }  // namespace bc::cli

@@ -16,4 +16,8 @@ util::Result<LogFormat> parse_log_format(const std::string& name);
 // Call once, before the daemon starts its threads: replaces the default logger.
 void setup_daemon_log(const std::string& logger_name, LogFormat format, bool verbose);
 
+// Raises the descriptor limit to the hard limit and logs the result once. A daemon calls it
+// after setup_daemon_log, before it listens (its listeners size themselves from the limit).
+void raise_descriptor_limit();
+
 }  // namespace bc::cli

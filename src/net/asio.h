@@ -22,6 +22,8 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <boost/beast/websocket/stream.hpp>
 
+#include "net/frame_meter.h"
+
 namespace bc::net::detail {
 
 namespace asio = boost::asio;
@@ -36,6 +38,7 @@ using Executor = asio::any_io_executor;
 constexpr auto kAwaitTuple = asio::as_tuple(asio::use_awaitable);
 
 using TlsStream = asio::ssl::stream<beast::tcp_stream>;
-using WsStream = websocket::stream<TlsStream>;
+// The frame meter sits between TLS and WebSocket: see frame_meter.h.
+using WsStream = websocket::stream<FrameMeter<TlsStream>>;
 
 }  // namespace bc::net::detail

@@ -7,6 +7,7 @@
 #include "net/fingerprint.h"
 
 namespace bc::net::detail {
+
 namespace {
 
 std::string address_of(const tcp::socket& socket) {
@@ -30,7 +31,8 @@ Connection::Connection(Hub& hub, Executor executor, std::shared_ptr<const TlsCon
   info_.dial_id = dial;
 }
 
-Connection::Connection(Hub& hub, tcp::socket socket, std::shared_ptr<const TlsContext> tls)
+Connection::Connection(Hub& hub, tcp::socket socket, std::shared_ptr<const TlsContext> tls,
+                       std::string pre_auth_source)
     : hub_(hub),
       tls_(std::move(tls)),
       ws_(beast::tcp_stream(std::move(socket)), tls_->new_ssl()),
@@ -39,6 +41,25 @@ Connection::Connection(Hub& hub, tcp::socket socket, std::shared_ptr<const TlsCo
   info_.id = hub_.next_id();
   info_.direction = Direction::inbound;
   info_.remote_address = address_of(beast::get_lowest_layer(ws_).socket());
+  pre_auth_source_ = std::move(pre_auth_source);
+}
+
+Connection::~Connection() {
+  // A connection that never reached finish() (its serving coroutine was dropped) still gives
+  // its slot back.
+  release_pre_auth();
+}
+
+void Connection::authenticate() {
+  if (authenticated_) return;
+  authenticated_ = true;
+  release_pre_auth();
+}
+
+void Connection::release_pre_auth() {
+  if (pre_auth_source_.empty()) return;
+  hub_.release_pre_auth(pre_auth_source_);
+  pre_auth_source_.clear();
 }
 
 util::Result<void> Connection::fail(const std::string& stage, const beast::error_code& ec) {
@@ -57,6 +78,8 @@ asio::awaitable<CloseReason> Connection::run() {
     co_return reason_;
   }
   admitted_ = true;
+  // Outbound connections reach the key we pinned; inbound ones may be strangers.
+  if (info_.direction == Direction::outbound || hub_.is_trusted(info_.peer_key)) authenticate();
   if (!hub_.announce(*this)) {
     abort({CloseKind::error, "on_connection handler failed"});
     co_return reason_;
@@ -130,7 +153,9 @@ asio::awaitable<void> Connection::write_loop() {
     if (!queue_.empty()) {
       const util::Bytes message = std::move(queue_.front());
       queue_.pop_front();
+      writing_since_ = std::chrono::steady_clock::now();
       auto [ec, size] = co_await ws_.async_write(asio::buffer(message), kAwaitTuple);
+      writing_since_.reset();
       queued_bytes_ -= message.size();
       if (ec) {
         end(reason_for(ec));
@@ -140,8 +165,10 @@ asio::awaitable<void> Connection::write_loop() {
     }
     if (close_requested_) {
       // Beast lets this run beside a pending read, which ends when the close completes.
+      writing_since_ = std::chrono::steady_clock::now();
       auto [ec] = co_await ws_.async_close(
           websocket::close_reason(close_code_, close_request_.detail), kAwaitTuple);
+      writing_since_.reset();
       // Only a plain close() is described by how its handshake went; otherwise the cause stays.
       end(ec && close_request_.kind == CloseKind::local ? reason_for(ec) : close_request_);
       break;
@@ -163,6 +190,9 @@ CloseReason Connection::reason_for(const beast::error_code& ec) const {
     return {CloseKind::too_big, ec.message()};
   }
   if (ec == beast::error::timeout) return {CloseKind::timeout, ec.message()};
+  if (const FrameCounter* counter = ws_.next_layer().counter(); counter && counter->over()) {
+    return {CloseKind::over_budget, counter->describe()};
+  }
   std::string detail = ec.message();
   // OpenSSL's reason ("tlsv13 alert certificate required") says more than the category.
   if (ec.category() == asio::error::get_ssl_category()) {
@@ -251,6 +281,7 @@ void Connection::loop_done(std::exception_ptr error, const char* loop) {
 void Connection::finish() {
   if (finished_) return;
   finished_ = true;
+  release_pre_auth();
   // Messages still posted to us subtract their own share when they arrive (see enqueue()).
   for (const auto& message : queue_) queued_bytes_ -= message.size();
   queue_.clear();

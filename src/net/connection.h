@@ -8,8 +8,10 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "net/asio.h"
@@ -23,8 +25,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // Outbound: not yet connected.
   Connection(Hub& hub, Executor executor, std::shared_ptr<const TlsContext> tls, DialId dial);
-  // Inbound: an accepted socket.
-  Connection(Hub& hub, tcp::socket socket, std::shared_ptr<const TlsContext> tls);
+  // Inbound: an accepted socket, holding the hub's pre-authentication slot of its source
+  // (released once authenticated or finished).
+  Connection(Hub& hub, tcp::socket socket, std::shared_ptr<const TlsContext> tls,
+             std::string pre_auth_source);
+  ~Connection();
 
   // TCP connect, TLS handshake as client, WebSocket upgrade. On failure the connection is
   // finished (hub told) and the error returned.
@@ -42,11 +47,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // I/O thread. Ends the connection now, whatever its state, by closing the socket.
   void abort(CloseReason reason);
 
+  // I/O thread. The connection is authenticated: no pre-authentication deadline or slot.
+  void authenticate();
+  bool authenticated() const { return authenticated_; }  // I/O thread
+  // When the TCP connection was accepted (inbound) or the dial began (outbound).
+  std::chrono::steady_clock::time_point started_at() const { return started_at_; }
+  // I/O thread. Since when the write (or closing handshake) under way has been waiting; none
+  // when the writer is idle.
+  std::optional<std::chrono::steady_clock::time_point> writing_since() const {
+    return writing_since_;
+  }
+
   const ConnectionInfo& info() const { return info_; }
   ConnectionId id() const { return info_.id; }
   bool admitted() const { return admitted_; }  // any thread
   // I/O thread.
   bool closing() const { return closing_ || ending_; }
+  bool ending() const { return ending_; }  // I/O thread: an end was decided
 
  private:
   asio::awaitable<void> read_loop();
@@ -56,12 +73,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // I/O thread. The writer flushes the queue, then closes with this code.
   void request_close(CloseReason reason, websocket::close_code code);
   util::Result<void> take_peer_key();
+  TlsStream& tls() { return ws_.next_layer().next_layer(); }
   util::Result<void> fail(const std::string& stage, const beast::error_code& ec);
   CloseReason reason_for(const beast::error_code& ec) const;
   // First reason wins: later errors are consequences of the first.
   void end(CloseReason reason);
   void loop_done(std::exception_ptr error, const char* loop);
   void finish();
+  void release_pre_auth();
 
   Hub& hub_;
   std::shared_ptr<const TlsContext> tls_;  // before ws_: OpenSSL calls into it until ws_ dies
@@ -76,6 +95,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool ending_ = false;               // an end was decided: loops stop
   std::atomic<bool> admitted_{false};
   bool finished_ = false;
+  bool authenticated_ = false;
+  std::string pre_auth_source_;  // the slot held at the hub; empty once released
+  std::chrono::steady_clock::time_point started_at_ = std::chrono::steady_clock::now();
+  std::optional<std::chrono::steady_clock::time_point> writing_since_;
   int running_loops_ = 0;
   CloseReason close_request_;
   websocket::close_code close_code_ = websocket::close_code::normal;

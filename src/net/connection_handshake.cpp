@@ -23,10 +23,10 @@ asio::awaitable<util::Result<void>> Connection::connect(
   boost::system::error_code ignored;
   tcp_layer.socket().set_option(tcp::no_delay(true), ignored);
 
-  set_server_name(ws_.next_layer().native_handle(), host);
+  set_server_name(tls().native_handle(), host);
   tcp_layer.expires_after(timeouts.tls_handshake);
   auto [tls_ec] =
-      co_await ws_.next_layer().async_handshake(asio::ssl::stream_base::client, kAwaitTuple);
+      co_await tls().async_handshake(asio::ssl::stream_base::client, kAwaitTuple);
   if (tls_ec) co_return fail("TLS handshake", tls_ec);
   if (auto key = take_peer_key(); !key) co_return key;
 
@@ -49,7 +49,7 @@ asio::awaitable<util::Result<void>> Connection::accept() {
 
   tcp_layer.expires_after(timeouts.tls_handshake);
   auto [tls_ec] =
-      co_await ws_.next_layer().async_handshake(asio::ssl::stream_base::server, kAwaitTuple);
+      co_await tls().async_handshake(asio::ssl::stream_base::server, kAwaitTuple);
   if (tls_ec) co_return fail("TLS handshake", tls_ec);
   if (auto key = take_peer_key(); !key) co_return key;
 
@@ -59,7 +59,7 @@ asio::awaitable<util::Result<void>> Connection::accept() {
   http::request_parser<http::empty_body> parser;
   parser.header_limit(kMaxRequestHeader);
   auto [read_ec, read_size] =
-      co_await http::async_read(ws_.next_layer(), buffer, parser, kAwaitTuple);
+      co_await http::async_read(tls(), buffer, parser, kAwaitTuple);
   if (read_ec) co_return fail("HTTP request", read_ec);
   http::request<http::empty_body> request = parser.release();
   if (request.target() != hub_.options().path || !websocket::is_upgrade(request)) {
@@ -69,13 +69,16 @@ asio::awaitable<util::Result<void>> Connection::accept() {
     response.keep_alive(false);
     response.prepare_payload();
     auto [write_ec, write_size] =
-        co_await http::async_write(ws_.next_layer(), response, kAwaitTuple);
+        co_await http::async_write(tls(), response, kAwaitTuple);
     co_return fail("HTTP request for " + std::string(request.target()),
                    write_ec ? write_ec : make_error_code(http::error::bad_target));
   }
 
   tcp_layer.expires_never();
   configure_websocket();
+  // From the upgrade on, every frame the peer sends counts (frame_meter.h). Only inbound
+  // connections are metered: an outbound one reaches a key we pinned.
+  ws_.next_layer().start_counting(hub_.options().frame_budget);
   auto [ws_ec] = co_await ws_.async_accept(request, kAwaitTuple);
   if (ws_ec) co_return fail("WebSocket accept", ws_ec);
   co_return util::Result<void>{};
@@ -98,7 +101,7 @@ void Connection::configure_websocket() {
 
 util::Result<void> Connection::take_peer_key() {
   // The verify callback already checked the key; this only reads it back.
-  auto key = peer_key_of(ws_.next_layer().native_handle());
+  auto key = peer_key_of(tls().native_handle());
   if (!key) {
     end({CloseKind::error, "no peer certificate after the TLS handshake"});
     finish();

@@ -22,6 +22,11 @@ class Hub {
   virtual const PeerKey& self_key() const = 0;
 
   virtual ConnectionId next_id() = 0;
+  // Pre-authentication slots of inbound connections, by remote IP address: reserved at the
+  // TCP accept (false: over a cap, refuse at once), released once authenticated or finished.
+  virtual bool reserve_pre_auth(const std::string& source) = 0;
+  virtual void release_pre_auth(const std::string& source) = 0;
+  virtual bool is_trusted(const PeerKey& key) const = 0;
   // A new connection, before its handshakes, so that stop() can abort it.
   virtual std::shared_ptr<Connection> track(std::shared_ptr<Connection> connection) = 0;
   // Both handshakes are done: keep the connection, or refuse it (stopping, duplicate).

@@ -7,6 +7,7 @@
 #include "net/asio.h"
 #include "net/hub.h"
 #include "net/tls_context.h"
+#include "util/log_throttle.h"
 
 namespace bc::net::detail {
 
@@ -27,6 +28,8 @@ class Listener : public std::enable_shared_from_this<Listener> {
   Hub& hub_;
   tcp::acceptor acceptor_;
   std::shared_ptr<const TlsContext> tls_;
+  util::LogThrottle refused_log_{std::chrono::seconds(10)};  // I/O thread
+  util::LogThrottle accept_error_log_{std::chrono::seconds(10)};
 };
 
 }  // namespace bc::net::detail

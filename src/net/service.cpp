@@ -1,7 +1,9 @@
 #include "net/service.h"
 
+#include <malloc.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -15,6 +17,7 @@
 #include "net/hub.h"
 #include "net/listener.h"
 #include "net/tls_context.h"
+#include "util/log_throttle.h"
 
 namespace bc::net {
 
@@ -55,6 +58,125 @@ struct Service::Impl final : detail::Hub {
   const Options& options() const override { return options_; }
   const PeerKey& self_key() const override { return self_; }
   ConnectionId next_id() override { return next_connection_++; }
+
+  bool reserve_pre_auth(const std::string& source) override {
+    const char* cap = nullptr;
+    std::size_t limit = 0;
+    {
+      std::lock_guard lock(mutex_);
+      std::size_t& from_source = pre_auth_by_source_[source];
+      if (connections_.size() >= options_.max_connections) {
+        cap = "open in all (the descriptor limit less its reserve)";
+        limit = options_.max_connections;
+      } else if (pre_auth_total_ >= options_.pre_auth.max_total) {
+        cap = "unauthenticated in total";
+        limit = options_.pre_auth.max_total;
+      } else if (from_source >= options_.pre_auth.max_per_source) {
+        cap = "unauthenticated from this address";
+        limit = options_.pre_auth.max_per_source;
+      } else {
+        ++from_source;
+        ++pre_auth_total_;
+        return true;
+      }
+      if (from_source == 0) pre_auth_by_source_.erase(source);
+    }
+    if (const auto count = refused_log_.note(std::chrono::steady_clock::now())) {
+      spdlog::warn(
+          "net: refused {} new connection(s) at once since the last such line: {} "
+          "connections {} (the limit; latest from {})",
+          count, limit, cap, source);
+    }
+    return false;
+  }
+
+  void release_pre_auth(const std::string& source) override {
+    std::lock_guard lock(mutex_);
+    auto it = pre_auth_by_source_.find(source);
+    if (it == pre_auth_by_source_.end() || it->second == 0) return;
+    if (--it->second == 0) pre_auth_by_source_.erase(it);
+    --pre_auth_total_;
+  }
+
+  // After a burst of connections went away, gives glibc's free memory back to the system:
+  // otherwise a flood leaves the process at its peak size for good. At most once per
+  // kTrimInterval, and only when the count fell to half a peak of at least kTrimAfterPeak.
+  void return_memory(std::chrono::steady_clock::time_point now) {
+    static constexpr std::size_t kTrimAfterPeak = 64;
+    static constexpr std::chrono::seconds kTrimInterval{5};
+    std::size_t open = 0;
+    {
+      std::lock_guard lock(mutex_);
+      open = connections_.size();
+    }
+    peak_connections_ = std::max(peak_connections_, open);
+    if (peak_connections_ < kTrimAfterPeak || open > peak_connections_ / 2 ||
+        now - last_trim_ < kTrimInterval) {
+      return;
+    }
+    spdlog::debug("net: {} connections open after a peak of {}; returning free memory",
+                  open, peak_connections_);
+    ::malloc_trim(0);
+    last_trim_ = now;
+    peak_connections_ = open;
+  }
+
+  bool is_trusted(const PeerKey& key) const override {
+    if (!handlers_.is_trusted) return true;
+    bool trusted = false;
+    call_handler("is_trusted", [&] { trusted = handlers_.is_trusted(key); });
+    return trusted;
+  }
+
+  // Cuts inbound connections still unauthenticated past their deadline, and connections whose
+  // peer does not read. One timer for all connections, so a flood of idle sockets costs no
+  // timer each.
+  asio::awaitable<void> sweep_loop() {
+    const auto deadline = options_.timeouts.pre_auth;
+    const auto stall = options_.timeouts.write_stall;
+    const auto interval = std::clamp<std::chrono::milliseconds>(
+        std::min(deadline, stall) / 4, std::chrono::milliseconds(10),
+        std::chrono::milliseconds(1'000));
+    for (;;) {
+      sweeper_.expires_after(interval);
+      auto [ec] = co_await sweeper_.async_wait(detail::kAwaitTuple);
+      if (ec) co_return;  // stopping
+      const auto now = std::chrono::steady_clock::now();
+      std::vector<std::shared_ptr<Connection>> late;
+      std::vector<std::shared_ptr<Connection>> stalled;
+      {
+        std::lock_guard lock(mutex_);
+        if (stopping_) co_return;
+        for (const auto& [id, connection] : connections_) {
+          if (connection->ending()) continue;
+          if (!connection->authenticated() && now - connection->started_at() >= deadline) {
+            late.push_back(connection);
+          } else if (const auto since = connection->writing_since();
+                     since && now - *since >= stall) {
+            stalled.push_back(connection);
+          }
+        }
+      }
+      for (const auto& connection : stalled) {
+        // One line each: a peer that stops reading is rare, and worth its name in the log.
+        spdlog::warn("net: connection {} ({}) does not read: a write waited {} ms; cutting it",
+                     connection->id(), connection->info().remote_address, stall.count());
+        connection->abort({CloseKind::timeout, "peer does not read (a write waited " +
+                                                   std::to_string(stall.count()) + " ms)"});
+      }
+      return_memory(now);
+      if (late.empty()) continue;
+      const std::string why =
+          "not authenticated within " + std::to_string(deadline.count()) + " ms";
+      for (const auto& connection : late) connection->abort({CloseKind::timeout, why});
+      cut_since_log_ += late.size();
+      if (cut_log_.note(now) > 0) {
+        spdlog::info("net: cut {} connection(s) {} since the last such line (latest from {})",
+                     cut_since_log_, why, late.back()->info().remote_address);
+        cut_since_log_ = 0;
+      }
+    }
+  }
 
   std::shared_ptr<Connection> track(std::shared_ptr<Connection> connection) override {
     std::lock_guard lock(mutex_);
@@ -167,6 +289,7 @@ struct Service::Impl final : detail::Hub {
       listeners_.clear();
       dialers_.clear();
     }
+    sweeper_.cancel();
     for (const auto& listener : all_listeners) listener->close();
     for (const auto& dialer : all_dialers) dialer->cancel({CloseKind::stopped, {}});
     for (const auto& connection : all_connections) connection->abort({CloseKind::stopped, {}});
@@ -183,10 +306,19 @@ struct Service::Impl final : detail::Hub {
   std::thread thread_;
   std::atomic<ConnectionId> next_connection_{1};
   std::atomic<DialId> next_dial_{1};
+  asio::steady_timer sweeper_{io_};  // I/O thread
+  // I/O thread: one line per interval for floods of refusals and cuts.
+  util::LogThrottle refused_log_{std::chrono::seconds(10)};
+  util::LogThrottle cut_log_{std::chrono::seconds(10)};
+  std::uint64_t cut_since_log_ = 0;
+  std::size_t peak_connections_ = 0;                  // I/O thread, since the last trim
+  std::chrono::steady_clock::time_point last_trim_{};  // I/O thread
 
   mutable std::mutex mutex_;  // guards what follows
   bool stopping_ = false;
   std::map<ConnectionId, std::shared_ptr<Connection>> connections_;
+  std::size_t pre_auth_total_ = 0;
+  std::map<std::string, std::size_t> pre_auth_by_source_;
   std::map<DialId, std::shared_ptr<Dialer>> dialers_;
   std::vector<std::shared_ptr<Listener>> listeners_;
 };
@@ -204,6 +336,9 @@ util::Result<std::unique_ptr<Service>> Service::start(const crypto::SigningKey& 
       });
   if (!server_tls) return server_tls.error();
   impl->server_tls_ = std::move(*server_tls);
+  asio::co_spawn(impl->io_, raw->sweep_loop(), [](std::exception_ptr e) {
+    if (e) spdlog::error("net: the pre-authentication sweep ended with an exception");
+  });
   impl->thread_ = std::thread([raw] { raw->run_io(); });
   return std::unique_ptr<Service>(new Service(std::move(impl)));
 }
@@ -302,6 +437,30 @@ void Service::close(ConnectionId id) {
     connection = it->second;
   }
   connection->close({CloseKind::local, "closed"});
+}
+
+void Service::cut(ConnectionId id, std::string why) {
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard lock(impl_->mutex_);
+    auto it = impl_->connections_.find(id);
+    if (it == impl_->connections_.end()) return;
+    connection = it->second;
+  }
+  asio::post(impl_->io_, [connection, why = std::move(why)]() mutable {
+    connection->abort({CloseKind::local, std::move(why)});
+  });
+}
+
+void Service::authenticate(ConnectionId id) {
+  std::shared_ptr<Connection> connection;
+  {
+    std::lock_guard lock(impl_->mutex_);
+    auto it = impl_->connections_.find(id);
+    if (it == impl_->connections_.end()) return;
+    connection = it->second;
+  }
+  asio::post(impl_->io_, [connection] { connection->authenticate(); });
 }
 
 void Service::stop() {

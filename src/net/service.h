@@ -28,6 +28,12 @@ struct Handlers {
   // Whether a client presenting this identity key may connect to our listeners. Called during
   // the TLS handshake; unset means every client is refused.
   std::function<bool(const PeerKey&)> is_known;
+  // Whether a client that passed is_known is authenticated by its key alone. One that is not
+  // (a stranger that may yet present an invitation's HELLO, a relay client before its first
+  // granted request) must be authenticate()d within timeouts.pre_auth of its TCP accept, or it
+  // is cut; until then it counts against the PreAuthLimits. Unset: every admitted client is
+  // trusted (only the handshakes are bounded).
+  std::function<bool(const PeerKey&)> is_trusted;
   std::function<void(const ConnectionInfo&)> on_connection;
   std::function<void(ConnectionId, util::Bytes)> on_message;
   std::function<void(ConnectionId, const CloseReason&)> on_closed;
@@ -62,6 +68,12 @@ class Service {
   bool send(ConnectionId id, util::Bytes message);
   // Sends what is queued, then closes with a WebSocket close handshake.
   void close(ConnectionId id);
+  // Ends the connection at once, without flushing or a closing handshake (a peer that floods
+  // or misbehaves). on_closed follows with CloseKind::local and `why`.
+  void cut(ConnectionId id, std::string why);
+  // The application admits an inbound connection whose key alone was not trusted: its
+  // pre-authentication deadline no longer applies and it leaves the PreAuthLimits' counts.
+  void authenticate(ConnectionId id);
 
   // Closes listeners, dials and connections (on_closed with CloseKind::stopped), then joins
   // the I/O thread. Idempotent.

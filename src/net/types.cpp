@@ -22,6 +22,8 @@ const char* close_kind_name(CloseKind kind) {
       return "too_big";
     case CloseKind::timeout:
       return "timeout";
+    case CloseKind::over_budget:
+      return "over_budget";
     case CloseKind::error:
       return "error";
     case CloseKind::duplicate:

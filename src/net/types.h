@@ -33,7 +33,8 @@ enum class CloseKind {
   local,      // close() or a duplicate replaced on our side finished cleanly
   remote,     // the peer closed (WebSocket close frame)
   too_big,    // the peer sent a message above max_message_size
-  timeout,    // a handshake or the idle read timeout expired
+  timeout,    // a handshake, the pre-authentication or the idle read timeout expired
+  over_budget,  // the peer sent more frames than its FrameBudget allows
   error,      // I/O, TLS or protocol failure, or an exception in a handler
   duplicate,  // collapsed: another connection to the same peer was kept
   stopped,    // Service::stop()

@@ -14,6 +14,9 @@
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
+#include <system_error>
+
+#include <spdlog/spdlog.h>
 
 #include "node/http_request.h"
 #include "node/metrics_text.h"
@@ -132,6 +135,11 @@ void MetricsServer::stop() {
   char b = 1;
   (void)!::write(wake_pipe_[1], &b, 1);
   if (thread_.joinable()) thread_.join();
+  {
+    // Every connection thread sees the wake pipe too, gives up its client and says so.
+    std::unique_lock lock(active_mutex_);
+    idle_.wait(lock, [this] { return active_ == 0; });
+  }
   ::close(listen_fd_);
   ::close(wake_pipe_[0]);
   ::close(wake_pipe_[1]);
@@ -149,9 +157,41 @@ void MetricsServer::accept_loop() {
     if ((fds[0].revents & POLLIN) == 0) continue;
     int client = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (client < 0) continue;
-    serve(client);
-    ::close(client);
+    {
+      std::lock_guard lock(active_mutex_);
+      if (active_ >= kMaxConnections) {
+        ::close(client);
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_refusal_log_ >= std::chrono::seconds(10)) {
+          last_refusal_log_ = now;
+          spdlog::warn("metrics: {} connections are being served (the limit); closing new ones at once",
+                       kMaxConnections);
+        }
+        continue;
+      }
+      ++active_;
+    }
+    try {
+      std::thread([this, client] { serve_and_close(client); }).detach();
+    } catch (const std::system_error& e) {
+      ::close(client);
+      std::lock_guard lock(active_mutex_);
+      --active_;
+      spdlog::warn("metrics: cannot start a thread for a connection: {}", e.what());
+    }
   }
+}
+
+void MetricsServer::serve_and_close(int fd) {
+  try {
+    serve(fd);
+  } catch (const std::exception& e) {
+    spdlog::error("metrics: serving a connection failed: {}", e.what());
+  }
+  ::close(fd);
+  std::lock_guard lock(active_mutex_);
+  --active_;
+  idle_.notify_all();
 }
 
 // False on timeout, on stop() and on a poll failure: the connection is then given up.
@@ -256,6 +296,7 @@ void MetricsServer::serve(int fd) {
   }
   std::string body;
   try {
+    std::lock_guard lock(render_mutex_);
     body = render_();
   } catch (const std::exception& e) {
     reply(500, "Internal Server Error", std::string("metrics unavailable: ") + e.what() + "\n");

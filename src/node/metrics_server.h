@@ -4,14 +4,17 @@
 // 400, a head over the limits of http_request.h 431, another HTTP version 505, a request not
 // complete within the read timeout 408. Every response closes its connection.
 //
-// Connections are served one after the other: a scraper asks a few times a minute, and a
-// client that stalls holds the listener for at most the read timeout.
+// Each connection is served on its own thread, so a client that stalls (for at most the read
+// timeout) delays nobody else; at most kMaxConnections are served at once, and one over that
+// is closed at once. render() is called by one connection at a time.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <thread>
 
@@ -25,6 +28,7 @@ class MetricsServer {
   using Render = std::function<std::string()>;
 
   static constexpr std::chrono::milliseconds kDefaultReadTimeout{5000};
+  static constexpr int kMaxConnections = 16;
 
   // host_port: "127.0.0.1:9464", "[::1]:9464", "localhost:0" (port 0: any free port).
   static util::Result<std::unique_ptr<MetricsServer>> start(const std::string& host_port, Render render,
@@ -42,6 +46,7 @@ class MetricsServer {
  private:
   MetricsServer(int fd, std::string address, Render render, std::chrono::milliseconds read_timeout);
   void accept_loop();
+  void serve_and_close(int fd);
   void serve(int fd);
   bool wait_for(int fd, short events, std::chrono::steady_clock::time_point deadline) const;
   void send_response(int fd, std::chrono::steady_clock::time_point deadline, int status, std::string_view reason,
@@ -55,6 +60,11 @@ class MetricsServer {
   int wake_pipe_[2] = {-1, -1};
   std::atomic<bool> stopping_{false};
   std::thread thread_;
+  std::mutex render_mutex_;
+  std::mutex active_mutex_;  // guards active_
+  std::condition_variable idle_;
+  int active_ = 0;  // connections being served, each on its own (detached) thread
+  std::chrono::steady_clock::time_point last_refusal_log_{};  // accept thread
 };
 
 }  // namespace bc::node

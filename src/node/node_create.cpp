@@ -6,6 +6,7 @@
 
 #include "node/direct_addresses.h"
 #include "node/node_impl.h"
+#include "util/fd_limit.h"
 #include "util/host_port.h"
 
 namespace bc::node {
@@ -34,6 +35,11 @@ util::Result<void> Node::Impl::start_net() {
     std::lock_guard lock(known_mu);
     return accepting_hellos || known_keys.count(key) > 0;
   };
+  // A stranger let in for an open invitation is authenticated by its HELLO (attach_direct).
+  handlers.is_trusted = [this](const net::PeerKey& key) {
+    std::lock_guard lock(known_mu);
+    return known_keys.count(key) > 0;
+  };
   handlers.on_connection = [this](const net::ConnectionInfo& info) { post(NetConnected{info}); };
   handlers.on_message = [this](net::ConnectionId id, util::Bytes bytes) { post(NetMessage{id, std::move(bytes)}); };
   handlers.on_closed = [this](net::ConnectionId id, const net::CloseReason& reason) {
@@ -48,6 +54,8 @@ util::Result<void> Node::Impl::start_net() {
   // A counterpart that restarts is dialled again within this; the cost of a dead address is one
   // connection attempt per interval.
   net_options.backoff.max = kDirectRedialMax;
+  net_options.max_connections = net::connections_for_descriptors(util::current_fd_limit());
+  net::apply_test_overrides(net_options);
   auto service = net::Service::start(identity.signing, std::move(handlers), net_options);
   if (!service.ok()) return service.error();
   net = std::move(*service);

@@ -69,6 +69,8 @@ void Node::Impl::apply_announced(Peer& peer, const std::vector<std::string>& dir
 }
 
 void Node::Impl::attach_direct(Peer& peer, const net::ConnectionInfo& info) {
+  // A contact's connection, or a stranger's whose HELLO was just accepted.
+  net->authenticate(info.id);
   peer.refused_our_key_at_ms.reset();
   const bool was_local = counterpart_local(peer);
   if (is_loopback_endpoint(info.remote_address)) peer.seen_on_loopback = true;

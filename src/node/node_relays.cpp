@@ -33,7 +33,9 @@ void Node::Impl::load_relays() {
     handlers.on_state = [this, id](bool subscribed, const std::string& detail) {
       post(RelayStateChanged{id, subscribed, detail});
     };
-    handlers.on_deliver = [this, id](std::uint64_t item, util::Bytes envelope) {
+    // The writer is not used yet: the node hands out no capability but its mailbox's first.
+    handlers.on_deliver = [this, id](std::uint64_t item, util::Bytes envelope,
+                                     std::optional<wire::relay::CapabilityId>) {
       post(RelayDelivered{id, item, std::move(envelope)});
     };
     auto client = channel::RelayClient::start(

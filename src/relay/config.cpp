@@ -81,6 +81,22 @@ util::Result<Config> parse_config(std::string_view text, const std::string& sour
         auto n = positive(std::int64_t{1} << 32);
         if (!n) return at(v, source, "mailbox.quota_count must be a positive number of items");
         c.quota_count = *n;
+      } else if (name == "mailbox.writer_quota_bytes") {
+        auto n = positive(std::int64_t{1} << 40);
+        if (!n) return at(v, source, "mailbox.writer_quota_bytes must be a positive number of bytes");
+        c.writer_quota_bytes = *n;
+      } else if (name == "mailbox.writer_quota_count") {
+        auto n = positive(std::int64_t{1} << 32);
+        if (!n) return at(v, source, "mailbox.writer_quota_count must be a positive number of items");
+        c.writer_quota_count = *n;
+      } else if (name == "mailbox.writers") {
+        auto n = positive(4096);
+        if (!n) return at(v, source, "mailbox.writers must be 1..4096");
+        c.writers = *n;
+      } else if (name == "mailbox.hello_puts") {
+        auto n = positive(1000);
+        if (!n) return at(v, source, "mailbox.hello_puts must be 1..1000");
+        c.hello_puts = *n;
       } else if (name == "mailbox.item_ttl") {
         auto d = duration();
         if (!d) return at(v, source, "mailbox.item_ttl must be a duration such as \"7d\"");

@@ -8,6 +8,10 @@
 //   [mailbox]
 //   quota_bytes = 67108864           # per mailbox
 //   quota_count = 32768              # items per mailbox
+//   writer_quota_bytes = 16777216    # per write capability of a mailbox (one writer)
+//   writer_quota_count = 8192
+//   writers = 64                     # write capabilities per mailbox
+//   hello_puts = 3                   # PUTs a HELLO-only capability takes in its life
 //   item_ttl = "7d"                  # an item not acked within this is deleted
 //   idle_ttl = "30d"                 # a mailbox nobody touched within this is deleted
 //   per_token = 16                   # mailboxes one admission token may create
@@ -35,6 +39,14 @@ struct Config {
   bool open = false;
   std::int64_t quota_bytes = 64 * 1024 * 1024;
   std::int64_t quota_count = 32768;
+  // What one writer (one write capability) may hold in a mailbox: a quarter of it, so that a
+  // writer that floods (one who saw an invitation) leaves the rest to the others.
+  std::int64_t writer_quota_bytes = 16 * 1024 * 1024;
+  std::int64_t writer_quota_count = 8192;
+  std::int64_t writers = 64;
+  // A HELLO-only capability (an invitation's) stores at most this many envelopes in its life:
+  // its HELLO, and a couple more should a PUT's answer be lost.
+  std::int64_t hello_puts = 3;
   std::chrono::seconds item_ttl = std::chrono::hours{24 * 7};
   std::chrono::seconds idle_ttl = std::chrono::hours{24 * 30};
   std::int64_t mailboxes_per_token = 16;

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <type_traits>
 
+#include "channel/relay_capability.h"
 #include "crypto/random.h"
 #include "store/store.h"
 #include "util/byte_io.h"
@@ -15,7 +16,6 @@ namespace {
 
 using proto::ErrorCode;
 
-constexpr std::string_view kCapabilityLabel = "backchannel relay capability v1";
 constexpr std::string_view kTokenLabel = "backchannel relay admission token v1";
 constexpr std::string_view kTokenPrefix = "bct_";
 
@@ -25,8 +25,10 @@ proto::Message refuse(std::uint32_t request, ErrorCode code, std::string message
   return proto::Error{request, code, std::move(message)};
 }
 
-crypto::Hash hash_capability(const proto::Capability& capability) {
-  return crypto::blake2b({util::as_bytes(kCapabilityLabel), capability});
+crypto::Hash hash_capability(const proto::Capability& capability) { return channel::relay_capability_hash(capability); }
+
+const char* kind_name(proto::CapabilityKind kind) {
+  return kind == proto::CapabilityKind::hello ? "HELLO-only" : "full";
 }
 
 // Constant time in the contents: a PUT with a guessed capability learns nothing from timing
@@ -40,7 +42,9 @@ bool equal_in_constant_time(util::ByteView a, util::ByteView b) {
 
 // The request id of a message that did not decode, so that its ERROR can still name it.
 std::uint32_t request_of(util::ByteView bytes) {
-  if (bytes.size() < 5 || bytes[0] < 1 || bytes[0] > 5) return 0;
+  if (bytes.size() < 5 || bytes[0] < 1 || bytes[0] > static_cast<std::uint8_t>(proto::Type::revoke_capability)) {
+    return 0;
+  }
   util::ByteReader r(bytes.subspan(1, 4));
   return r.u32();
 }
@@ -88,6 +92,15 @@ util::Result<void> MailboxService::check_token_label(std::string_view label) {
   return {};
 }
 
+void MailboxService::note_bad_token(const Origin& origin) {
+  ++guesses_since_log_;
+  if (guess_log_.note(std::chrono::steady_clock::now()) == 0) return;
+  spdlog::warn("relay: {} CREATE(s) with an unknown or revoked admission token since the last such line "
+               "(latest from {})",
+               guesses_since_log_, origin.source.empty() ? "?" : origin.source);
+  guesses_since_log_ = 0;
+}
+
 std::optional<proto::Message> MailboxService::submit_bytes(const Origin& origin, util::ByteView bytes,
                                                           util::WallTime now) {
   auto [it, fresh] = buckets_.try_emplace(origin.connection, config_.rate_per_second, config_.rate_burst, now);
@@ -133,6 +146,15 @@ std::optional<proto::Message> MailboxService::handle(const Origin& origin, const
               store_.transaction([&] { store_.delete_items(m.mailbox, m.items, millis(now)); });
             }
             return reply;
+          } else if constexpr (std::is_same_v<T, proto::AddCapability>) {
+            return add_capability(origin, m, now);
+          } else if constexpr (std::is_same_v<T, proto::RevokeCapability>) {
+            proto::Message reply = owned(origin, m.request, m.mailbox, "revoke a write capability of");
+            if (std::holds_alternative<proto::Ok>(reply)) {
+              // Revoking what is not there is done already: an owner may repeat it after a lost answer.
+              store_.transaction([&] { (void)store_.delete_capability(m.mailbox, m.capability); });
+            }
+            return reply;
           } else if constexpr (std::is_same_v<T, proto::Remove>) {
             proto::Message reply = owned(origin, m.request, m.mailbox, "delete");
             if (std::holds_alternative<proto::Ok>(reply)) {
@@ -159,8 +181,19 @@ std::optional<proto::Message> MailboxService::handle(const Origin& origin, const
 proto::Message MailboxService::create(const Origin& origin, const proto::Create& request, util::WallTime now) {
   std::optional<crypto::Hash> token;
   if (!request.token.empty()) {
+    if (guesses_.size() >= kMaxGuessSources && !guesses_.contains(origin.source)) guesses_.clear();
+    auto& guesses = guesses_.try_emplace(origin.source, kTokenGuessesPerSecond, kTokenGuessBurst, now).first->second;
+    if (!guesses.has(now)) {
+      note_bad_token(origin);
+      return refuse(request.request, ErrorCode::rate_limited,
+                    "too many unknown or revoked admission tokens from your address; wait, then use a valid one");
+    }
     token = hash_token(request.token);
     auto row = store_.token(*token);
+    if (!row || row->revoked_at != 0) {
+      guesses.take(now);
+      note_bad_token(origin);
+    }
     if (!row) {
       return refuse(request.request, ErrorCode::not_admitted,
                     "unknown admission token; ask the relay's operator for one (backchannel relay token create)");
@@ -191,15 +224,65 @@ proto::Message MailboxService::create(const Origin& origin, const proto::Create&
   return proto::Created{request.request, row.id, capability};
 }
 
+proto::Message MailboxService::add_capability(const Origin& origin, const proto::AddCapability& request,
+                                              util::WallTime now) {
+  proto::Message reply = owned(origin, request.request, request.mailbox, "add a write capability to");
+  if (!std::holds_alternative<proto::Ok>(reply)) return reply;
+  CapabilityRow row;
+  row.mailbox = request.mailbox;
+  row.hash = hash_capability(request.capability);
+  row.id = channel::relay_capability_id_from_hash(row.hash);
+  row.kind = request.kind;
+  row.created_at = millis(now);
+  if (auto existing = store_.capability(row.mailbox, row.id)) {
+    if (!equal_in_constant_time(existing->hash, row.hash)) {
+      // Two capabilities whose hashes share their first 8 bytes: the owner draws another.
+      return refuse(request.request, ErrorCode::bad_capability,
+                    "another write capability of this mailbox has the same id; draw a new one");
+    }
+  } else {
+    const auto count = static_cast<std::int64_t>(store_.capabilities(row.mailbox).size());
+    if (count >= config_.writers) {
+      return refuse(request.request, ErrorCode::over_quota_count,
+                    "this mailbox has " + std::to_string(count) + " write capabilities, its quota is " +
+                        std::to_string(config_.writers) + " (revoke one first)");
+    }
+  }
+  store_.transaction([&] { store_.put_capability(row); });
+  return reply;
+}
+
 std::optional<proto::Message> MailboxService::put(const Origin& origin, const proto::Put& request, util::WallTime) {
   auto row = store_.mailbox(request.mailbox);
   if (!row) return refuse(request.request, ErrorCode::no_such_mailbox, "no such mailbox on this relay");
   const crypto::Hash presented = hash_capability(request.capability);
-  if (!equal_in_constant_time(presented, row->capability_hash)) {
-    return refuse(request.request, ErrorCode::bad_capability, "wrong write capability for this mailbox");
+  const proto::CapabilityId id = channel::relay_capability_id_from_hash(presented);
+  auto writer = store_.capability(request.mailbox, id);
+  // The id only finds the row; the whole hash is what admits (an id is not secret).
+  if (!writer || !equal_in_constant_time(presented, writer->hash)) {
+    return refuse(request.request, ErrorCode::bad_capability,
+                  "wrong or revoked write capability for this mailbox");
   }
   const std::int64_t queued = queued_per_mailbox_[request.mailbox];
+  const std::int64_t queued_here = queued_per_writer_[{request.mailbox, id}];
   const auto size = static_cast<std::int64_t>(wire::kEnvelopeSize);
+  if (writer->kind == proto::CapabilityKind::hello && writer->puts + queued_here + 1 > config_.hello_puts) {
+    return refuse(request.request, ErrorCode::over_quota_count,
+                  std::string("this write capability is ") + kind_name(writer->kind) + " and has stored its " +
+                      std::to_string(config_.hello_puts) + " envelopes (an invitation's: its HELLO is there)");
+  }
+  if (writer->count + queued_here + 1 > config_.writer_quota_count) {
+    return refuse(request.request, ErrorCode::over_quota_count,
+                  "this writer's share is full: it holds " + std::to_string(writer->count + queued_here) +
+                      " items of the mailbox, its quota is " + std::to_string(config_.writer_quota_count) +
+                      " (the owner must fetch and acknowledge them)");
+  }
+  if (writer->bytes + (queued_here + 1) * size > config_.writer_quota_bytes) {
+    return refuse(request.request, ErrorCode::over_quota_bytes,
+                  "this writer's share is full: it holds " + std::to_string(writer->bytes + queued_here * size) +
+                      " bytes of the mailbox, its quota is " + std::to_string(config_.writer_quota_bytes) +
+                      " (the owner must fetch and acknowledge them)");
+  }
   if (row->count + queued + 1 > row->quota_count) {
     return refuse(request.request, ErrorCode::over_quota_count,
                   "mailbox full: it holds " + std::to_string(row->count + queued) + " items, its quota is " +
@@ -212,7 +295,8 @@ std::optional<proto::Message> MailboxService::put(const Origin& origin, const pr
                       " (its owner must fetch and acknowledge them)");
   }
   ++queued_per_mailbox_[request.mailbox];
-  queue_.push_back(Queued{origin.connection, request.request, request.mailbox, request.envelope});
+  ++queued_per_writer_[{request.mailbox, id}];
+  queue_.push_back(Queued{origin.connection, request.request, request.mailbox, id, request.envelope});
   return std::nullopt;
 }
 
@@ -233,6 +317,7 @@ std::vector<PutResult> MailboxService::commit_puts(util::WallTime now) {
   std::vector<Queued> batch;
   batch.swap(queue_);
   queued_per_mailbox_.clear();
+  queued_per_writer_.clear();
   out.reserve(batch.size());
   try {
     std::map<proto::MailboxId, bool> exists;
@@ -247,7 +332,7 @@ std::vector<PutResult> MailboxService::commit_puts(util::WallTime now) {
                          refuse(q.request, ErrorCode::no_such_mailbox, "no such mailbox on this relay")});
           continue;
         }
-        std::uint64_t item = store_.insert_item(q.mailbox, q.envelope, millis(now));
+        std::uint64_t item = store_.insert_item(q.mailbox, q.writer, q.envelope, millis(now));
         out.push_back({q.connection, q.mailbox, item, proto::Ok{q.request}});
       }
     });

@@ -6,11 +6,16 @@
 // in the store. PUTs go in two steps so that many share one transaction (group commit):
 // submit() checks and queues a PUT, commit_puts() stores every queued PUT in one transaction
 // and only then yields their OKs — a PUT is acknowledged only once its envelope is durable.
+//
+// Writers: a PUT is admitted by one of the mailbox's write capabilities (relay_store.h) and
+// counted against that capability's share as well as the mailbox's quota, queued PUTs included;
+// only the owner adds and revokes capabilities.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
 
@@ -18,6 +23,7 @@
 #include "relay/config.h"
 #include "relay/rate_limit.h"
 #include "relay/relay_store.h"
+#include "util/log_throttle.h"
 #include "util/clock.h"
 #include "wire/relay_protocol.h"
 
@@ -29,7 +35,17 @@ namespace proto = wire::relay;
 struct Origin {
   std::uint64_t connection = 0;
   crypto::SignPublicKey peer{};
+  std::string source;  // the client's IP address: bad admission tokens are limited per source
 };
+
+// Failed admission tokens (unknown or revoked) per source address: a burst, then one per
+// second on average. Past it, CREATE with a token from that address is refused as rate_limited
+// before the token is looked at, on every connection from it.
+inline constexpr double kTokenGuessesPerSecond = 1.0;
+inline constexpr double kTokenGuessBurst = 10.0;
+// Sources remembered; past this the oldest state is dropped whole (a flood from that many
+// addresses gets one burst each anyway).
+inline constexpr std::size_t kMaxGuessSources = 65'536;
 
 // A PUT once its transaction committed (an item id) or failed at commit (an ERROR).
 struct PutResult {
@@ -88,7 +104,10 @@ class MailboxService {
  private:
   std::optional<proto::Message> handle(const Origin& origin, const proto::Message& message, util::WallTime now);
   proto::Message create(const Origin& origin, const proto::Create& request, util::WallTime now);
+  // A failed admission token: counted, logged once per interval.
+  void note_bad_token(const Origin& origin);
   std::optional<proto::Message> put(const Origin& origin, const proto::Put& request, util::WallTime now);
+  proto::Message add_capability(const Origin& origin, const proto::AddCapability& request, util::WallTime now);
   proto::Message owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
                        const char* what);
 
@@ -96,15 +115,21 @@ class MailboxService {
     std::uint64_t connection;
     std::uint32_t request;
     proto::MailboxId mailbox;
+    proto::CapabilityId writer;
     proto::Envelope envelope;
   };
 
   RelayStore& store_;
   Config config_;
   std::unordered_map<std::uint64_t, TokenBucket> buckets_;
+  std::unordered_map<std::string, TokenBucket> guesses_;  // by source address
+  util::LogThrottle guess_log_{std::chrono::seconds(10)};
+  std::uint64_t guesses_since_log_ = 0;
   std::vector<Queued> queue_;
   // Queued PUTs per mailbox, counted against its quota before they commit.
   std::map<proto::MailboxId, std::int64_t> queued_per_mailbox_;
+  // And per writer, against the writer's own quota.
+  std::map<std::pair<proto::MailboxId, proto::CapabilityId>, std::int64_t> queued_per_writer_;
 };
 
 }  // namespace bc::relay

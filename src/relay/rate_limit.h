@@ -1,5 +1,6 @@
 // A token bucket: `rate` requests per second on average, bursts up to `burst`. One per
-// connection, so one noisy client cannot starve the relay's single store thread.
+// connection, so one noisy client cannot starve the relay's single store thread; one per source
+// address for failed admission tokens, so guessing does not scale with connections.
 #pragma once
 
 #include <algorithm>
@@ -16,14 +17,19 @@ class TokenBucket {
 
   // Takes one token when there is one. A clock that steps back refills nothing.
   bool take(util::WallTime now) {
+    if (!has(now)) return false;
+    tokens_ -= 1.0;
+    return true;
+  }
+
+  // Whether a token is there now, taking none.
+  bool has(util::WallTime now) {
     if (now > last_) {
       const double seconds = std::chrono::duration<double>(now - last_).count();
       tokens_ = std::min(burst_, tokens_ + seconds * rate_);
       last_ = now;
     }
-    if (tokens_ < 1.0) return false;
-    tokens_ -= 1.0;
-    return true;
+    return tokens_ >= 1.0;
   }
 
  private:

@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include "store/store.h"
 
 namespace bc::relay {
@@ -53,6 +55,27 @@ constexpr std::string_view kSchemaV3 = R"sql(
 ALTER TABLE tokens ADD COLUMN label TEXT NOT NULL DEFAULT '';
 )sql";
 
+// Writers (issue 17): each write capability of a mailbox is a row with its own counters, so one
+// writer cannot fill the mailbox for another; the owner adds and revokes them. The capability
+// of CREATE becomes the first row, and every item stored so far came through it.
+constexpr std::string_view kSchemaV4 = R"sql(
+CREATE TABLE capabilities (
+  mailbox    BLOB NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+  id         BLOB NOT NULL CHECK (length(id) = 8),     -- first 8 bytes of hash
+  hash       BLOB NOT NULL CHECK (length(hash) = 32),  -- as capability_hash
+  kind       INTEGER NOT NULL CHECK (kind IN (1, 2)),  -- 1 full, 2 hello
+  count      INTEGER NOT NULL DEFAULT 0,
+  bytes      INTEGER NOT NULL DEFAULT 0,
+  puts       INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (mailbox, id)
+) WITHOUT ROWID;
+ALTER TABLE items ADD COLUMN writer BLOB;
+INSERT INTO capabilities (mailbox, id, hash, kind, count, bytes, puts, created_at)
+  SELECT id, substr(capability_hash, 1, 8), capability_hash, 1, count, bytes, count, created_at FROM mailboxes;
+UPDATE items SET writer = (SELECT substr(capability_hash, 1, 8) FROM mailboxes WHERE mailboxes.id = items.mailbox);
+)sql";
+
 template <std::size_t N>
 util::ByteArray<N> blob_array(const Statement& s, int column) {
   return util::to_array<N>(s.column_blob(column));
@@ -69,6 +92,21 @@ MailboxRow read_mailbox(const Statement& s) {
   r.count = s.column_int(6);
   r.quota_bytes = s.column_int(7);
   r.quota_count = s.column_int(8);
+  return r;
+}
+
+constexpr std::string_view kCapabilityColumns = "mailbox, id, hash, kind, count, bytes, puts, created_at";
+
+CapabilityRow read_capability(const Statement& s) {
+  CapabilityRow r;
+  r.mailbox = blob_array<wire::relay::kMailboxIdSize>(s, 0);
+  r.id = blob_array<wire::relay::kCapabilityIdSize>(s, 1);
+  r.hash = blob_array<crypto::kHashSize>(s, 2);
+  r.kind = static_cast<CapabilityKind>(s.column_int(3));
+  r.count = s.column_int(4);
+  r.bytes = s.column_int(5);
+  r.puts = s.column_int(6);
+  r.created_at = s.column_int(7);
   return r;
 }
 
@@ -123,6 +161,12 @@ util::Result<std::unique_ptr<RelayStore>> RelayStore::open(const std::filesystem
       s->transaction([&] {
         s->exec(kSchemaV3);
         s->exec("PRAGMA user_version = 3");
+      });
+    }
+    if (version < 4) {
+      s->transaction([&] {
+        s->exec(kSchemaV4);
+        s->exec("PRAGMA user_version = 4");
       });
     }
   } catch (const store::StoreError& e) {
@@ -209,12 +253,51 @@ void RelayStore::insert_mailbox(const MailboxRow& r, const std::optional<crypto:
     s.bind_null(8);
   }
   s.run();
+  CapabilityRow first;
+  first.mailbox = r.id;
+  std::copy_n(r.capability_hash.begin(), first.id.size(), first.id.begin());
+  first.hash = r.capability_hash;
+  first.kind = CapabilityKind::full;
+  first.created_at = r.created_at;
+  put_capability(first);
   if (token) {
     Statement(db_, "UPDATE tokens SET mailboxes = mailboxes + 1, last_used_at = ? WHERE hash = ?")
         .bind(1, r.created_at)
         .bind(2, *token)
         .run();
   }
+}
+
+std::optional<CapabilityRow> RelayStore::capability(const MailboxId& mailbox, const CapabilityId& id) {
+  Statement s(db_, "SELECT " + std::string(kCapabilityColumns) + " FROM capabilities WHERE mailbox = ? AND id = ?");
+  s.bind(1, mailbox).bind(2, id);
+  if (!s.step()) return std::nullopt;
+  return read_capability(s);
+}
+
+std::vector<CapabilityRow> RelayStore::capabilities(const MailboxId& mailbox) {
+  Statement s(db_, "SELECT " + std::string(kCapabilityColumns) + " FROM capabilities WHERE mailbox = ? ORDER BY created_at, id");
+  s.bind(1, mailbox);
+  std::vector<CapabilityRow> out;
+  while (s.step()) out.push_back(read_capability(s));
+  return out;
+}
+
+void RelayStore::put_capability(const CapabilityRow& r) {
+  Statement(db_,
+            "INSERT INTO capabilities (mailbox, id, hash, kind, created_at) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (mailbox, id) DO UPDATE SET kind = excluded.kind")
+      .bind(1, r.mailbox)
+      .bind(2, r.id)
+      .bind(3, r.hash)
+      .bind(4, static_cast<std::int64_t>(r.kind))
+      .bind(5, r.created_at)
+      .run();
+}
+
+bool RelayStore::delete_capability(const MailboxId& mailbox, const CapabilityId& id) {
+  Statement(db_, "DELETE FROM capabilities WHERE mailbox = ? AND id = ?").bind(1, mailbox).bind(2, id).run();
+  return sqlite3_changes(db_) > 0;
 }
 
 void RelayStore::delete_mailbox(const MailboxId& id) {
@@ -225,11 +308,19 @@ void RelayStore::touch_mailbox(const MailboxId& id, std::int64_t now) {
   Statement(db_, "UPDATE mailboxes SET last_active_at = ? WHERE id = ?").bind(1, now).bind(2, id).run();
 }
 
-std::uint64_t RelayStore::insert_item(const MailboxId& mailbox, const wire::relay::Envelope& envelope,
-                                      std::int64_t now) {
-  Statement s(db_, "INSERT INTO items (mailbox, envelope, stored_at) VALUES (?, ?, ?)");
-  s.bind(1, mailbox).bind(2, envelope).bind(3, now).run();
+std::uint64_t RelayStore::insert_item(const MailboxId& mailbox, const CapabilityId& writer,
+                                      const wire::relay::Envelope& envelope, std::int64_t now) {
+  Statement s(db_, "INSERT INTO items (mailbox, envelope, stored_at, writer) VALUES (?, ?, ?, ?)");
+  s.bind(1, mailbox).bind(2, envelope).bind(3, now).bind(4, writer).run();
   const auto id = static_cast<std::uint64_t>(sqlite3_last_insert_rowid(db_));
+  // No row when the capability was revoked after this PUT was accepted: the item stays.
+  Statement(db_,
+            "UPDATE capabilities SET count = count + 1, bytes = bytes + ?, puts = puts + 1 "
+            "WHERE mailbox = ? AND id = ?")
+      .bind(1, static_cast<std::int64_t>(envelope.size()))
+      .bind(2, mailbox)
+      .bind(3, writer)
+      .run();
   Statement(db_,
             "UPDATE mailboxes SET count = count + 1, bytes = bytes + ?, last_active_at = ? WHERE id = ?")
       .bind(1, static_cast<std::int64_t>(envelope.size()))
@@ -241,17 +332,29 @@ std::uint64_t RelayStore::insert_item(const MailboxId& mailbox, const wire::rela
 
 std::int64_t RelayStore::delete_items(const MailboxId& mailbox, const std::vector<std::uint64_t>& items,
                                       std::int64_t now) {
+  Statement writer_of(db_, "SELECT writer FROM items WHERE id = ? AND mailbox = ? AND writer IS NOT NULL");
   Statement del(db_, "DELETE FROM items WHERE id = ? AND mailbox = ?");
+  Statement uncount(db_,
+                    "UPDATE capabilities SET count = count - 1, bytes = bytes - ? WHERE mailbox = ? AND id = ?");
+  const auto size = static_cast<std::int64_t>(wire::kEnvelopeSize);
   std::int64_t deleted = 0;
   std::int64_t bytes = 0;
   for (std::uint64_t item : items) {
     // Ids above INT64_MAX were never issued (SQLite rowids are signed).
     if (item > static_cast<std::uint64_t>(INT64_MAX)) continue;
+    writer_of.reset();
+    writer_of.bind(1, static_cast<std::int64_t>(item)).bind(2, mailbox);
+    std::optional<util::Bytes> writer;
+    if (writer_of.step()) writer = writer_of.column_blob(0);
     del.reset();
     del.bind(1, static_cast<std::int64_t>(item)).bind(2, mailbox).run();
     const int changed = sqlite3_changes(db_);
     deleted += changed;
-    bytes += changed * static_cast<std::int64_t>(wire::kEnvelopeSize);
+    bytes += changed * size;
+    if (changed > 0 && writer) {
+      uncount.reset();
+      uncount.bind(1, size).bind(2, mailbox).bind(3, util::ByteView(*writer)).run();
+    }
   }
   Statement(db_, "UPDATE mailboxes SET count = count - ?, bytes = bytes - ?, last_active_at = ? WHERE id = ?")
       .bind(1, deleted)
@@ -263,7 +366,7 @@ std::int64_t RelayStore::delete_items(const MailboxId& mailbox, const std::vecto
 }
 
 std::vector<ItemRow> RelayStore::items_after(const MailboxId& mailbox, std::uint64_t after, std::size_t limit) {
-  Statement s(db_, "SELECT id, envelope FROM items WHERE mailbox = ? AND id > ? ORDER BY id LIMIT ?");
+  Statement s(db_, "SELECT id, envelope, writer FROM items WHERE mailbox = ? AND id > ? ORDER BY id LIMIT ?");
   const auto from = after > static_cast<std::uint64_t>(INT64_MAX) ? INT64_MAX : static_cast<std::int64_t>(after);
   s.bind(1, mailbox).bind(2, from).bind(3, static_cast<std::int64_t>(limit));
   std::vector<ItemRow> out;
@@ -271,6 +374,8 @@ std::vector<ItemRow> RelayStore::items_after(const MailboxId& mailbox, std::uint
     ItemRow r;
     r.id = static_cast<std::uint64_t>(s.column_int(0));
     r.envelope = util::to_array<wire::kEnvelopeSize>(s.column_blob(1));
+    const util::Bytes writer = s.column_blob(2);
+    if (writer.size() == r.writer.size()) std::copy(writer.begin(), writer.end(), r.writer.begin());
     out.push_back(r);
   }
   return out;
@@ -295,6 +400,13 @@ Expired RelayStore::expire(std::int64_t item_cutoff, std::int64_t idle_cutoff) {
               "UPDATE mailboxes SET count = (SELECT COUNT(*) FROM items WHERE items.mailbox = mailboxes.id), "
               "bytes = ? * (SELECT COUNT(*) FROM items WHERE items.mailbox = mailboxes.id) "
               "WHERE id IN (SELECT mailbox FROM temp.touched)")
+        .bind(1, static_cast<std::int64_t>(wire::kEnvelopeSize))
+        .run();
+    Statement(db_,
+              "UPDATE capabilities SET count = (SELECT COUNT(*) FROM items WHERE items.mailbox = capabilities.mailbox "
+              "AND items.writer = capabilities.id), bytes = ? * (SELECT COUNT(*) FROM items WHERE items.mailbox = "
+              "capabilities.mailbox AND items.writer = capabilities.id) "
+              "WHERE mailbox IN (SELECT mailbox FROM temp.touched)")
         .bind(1, static_cast<std::int64_t>(wire::kEnvelopeSize))
         .run();
   });

@@ -4,8 +4,14 @@
 //
 //   mailboxes(id, owner_key, capability_hash, created_at, last_active_at, bytes, count,
 //             quota_bytes, quota_count, token_hash)
-//   items(id, mailbox, envelope, stored_at)      id: increasing, never reused
+//   items(id, mailbox, envelope, stored_at, writer)   id: increasing, never reused; writer: 4
 //   tokens(hash, created_at, mailboxes, last_used_at, revoked_at, label)   revoked_at: schema 2; label: 3
+//   capabilities(mailbox, id, hash, kind, count, bytes, puts, created_at)   schema 4
+//
+// A mailbox's write capabilities (schema 4): the one of its CREATE and those its owner added,
+// each with the items stored through it now (count, bytes: its own quota) and in its life
+// (puts). An item names its writer by the capability's id; a revoked capability's row goes,
+// its items stay until acknowledged.
 //
 // Times are Unix milliseconds. One thread uses a store at a time.
 #pragma once
@@ -28,6 +34,8 @@ struct sqlite3;
 
 namespace bc::relay {
 
+using wire::relay::CapabilityId;
+using wire::relay::CapabilityKind;
 using wire::relay::MailboxId;
 
 struct MailboxRow {
@@ -45,6 +53,18 @@ struct MailboxRow {
 struct ItemRow {
   std::uint64_t id = 0;
   wire::relay::Envelope envelope{};
+  CapabilityId writer{};
+};
+
+struct CapabilityRow {
+  MailboxId mailbox{};
+  CapabilityId id{};
+  crypto::Hash hash{};
+  CapabilityKind kind = CapabilityKind::full;
+  std::int64_t count = 0;  // items stored through it, not yet acknowledged or expired
+  std::int64_t bytes = 0;
+  std::int64_t puts = 0;   // items ever stored through it
+  std::int64_t created_at = 0;
 };
 
 struct TokenRow {
@@ -63,7 +83,7 @@ struct Expired {
 
 class RelayStore {
  public:
-  static constexpr int kSchemaVersion = 3;
+  static constexpr int kSchemaVersion = 4;
   static util::Result<std::unique_ptr<RelayStore>> open(const std::filesystem::path& path);
   ~RelayStore();
   RelayStore(const RelayStore&) = delete;
@@ -79,13 +99,22 @@ class RelayStore {
   bool revoke_token(const crypto::Hash& hash, std::int64_t now);
 
   std::optional<MailboxRow> mailbox(const MailboxId& id);
-  // Also counts the mailbox against its admission token, when there is one.
+  // Also counts the mailbox against its admission token, when there is one, and records its
+  // capability (row.capability_hash) as a full one.
   void insert_mailbox(const MailboxRow& row, const std::optional<crypto::Hash>& token);
+
+  std::optional<CapabilityRow> capability(const MailboxId& mailbox, const CapabilityId& id);
+  std::vector<CapabilityRow> capabilities(const MailboxId& mailbox);
+  // Adds the capability, or sets the kind of the one with its id.
+  void put_capability(const CapabilityRow& row);
+  // false when the mailbox has no capability with that id.
+  bool delete_capability(const MailboxId& mailbox, const CapabilityId& id);
   void delete_mailbox(const MailboxId& id);  // and its items
   void touch_mailbox(const MailboxId& id, std::int64_t now);
 
-  // Appends an item and updates the mailbox's counters; returns the item id.
-  std::uint64_t insert_item(const MailboxId& mailbox, const wire::relay::Envelope& envelope, std::int64_t now);
+  // Appends an item and updates the counters of the mailbox and its writer; returns the item id.
+  std::uint64_t insert_item(const MailboxId& mailbox, const CapabilityId& writer,
+                            const wire::relay::Envelope& envelope, std::int64_t now);
   // Deletes those of the items that belong to the mailbox; returns how many.
   std::int64_t delete_items(const MailboxId& mailbox, const std::vector<std::uint64_t>& items, std::int64_t now);
   // Items with id > after, oldest first.

@@ -36,7 +36,14 @@ struct Event {
   net::ConnectionId connection = 0;
   net::PeerKey peer{};
   util::Bytes bytes;
+  std::string source;  // connected: the client's IP address
 };
+
+// "ip:port" (as net reports it; IPv6 without brackets) -> "ip".
+std::string ip_of(const std::string& address) {
+  const auto colon = address.rfind(':');
+  return colon == std::string::npos ? address : address.substr(0, colon);
+}
 
 }  // namespace
 
@@ -54,6 +61,7 @@ struct Server::Impl {
   std::condition_variable wake;
   std::deque<Event> events;
   std::map<net::ConnectionId, std::size_t> waiting;  // messages per connection in events
+  std::set<net::ConnectionId> cut;  // over kMaxWaitingPerConnection: the rest is dropped
   bool stopping = false;
   std::thread worker;
 
@@ -61,26 +69,42 @@ struct Server::Impl {
   ServerStats stats;
 
   // Store thread only.
-  std::map<net::ConnectionId, net::PeerKey> peers;
-  std::map<net::ConnectionId, std::map<proto::MailboxId, std::uint64_t>> subscriptions;
+  struct Client {
+    net::PeerKey key;
+    std::string source;
+  };
+  std::map<net::ConnectionId, Client> peers;
+  std::set<net::ConnectionId> authenticated;  // granted a request (see send())
+  struct Subscription {
+    std::uint64_t cursor = 0;
+    bool tag_writer = false;  // DELIVERs name the capability each item came through
+  };
+  std::map<net::ConnectionId, std::map<proto::MailboxId, Subscription>> subscriptions;
 
   void push(Event e) {
     bool flooding = false;
     {
       std::lock_guard lock(mutex);
       if (stopping) return;
+      if (e.kind == Event::Kind::message && cut.contains(e.connection)) return;  // on its way out
       if (e.kind == Event::Kind::message && ++waiting[e.connection] > kMaxWaitingPerConnection) {
         waiting.erase(e.connection);
+        cut.insert(e.connection);
         flooding = true;
       } else {
-        if (e.kind == Event::Kind::closed) waiting.erase(e.connection);
+        if (e.kind == Event::Kind::closed) {
+          waiting.erase(e.connection);
+          cut.erase(e.connection);
+        }
         events.push_back(std::move(e));
       }
     }
     if (flooding) {
-      // Outside the lock: close() may report the closing through push() again.
-      spdlog::warn("relay: connection {} sends faster than the relay stores; closing it", e.connection);
-      net->close(e.connection);
+      // Cut, not closed: a graceful close would flush replies to a client that may not read
+      // them, while its reader went on queueing its flood. Outside the lock: the cut reports
+      // the closing through push() again.
+      spdlog::warn("relay: connection {} sends faster than the relay stores; cutting it", e.connection);
+      net->cut(e.connection, "sends faster than the relay stores");
       return;
     }
     wake.notify_one();
@@ -97,6 +121,10 @@ struct Server::Impl {
     if (const auto* error = std::get_if<proto::Error>(&message)) {
       std::lock_guard lock(stats_mutex);
       ++stats.refusals[proto::error_code_name(error->code)];
+    } else if (peers.contains(connection) && authenticated.insert(connection).second) {
+      // A request was granted: the client holds a token, a mailbox's owner key or a write
+      // capability. It is no longer a stranger.
+      net->authenticate(connection);
     }
     if (!net->send(connection, proto::encode(message))) {
       spdlog::debug("relay: reply to connection {} dropped (closed or queue full)", connection);
@@ -104,12 +132,15 @@ struct Server::Impl {
   }
 
   // Sends a subscription's items after its cursor until none is left or the queue is full.
-  void pump(net::ConnectionId connection, const proto::MailboxId& mailbox, std::uint64_t& cursor) {
+  void pump(net::ConnectionId connection, const proto::MailboxId& mailbox, Subscription& sub) {
+    std::uint64_t& cursor = sub.cursor;
     std::uint64_t sent = 0;
     for (;;) {
       auto items = service.items_after(mailbox, cursor, kPumpPage);
       for (const ItemRow& item : items) {
-        if (!net->send(connection, proto::encode(proto::Deliver{mailbox, item.id, item.envelope}))) {
+        proto::Deliver deliver{mailbox, item.id, item.envelope, std::nullopt};
+        if (sub.tag_writer) deliver.writer = item.writer;
+        if (!net->send(connection, proto::encode(deliver))) {
           std::lock_guard lock(stats_mutex);
           stats.delivered += sent;
           return;  // resumes at the next pump
@@ -125,8 +156,8 @@ struct Server::Impl {
 
   void pump_mailboxes(const std::set<proto::MailboxId>* only) {
     for (auto& [connection, subs] : subscriptions) {
-      for (auto& [mailbox, cursor] : subs) {
-        if (only == nullptr || only->contains(mailbox)) pump(connection, mailbox, cursor);
+      for (auto& [mailbox, sub] : subs) {
+        if (only == nullptr || only->contains(mailbox)) pump(connection, mailbox, sub);
       }
     }
   }
@@ -168,12 +199,13 @@ struct Server::Impl {
   void process(Event& e) {
     switch (e.kind) {
       case Event::Kind::connected:
-        peers[e.connection] = e.peer;
+        peers[e.connection] = Client{e.peer, std::move(e.source)};
         count_connections();
         spdlog::debug("relay: client {} connected ({})", net::short_fingerprint(e.peer), e.connection);
         return;
       case Event::Kind::closed:
         peers.erase(e.connection);
+        authenticated.erase(e.connection);
         subscriptions.erase(e.connection);
         service.forget(e.connection);
         count_connections();
@@ -184,7 +216,7 @@ struct Server::Impl {
     }
     auto peer = peers.find(e.connection);
     if (peer == peers.end()) return;  // closed meanwhile
-    Origin origin{e.connection, peer->second};
+    Origin origin{e.connection, peer->second.key, peer->second.source};
     auto reply = service.submit_bytes(origin, e.bytes, clock.now());
     if (!reply) return;  // a PUT, answered at its commit
     send(e.connection, *reply);
@@ -192,11 +224,11 @@ struct Server::Impl {
     const auto type = static_cast<proto::Type>(e.bytes[0]);
     if (type == proto::Type::subscribe) {
       auto request = proto::decode(e.bytes);
-      const auto& mailbox = std::get<proto::Subscribe>(*request).mailbox;
+      const auto& subscribe = std::get<proto::Subscribe>(*request);
       // A new SUBSCRIBE starts over: everything not yet acknowledged is delivered again.
-      std::uint64_t& cursor = subscriptions[e.connection][mailbox];
-      cursor = 0;
-      pump(e.connection, mailbox, cursor);
+      Subscription& sub = subscriptions[e.connection][subscribe.mailbox];
+      sub = Subscription{0, subscribe.tag_writer};
+      pump(e.connection, subscribe.mailbox, sub);
     } else if (type == proto::Type::remove) {
       auto request = proto::decode(e.bytes);
       const auto& mailbox = std::get<proto::Remove>(*request).mailbox;
@@ -277,14 +309,17 @@ util::Result<std::unique_ptr<Server>> Server::start(const crypto::SigningKey& ke
 
   net::Handlers handlers;
   handlers.is_known = [](const net::PeerKey&) { return true; };
+  // Any key may connect; a connection is authenticated by its first granted request (see
+  // Impl::send), or cut at the end of the pre-authentication deadline.
+  handlers.is_trusted = [](const net::PeerKey&) { return false; };
   handlers.on_connection = [p](const net::ConnectionInfo& info) {
-    p->push({Event::Kind::connected, info.id, info.peer_key, {}});
+    p->push({Event::Kind::connected, info.id, info.peer_key, {}, ip_of(info.remote_address)});
   };
   handlers.on_message = [p](net::ConnectionId id, util::Bytes bytes) {
-    p->push({Event::Kind::message, id, {}, std::move(bytes)});
+    p->push({Event::Kind::message, id, {}, std::move(bytes), {}});
   };
   handlers.on_closed = [p](net::ConnectionId id, const net::CloseReason&) {
-    p->push({Event::Kind::closed, id, {}, {}});
+    p->push({Event::Kind::closed, id, {}, {}, {}});
   };
   auto service = net::Service::start(key, std::move(handlers), options.net);
   if (!service.ok()) return service.error();

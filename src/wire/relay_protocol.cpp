@@ -79,6 +79,7 @@ util::Bytes encode(const Message& message) {
           w.u8(static_cast<std::uint8_t>(Type::subscribe));
           w.u32(m.request);
           w.bytes(m.mailbox);
+          if (m.tag_writer) w.u8(kSubscribeTagWriter);
         } else if constexpr (std::is_same_v<T, Ack>) {
           w.u8(static_cast<std::uint8_t>(Type::ack));
           w.u32(m.request);
@@ -89,6 +90,17 @@ util::Bytes encode(const Message& message) {
           w.u8(static_cast<std::uint8_t>(Type::remove));
           w.u32(m.request);
           w.bytes(m.mailbox);
+        } else if constexpr (std::is_same_v<T, AddCapability>) {
+          w.u8(static_cast<std::uint8_t>(Type::add_capability));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+          w.bytes(m.capability);
+          w.u8(static_cast<std::uint8_t>(m.kind));
+        } else if constexpr (std::is_same_v<T, RevokeCapability>) {
+          w.u8(static_cast<std::uint8_t>(Type::revoke_capability));
+          w.u32(m.request);
+          w.bytes(m.mailbox);
+          w.bytes(m.capability);
         } else if constexpr (std::is_same_v<T, Created>) {
           w.u8(static_cast<std::uint8_t>(Type::created));
           w.u32(m.request);
@@ -98,9 +110,10 @@ util::Bytes encode(const Message& message) {
           w.u8(static_cast<std::uint8_t>(Type::ok));
           w.u32(m.request);
         } else if constexpr (std::is_same_v<T, Deliver>) {
-          w.u8(static_cast<std::uint8_t>(Type::deliver));
+          w.u8(static_cast<std::uint8_t>(m.writer ? Type::deliver_tagged : Type::deliver));
           w.bytes(m.mailbox);
           w.u64(m.item);
+          if (m.writer) w.bytes(*m.writer);
           w.bytes(m.envelope);
         } else {
           static_assert(std::is_same_v<T, Error>);
@@ -140,6 +153,14 @@ Result<Message> decode(util::ByteView bytes) {
       Subscribe m;
       m.request = r.u32();
       m.mailbox = r.array<kMailboxIdSize>();
+      if (!r.failed() && r.remaining() == 1) {
+        const std::uint8_t flags = r.u8();
+        // Canonical: the byte is there only when a flag is set, so one SUBSCRIBE has one encoding.
+        if (flags == 0 || (flags & ~kSubscribeTagWriter) != 0) {
+          return bad("relay SUBSCRIBE with flags " + std::to_string(flags) + " (only 0x01 is defined)");
+        }
+        m.tag_writer = (flags & kSubscribeTagWriter) != 0;
+      }
       out = m;
       break;
     }
@@ -170,6 +191,28 @@ Result<Message> decode(util::ByteView bytes) {
       out = m;
       break;
     }
+    case Type::add_capability: {
+      AddCapability m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      m.capability = r.array<kCapabilitySize>();
+      const std::uint8_t kind = r.u8();
+      if (!r.failed() && kind != static_cast<std::uint8_t>(CapabilityKind::full) &&
+          kind != static_cast<std::uint8_t>(CapabilityKind::hello)) {
+        return bad("relay ADD_CAPABILITY with unknown kind " + std::to_string(kind));
+      }
+      m.kind = static_cast<CapabilityKind>(kind);
+      out = m;
+      break;
+    }
+    case Type::revoke_capability: {
+      RevokeCapability m;
+      m.request = r.u32();
+      m.mailbox = r.array<kMailboxIdSize>();
+      m.capability = r.array<kCapabilityIdSize>();
+      out = m;
+      break;
+    }
     case Type::created: {
       Created m;
       m.request = r.u32();
@@ -184,10 +227,12 @@ Result<Message> decode(util::ByteView bytes) {
       out = m;
       break;
     }
-    case Type::deliver: {
+    case Type::deliver:
+    case Type::deliver_tagged: {
       Deliver m;
       m.mailbox = r.array<kMailboxIdSize>();
       m.item = r.u64();
+      if (static_cast<Type>(type) == Type::deliver_tagged) m.writer = r.array<kCapabilityIdSize>();
       m.envelope = r.array<kEnvelopeSize>();
       out = m;
       break;

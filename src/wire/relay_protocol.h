@@ -4,14 +4,17 @@
 //
 // Who may do what is decided by the TLS client key of the connection: a mailbox's owner is the
 // key of the connection that created it (a key the node makes for that relay alone, so the
-// relay cannot link it to the party's identity). Anyone holding the write capability may PUT.
+// relay cannot link it to the party's identity). Anyone holding a write capability of the
+// mailbox may PUT, within that capability's own quota; the owner adds and revokes capabilities.
 //
 //   client -> relay                              relay -> client
 //   CREATE   (req, admission token)              CREATED (req, mailbox id, write capability)
 //   PUT      (req, mailbox, capability, env)     OK      (req)          once the envelope is durable
-//   SUBSCRIBE(req, mailbox)                      OK (req), then DELIVER (mailbox, item, envelope)...
+//   SUBSCRIBE(req, mailbox [, flags])            OK (req), then DELIVER (mailbox, item, [writer,] envelope)...
 //   ACK      (req, mailbox, item ids)            OK      (req)          the items are deleted
 //   DELETE   (req, mailbox)                      OK      (req)
+//   ADD_CAPABILITY (req, mailbox, capability, kind)     OK (req)
+//   REVOKE_CAPABILITY (req, mailbox, capability id)     OK (req)
 //                                                ERROR   (req, code, message)  any request refused
 //
 // Integers big-endian. Every message: type u8, then its fields. Envelopes are exactly
@@ -19,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -34,10 +38,15 @@ inline constexpr std::size_t kCapabilitySize = 32;
 inline constexpr std::size_t kMaxTokenSize = 128;
 inline constexpr std::size_t kMaxAckItems = 256;
 inline constexpr std::size_t kMaxErrorMessage = 512;
+// A capability is named (in REVOKE_CAPABILITY and a writer-tagged DELIVER) by the first bytes of
+// its hash (channel/relay_capability.h): enough to tell a mailbox's few capabilities apart,
+// and useless for writing.
+inline constexpr std::size_t kCapabilityIdSize = 8;
 
 using MailboxId = util::ByteArray<kMailboxIdSize>;
 using Capability = util::ByteArray<kCapabilitySize>;
 using Envelope = util::ByteArray<kEnvelopeSize>;
+using CapabilityId = util::ByteArray<kCapabilityIdSize>;
 
 enum class Type : std::uint8_t {
   create = 1,
@@ -45,11 +54,24 @@ enum class Type : std::uint8_t {
   subscribe = 3,
   ack = 4,
   remove = 5,  // DELETE
+  add_capability = 6,
+  revoke_capability = 7,
   created = 101,
   ok = 102,
   deliver = 103,
   error = 104,
+  deliver_tagged = 105,  // DELIVER naming the capability the envelope came through
 };
+
+// What a write capability allows (docs/protocol.md "Relay protocol"): full, the quota of one
+// writer; hello, a few puts in its whole life (an invitation's: its HELLO).
+enum class CapabilityKind : std::uint8_t {
+  full = 1,
+  hello = 2,
+};
+
+// SUBSCRIBE flags (one optional byte; without it, 0).
+inline constexpr std::uint8_t kSubscribeTagWriter = 0x01;  // DELIVER as deliver_tagged
 
 // Refusal codes: stable, documented, shown to operators.
 enum class ErrorCode : std::uint16_t {
@@ -68,15 +90,32 @@ const char* error_code_name(ErrorCode code);
 
 struct Create { std::uint32_t request = 0; std::string token; };
 struct Put { std::uint32_t request = 0; MailboxId mailbox{}; Capability capability{}; Envelope envelope{}; };
-struct Subscribe { std::uint32_t request = 0; MailboxId mailbox{}; };
+// tag_writer: deliveries name their writer (deliver_tagged). Encoded as the flags byte only when
+// set, so an untagged SUBSCRIBE is the one older relays know.
+struct Subscribe { std::uint32_t request = 0; MailboxId mailbox{}; bool tag_writer = false; };
 struct Ack { std::uint32_t request = 0; MailboxId mailbox{}; std::vector<std::uint64_t> items; };
 struct Remove { std::uint32_t request = 0; MailboxId mailbox{}; };
 struct Created { std::uint32_t request = 0; MailboxId mailbox{}; Capability capability{}; };
 struct Ok { std::uint32_t request = 0; };
-struct Deliver { MailboxId mailbox{}; std::uint64_t item = 0; Envelope envelope{}; };
+struct AddCapability {
+  std::uint32_t request = 0;
+  MailboxId mailbox{};
+  Capability capability{};
+  CapabilityKind kind = CapabilityKind::full;
+};
+struct RevokeCapability { std::uint32_t request = 0; MailboxId mailbox{}; CapabilityId capability{}; };
+// writer: set for a subscription that asked for it (encoded as deliver_tagged); all zero for an
+// item stored before its relay knew writers.
+struct Deliver {
+  MailboxId mailbox{};
+  std::uint64_t item = 0;
+  Envelope envelope{};
+  std::optional<CapabilityId> writer = std::nullopt;
+};
 struct Error { std::uint32_t request = 0; ErrorCode code = ErrorCode::internal; std::string message; };
 
-using Message = std::variant<Create, Put, Subscribe, Ack, Remove, Created, Ok, Deliver, Error>;
+using Message = std::variant<Create, Put, Subscribe, Ack, Remove, AddCapability, RevokeCapability, Created, Ok,
+                             Deliver, Error>;
 
 util::Bytes encode(const Message& message);
 // Strict: exact lengths, no trailing bytes, counts within limits, unknown types refused.

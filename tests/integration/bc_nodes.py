@@ -1,5 +1,6 @@
 """Real backchannel nodes on loopback for integration tests: start, SIGKILL, restart; relays
-and a TCP proxy that cuts a direct channel (tests of links over relays and of their health)."""
+and a TCP proxy that cuts a direct channel (tests of links over relays and of their health);
+nodes and relays inside test hosts (NsNode, NsRelay: network namespaces, tests/support/netns.py)."""
 import json
 import os
 import shlex
@@ -15,6 +16,12 @@ BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
 # What each TempRoot copies: BIN itself points at the copy of the latest root, which goes away
 # with it (a module with several tests makes several roots).
 SOURCE_BIN = BIN
+
+
+# The ports of nodes and relays in test hosts (each host has its own addresses, so they can be
+# fixed).
+NS_NODE_PORT = 7400
+NS_RELAY_PORT = 7443
 
 
 def free_port():
@@ -153,9 +160,9 @@ def now_ms():
     return int(time.time() * 1000)
 
 
-class HealthNode(WildcardNode):
-    """A wildcard node with a heartbeat interval and an alarm command (write_alarm_script's)
-    that logs to alarm_path."""
+class AlarmLog:
+    """For a Node class: a heartbeat interval and an alarm command (write_alarm_script's) that
+    logs to alarm_path; alarms() reads the log."""
 
     def configure(self, script, heartbeat):
         self.alarm_path = os.path.join(os.path.dirname(self.home), f"alarms-{self.name}.txt")
@@ -172,6 +179,10 @@ class HealthNode(WildcardNode):
             return []
         lines = text.split("\n")[:-1]  # the last piece is empty, or a line still being written
         return [dict(field.split("=", 1) for field in line.split("\t")) for line in lines]
+
+
+class HealthNode(AlarmLog, WildcardNode):
+    """A wildcard node with a heartbeat interval and an alarm command (AlarmLog)."""
 
     def status(self):
         """`backchannel status --json`: (exit code, parsed JSON or None)."""
@@ -191,6 +202,7 @@ class Relay:
         self.port = free_port()
         self.proc = None
         self.log_path = os.path.join(root, f"{name}.log")
+        self.run_args = []  # more `relay run` arguments (e.g. --verbose)
         self.run_cli("relay", "init")
         with open(os.path.join(self.home, "relay.toml"), "a") as f:
             f.write("[relay]\nopen = true\n")
@@ -204,7 +216,8 @@ class Relay:
     def start(self):
         with open(self.log_path, "a") as log:
             self.proc = subprocess.Popen([BIN, "--home", self.home, "relay", "run", "--listen",
-                                          f"127.0.0.1:{self.port}"], stdout=log, stderr=log)
+                                          f"127.0.0.1:{self.port}", *self.run_args],
+                                         stdout=log, stderr=log)
         deadline = time.time() + 30
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -234,6 +247,68 @@ class Relay:
                 self.proc.kill()
                 self.proc.wait()
         self.proc = None
+
+
+class NsNode(Node):
+    """A node whose `node run` runs inside a test host's namespace (tests/support/netns.py).
+    Commands that only touch the store or the control socket run outside (the home folder is
+    on the shared filesystem, the control socket a file in it); cli(..., in_ns=True) runs one
+    inside, for those that dial (`relay add`)."""
+
+    def __init__(self, root, name, net, host, listen=None, port=NS_NODE_PORT):
+        super().__init__(root, name)
+        self.net, self.host = net, host
+        self.port = port
+        self.listen = listen or f"0.0.0.0:{port}"
+        self.advertise = []  # `node run --advertise` arguments
+
+    def cli(self, *args, check=True, stdin=None, timeout=120, in_ns=False):
+        cmd = [BIN, "--home", self.home, *args]
+        if in_ns:
+            cmd = self.net.exec_args(self.host) + cmd
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"{self.name}: {args} exited {proc.returncode}: {proc.stderr}{proc.stdout}")
+        return proc
+
+    def spawn(self, log):
+        args = [BIN, "--home", self.home, "node", "run", "--listen", self.listen]
+        for a in self.advertise:
+            args += ["--advertise", a]
+        args += self.run_args
+        log.write(f"--- start {self.starts + 1} in {self.host.ns}: {' '.join(args[3:])}\n")
+        log.flush()
+        return self.net.popen(self.host, args, stdout=log, stderr=log)
+
+    def direct_up(self, contact):
+        return self.channels(contact).get("direct") == "up"
+
+    def status(self):
+        """`backchannel --json status`, run outside the namespace: (exit code, JSON or None)."""
+        proc = self.cli("--json", "status", check=False, timeout=30)
+        try:
+            return proc.returncode, json.loads(proc.stdout)
+        except ValueError:
+            return proc.returncode, None
+
+
+class NsRelay(Relay):
+    """A relay whose `relay run` listens on 0.0.0.0:port inside a test host's namespace."""
+
+    def __init__(self, root, name, net, host, port=NS_RELAY_PORT):
+        super().__init__(root, name)
+        self.net, self.host = net, host
+        self.port = port
+
+    def start(self):
+        with open(self.log_path, "a") as log:
+            self.proc = self.net.popen(self.host, [BIN, "--home", self.home, "relay", "run", "--listen",
+                                                   f"0.0.0.0:{self.port}"], stdout=log, stderr=log)
+        if not self.net.wait_listening(self.host, self.port, 30, self.proc):
+            raise AssertionError(f"{self.name}: relay did not start; see {self.log_path}")
+
+    def url(self):
+        return f"wss://{self.host.v4}:{self.port}/bc/v1"
 
 
 def relay_url(relay):

@@ -24,7 +24,6 @@ stderr ("SKIP: network namespaces unavailable: ...") and skips. BC_MULTIHOST_MES
 import collections
 import json
 import os
-import subprocess
 import sys
 import time
 import unittest
@@ -33,10 +32,9 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 import bc_nodes  # noqa: E402
 import netns  # noqa: E402
-from bc_nodes import Node, Relay, TempRoot, wait_for  # noqa: E402
+from bc_nodes import NsNode, NsRelay, TempRoot, wait_for  # noqa: E402
 
-PORT = 7400
-RELAY_PORT = 7443
+PORT = bc_nodes.NS_NODE_PORT
 ROUNDS = int(os.environ.get("BC_MULTIHOST_ROUNDS", "5"))
 PER_ROUND = int(os.environ.get("BC_MULTIHOST_MESSAGES", "2"))
 # Issue 10: the direct channel back within 5 s of a restart; within ~10 s of an announced new
@@ -62,65 +60,6 @@ def tearDownModule():
     for scenario, what, seconds in FIGURES:
         print(f"  {scenario:30} {what:62} {'never' if seconds is None else f'{seconds:6.2f} s'}")
     print(flush=True)
-
-
-class NsNode(Node):
-    """A node whose `node run` runs inside a test host's namespace."""
-
-    def __init__(self, root, name, net, host, listen=None):
-        super().__init__(root, name)
-        self.net, self.host = net, host
-        self.port = PORT
-        self.listen = listen or f"0.0.0.0:{PORT}"
-        self.advertise = []  # `node run --advertise` arguments
-
-    def cli(self, *args, check=True, stdin=None, timeout=120, in_ns=False):
-        cmd = [bc_nodes.BIN, "--home", self.home, *args]
-        if in_ns:
-            cmd = self.net.exec_args(self.host) + cmd
-        proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, timeout=timeout)
-        if check and proc.returncode != 0:
-            raise AssertionError(f"{self.name}: {args} exited {proc.returncode}: {proc.stderr}{proc.stdout}")
-        return proc
-
-    def spawn(self, log):
-        args = [bc_nodes.BIN, "--home", self.home, "node", "run", "--listen", self.listen]
-        for a in self.advertise:
-            args += ["--advertise", a]
-        args += self.run_args
-        log.write(f"--- start {self.starts + 1} in {self.host.ns}: {' '.join(args[3:])}\n")
-        log.flush()
-        return self.net.popen(self.host, args, stdout=log, stderr=log)
-
-    def direct_up(self, contact):
-        return self.channels(contact).get("direct") == "up"
-
-    def status(self):
-        """`backchannel --json status`, run outside the namespace: (exit code, JSON or None)."""
-        proc = self.cli("--json", "status", check=False, timeout=30)
-        try:
-            return proc.returncode, json.loads(proc.stdout)
-        except ValueError:
-            return proc.returncode, None
-
-
-class NsRelay(Relay):
-    """A relay whose `relay run` listens on 0.0.0.0:7443 inside a test host's namespace."""
-
-    def __init__(self, root, name, net, host):
-        super().__init__(root, name)
-        self.net, self.host = net, host
-        self.port = RELAY_PORT
-
-    def start(self):
-        with open(self.log_path, "a") as log:
-            self.proc = self.net.popen(self.host, [bc_nodes.BIN, "--home", self.home, "relay", "run", "--listen",
-                                                   f"0.0.0.0:{self.port}"], stdout=log, stderr=log)
-        if not self.net.wait_listening(self.host, self.port, 30, self.proc):
-            raise AssertionError(f"{self.name}: relay did not start; see {self.log_path}")
-
-    def url(self):
-        return f"wss://{self.host.v4}:{self.port}/bc/v1"
 
 
 class MultiHost(unittest.TestCase):

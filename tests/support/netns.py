@@ -31,6 +31,7 @@ import time
 
 IP = shutil.which("ip") or "/usr/sbin/ip"
 NFT = shutil.which("nft") or next((p for p in ("/usr/sbin/nft", "/sbin/nft") if os.access(p, os.X_OK)), None)
+TC = shutil.which("tc") or next((p for p in ("/usr/sbin/tc", "/sbin/tc") if os.access(p, os.X_OK)), None)
 NETNS_ETC = "/etc/netns"  # `ip netns exec NS` bind-mounts /etc/netns/NS/FILE over /etc/FILE
 
 _open_networks = []
@@ -257,8 +258,9 @@ class Network:
 
     def exec_args(self, host):
         """The command prefix that runs a program inside host's namespace (and with its
-        /etc/netns files bind-mounted over /etc)."""
-        return [IP, "netns", "exec", host.ns]
+        /etc/netns files bind-mounted over /etc); host is a Host or a namespace name (the
+        router's, say)."""
+        return [IP, "netns", "exec", host.ns if isinstance(host, Host) else host]
 
     def run(self, host, args, check=True, timeout=60, **kw):
         return _run(self.exec_args(host) + list(args), check=check, timeout=timeout, **kw)

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "channel/relay_capability.h"
 #include "net/service.h"
 
 namespace bc::channel {
@@ -26,7 +27,13 @@ struct FakeRelay {
   std::map<relay::MailboxId, net::ConnectionId> subscribers;
   std::vector<std::uint64_t> acked;
   std::vector<relay::MailboxId> removed;
+  std::vector<relay::Message> capability_requests;
   std::uint64_t next_item = 1;
+  // As a relay before writers (relay schema 4): a tagged SUBSCRIBE, ADD_CAPABILITY and
+  // REVOKE_CAPABILITY do not decode there, and are refused as bad_request.
+  bool predates_writers = false;
+  std::map<relay::MailboxId, bool> tagged;
+  int subscribes = 0;
 
   FakeRelay() {
     net::Handlers h;
@@ -40,6 +47,17 @@ struct FakeRelay {
     auto m = relay::decode(bytes);
     ASSERT_TRUE(m.ok());
     std::lock_guard lock(mu);
+    if (predates_writers) {
+      const auto* s = std::get_if<relay::Subscribe>(&*m);
+      const std::uint32_t request = (static_cast<std::uint32_t>(bytes[1]) << 24) |
+                                    (static_cast<std::uint32_t>(bytes[2]) << 16) |
+                                    (static_cast<std::uint32_t>(bytes[3]) << 8) | static_cast<std::uint32_t>(bytes[4]);
+      if ((s != nullptr && s->tag_writer) || std::holds_alternative<relay::AddCapability>(*m) ||
+          std::holds_alternative<relay::RevokeCapability>(*m)) {
+        service->send(id, relay::encode(relay::Error{request, relay::ErrorCode::bad_request, "trailing bytes"}));
+        return;
+      }
+    }
     if (auto* c = std::get_if<relay::Create>(&*m)) {
       if (c->token == "bad") {
         service->send(id, relay::encode(relay::Error{c->request, relay::ErrorCode::not_admitted, "unknown token"}));
@@ -50,13 +68,22 @@ struct FakeRelay {
       r.capability.fill(7);
       service->send(id, relay::encode(r));
     } else if (auto* s = std::get_if<relay::Subscribe>(&*m)) {
+      ++subscribes;
       subscribers[s->mailbox] = id;
+      tagged[s->mailbox] = s->tag_writer;
       service->send(id, relay::encode(relay::Ok{s->request}));
     } else if (auto* p = std::get_if<relay::Put>(&*m)) {
       service->send(id, relay::encode(relay::Ok{p->request}));
       if (auto it = subscribers.find(p->mailbox); it != subscribers.end()) {
-        service->send(it->second, relay::encode(relay::Deliver{p->mailbox, next_item++, p->envelope}));
+        relay::Deliver d{p->mailbox, next_item++, p->envelope};
+        if (tagged[p->mailbox]) d.writer = relay_capability_id(p->capability);
+        service->send(it->second, relay::encode(d));
       }
+    } else if (std::holds_alternative<relay::AddCapability>(*m) || std::holds_alternative<relay::RevokeCapability>(*m)) {
+      capability_requests.push_back(*m);
+      std::visit([&](const auto& r) {
+        if constexpr (requires { r.request; }) service->send(id, relay::encode(relay::Ok{r.request}));
+      }, *m);
     } else if (auto* r = std::get_if<relay::Remove>(&*m)) {
       removed.push_back(r->mailbox);
       service->send(id, relay::encode(relay::Ok{r->request}));
@@ -137,21 +164,26 @@ TEST(DeleteMailbox, SendsDeleteForTheMailbox) {
   EXPECT_EQ(fake.removed[0], mine);
 }
 
-TEST(RelayClient, SubscribesPutsReceivesAndAcks) {
+// With a relay of writers the subscription asks for tagged deliveries; with an older one the
+// client subscribes again untagged and works as before.
+void subscribes_puts_receives_and_acks(bool predates_writers) {
   FakeRelay fake;
+  fake.predates_writers = predates_writers;
   std::mutex mu;
   std::condition_variable cv;
   bool subscribed = false;
   std::vector<std::pair<std::uint64_t, util::Bytes>> delivered;
+  std::vector<std::optional<relay::CapabilityId>> writers;
   RelayClient::Handlers h;
   h.on_state = [&](bool up, const std::string&) {
     std::lock_guard lock(mu);
     subscribed = up;
     cv.notify_all();
   };
-  h.on_deliver = [&](std::uint64_t item, util::Bytes envelope) {
+  h.on_deliver = [&](std::uint64_t item, util::Bytes envelope, std::optional<relay::CapabilityId> writer) {
     std::lock_guard lock(mu);
     delivered.emplace_back(item, std::move(envelope));
+    writers.push_back(writer);
     cv.notify_all();
   };
   relay::MailboxId mine{};
@@ -171,11 +203,52 @@ TEST(RelayClient, SubscribesPutsReceivesAndAcks) {
     std::unique_lock lock(mu);
     ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 1; }));
     EXPECT_EQ(delivered[0].second, envelope);
+    if (predates_writers) {
+      EXPECT_FALSE(writers[0].has_value());
+    } else {
+      ASSERT_TRUE(writers[0].has_value());
+      EXPECT_EQ(*writers[0], relay_capability_id(cap));
+    }
   }
   (*client)->ack({delivered[0].first});
   std::unique_lock lock(fake.mu);
   ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.acked.size() == 1; }));
   EXPECT_EQ(fake.acked[0], delivered[0].first);
+  EXPECT_EQ(fake.subscribes, 1);  // the refused tagged one is not counted
+}
+
+TEST(RelayClient, SubscribesPutsReceivesAndAcks) { subscribes_puts_receives_and_acks(false); }
+TEST(RelayClient, SubscribesUntaggedAtARelayBeforeWriters) { subscribes_puts_receives_and_acks(true); }
+
+TEST(RelayCapabilities, AddAndRevokeAreSentAsTheOwner) {
+  FakeRelay fake;
+  relay::MailboxId mine{};
+  mine.fill(3);
+  relay::Capability cap{};
+  cap.fill(9);
+  auto owner = crypto::SigningKey::generate();
+  auto added = add_capability(fake.endpoint(), fake.key.public_key(), owner, mine, cap, relay::CapabilityKind::hello, 10s);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  auto revoked = revoke_capability(fake.endpoint(), fake.key.public_key(), owner, mine, relay_capability_id(cap), 10s);
+  ASSERT_TRUE(revoked.ok()) << revoked.error().message;
+  {
+    std::lock_guard lock(fake.mu);
+    ASSERT_EQ(fake.capability_requests.size(), 2u);
+    const auto& add = std::get<relay::AddCapability>(fake.capability_requests[0]);
+    EXPECT_EQ(add.mailbox, mine);
+    EXPECT_EQ(add.capability, cap);
+    EXPECT_EQ(add.kind, relay::CapabilityKind::hello);
+    EXPECT_EQ(std::get<relay::RevokeCapability>(fake.capability_requests[1]).capability, relay_capability_id(cap));
+  }
+  // A relay before writers refuses both, and the refusal says so.
+  {
+    std::lock_guard lock(fake.mu);
+    fake.predates_writers = true;
+  }
+  auto old = add_capability(fake.endpoint(), fake.key.public_key(), owner, mine, cap, relay::CapabilityKind::full, 10s);
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.error().code, util::Errc::refused);
+  EXPECT_NE(old.error().message.find("bad_request"), std::string::npos) << old.error().message;
 }
 
 }  // namespace

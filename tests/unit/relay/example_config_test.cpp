@@ -34,6 +34,10 @@ TEST(ExampleConfig, EverySettingIsShownAndValid) {
   EXPECT_NE(c->open, d.open);
   EXPECT_NE(c->quota_bytes, d.quota_bytes);
   EXPECT_NE(c->quota_count, d.quota_count);
+  EXPECT_NE(c->writer_quota_bytes, d.writer_quota_bytes);
+  EXPECT_NE(c->writer_quota_count, d.writer_quota_count);
+  EXPECT_NE(c->writers, d.writers);
+  EXPECT_NE(c->hello_puts, d.hello_puts);
   EXPECT_NE(c->item_ttl, d.item_ttl);
   EXPECT_NE(c->idle_ttl, d.idle_ttl);
   EXPECT_NE(c->mailboxes_per_token, d.mailboxes_per_token);

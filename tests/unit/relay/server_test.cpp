@@ -9,6 +9,7 @@
 #include <iterator>
 #include <mutex>
 
+#include "channel/relay_capability.h"
 #include "crypto/aead.h"
 #include "crypto/random.h"
 #include "net/service.h"
@@ -306,6 +307,88 @@ Figures measure(std::chrono::microseconds window) {
   f.puts_per_commit = static_cast<double>(kBurst) / static_cast<double>(burst.commits - serial.commits);
   f.max_batch = burst.max_batch;
   return f;
+}
+
+// Issue 17's flood, at the relay: a writer holding the capability of an invitation fills only its
+// own share of the mailbox; the contact's capability keeps putting; once the owner revokes the
+// invitation's capability its PUTs are refused; DELIVERs name each item's writer.
+TEST(RelayServer, AFloodingWriterFillsOnlyItsShareAndIsCutByRevocation) {
+  test::TempDir dir;
+  const auto db = dir.path() / "relay.db";
+  const std::string token = make_token(db);
+  const crypto::SigningKey relay_key = crypto::SigningKey::generate();
+  util::SystemClock clock;
+  Config config;
+  config.writer_quota_count = 100;
+  auto server = Server::start(relay_key, db, config, ServerOptions{}, clock);
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  const std::uint16_t port = (*server)->port();
+  Client owner(crypto::SigningKey::generate(), port, relay_key.public_key());
+  Client flooder(crypto::SigningKey::generate(), port, relay_key.public_key());
+  Client contact(crypto::SigningKey::generate(), port, relay_key.public_key());
+
+  ASSERT_TRUE(owner.send(proto::Create{1, token}));
+  auto created = owner.reply(1);
+  ASSERT_TRUE(std::holds_alternative<proto::Created>(created));
+  const proto::Created box = std::get<proto::Created>(created);
+  proto::Capability contact_capability{};
+  crypto::random_fill(contact_capability);
+  ASSERT_TRUE(owner.send(proto::AddCapability{2, box.mailbox, contact_capability, proto::CapabilityKind::full}));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(owner.reply(2)));
+  ASSERT_TRUE(owner.send(proto::Subscribe{3, box.mailbox, true}));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(owner.reply(3)));
+
+  constexpr std::uint32_t kFlood = 200;
+  for (std::uint32_t i = 0; i < kFlood; ++i) {
+    proto::Envelope junk{};
+    crypto::random_fill(junk);
+    ASSERT_TRUE(flooder.send(proto::Put{1000 + i, box.mailbox, box.capability, junk}));
+  }
+  int stored = 0;
+  int over_quota = 0;
+  for (std::uint32_t i = 0; i < kFlood; ++i) {
+    auto r = flooder.reply(1000 + i);
+    if (std::holds_alternative<proto::Ok>(r)) ++stored;
+    if (const auto* e = std::get_if<proto::Error>(&r); e && e->code == proto::ErrorCode::over_quota_count) {
+      ++over_quota;
+    }
+  }
+  EXPECT_EQ(stored, 100);
+  EXPECT_EQ(over_quota, 100);
+
+  constexpr std::uint32_t kReal = 20;
+  for (std::uint32_t i = 0; i < kReal; ++i) {
+    proto::Envelope real{};
+    real.fill(static_cast<std::uint8_t>(i));
+    ASSERT_TRUE(contact.send(proto::Put{2000 + i, box.mailbox, contact_capability, real}));
+  }
+  for (std::uint32_t i = 0; i < kReal; ++i) {
+    ASSERT_TRUE(std::holds_alternative<proto::Ok>(contact.reply(2000 + i))) << i;
+  }
+  // The invitation is used: its capability goes.
+  ASSERT_TRUE(owner.send(proto::RevokeCapability{4, box.mailbox, channel::relay_capability_id(box.capability)}));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(owner.reply(4)));
+  ASSERT_TRUE(flooder.send(proto::Put{3000, box.mailbox, box.capability, proto::Envelope{}}));
+  auto cut = flooder.reply(3000);
+  ASSERT_TRUE(std::holds_alternative<proto::Error>(cut));
+  EXPECT_EQ(std::get<proto::Error>(cut).code, proto::ErrorCode::bad_capability);
+  ASSERT_TRUE(contact.send(proto::Put{2100, box.mailbox, contact_capability, proto::Envelope{}}));
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(contact.reply(2100)));
+
+  auto got = owner.delivered(100 + kReal + 1);
+  ASSERT_EQ(got.size(), 100 + kReal + 1);
+  std::size_t from_contact = 0;
+  for (const proto::Deliver& d : got) {
+    ASSERT_TRUE(d.writer.has_value());
+    if (*d.writer == channel::relay_capability_id(contact_capability)) {
+      ++from_contact;
+    } else {
+      EXPECT_EQ(*d.writer, channel::relay_capability_id(box.capability));
+    }
+  }
+  EXPECT_EQ(from_contact, kReal + 1);
+  EXPECT_EQ((*server)->stats().refusals["over_quota_count"], 100u);
+  EXPECT_EQ((*server)->stats().refusals["bad_capability"], 1u);
 }
 
 TEST(RelayServer, DurablePutLatencyAndBatching) {

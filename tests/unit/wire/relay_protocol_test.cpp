@@ -28,7 +28,11 @@ std::vector<Message> samples() {
       Remove{0xffffffff, filled<kMailboxIdSize>(0x66)},
       Created{5, filled<kMailboxIdSize>(0x77), filled<kCapabilitySize>(0x88)},
       Ok{6},
-      Deliver{filled<kMailboxIdSize>(0x99), 42, filled<kEnvelopeSize>(0xaa)},
+      Deliver{filled<kMailboxIdSize>(0x99), 42, filled<kEnvelopeSize>(0xaa), std::nullopt},
+      Deliver{filled<kMailboxIdSize>(0x99), 43, filled<kEnvelopeSize>(0xab), filled<kCapabilityIdSize>(0xcd)},
+      AddCapability{9, filled<kMailboxIdSize>(0x12), filled<kCapabilitySize>(0x34), CapabilityKind::hello},
+      AddCapability{10, filled<kMailboxIdSize>(0x12), filled<kCapabilitySize>(0x35), CapabilityKind::full},
+      RevokeCapability{11, filled<kMailboxIdSize>(0x12), filled<kCapabilityIdSize>(0x56)},
       Error{8, ErrorCode::over_quota_count, "mailbox holds 32768 items"},
   };
 }
@@ -56,6 +60,15 @@ TEST(RelayProtocol, ExactLayouts) {
             "0300000002" + mailbox_ab);
   EXPECT_EQ(encode(Put{}).size(), 1 + 4 + 16 + 32 + 2048u);
   EXPECT_EQ(encode(Deliver{}).size(), 1 + 16 + 8 + 2048u);
+  Deliver tagged;
+  tagged.writer = filled<kCapabilityIdSize>(0x01);
+  EXPECT_EQ(encode(tagged).size(), 1 + 16 + 8 + 8 + 2048u);
+  EXPECT_EQ(encode(tagged)[0], 105);
+  EXPECT_EQ(util::hex_encode(encode(Subscribe{2, filled<kMailboxIdSize>(0xab), true})),
+            "0300000002" + mailbox_ab + "01");
+  EXPECT_EQ(util::hex_encode(encode(RevokeCapability{3, filled<kMailboxIdSize>(0xab), filled<kCapabilityIdSize>(0xcd)})),
+            "0700000003" + mailbox_ab + "cdcdcdcdcdcdcdcd");
+  EXPECT_EQ(encode(AddCapability{}).size(), 1 + 4 + 16 + 32 + 1u);
   EXPECT_EQ(encode(Created{}).size(), 1 + 4 + 16 + 32u);
   Ack ack{1, {}, {5}};
   EXPECT_EQ(util::hex_encode(encode(ack)),
@@ -74,9 +87,39 @@ TEST(RelayProtocol, TruncationAndTrailingBytesRefused) {
   }
 }
 
+// The flags byte of SUBSCRIBE is optional, so a tagged SUBSCRIBE cut before it is the untagged
+// one (what a relay that predates writers reads); anything else is refused.
+TEST(RelayProtocol, SubscribeFlagsAreCanonical) {
+  util::Bytes tagged = encode(Subscribe{4, filled<kMailboxIdSize>(0x55), true});
+  auto back = decode(tagged);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(std::get<Subscribe>(*back).tag_writer);
+  auto cut = decode(util::ByteView(tagged).first(tagged.size() - 1));
+  ASSERT_TRUE(cut.ok());
+  EXPECT_FALSE(std::get<Subscribe>(*cut).tag_writer);
+  for (int flags : {0x00, 0x02, 0x03, 0x80, 0xff}) {
+    tagged.back() = static_cast<std::uint8_t>(flags);
+    EXPECT_FALSE(decode(tagged).ok()) << flags;
+  }
+  tagged.back() = 0x01;
+  tagged.push_back(0);
+  EXPECT_FALSE(decode(tagged).ok());
+}
+
+TEST(RelayProtocol, UnknownCapabilityKindRefused) {
+  util::Bytes add = encode(AddCapability{1, {}, {}, CapabilityKind::full});
+  for (int kind : {0, 3, 255}) {
+    add.back() = static_cast<std::uint8_t>(kind);
+    EXPECT_FALSE(decode(add).ok()) << kind;
+  }
+  add.back() = 2;
+  ASSERT_TRUE(decode(add).ok());
+  EXPECT_EQ(std::get<AddCapability>(*decode(add)).kind, CapabilityKind::hello);
+}
+
 TEST(RelayProtocol, UnknownTypesAndCodesRefused) {
   for (int t = 0; t < 256; ++t) {
-    bool known = (t >= 1 && t <= 5) || (t >= 101 && t <= 104);
+    bool known = (t >= 1 && t <= 7) || (t >= 101 && t <= 105);
     if (known) continue;
     util::Bytes bytes{static_cast<std::uint8_t>(t), 0, 0, 0, 1};
     EXPECT_FALSE(decode(bytes).ok()) << t;

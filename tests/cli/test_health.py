@@ -349,6 +349,21 @@ class HealthWithNode(CliTestCase):
             code, log = node.stop()
         self.assertEqual(code, 0, log)
 
+    @staticmethod
+    def read_reports(proc, count, as_json, timeout=60):
+        """Reads proc's stdout until it holds count reports; returns what was read."""
+        read, deadline = "", time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            seen = len(read.splitlines()) if as_json else read.count("no links yet")
+            if seen >= count:
+                return read
+            line = proc.stdout.readline()
+            if line == "":
+                break
+            read += line
+        proc.kill()
+        raise AssertionError(f"fewer than {count} reports before the deadline or exit: {read!r}")
+
     def test_watch_repeats_until_interrupted_and_keeps_the_last_code(self):
         a = self.party("washington")
         node = NodeProcess(a)
@@ -357,9 +372,12 @@ class HealthWithNode(CliTestCase):
                          ["--json", "status", "--watch", "--interval", "200ms"]):
                 watch = subprocess.Popen([BIN, "--home", a.home, *args], stdout=subprocess.PIPE,
                                          stderr=subprocess.PIPE, text=True)
-                time.sleep(1.5)
+                # Interrupted after its second report, not after a fixed time: the handler is in
+                # place before the first one, and a loaded machine may take seconds to start it.
+                first = self.read_reports(watch, 2, "--json" in args)
                 watch.send_signal(signal.SIGINT)
                 out, err = watch.communicate(timeout=20)
+                out = first + out
                 self.assertEqual(watch.returncode, 0, err)
                 self.assertNotIn("\x1b[", out)  # no screen clearing into a pipe
                 if "--json" in args:

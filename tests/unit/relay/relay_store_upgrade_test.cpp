@@ -104,7 +104,7 @@ TEST(RelayStoreUpgrade, Schema3MailboxKeepsItsCapabilityAsItsFirstWriter) {
   Config config;
   config.writer_quota_count = 3;
   MailboxService service(store, config);
-  const Origin writer{1, crypto::SigningKey::generate().public_key()};
+  const Origin writer{1, crypto::SigningKey::generate().public_key(), "192.0.2.1"};
   proto::Envelope env{};
   EXPECT_FALSE(service.submit(writer, proto::Put{1, mailbox, capability, env}, clock.now()).has_value());
   auto results = service.commit_puts(clock.now());
@@ -113,7 +113,7 @@ TEST(RelayStoreUpgrade, Schema3MailboxKeepsItsCapabilityAsItsFirstWriter) {
   auto full = service.submit(writer, proto::Put{2, mailbox, capability, env}, clock.now());
   ASSERT_TRUE(full && std::holds_alternative<proto::Error>(*full));
   EXPECT_EQ(std::get<proto::Error>(*full).code, proto::ErrorCode::over_quota_count);
-  const Origin owner{2, owner_key.public_key()};
+  const Origin owner{2, owner_key.public_key(), "192.0.2.2"};
   auto ack = service.submit(owner, proto::Ack{3, mailbox, {items[0].id}}, clock.now());
   ASSERT_TRUE(ack && std::holds_alternative<proto::Ok>(*ack));
   EXPECT_EQ(store.capability(mailbox, id)->count, 2);

@@ -88,14 +88,17 @@ class RelayDaemon(CliTestCase):
         made = r.json("relay", "token", "create")
         import sqlite3
         db = sqlite3.connect(os.path.join(r.home, "relay.db"))
+        # Back to schema 2: without schema 3's labels and schema 4's writers.
         db.execute("ALTER TABLE tokens DROP COLUMN label")
+        db.execute("DROP TABLE capabilities")
+        db.execute("ALTER TABLE items DROP COLUMN writer")
         db.execute("PRAGMA user_version = 2")
         db.commit()
         db.close()
         listed = r.json("relay", "token", "list")["tokens"]
         self.assertEqual([(t["id"], t["label"]) for t in listed], [(made["id"], "")])
         db = sqlite3.connect(os.path.join(r.home, "relay.db"))
-        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 3)
+        self.assertEqual(db.execute("PRAGMA user_version").fetchone()[0], 4)
         db.close()
 
     def test_run_reports_its_url_and_stops_on_sigterm(self):

@@ -196,7 +196,7 @@ class HealthNode(AlarmLog, WildcardNode):
 class Relay:
     """A relay daemon: its own home, `relay run` on a loopback port; SIGKILL and restart."""
 
-    def __init__(self, root, name):
+    def __init__(self, root, name, settings="[relay]\nopen = true\n"):
         self.name = name
         self.home = os.path.join(root, name)
         self.port = free_port()
@@ -205,7 +205,7 @@ class Relay:
         self.run_args = []  # more `relay run` arguments (e.g. --verbose)
         self.run_cli("relay", "init")
         with open(os.path.join(self.home, "relay.toml"), "a") as f:
-            f.write("[relay]\nopen = true\n")
+            f.write(settings)
 
     def run_cli(self, *args):
         proc = subprocess.run([BIN, "--home", self.home, *args], capture_output=True, text=True, timeout=60)

@@ -60,14 +60,7 @@ class TokenRelay(Relay):
     """A relay that admits only with a token (not open), and whose `relay info` URL is nginx's."""
 
     def __init__(self, root, name, public_url):
-        self.name = name
-        self.home = os.path.join(root, name)
-        self.port = free_port()
-        self.proc = None
-        self.log_path = os.path.join(root, f"{name}.log")
-        self.run_cli("relay", "init")
-        with open(os.path.join(self.home, "relay.toml"), "a") as f:
-            f.write(f'[relay]\npublic_url = "{public_url}"\n')
+        super().__init__(root, name, settings=f'[relay]\npublic_url = "{public_url}"\n')
 
     def token(self):
         return json.loads(self.run_cli("--json", "relay", "token", "create").stdout)["token"]

@@ -2,9 +2,11 @@
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
+import time
 import unittest
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
@@ -15,6 +17,15 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout, what):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
 
 
 class Party:
@@ -58,3 +69,46 @@ class CliTestCase(unittest.TestCase):
                 with open(full, "rb") as fh:
                     out[full] = (st.st_size, fh.read())
         return out
+
+
+class RunsNodes:
+    """For a CliTestCase whose tests run real nodes on loopback: start_node returns once the node
+    answers on its control socket; every node is stopped (SIGTERM, then SIGKILL) after the test."""
+
+    def setUp(self):
+        super().setUp()
+        self.procs = []
+
+    def tearDown(self):
+        for proc, log in self.procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+            log.close()
+        super().tearDown()
+
+    def start_node(self, party):
+        log = open(os.path.join(self.root, f"{party.name}.log"), "a")
+        proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen", f"127.0.0.1:{free_port()}"],
+                                stdout=log, stderr=log)
+        self.procs.append((proc, log))
+        sock = os.path.join(party.home, "control.sock")
+
+        def answers():
+            if proc.poll() is not None:
+                raise AssertionError(f"{party.name}: node exited with {proc.returncode}")
+            try:
+                with socket.socket(socket.AF_UNIX) as s:
+                    s.settimeout(2)
+                    s.connect(sock)
+                    s.sendall(b'{"op":"ping"}\n')
+                    reply = json.loads(s.makefile().readline())
+                    return reply.get("ok") and reply.get("pid") == proc.pid
+            except (OSError, ValueError):
+                return False
+        wait_for(answers, 20, f"{party.name}'s node to answer")
+        return proc

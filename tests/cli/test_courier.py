@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import time
 
-from bc_cli import BIN, CliTestCase
+from bc_cli import BIN, CliTestCase, RunsNodes
 
 
 def store_dump(party):
@@ -265,51 +265,10 @@ class CourierKilled(CourierBase):
         self.assertEqual(b.json("courier", "import", path)["delivered"], 1)
 
 
-class CourierWithNode(CourierBase):
+class CourierWithNode(RunsNodes, CourierBase):
     """One home runs its node: its courier commands go through the node (one writer drives the
     Link), mixed with the other home's node-less commands, and the bundle's HELLO is accepted by
     the running node."""
-
-    def setUp(self):
-        super().setUp()
-        self.procs = []
-
-    def tearDown(self):
-        for proc, log in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            log.close()
-        super().tearDown()
-
-    def start_node(self, party):
-        import json
-        import socket
-        log = open(os.path.join(self.root, f"{party.name}.log"), "a")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen", f"127.0.0.1:{port}"],
-                                stdout=log, stderr=log)
-        self.procs.append((proc, log))
-        deadline = time.time() + 20
-        while time.time() < deadline:
-            self.assertIsNone(proc.poll(), "node exited")
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.settimeout(2)
-                    s.connect(os.path.join(party.home, "control.sock"))
-                    s.sendall(b'{"op":"ping"}\n')
-                    if json.loads(s.makefile().readline()).get("pid") == proc.pid:
-                        return proc
-            except (OSError, ValueError):
-                pass
-            time.sleep(0.2)
-        self.fail("node did not answer")
 
     def test_running_node_takes_bundles(self):
         a, b = self.pair()

@@ -3,64 +3,14 @@ on loopback."""
 import json
 import os
 import signal
-import socket
 import sqlite3
-import subprocess
-import time
 import unittest
 
-from bc_cli import BIN, CliTestCase, free_port
+from bc_cli import CliTestCase, RunsNodes, wait_for
 
 
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
-
-
-class LiveNodes(CliTestCase):
+class LiveNodes(RunsNodes, CliTestCase):
     """Real nodes on loopback, stopped at the end of each test."""
-
-    def setUp(self):
-        super().setUp()
-        self.procs = []
-
-    def tearDown(self):
-        for proc, log in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
-            log.close()
-        super().tearDown()
-
-    def start_node(self, party):
-        log = open(os.path.join(self.root, f"{party.name}.log"), "a")
-        proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen", f"127.0.0.1:{free_port()}"],
-                                stdout=log, stderr=log)
-        self.procs.append((proc, log))
-        sock = os.path.join(party.home, "control.sock")
-
-        def answers():
-            if proc.poll() is not None:
-                raise AssertionError(f"{party.name}: node exited with {proc.returncode}")
-            try:
-                with socket.socket(socket.AF_UNIX) as s:
-                    s.settimeout(2)
-                    s.connect(sock)
-                    s.sendall(b'{"op":"ping"}\n')
-                    reply = json.loads(s.makefile().readline())
-                    return reply.get("ok") and reply.get("pid") == proc.pid
-            except (OSError, ValueError):
-                return False
-        wait_for(answers, 15, f"{party.name}'s node to answer")
 
     def delivered(self, party, peer, out_count, in_count):
         log = party.json("log", "--with", peer)

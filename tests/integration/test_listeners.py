@@ -156,9 +156,15 @@ class RelayListener(unittest.TestCase):
             closed = asyncio.create_task(ws.closed_by_peer(reader, 15))
             try:
                 while not closed.done() and time.monotonic() - started < 15:
+                    if writer.transport.is_closing():
+                        break
                     writer.write(block)
                     await writer.drain()
                     sent += 10000
+                    # drain() returns without yielding while the buffer is low, and a closed
+                    # transport drops writes: without this the watcher never ran, and a release
+                    # relay's cut after 13 ms was seen at the 15 s limit.
+                    await asyncio.sleep(0)
             except (ConnectionError, OSError):
                 pass
             was_closed = await closed

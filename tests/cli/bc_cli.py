@@ -2,12 +2,14 @@
 import json
 import os
 import shutil
-import signal
 import socket
 import subprocess
+import sys
 import tempfile
-import time
 import unittest
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from processes import stop_process, wait_for  # noqa: E402,F401  (wait_for: for the test modules)
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
 
@@ -17,15 +19,6 @@ def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
 
 
 class Party:
@@ -81,13 +74,7 @@ class RunsNodes:
 
     def tearDown(self):
         for proc, log in self.procs:
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop_process(proc)
             log.close()
         super().tearDown()
 

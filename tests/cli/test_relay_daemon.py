@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase, Party
+from bc_cli import BIN, CliTestCase, Party, stop_process
 
 
 class RelayDaemon(CliTestCase):
@@ -169,12 +169,7 @@ class RelayDaemon(CliTestCase):
             second.run("relay", "add", "ny", url, fingerprint, "--token", other["token"])
             self.assertEqual(r.json("relay", "info")["mailboxes"], 2)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_process(proc)
 
     def test_revoking_an_unknown_token_is_not_found(self):
         r = self.relay()

@@ -9,8 +9,12 @@ import signal
 import socket
 import subprocess
 import tempfile
+import sys
 import threading
 import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
+from processes import stop_process, wait_for  # noqa: E402,F401  (wait_for: for the test modules)
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
 # What each TempRoot copies: BIN itself points at the copy of the latest root, which goes away
@@ -434,13 +438,6 @@ def make_pair(root, inviter="washington", invitee="moscow"):
     return a, b
 
 
-def wait_for(predicate, timeout, what):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout}s waiting for: {what}")
 
 
 class TempRoot:

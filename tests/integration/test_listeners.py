@@ -17,7 +17,7 @@ import urllib.request
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 
 import hostile_ws as ws  # noqa: E402
-from bc_nodes import BIN, Relay, free_port  # noqa: E402
+from bc_nodes import BIN, Relay, free_port, stop_process  # noqa: E402
 
 # Must match net/options.h.
 MAX_PRE_AUTH_PER_SOURCE = 32
@@ -273,15 +273,7 @@ class MetricsListener(unittest.TestCase):
         proc = subprocess.Popen([BIN, "--home", relay.home, "relay", "run", "--listen",
                                  f"127.0.0.1:{relay.port}", "--metrics", f"127.0.0.1:{port}"],
                                 stdout=log, stderr=log)
-
-        def stop():
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        self.addCleanup(stop)
+        self.addCleanup(stop_process, proc)
         deadline = time.monotonic() + 30
         while True:
             try:

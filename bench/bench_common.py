@@ -1,8 +1,10 @@
 """What the benchmark drivers share: their children (all stopped on exit), logging, free
-ports, percentiles and waiting. Used by e2e_bench.py and relay_nats.py."""
+ports, percentiles, waiting and the report. Used by every Python driver in bench/."""
 
 from __future__ import annotations
 
+import json
+import signal
 import socket
 import subprocess
 import sys
@@ -45,6 +47,22 @@ def stop_all() -> None:
 def _on_signal(signum, _frame):
     # Turn SIGTERM/SIGINT into an exception so every finally block (and stop_all) runs.
     raise SystemExit(128 + signum)
+
+
+def exit_on_signals() -> None:
+    """Call once at the start of main(): SIGTERM and SIGINT then unwind through every finally
+    block, so each driver stops the processes it started."""
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _on_signal)
+
+
+def print_report(rows: list[list[str]], details: list[str], raw: dict, json_path: str) -> None:
+    """Prints the table rows and the details under them; writes the raw results when asked."""
+    for row in rows:
+        print(" | ".join(row))
+    print("\n".join(details))
+    if json_path:
+        Path(json_path).write_text(json.dumps(raw, indent=1))
 
 
 def free_port() -> int:

@@ -33,7 +33,6 @@ import json
 import os
 import queue
 import random
-import signal
 import subprocess
 import sys
 import threading
@@ -42,6 +41,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from bench_common import exit_on_signals, print_report  # noqa: E402
 import bc_nodes  # noqa: E402  (the integration tests' node and proxy helpers)
 
 RATES = (1.0, 10.0, 50.0)
@@ -195,15 +195,10 @@ def main() -> int:
     ap.add_argument("--json", default="", help="write the raw results here too")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders")
     args = ap.parse_args()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    exit_on_signals()
     r = run(Path(args.bin) / "backchannel", [float(x) for x in args.rates.split(",")], args.messages, args.idle,
             args.keep)
-    for row in table_rows(r):
-        print(" | ".join(row))
-    print("\n".join(details_md(r)))
-    if args.json:
-        Path(args.json).write_text(json.dumps(r, indent=1))
+    print_report(table_rows(r), details_md(r), r, args.json)
     return 0
 
 

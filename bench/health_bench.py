@@ -31,8 +31,6 @@ Every process it starts is stopped on exit.
 from __future__ import annotations
 
 import argparse
-import json
-import signal
 import statistics
 import sys
 import time
@@ -40,6 +38,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "integration"))
+from bench_common import exit_on_signals, print_report  # noqa: E402
 import bc_nodes  # noqa: E402  (the integration tests' node, relay and proxy helpers)
 
 INTERVALS = ("1s", "100ms")
@@ -267,15 +266,9 @@ def main() -> int:
     ap.add_argument("--json", default="", help="write the raw results here too")
     ap.add_argument("--keep", action="store_true", help="keep the scratch folders (logs, alarm files)")
     args = ap.parse_args()
-    # SIGTERM and SIGINT become an exception, so that every finally block stops its processes.
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    exit_on_signals()
     r = run(Path(args.bin) / "backchannel", args.reps, args.intervals.split(","), args.idle, args.keep)
-    for row in table_rows(r):
-        print(" | ".join(row))
-    print("\n".join(details_md(r)))
-    if args.json:
-        Path(args.json).write_text(json.dumps(r, indent=1))
+    print_report(table_rows(r), details_md(r), r, args.json)
     return 0
 
 

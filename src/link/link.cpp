@@ -2,6 +2,8 @@
 
 #include <stdexcept>
 
+#include "wire/frame_codec.h"
+
 namespace bc::link {
 
 Link::Link(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
@@ -38,8 +40,9 @@ util::Result<void> Link::load(util::WallTime now) {
 }
 
 template <class Fn>
-bool Link::batch(Fn&& fn, util::WallTime now) {
+bool Link::batch(std::string_view kind, Fn&& fn, util::WallTime now) {
   if (taken_) throw std::logic_error("link: an input arrived before the last envelope was marked");
+  const std::int64_t started_us = trace_ != nullptr ? util::Trace::now_us() : 0;
   // What happened before this batch is settled: keep it apart from what the batch may undo.
   auto before = engine_->take_events();
   carried_events_.insert(carried_events_.end(), std::make_move_iterator(before.begin()),
@@ -50,6 +53,12 @@ bool Link::batch(Fn&& fn, util::WallTime now) {
       if (fn()) store_.set_session_state(session_->serialize().view());
     });
     last_batch_committed_ = true;
+    // Every batch is a transaction (an fsync): the budget counts them on a message's way.
+    if (trace_ != nullptr) {
+      trace_->record_at(started_us, "batch",
+                        "link=" + trace_label_ + " kind=" + std::string(kind) +
+                            " took_us=" + std::to_string(util::Trace::now_us() - started_us));
+    }
     return true;
   } catch (const std::exception& e) {
     last_batch_committed_ = false;
@@ -74,6 +83,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
   if (taken_) throw std::logic_error("link: receive() before the last envelope was marked");
   std::vector<Received> out(envelopes.size());
   const bool committed = batch(
+      "receive",
       [&] {
         bool any_opened = false;
         const auto changes_before = session_->changes();
@@ -91,6 +101,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
           }
           any_opened = true;
           out[i] = {Outcome::applied, {}};
+          if (trace_ != nullptr) trace_data("opened", *payload, envelopes[i].second);
           if (hello_) {
             hello_.reset();  // the inviter answered: it holds our session
             store_.set_hello(std::nullopt);
@@ -107,6 +118,12 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
     for (auto& r : out) {
       if (r.outcome != Outcome::not_ours) r = {Outcome::refused, "the batch failed and was rolled back"};
     }
+  } else if (trace_ != nullptr) {
+    for (std::size_t i = 0; i < out.size(); ++i) {
+      if (out[i].outcome == Outcome::applied) {
+        trace_->record("committed", "link=" + trace_label_ + " " + util::Trace::envelope_key(envelopes[i].second));
+      }
+    }
   }
   return out;
 }
@@ -114,6 +131,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
 void Link::tick(util::WallTime now) {
   std::erase_if(surge_, [&](Seq seq) { return !engine_->unacked(seq); });
   batch(
+      "tick",
       [&] {
         engine_->on_tick(now);
         return true;
@@ -123,6 +141,7 @@ void Link::tick(util::WallTime now) {
 
 void Link::outbox_changed(util::WallTime now) {
   batch(
+      "outbox",
       [&] {
         engine_->reload_outbox(now);
         return true;
@@ -164,7 +183,21 @@ std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime
   taken_ = channel;
   taken_at_ = now;
   taken_in_slot_ = slot;
-  return util::Bytes(envelope->begin(), envelope->end());
+  util::Bytes sealed(envelope->begin(), envelope->end());
+  if (trace_ != nullptr) trace_data("sealed", *payload, sealed);
+  return sealed;
+}
+
+void Link::trace_data(std::string_view stage, util::ByteView payload, util::ByteView envelope) {
+  auto frames = wire::parse_payload(payload);
+  if (!frames.ok()) return;
+  const std::string env = util::Trace::envelope_key(envelope);
+  for (const auto& frame : *frames) {
+    if (const auto* d = std::get_if<wire::DataFrame>(&frame)) {
+      trace_->record(stage, "link=" + trace_label_ + " seq=" + std::to_string(d->seq) +
+                                " off=" + std::to_string(d->offset) + " " + env);
+    }
+  }
 }
 
 util::Result<Link::CourierLoad> Link::take_courier(std::size_t max_envelopes, util::WallTime now) {

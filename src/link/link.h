@@ -36,6 +36,7 @@
 #include "link/engine.h"
 #include "link/link_store.h"
 #include "session/session.h"
+#include "util/trace.h"
 
 namespace bc::link {
 
@@ -145,6 +146,16 @@ class Link {
   // For simulations, fuzzers and tests.
   void assert_state() const;
 
+  // Stage stamps for a latency budget (util/trace.h), per DATA frame: "sealed" when
+  // take_envelope() sealed it, "opened" when receive opened it (link=<label> seq= off= env=);
+  // "committed" per envelope whose batch committed (link= env=); and "batch" per committed
+  // batch, stamped at its start (link= kind=receive|tick|outbox took_us=). nullptr (the
+  // default): none. trace must outlive the Link.
+  void set_trace(util::Trace* trace, std::string label) {
+    trace_ = trace;
+    trace_label_ = std::move(label);
+  }
+
  private:
   Link(LinkStore& store, const crypto::SigningKey& self, const crypto::SignPublicKey& peer,
        EngineConfig config);
@@ -152,8 +163,9 @@ class Link {
   // Runs fn and, when it returns true (the session may have changed), persists the session, in
   // one transaction; on a throw rolls back and rebuilds.
   template <class Fn>
-  bool batch(Fn&& fn, util::WallTime now);
+  bool batch(std::string_view kind, Fn&& fn, util::WallTime now);
   bool ensure_sendable();
+  void trace_data(std::string_view stage, util::ByteView payload, util::ByteView envelope);
 
   LinkStore& store_;
   const crypto::SigningKey& self_;
@@ -176,6 +188,8 @@ class Link {
   std::vector<Event> carried_events_;  // of an engine replaced by a rebuild
   std::uint64_t failed_batches_ = 0;
   bool last_batch_committed_ = true;
+  util::Trace* trace_ = nullptr;
+  std::string trace_label_;
 };
 
 }  // namespace bc::link

@@ -79,6 +79,7 @@ void Node::Impl::handle_submits(const std::vector<ControlInput*>& requests) {
     nlohmann::json answer;
   };
   std::vector<Job> jobs;
+  const std::int64_t taken_us = trace ? util::Trace::now_us() : 0;
   for (ControlInput* in : requests) {
     Job job{in, nullptr, {}, wire::Precedence::routine, {}};
     auto precedence = wire::parse_precedence(in->request.precedence);
@@ -119,6 +120,15 @@ void Node::Impl::handle_submits(const std::vector<ControlInput*>& requests) {
     touched.clear();
     for (Job& job : jobs) {
       if (job.peer != nullptr) job.answer = api_error("failure", std::string("not queued: ") + e.what());
+    }
+  }
+  if (trace) {
+    // "taken": when the loop took the group; "durable": its transaction committed.
+    for (const Job& job : jobs) {
+      if (!job.answer.value("ok", false)) continue;
+      const std::string key = "link=" + job.peer->contact.alias + " seq=" + std::to_string(job.answer["seq"].get<link::Seq>());
+      trace->record_at(taken_us, "taken", key);
+      trace->record("durable", key);
     }
   }
   // Answered as soon as durable; the links read their new rows after (a batch of their own).
@@ -165,6 +175,7 @@ std::optional<nlohmann::json> Node::Impl::api_deliveries(const ControlRequest& r
       m["size"] = content->bytes.size();
       if (content->bytes.size() <= kMaxInlineFile) m["data_b64"] = util::base64_encode(content->bytes);
     }
+    if (trace) trace->record("answered", "link=" + m["from"].get<std::string>() + " seq=" + std::to_string(row.seq));
     messages.push_back(std::move(m));
   }
   return nlohmann::json{{"ok", true}, {"cursor", rows.back().id}, {"messages", messages}};

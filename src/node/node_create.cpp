@@ -4,6 +4,8 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <cstdlib>
+
 #include "node/direct_addresses.h"
 #include "node/node_impl.h"
 #include "util/fd_limit.h"
@@ -29,6 +31,14 @@ util::Result<void> Node::Impl::open_store_and_alarms() {
   return {};
 }
 
+util::Result<void> Node::Impl::open_trace() {
+  auto opened = util::Trace::from_env(std::getenv(util::Trace::kEnvVariable));
+  if (!opened.ok()) return opened.error();
+  trace = std::move(*opened);
+  if (trace) spdlog::info("stage trace to {} ({})", std::getenv(util::Trace::kEnvVariable), util::Trace::kEnvVariable);
+  return {};
+}
+
 util::Result<void> Node::Impl::start_net() {
   net::Handlers handlers;
   handlers.is_known = [this](const net::PeerKey& key) {
@@ -41,7 +51,10 @@ util::Result<void> Node::Impl::start_net() {
     return known_keys.count(key) > 0;
   };
   handlers.on_connection = [this](const net::ConnectionInfo& info) { post(NetConnected{info}); };
-  handlers.on_message = [this](net::ConnectionId id, util::Bytes bytes) { post(NetMessage{id, std::move(bytes)}); };
+  handlers.on_message = [this](net::ConnectionId id, util::Bytes bytes) {
+    if (trace) trace->record("received", util::Trace::envelope_key(bytes));
+    post(NetMessage{id, std::move(bytes)});
+  };
   handlers.on_closed = [this](net::ConnectionId id, const net::CloseReason& reason) {
     post(NetClosed{id, net::to_string(reason)});
   };
@@ -156,6 +169,7 @@ util::Result<std::unique_ptr<Node>> Node::create(Home home, session::Identity id
   Impl& n = *impl;
   for (auto step : {+[](Impl& i, const NodeOptions&) { return i.lock_home(); },
                     +[](Impl& i, const NodeOptions&) { return i.open_store_and_alarms(); },
+                    +[](Impl& i, const NodeOptions&) { return i.open_trace(); },
                     +[](Impl& i, const NodeOptions&) { return i.start_net(); },
                     +[](Impl& i, const NodeOptions& o) { return i.listen_direct(o.listen); },
                     +[](Impl& i, const NodeOptions& o) { return i.choose_addresses(o.advertise); },

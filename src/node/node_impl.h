@@ -86,6 +86,9 @@ struct Node::Impl {
   std::vector<std::string> advertise_flags;
   Advertised advertised;
   int lock_fd = -1;
+  // Stage stamps for the latency budget (util/trace.h): null unless BC_TRACE_FILE is set.
+  // Declared before net, whose I/O thread records into it: destroyed after net stopped.
+  std::unique_ptr<util::Trace> trace;
 
   std::unique_ptr<net::Service> net;
   std::unique_ptr<ControlServer> control;
@@ -132,6 +135,7 @@ struct Node::Impl {
   // node_create.cpp: the steps of Node::create, in order.
   util::Result<void> lock_home();
   util::Result<void> open_store_and_alarms();
+  util::Result<void> open_trace();
   util::Result<void> start_net();
   util::Result<void> listen_direct(const std::optional<std::string>& flag);
   util::Result<void> choose_addresses(const std::vector<std::string>& flags);
@@ -246,12 +250,18 @@ struct Node::Impl {
   template <class Send>
   void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send) {
     while (auto envelope = peer.link->take_envelope(channel, now)) {
+      // The budget's "on the wire" stamp: the hand-off to the channel (net's I/O thread may
+      // have written it before send() returns), kept once the channel took it.
+      const std::int64_t handed_us = trace ? util::Trace::now_us() : 0;
       if (!send(*envelope)) {
         // Not connected or queue full: nothing it carried is lost (Link::mark_failed).
         peer.link->mark_failed(channel);
         return;
       }
       peer.link->mark_sent(channel);
+      if (trace) {
+        trace->record_at(handed_us, "wire", "link=" + peer.contact.alias + " " + util::Trace::envelope_key(*envelope));
+      }
     }
   }
 

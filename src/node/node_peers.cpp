@@ -33,6 +33,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
                                    engine_config(contact.alias), now);
     if (!opened.ok()) return util::make_error(opened.error().code, "link " + contact.alias + ": " + opened.error().message);
     peer->link = std::move(*opened);
+    peer->link->set_trace(trace.get(), contact.alias);
     // The direct channel is always expected: every node listens, so one side can dial the other.
     peer->link->expect_channel(kDirectChannel, now);
   }

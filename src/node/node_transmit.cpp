@@ -36,6 +36,9 @@ void Node::Impl::handle_events(Peer& peer) {
             spdlog::info("link {}: delivered #{} ({})", peer.contact.alias, e.seq,
                          wire::precedence_name(e.precedence));
           } else if constexpr (std::is_same_v<T, link::Confirmed>) {
+            if (trace) {
+              for (link::Seq seq : e.seqs) trace->record("receipt", "link=" + peer.contact.alias + " seq=" + std::to_string(seq));
+            }
             record_event({{"type", "receipt"}, {"contact", peer.contact.alias}, {"seqs", e.seqs}});
             spdlog::info("link {}: receipt for {} message(s), up to #{}", peer.contact.alias,
                          e.seqs.size(), e.seqs.empty() ? 0 : e.seqs.back());

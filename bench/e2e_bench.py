@@ -526,6 +526,14 @@ def build_table(r: dict) -> list[tuple[str, str, str, str]]:
         o, t = ours["put_ok_us"]["p50"] / 1000, w2["put_ok_us"]["p50"] / 1000
         rows.append(("relay commit window 0 (default): lone put -> durable OK, p50", f"{o:.2f} ms",
                      f"{t:.2f} ms window 2 ms", f"{o / t:.2f}x"))
+        redis = rl.get("extra", {}).get("redis")
+        if redis:
+            rate = statistics.median(x["delivered_per_s"] for x in redis)
+            ratio = ours["msgs_per_s"] / rate
+            rows.append((f"relay vs a broker durable per message: 2 KiB puts/s delivered to a subscriber "
+                         f"({rl['messages']} msgs, {rl['window']} in flight)", fmt_rate(ours["msgs_per_s"]),
+                         f"{fmt_rate(rate)} Redis Streams (appendfsync always)",
+                         f"{ratio:.2f}x" + (" (target 1.0x: met)" if ratio >= 1.0 else " (target 1.0x: missed)")))
     ch = r.get("channels")
     if ch:
         up, killed = ch["all-up"], ch["relay1-killed"]
@@ -624,6 +632,18 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
                   f"{ours['put_ok_us']['p50'] / 1000:.2f} ms"
                   + (": the wait costs latency and buys no throughput here." if w2["msgs_per_s"] < 1.1 * ours["msgs_per_s"]
                      else f"; 2 ms bought {w2['msgs_per_s'] / ours['msgs_per_s'] - 1:.0%} throughput in this run."))
+        redis = rl.get("extra", {}).get("redis")
+        if redis:
+            delivered = ", ".join(f"{x['delivered_per_s']:,.0f}" for x in redis)
+            acked = ", ".join(f"{x['msgs_per_s']:,.0f}" for x in redis)
+            md.append(f"- Relay against Redis {redis[0]['version']} Streams (bench/api_bench.py's runner, one round "
+                      f"after each NATS round, a fresh server each): appendonly yes, appendfsync always, "
+                      f"{redis[0]['messages']} entries of {redis[0]['size']} B, XADD pipelined with {redis[0]['window']} "
+                      f"in flight (the relay's window), one consumer group reader (XREADGROUP COUNT 1000, XACK per "
+                      f"batch); counted to the read that returned the last entry, as the relay's to the last DELIVER. "
+                      f"Entries/s per round: {delivered} (to the last XACK: {acked}; medians quoted). The Redis "
+                      f"clients are Python (bench/api_bench.py's RESP client), the relay's C++ (relay_bench): "
+                      f"Redis's figure is what this client gets from it, a lower bound of the server's.")
         md.append(f"- NATS: nats-server {r.get('nats_version', '')} with `-js`, stream on file storage, explicit-ack "
                   f"durable push consumer, every message acked; client: bench/e2e_bench.py's own minimal Python "
                   f"client (text protocol), publisher and consumer on two connections. Its durability is weaker "
@@ -652,8 +672,13 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,relay,channels,health,cover,memory",
+    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,budget,flash,relay,channels,health,cover,memory",
                     help="comma-separated parts to run")
+    ap.add_argument("--skip", default=os.environ.get("BC_BENCH_SKIP", ""),
+                    help="comma-separated parts not to run (default: $BC_BENCH_SKIP), e.g. flash,memory")
+    ap.add_argument("--budget-messages", type=int, default=200, help="budget: traced messages one at a time")
+    ap.add_argument("--flash-tries", type=int, default=50, help="flash: FLASH messages behind the files")
+    ap.add_argument("--flash-mb", type=int, default=100, help="flash: MB of ROUTINE files flowing (two files)")
     ap.add_argument("--reps", type=int, default=5, help="session_bench repetitions")
     ap.add_argument("--latency-messages", type=int, default=200)
     ap.add_argument("--chunks", type=int, default=4, help="latency and channels: alternate with the baseline this many times")
@@ -678,7 +703,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, _on_signal)
     bin_dir = Path(args.bin)
     bc = bin_dir / "backchannel"
-    parts = set(args.only.split(","))
+    parts = set(args.only.split(",")) - set(args.skip.split(","))
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="backchannel-bench-"))
     r: dict = {"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -698,11 +723,18 @@ def main() -> int:
         if "api" in parts:
             import api_bench  # bench/api_bench.py: the application interface against Redis Streams (issue 12)
             r["api"] = api_bench.run(bc, work, args.api_messages, args.api_window, args.rounds)
+        if parts & {"budget", "flash"}:
+            import budget_bench  # bench/budget_bench.py: the latency budget and FLASH behind files (issue 12)
+            r["budget"] = budget_bench.run(bc, bin_dir, work, parts, args.budget_messages, args.chunks,
+                                           args.flash_tries, args.flash_mb)
         if "relay" in parts:
+            import api_bench  # its Redis Streams runner is the relay's second baseline (issue 12)
             r["nats_version"] = subprocess.run(["nats-server", "--version"], capture_output=True,
                                                text=True).stdout.strip().replace("nats-server: ", "")
-            r["relay"] = bench_relay_vs_nats(bc, bin_dir, work, args.relay_messages, args.relay_window,
-                                             args.relay_latency, args.rounds)
+            window, size, n = args.relay_window, 2048, args.relay_messages
+            r["relay"] = bench_relay_vs_nats(
+                bc, bin_dir, work, args.relay_messages, args.relay_window, args.relay_latency, args.rounds,
+                extra={"redis": lambda d: api_bench.run_redis(d, n, window, size)})
         if "channels" in parts:
             r["channels"] = bench_channel_loss(bc, work, args.channel_messages, args.chunks)
         if "cover" in parts:
@@ -721,6 +753,8 @@ def main() -> int:
     rows = build_table(r)
     if r.get("api"):
         rows += api_bench.table_rows(r["api"])
+    if r.get("budget"):
+        rows += budget_bench.table_rows(r["budget"])
     if r.get("health"):
         rows += health_bench.table_rows(r["health"])
     if r.get("cover"):
@@ -730,12 +764,20 @@ def main() -> int:
     text, md = render(r, rows)
     if r.get("api"):
         md += "".join(line + "\n" for line in api_bench.details_md(r["api"]))
+    if r.get("budget"):
+        md += "".join(line + "\n" for line in budget_bench.details_md(r["budget"]))
     if r.get("health"):
         md += "".join(line + "\n" for line in health_bench.details_md(r["health"]))
     if r.get("cover"):
         md += "".join(line + "\n" for line in cover_bench.details_md(r["cover"]))
     if r.get("memory"):
         md += "".join(line + "\n" for line in memory_bench.details_md(r["memory"]))
+    if r.get("budget", {}).get("budget"):
+        budget_md = ["", "## Latency budget (issue 12)", "",
+                     "One 1 KiB message on the direct channel, stage by stage (bench/budget_bench.py, stamps from "
+                     "both nodes' BC_TRACE_FILE and the clients):", ""] + budget_bench.budget_table_md(r["budget"]["budget"])
+        md += "".join(line + "\n" for line in budget_md)
+        text += "\n\n" + "\n".join(budget_bench.budget_table_md(r["budget"]["budget"]))
     print(text)
     if args.out:
         Path(args.out).write_text(md)

@@ -278,11 +278,13 @@ def bench_nats_once(d: Path, messages: int, window: int, latency: int, size: int
 
 
 def bench_relay_vs_nats(bc: Path, bin_dir: Path, work: Path, messages: int, window: int, latency: int,
-                        rounds: int) -> dict:
+                        rounds: int, extra=None) -> dict:
     """Relay (its default commit window, 0, then 2 ms, the former default) and NATS, alternating
     round by round so that drift in fsync time on the shared disk reaches all three alike;
-    medians quoted."""
+    medians quoted. extra: {name: fn(directory) -> dict}, more baselines run in each round after
+    NATS (their results under "extra")."""
     runs: dict[str, list[dict]] = {"relay": [], "relay_window2ms": [], "nats": []}
+    extra_runs: dict[str, list[dict]] = {name: [] for name in (extra or {})}
     for r in range(rounds):
         log(f"relay: {messages} x 2 KiB durable PUTs to a subscriber, window {window}, then {latency} one at a "
             f"time (round {r + 1} of {rounds}; commit window 0 and 2 ms, and NATS JetStream)")
@@ -290,6 +292,11 @@ def bench_relay_vs_nats(bc: Path, bin_dir: Path, work: Path, messages: int, wind
         runs["relay_window2ms"].append(bench_relay_once(bc, bin_dir, work / f"relay2-{r}", messages, window,
                                                         latency, "2ms"))
         runs["nats"].append(bench_nats_once(work / f"nats-{r}", messages, window, latency))
+        for name, fn in (extra or {}).items():
+            log(f"relay: round {r + 1} of {rounds}: {name}")
+            d = work / f"{name}-{r}"
+            d.mkdir(parents=True)
+            extra_runs[name].append(fn(d))
 
     def summary(rs: list[dict]) -> dict:
         med = lambda f: statistics.median(f(x) for x in rs)  # noqa: E731
@@ -300,4 +307,4 @@ def bench_relay_vs_nats(bc: Path, bin_dir: Path, work: Path, messages: int, wind
                 "duplicates": sum(x["duplicates"] for x in rs)}
 
     return {"messages": messages, "window": window, "latency_messages": latency,
-            **{k: summary(v) for k, v in runs.items()}}
+            **{k: summary(v) for k, v in runs.items()}, "extra": extra_runs}

@@ -90,6 +90,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
         for (std::size_t i = 0; i < envelopes.size(); ++i) {
           // open() changes the session only when it succeeds or bridges a gap; the batch
           // persists that change (or a failed batch rebuilds the session from the store).
+          const std::int64_t open_started_us = trace_ != nullptr ? util::Trace::now_us() : 0;
           auto payload = session_->open(envelopes[i].second, now);
           if (!payload.ok()) {
             const auto& report = session_->last_open();
@@ -101,7 +102,10 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
           }
           any_opened = true;
           out[i] = {Outcome::applied, {}};
-          if (trace_ != nullptr) trace_data("opened", *payload, envelopes[i].second);
+          if (trace_ != nullptr) {
+            trace_data("opened", *payload, envelopes[i].second,
+                       " open_us=" + std::to_string(util::Trace::now_us() - open_started_us));
+          }
           if (hello_) {
             hello_.reset();  // the inviter answered: it holds our session
             store_.set_hello(std::nullopt);
@@ -169,8 +173,10 @@ std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime
     // Between slots only a surge sends, and only what is ready.
     if (!slot && !surging()) return std::nullopt;
   }
+  const std::int64_t plan_started_us = trace_ != nullptr ? util::Trace::now_us() : 0;
   auto payload = engine_->poll_transmit(channel, now, slot);
   if (!payload) return std::nullopt;
+  const std::int64_t seal_started_us = trace_ != nullptr ? util::Trace::now_us() : 0;
   if (!ensure_sendable()) {
     engine_->unsend_last(channel);
     return std::nullopt;
@@ -184,18 +190,23 @@ std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime
   taken_at_ = now;
   taken_in_slot_ = slot;
   util::Bytes sealed(envelope->begin(), envelope->end());
-  if (trace_ != nullptr) trace_data("sealed", *payload, sealed);
+  if (trace_ != nullptr) {
+    trace_data("sealed", *payload, sealed,
+               " plan_us=" + std::to_string(seal_started_us - plan_started_us) +
+                   " seal_us=" + std::to_string(util::Trace::now_us() - seal_started_us));
+  }
   return sealed;
 }
 
-void Link::trace_data(std::string_view stage, util::ByteView payload, util::ByteView envelope) {
+void Link::trace_data(std::string_view stage, util::ByteView payload, util::ByteView envelope,
+                      const std::string& extra) {
   auto frames = wire::parse_payload(payload);
   if (!frames.ok()) return;
   const std::string env = util::Trace::envelope_key(envelope);
   for (const auto& frame : *frames) {
     if (const auto* d = std::get_if<wire::DataFrame>(&frame)) {
       trace_->record(stage, "link=" + trace_label_ + " seq=" + std::to_string(d->seq) +
-                                " off=" + std::to_string(d->offset) + " " + env);
+                                " off=" + std::to_string(d->offset) + " " + env + extra);
     }
   }
 }

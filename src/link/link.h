@@ -147,7 +147,9 @@ class Link {
   void assert_state() const;
 
   // Stage stamps for a latency budget (util/trace.h), per DATA frame: "sealed" when
-  // take_envelope() sealed it, "opened" when receive opened it (link=<label> seq= off= env=);
+  // take_envelope() sealed it (link=<label> seq= off= env= plan_us= seal_us=: the engine's
+  // poll_transmit and the seal, reservation included), "opened" when receive opened it (link=
+  // seq= off= env= open_us=: Session::open);
   // "committed" per envelope whose batch committed (link= env=); and "batch" per committed
   // batch, stamped at its start (link= kind=receive|tick|outbox took_us=). nullptr (the
   // default): none. trace must outlive the Link.
@@ -165,7 +167,8 @@ class Link {
   template <class Fn>
   bool batch(std::string_view kind, Fn&& fn, util::WallTime now);
   bool ensure_sendable();
-  void trace_data(std::string_view stage, util::ByteView payload, util::ByteView envelope);
+  void trace_data(std::string_view stage, util::ByteView payload, util::ByteView envelope,
+                  const std::string& extra);
 
   LinkStore& store_;
   const crypto::SigningKey& self_;

@@ -210,6 +210,7 @@ def join(sender: list, receiver: list, client: dict[int, dict]) -> tuple[dict[in
     first: dict[tuple[str, str], int] = {}  # (stage, key) -> the earliest stamp
     env_of_sealed: dict[int, str] = {}
     env_of_opened: dict[int, str] = {}
+    timing: dict[tuple[str, str], int] = {}  # the Link's own durations: plan, seal, open (µs)
     for at, stage, kv in sender:
         if stage in ("taken", "durable", "receipt") and kv.get("link") == "washington":
             first.setdefault((stage, kv["seq"]), at)
@@ -217,6 +218,8 @@ def join(sender: list, receiver: list, client: dict[int, dict]) -> tuple[dict[in
             if int(kv["seq"]) not in env_of_sealed:
                 env_of_sealed[int(kv["seq"])] = kv["env"]
                 first[("sealed", kv["seq"])] = at
+                timing[("plan", kv["seq"])] = int(kv.get("plan_us", -1))
+                timing[("seal", kv["seq"])] = int(kv.get("seal_us", -1))
         elif stage == "wire":
             first.setdefault(("wire", kv["env"]), at)
     resent = 0
@@ -229,6 +232,7 @@ def join(sender: list, receiver: list, client: dict[int, dict]) -> tuple[dict[in
             if int(kv["seq"]) not in env_of_opened:
                 env_of_opened[int(kv["seq"])] = kv["env"]
                 first[("opened", kv["seq"])] = at
+                timing[("open", kv["seq"])] = int(kv.get("open_us", -1))
         elif stage in ("received", "committed"):
             first.setdefault(("r-" + stage, kv["env"]), at)
         elif stage == "answered" and kv.get("link") == "moscow":
@@ -260,8 +264,11 @@ def join(sender: list, receiver: list, client: dict[int, dict]) -> tuple[dict[in
                 row["gaps"] = {"durable->outbox batch start": out_b[0] - row["durable"],
                                "outbox batch": out_b[1],
                                "outbox batch end->sealed": row["sealed"] - out_b[0] - out_b[1],
+                               "of which the engine's poll_transmit": timing.get(("plan", s), -1),
+                               "of which the seal (with its reservation)": timing.get(("seal", s), -1),
                                "received->receive batch start": rcv_b[0] - row["received"],
                                "receive batch start->opened": row["opened"] - rcv_b[0],
+                               "of which Session::open": timing.get(("open", s), -1),
                                "receive batch": rcv_b[1],
                                "committed->answered": row["answered"] - row["committed"]}
             joined[seq] = row
@@ -325,8 +332,9 @@ def run_budget(bc: Path, bin_dir: Path, work: Path, messages: int = 200, chunks:
             "stages": stages, "submit_consumer_ms": stats_ms(e2e),
             "submit_answer_ms": stats_ms(durable_answer), "committed_receipt_ms": stats_ms(receipt),
             "submit_receipt_ms": stats_ms(submit_receipt),
-            "gaps": {k: stats_ms([r["gaps"][k] for r in joined.values() if "gaps" in r])
-                     for k in next((r["gaps"] for r in joined.values() if "gaps" in r), {})},
+            "gaps": {k: stats_ms(v) for k, v in (
+                (k, [r["gaps"][k] for r in joined.values() if "gaps" in r and r["gaps"][k] >= 0])
+                for k in next((r["gaps"] for r in joined.values() if "gaps" in r), {})) if v},
             "batches_sender": batch_summary([r["batches_sender"] for r in joined.values()]),
             "batches_receiver": batch_summary([r["batches_receiver"] for r in joined.values()]),
             "sum_p50_ms": sum(s["p50"] for s in stages.values()),

@@ -14,7 +14,7 @@ Each row compares backchannel with a baseline measured in the same run on the sa
   6. ML-KEM-768 keygen / encaps / decaps per second  vs X25519 (libsodium): key pair, ephemeral
                                                        key pair + DH, DH (mlkem_bench)
   7. one message through the interface, submit ->    vs the TLS 1.3 + SQLite floor (budget_bench.py);
-     consumer, and its latency budget by stage          the budget joins both nodes' BC_TRACE_FILE
+     consumer, and its latency budget by stage          the budget joins both nodes' trace stamps
   8. FLASH behind 100 MB of ROUTINE files            vs the floor's p99 + one envelope's time
   9. the relay's durable puts (part 4)               vs Redis Streams, appendfsync always
 

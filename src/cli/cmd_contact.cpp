@@ -47,13 +47,12 @@ int run_add(Context& ctx, const ContactOptions& opt) {
   c.prekey = inv->prekey;
   c.prekey_sig = inv->prekey_sig;
   c.reachability = session::encode_reachability(inv->reachability);
-  c.invite_secret = util::Bytes(inv->secret.begin(), inv->secret.end());
   c.invite_expires_at = inv->expires_at;
   c.added_at = ctx.now();
   store::Contacts contacts(*loaded->store);
   node::import_legacy_addresses(*loaded->store);  // before the new contact, which has its own
   auto added = loaded->store->transaction([&]() -> util::Result<std::int64_t> {
-    auto id = contacts.add(c);
+    auto id = contacts.add(c, inv->secret);
     if (!id.ok()) return id.error();
     // Given out of band: kept whatever the inviter announces later (address_book.h, A1).
     node::seed_invitation_addresses(*loaded->store, *id, inv->reachability.direct, ctx.now() * 1000);

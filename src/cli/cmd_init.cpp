@@ -21,7 +21,7 @@ int run_init(Context& ctx, const InitOptions& opt) {
   if (!identity.ok()) return ctx.fail(identity.error());
   auto created = home->create_identity(*identity);
   if (!created.ok()) return ctx.fail(created.error());
-  auto store = home->open_store();
+  auto store = home->open_store(*identity);
   if (!store.ok()) return ctx.fail(store.error());
 
   std::string key = util::hex_encode(identity->signing.public_key());

@@ -105,11 +105,10 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   record.id = session::invitation_id(secret);
   auto hash = crypto::blake2b({secret});
   record.secret_hash.assign(hash.begin(), hash.end());
-  record.secret.assign(secret.begin(), secret.end());
   record.created_at = now;
   record.expires_at = expires_at;
   store::Invitations invitations(*loaded->store);
-  auto recorded = invitations.record(record);
+  auto recorded = invitations.record(record, secret);
   crypto::wipe(secret);
   if (!recorded.ok()) return ctx.fail(recorded.error());
   // A running node learns at once that a HELLO may come (it also looks every second).

@@ -51,7 +51,7 @@ util::Result<Loaded> load_home(const Context& ctx) {
   if (!home.ok()) return home.error();
   auto identity = home->load_identity();
   if (!identity.ok()) return identity.error();
-  auto store = home->open_store();
+  auto store = home->open_store(*identity);
   if (!store.ok()) return store.error();
   return Loaded{std::move(*home), std::move(*identity), std::move(*store)};
 }

@@ -153,10 +153,12 @@ util::Result<CourierExported> courier_export(store::Store& store, const session:
 util::Result<void> courier_start_session(store::Store& store, const session::Identity& self,
                                          const store::Contact& contact) {
   SqliteLinkStore link_store(store, contact.id);
-  if (link_store.session_state() || !contact.invite_secret) return {};
+  if (link_store.session_state() || !contact.has_invite_secret) return {};
+  const auto invite_secret = store::Contacts(store).invite_secret(contact.id);
+  if (!invite_secret) return {};
   const session::LocalKeys keys{self.signing, self.prekey, self.prekey_sig};
   const session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
-  auto start = session::start_as_invitee(keys, inviter, *contact.invite_secret,
+  auto start = session::start_as_invitee(keys, inviter, invite_secret->view(),
                                          encode_hello_info(HelloInfo{self.name, {}}));
   if (!start.ok()) return start.error();
   const util::Bytes hello(start->hello.begin(), start->hello.end());
@@ -249,9 +251,9 @@ util::Result<store::Contact> accept_bundle_hello(store::Store& store, const sess
                                                  util::ByteView hello, util::WallTime now) {
   const std::int64_t now_s = util::to_unix_seconds(now);
   store::Invitations invitations(store);
-  auto open = invitations.open_at(now_s);
+  auto open = invitations.open_secrets_at(now_s);
   std::vector<session::OpenInvitation> candidates;
-  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret});
+  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
   const session::LocalKeys keys{self.signing, self.prekey, self.prekey_sig};
   auto accepted = session::accept_hello(keys, hello, candidates);
   if (!accepted.ok()) {

@@ -11,10 +11,10 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
   const auto now = clock.now();
   const std::int64_t now_s = util::to_unix_seconds(now);
   store::Invitations invitations(*store);
-  auto open = invitations.open_at(now_s);
+  auto open = invitations.open_secrets_at(now_s);
   if (open.empty()) return false;
   std::vector<session::OpenInvitation> candidates;
-  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret});
+  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
   auto accepted = session::accept_hello(local_keys(), bytes, candidates);
   if (!accepted.ok()) return false;
   const crypto::SignPublicKey invitee = accepted->invitee.identity;

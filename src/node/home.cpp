@@ -100,7 +100,7 @@ util::Result<session::Identity> Home::load_identity() const {
   return session::Identity{std::move(name), std::move(*signing), std::move(*prekey), sig};
 }
 
-util::Result<std::unique_ptr<store::Store>> Home::open_store() const {
+util::Result<std::unique_ptr<store::Store>> Home::open_store(const session::Identity& identity) const {
   std::error_code ec;
   std::filesystem::create_directories(dir_, ec);
   if (ec)
@@ -112,14 +112,16 @@ util::Result<std::unique_ptr<store::Store>> Home::open_store() const {
   struct stat st {};
   const bool stat_ok = ::fstat(fd, &st) == 0;
   ::close(fd);
-  // As the key file is: a store others can read gives them the session state and the
-  // invitation secrets (and its -wal and -shm files would be made as readable).
+  // As the key file is: a store others can read gives them the messages, contacts and sealed
+  // secrets (and its -wal and -shm files would be made as readable).
   if (stat_ok && (st.st_mode & 077) != 0) {
     const std::string p = store_path().string();
     return util::make_error(util::Errc::refused, p + " is readable by other users; run: chmod 600 " + p +
                                                      "*  (the -wal and -shm files too)");
   }
-  return store::Store::open(store_path());
+  auto key = store::StorageKey::derive(identity.signing.secret().view());
+  if (!key.ok()) return key.error();
+  return store::Store::open(store_path(), std::move(*key));
 }
 
 }  // namespace bc::node

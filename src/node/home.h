@@ -36,7 +36,10 @@ class Home {
   util::Result<void> create_identity(const session::Identity& identity);
   // Refuses a key file that others can read, or that is malformed.
   util::Result<session::Identity> load_identity() const;
-  util::Result<std::unique_ptr<store::Store>> open_store() const;
+  // Opens the store with the storage key derived from identity (store/storage_key.h), which
+  // seals its session states and invitation secrets: every reader and writer of them opens the
+  // store here.
+  util::Result<std::unique_ptr<store::Store>> open_store(const session::Identity& identity) const;
 
  private:
   std::filesystem::path dir_;

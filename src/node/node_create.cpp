@@ -24,7 +24,7 @@ util::Result<void> Node::Impl::lock_home() {
 }
 
 util::Result<void> Node::Impl::open_store_and_alarms() {
-  auto opened = home.open_store();
+  auto opened = home.open_store(identity);
   if (!opened.ok()) return opened.error();
   store = std::move(*opened);
   alarms = std::make_unique<AlarmRunner>(config.alarm_command, clock);

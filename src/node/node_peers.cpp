@@ -9,11 +9,14 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
   peer->direct = std::make_unique<channel::DirectChannel>(kDirectChannel, *net);
   const auto now = clock.now();
-  if (!peer->link_store->session_state() && contact.invite_secret) {
+  std::optional<crypto::SecureBuffer> invite_secret;
+  if (contact.has_invite_secret && !peer->link_store->session_state())
+    invite_secret = store::Contacts(*store).invite_secret(contact.id);
+  if (invite_secret) {
     // Our advertised addresses and our relay mailboxes go to the inviter in the HELLO.
     HelloInfo info{identity.name, own_reachability()};
     session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
-    auto start = session::start_as_invitee(local_keys(), inviter, *contact.invite_secret,
+    auto start = session::start_as_invitee(local_keys(), inviter, invite_secret->view(),
                                            encode_hello_info(info));
     if (!start.ok()) return start.error();
     auto hello = util::Bytes(start->hello.begin(), start->hello.end());

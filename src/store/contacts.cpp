@@ -16,7 +16,7 @@ Contact read_row(const Statement& st) {
   c.prekey = util::to_array<32>(st.column_blob(4));
   c.prekey_sig = util::to_array<64>(st.column_blob(5));
   c.reachability = st.column_blob(6);
-  if (!st.column_is_null(7)) c.invite_secret = st.column_blob(7);
+  c.has_invite_secret = !st.column_is_null(7);
   if (!st.column_is_null(8)) c.invite_expires_at = st.column_int(8);
   c.verified = st.column_int(9) != 0;
   if (!st.column_is_null(10)) c.verified_at = st.column_int(10);
@@ -26,7 +26,7 @@ Contact read_row(const Statement& st) {
 
 }  // namespace
 
-util::Result<std::int64_t> Contacts::add(const Contact& c) {
+util::Result<std::int64_t> Contacts::add(const Contact& c, util::ByteView invite_secret) {
   return store_.transaction([&]() -> util::Result<std::int64_t> {
     if (find(c.alias)) {
       return util::make_error(util::Errc::already_exists,
@@ -42,15 +42,22 @@ util::Result<std::int64_t> Contacts::add(const Contact& c) {
         "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, c.alias).bind(2, c.party_name).bind(3, util::ByteView(c.identity_key));
     st.bind(4, util::ByteView(c.prekey)).bind(5, util::ByteView(c.prekey_sig)).bind(6, c.reachability);
-    if (c.invite_secret) st.bind(7, util::ByteView(*c.invite_secret)); else st.bind_null(7);
+    // The secret is sealed to the row's id, known only after the insert (below).
+    st.bind_null(7);
     if (c.invite_expires_at) st.bind(8, *c.invite_expires_at); else st.bind_null(8);
     st.bind(9, std::int64_t{c.verified ? 1 : 0});
     if (c.verified_at) st.bind(10, *c.verified_at); else st.bind_null(10);
     st.bind(11, c.added_at);
     st.run();
-    auto id = store_.prepare("SELECT last_insert_rowid()");
-    id.step();
-    return id.column_int(0);
+    auto last = store_.prepare("SELECT last_insert_rowid()");
+    last.step();
+    const std::int64_t id = last.column_int(0);
+    if (!invite_secret.empty()) {
+      auto seal = store_.prepare("UPDATE contacts SET invite_secret = ? WHERE id = ?");
+      seal.bind(1, store_.storage_key().seal(kSealedContactSecretColumn, std::to_string(id), invite_secret)).bind(2, id);
+      seal.run();
+    }
+    return id;
   });
 }
 
@@ -109,6 +116,15 @@ void set_setting(Store& store, std::string_view key, std::string_view value) {
                           "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
   st.bind(1, key).bind(2, value);
   st.run();
+}
+
+std::optional<crypto::SecureBuffer> Contacts::invite_secret(std::int64_t id) {
+  auto st = store_.prepare("SELECT invite_secret FROM contacts WHERE id = ?");
+  st.bind(1, id);
+  if (!st.step() || st.column_is_null(0)) return std::nullopt;
+  auto opened = store_.storage_key().open(kSealedContactSecretColumn, std::to_string(id), st.column_blob_view(0));
+  if (!opened.ok()) throw StoreError("invitation secret: " + opened.error().message, 0);
+  return std::move(*opened);
 }
 
 void Contacts::clear_invite_secret(std::int64_t id) {

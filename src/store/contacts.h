@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/secure_buffer.h"
 #include "store/store.h"
 #include "util/bytes.h"
 #include "util/result.h"
@@ -21,7 +22,9 @@ struct Contact {
   util::ByteArray<32> prekey{};
   util::ByteArray<64> prekey_sig{};
   util::Bytes reachability;
-  std::optional<util::Bytes> invite_secret;
+  // Whether the invitation secret this contact was added from is still kept (invitee side,
+  // until the session starts); the secret itself is read with Contacts::invite_secret.
+  bool has_invite_secret = false;
   std::optional<std::int64_t> invite_expires_at;
   bool verified = false;
   std::optional<std::int64_t> verified_at;
@@ -37,7 +40,9 @@ class Contacts {
   explicit Contacts(Store& store) : store_(store) {}
 
   // Refuses (already_exists) a second contact with the same alias or the same identity key.
-  util::Result<std::int64_t> add(const Contact& contact);
+  // invite_secret (invitee side; empty: none) is sealed under the storage key, bound to the new
+  // contact's id; contact.has_invite_secret is ignored.
+  util::Result<std::int64_t> add(const Contact& contact, util::ByteView invite_secret = {});
   std::vector<Contact> list();
   std::optional<Contact> find(std::string_view alias);
   // name itself when no contact has it, else the first free "name-2", "name-3", ...: the alias
@@ -48,6 +53,9 @@ class Contacts {
   // The contact told us (CONTROL frame) how to reach it now.
   void set_reachability(std::int64_t id, util::ByteView reachability);
   util::Result<void> remove(std::string_view alias);
+  // The invitation secret, opened into guarded memory; nullopt once cleared. Throws StoreError
+  // when it does not open (another home's key, or a value moved from another row).
+  std::optional<crypto::SecureBuffer> invite_secret(std::int64_t id);
   // The invitee's session started: the invitation secret is not needed any more.
   void clear_invite_secret(std::int64_t id);
 

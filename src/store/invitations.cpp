@@ -3,13 +3,15 @@
 namespace bc::store {
 namespace {
 
-constexpr std::string_view kColumns = "id, secret_hash, secret, created_at, expires_at, used_at, revoked_at";
+constexpr std::string_view kColumns =
+    "id, secret_hash, length(secret) > 0, created_at, expires_at, used_at, revoked_at";
+constexpr std::string_view kOpenWhere = " WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?";
 
 IssuedInvitation read_row(const Statement& st) {
   IssuedInvitation inv;
   inv.id = st.column_text(0);
   inv.secret_hash = st.column_blob(1);
-  inv.secret = st.column_blob(2);
+  inv.has_secret = st.column_int(2) != 0;
   inv.created_at = st.column_int(3);
   inv.expires_at = st.column_int(4);
   if (!st.column_is_null(5)) inv.used_at = st.column_int(5);
@@ -26,10 +28,12 @@ std::string IssuedInvitation::state(std::int64_t now) const {
   return "open";
 }
 
-util::Result<void> Invitations::record(const IssuedInvitation& inv) {
+util::Result<void> Invitations::record(const IssuedInvitation& inv, util::ByteView secret) {
   auto st = store_.prepare(
       "INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at) VALUES (?,?,?,?,?)");
-  st.bind(1, inv.id).bind(2, inv.secret_hash).bind(3, inv.secret).bind(4, inv.created_at).bind(5, inv.expires_at);
+  st.bind(1, inv.id).bind(2, inv.secret_hash);
+  st.bind(3, store_.storage_key().seal(kSealedInvitationSecretColumn, inv.id, secret));
+  st.bind(4, inv.created_at).bind(5, inv.expires_at);
   st.run();
   return {};
 }
@@ -49,11 +53,23 @@ std::optional<IssuedInvitation> Invitations::find(std::string_view id) {
 }
 
 std::vector<IssuedInvitation> Invitations::open_at(std::int64_t now) {
-  auto st = store_.prepare("SELECT " + std::string(kColumns) +
-                           " FROM invitations WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?");
+  auto st = store_.prepare("SELECT " + std::string(kColumns) + " FROM invitations" + std::string(kOpenWhere));
   st.bind(1, now);
   std::vector<IssuedInvitation> out;
   while (st.step()) out.push_back(read_row(st));
+  return out;
+}
+
+std::vector<Invitations::OpenSecret> Invitations::open_secrets_at(std::int64_t now) {
+  auto st = store_.prepare("SELECT id, secret FROM invitations" + std::string(kOpenWhere));
+  st.bind(1, now);
+  std::vector<OpenSecret> out;
+  while (st.step()) {
+    std::string id = st.column_text(0);
+    auto opened = store_.storage_key().open(kSealedInvitationSecretColumn, id, st.column_blob_view(1));
+    if (!opened.ok()) throw StoreError("invitation " + id + ": " + opened.error().message, 0);
+    out.push_back({std::move(id), std::move(*opened)});
+  }
   return out;
 }
 

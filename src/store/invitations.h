@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "crypto/secure_buffer.h"
 #include "store/store.h"
 #include "util/bytes.h"
 #include "util/result.h"
@@ -15,7 +16,7 @@ namespace bc::store {
 struct IssuedInvitation {
   std::string id;
   util::Bytes secret_hash;
-  util::Bytes secret;  // empty once used or revoked
+  bool has_secret = false;  // false once used or revoked; the secret: Invitations::open_secrets_at
   std::int64_t created_at = 0;
   std::int64_t expires_at = 0;
   std::optional<std::int64_t> used_at;
@@ -29,11 +30,18 @@ class Invitations {
  public:
   explicit Invitations(Store& store) : store_(store) {}
 
-  util::Result<void> record(const IssuedInvitation& inv);
+  // secret (32 bytes) is sealed under the storage key, bound to inv.id; inv.has_secret is ignored.
+  util::Result<void> record(const IssuedInvitation& inv, util::ByteView secret);
   std::vector<IssuedInvitation> list();
   std::optional<IssuedInvitation> find(std::string_view id);
   // Invitations whose HELLO may still be accepted at time now.
   std::vector<IssuedInvitation> open_at(std::int64_t now);
+  // Their ids and secrets, opened into guarded memory (StoreError when one does not open).
+  struct OpenSecret {
+    std::string id;
+    crypto::SecureBuffer secret;
+  };
+  std::vector<OpenSecret> open_secrets_at(std::int64_t now);
   util::Result<void> revoke(std::string_view id, std::int64_t now);
   // Marks the invitation used by contact_id and forgets its secret. Must run in the same
   // transaction that pins the contact, so an invitation admits exactly one party.

@@ -93,8 +93,10 @@ std::optional<crypto::SecureBuffer> Messages::session() {
   auto st = store_.prepare("SELECT session FROM link_state WHERE contact_id = ?");
   st.bind(1, contact_);
   if (!st.step() || st.column_is_null(0)) return std::nullopt;
-  // Straight from SQLite's buffer into guarded memory: no unwiped copy on the heap.
-  return crypto::SecureBuffer(st.column_blob_view(0));
+  // Opened from SQLite's buffer straight into guarded memory: no clear copy on the heap.
+  auto opened = store_.storage_key().open(kSealedSessionColumn, std::to_string(contact_), st.column_blob_view(0));
+  if (!opened.ok()) throw StoreError("session state: " + opened.error().message, 0);
+  return std::move(*opened);
 }
 
 void Messages::append_outgoing(const OutboxRow& row, util::ByteView body) {
@@ -263,7 +265,7 @@ void Messages::set_incoming_head(std::uint64_t prefix_end, const Hash32& head) {
 void Messages::set_session(util::ByteView session) {
   ensure_state();
   auto st = store_.prepare("UPDATE link_state SET session = ? WHERE contact_id = ?");
-  st.bind(1, session).bind(2, contact_);
+  st.bind(1, store_.storage_key().seal(kSealedSessionColumn, std::to_string(contact_), session)).bind(2, contact_);
   st.run();
 }
 

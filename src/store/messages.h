@@ -98,8 +98,10 @@ class Messages {
   bool is_delivered(std::uint64_t seq);
   void set_incoming_head(std::uint64_t prefix_end, const Hash32& head);
 
+  // The session state is sealed under the store's storage key (store/storage_key.h), bound to
+  // this contact: set_session seals, session() opens (StoreError when it does not open).
   void set_session(util::ByteView session);
-  // The serialised session state, read into guarded memory (state() does not read it).
+  // The serialised session state, opened into guarded memory (state() does not read it).
   std::optional<crypto::SecureBuffer> session();
   void set_hello(const std::optional<util::Bytes>& hello);
 

@@ -167,10 +167,17 @@ CREATE TABLE courier_bundles (
 );
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
+// Secrets at rest (issue 19): session states and invitation secrets sealed under the storage
+// key derived from identity.key (seal_secrets_migration.cpp). No schema change: the columns
+// keep their names and hold sealed values from now on.
+constexpr std::string_view kV9 = "";
+
+constexpr std::array<Migration, 9> kMigrations = {
+    Migration{kV1}, Migration{kV2}, Migration{kV3}, Migration{kV4}, Migration{kV5},
+    Migration{kV6}, Migration{kV7}, Migration{kV8}, Migration{kV9, seal_clear_secrets}};
 
 }  // namespace
 
-std::span<const std::string_view> migrations() { return kMigrations; }
+std::span<const Migration> migrations() { return kMigrations; }
 
 }  // namespace bc::store

@@ -40,6 +40,7 @@
 #include <string>
 #include <string_view>
 
+#include "store/storage_key.h"
 #include "util/bytes.h"
 #include "util/result.h"
 
@@ -86,13 +87,20 @@ class Store {
   // The schema version this build writes; a file with a newer one is refused.
   static int latest_schema_version();
 
-  // Opens (creating when absent) and migrates the store at path.
-  static util::Result<std::unique_ptr<Store>> open(const std::filesystem::path& path);
+  // Opens (creating when absent) and migrates the store at path. key seals the secrets it keeps
+  // (store/storage_key.h); a store opened without one refuses to read or write them (StoreError),
+  // and to open at all when a migration must seal secrets an older version kept in clear.
+  // Nodes and the CLI open it through node::Home::open_store, which always passes the key.
+  static util::Result<std::unique_ptr<Store>> open(const std::filesystem::path& path,
+                                                   std::optional<StorageKey> key = std::nullopt);
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
   int schema_version();
+  bool has_storage_key() const { return key_.has_value(); }
+  // Throws StoreError when the store was opened without its key.
+  const StorageKey& storage_key() const;
   Statement prepare(std::string_view sql) { return Statement(db_, sql); }
   void exec(std::string_view sql);
   // PRAGMA wal_checkpoint(TRUNCATE) without waiting for other connections: copies the WAL into
@@ -134,9 +142,11 @@ class Store {
   bool in_transaction() const { return depth_ > 0; }
 
  private:
-  explicit Store(sqlite3* db) : db_(db) {}
-  util::Result<void> migrate();
+  Store(sqlite3* db, std::optional<StorageKey> key) : db_(db), key_(std::move(key)) {}
+  // Whether any step ran.
+  util::Result<bool> migrate();
   sqlite3* db_;
+  std::optional<StorageKey> key_;
   int depth_ = 0;
 };
 

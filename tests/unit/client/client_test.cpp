@@ -22,7 +22,7 @@ class ClientAgainstANode : public ::testing::Test {
     auto identity = session::Identity::generate("washington").value();
     ASSERT_TRUE(home.create_identity(identity).ok());
     {
-      auto store = home.open_store().value();
+      auto store = home.open_store(identity).value();
       store::Contact c;
       c.alias = "moscow";
       c.party_name = "moscow";

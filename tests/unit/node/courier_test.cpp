@@ -21,7 +21,7 @@ struct Side {
   Side(const std::filesystem::path& path, const session::Identity& self, const session::Identity& peer,
        const util::Bytes& state, test::FakeClock& clock)
       : self_(self), clock_(clock) {
-    store = store::Store::open(path).value();
+    store = store::Store::open(path, store::StorageKey::derive(self.signing.secret().view()).value()).value();
     contact.alias = "peer";
     contact.party_name = "peer";
     contact.identity_key = peer.signing.public_key();

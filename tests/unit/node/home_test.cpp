@@ -76,7 +76,7 @@ TEST(Home, MissingIdentityTellsWhatToRun) {
 TEST(Home, StoreFileIsPrivate) {
   test::TempDir dir;
   Home home(dir.path());
-  ASSERT_TRUE(home.open_store().ok());
+  ASSERT_TRUE(home.open_store(session::Identity::generate("washington").value()).ok());
   EXPECT_EQ(mode_of(home.store_path()), 0600u);
 }
 

@@ -32,7 +32,7 @@ struct Party {
   Party(const std::filesystem::path& path, const session::Identity& self, const crypto::SignPublicKey& peer_key,
         const util::Bytes& session_state, test::FakeClock& clock)
       : self_(self), peer_(peer_key), clock_(clock) {
-    store = store::Store::open(path).value();
+    store = store::Store::open(path, store::StorageKey::derive(self.signing.secret().view()).value()).value();
     store::Contact c;
     c.alias = "peer";
     c.party_name = "peer";

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "crypto/sign.h"
 #include "store/contacts.h"
 #include "store/invitations.h"
 #include "store/messages.h"
@@ -12,11 +13,13 @@
 namespace bc::store {
 namespace {
 
+StorageKey any_key() { return StorageKey::derive(crypto::SigningKey::generate().secret().view()).value(); }
+
 // Secrets at rest: secure_delete is on (whatever this SQLite's default), the session state
 // comes back in guarded memory, and a checkpoint leaves an empty WAL behind.
 TEST(Store, SecureDeleteOnAndCheckpointTruncatesTheWal) {
   test::TempDir dir;
-  auto store = Store::open(dir.path() / "s.db").value();
+  auto store = Store::open(dir.path() / "s.db", any_key()).value();
   {
     auto st = store->prepare("PRAGMA secure_delete");
     ASSERT_TRUE(st.step());
@@ -142,7 +145,7 @@ TEST(Contacts, VerifyAndRemove) {
 
 TEST(Invitations, UsedOnceRevokedNeverExpiredNever) {
   test::TempDir dir;
-  auto store = Store::open(dir.path() / "s.db").value();
+  auto store = Store::open(dir.path() / "s.db", any_key()).value();
   Invitations invitations(*store);
   Contact c;
   c.alias = "moscow";
@@ -152,15 +155,17 @@ TEST(Invitations, UsedOnceRevokedNeverExpiredNever) {
     IssuedInvitation inv;
     inv.id = id;
     inv.secret_hash = {static_cast<std::uint8_t>(id[0])};
-    inv.secret = {9, 9};
     inv.created_at = 100;
     inv.expires_at = 200;
-    ASSERT_TRUE(invitations.record(inv).ok());
+    ASSERT_TRUE(invitations.record(inv, util::Bytes{9, 9}).ok());
   }
   EXPECT_EQ(invitations.open_at(150).size(), 3u);
   ASSERT_TRUE(invitations.consume("a", contact, 150).ok());
   EXPECT_EQ(invitations.consume("a", contact, 151).error().code, util::Errc::refused);
-  EXPECT_TRUE(invitations.find("a")->secret.empty());  // the secret is forgotten once used
+  EXPECT_FALSE(invitations.find("a")->has_secret);  // the secret is forgotten once used
+  EXPECT_TRUE(invitations.find("c")->has_secret);
+  ASSERT_EQ(invitations.open_secrets_at(150).size(), 2u);
+  EXPECT_TRUE(invitations.open_secrets_at(150)[0].secret.equals(util::Bytes{9, 9}));
   ASSERT_TRUE(invitations.revoke("b", 150).ok());
   EXPECT_EQ(invitations.consume("b", contact, 151).error().code, util::Errc::refused);
   EXPECT_EQ(invitations.revoke("a", 150).error().code, util::Errc::refused);

@@ -167,7 +167,27 @@ CREATE TABLE courier_bundles (
 );
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
+// Write capabilities this node hands out at its relays (issue 17, store/relay_capabilities.h):
+// a HELLO-only one per invitation, a full one per contact. contact_id is not a foreign key: a
+// removed contact's capability stays listed until the relay has revoked it.
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE relay_capabilities (
+  id            INTEGER PRIMARY KEY,
+  relay_id      INTEGER NOT NULL REFERENCES relays(id) ON DELETE CASCADE,
+  capability    BLOB NOT NULL,
+  capability_id BLOB NOT NULL CHECK (length(capability_id) = 8),
+  kind          TEXT NOT NULL CHECK (kind IN ('full', 'hello', 'first')),
+  invitation_id TEXT,
+  contact_id    INTEGER,
+  created_at    INTEGER NOT NULL,
+  added_at      INTEGER,
+  retired_at    INTEGER,
+  revoked_at    INTEGER
+);
+CREATE INDEX relay_capabilities_contact ON relay_capabilities (contact_id);
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9};
 
 }  // namespace
 

@@ -11,7 +11,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   const auto now = clock.now();
   if (!peer->link_store->session_state() && contact.invite_secret) {
     // Our advertised addresses and our relay mailboxes go to the inviter in the HELLO.
-    HelloInfo info{identity.name, own_reachability()};
+    HelloInfo info{identity.name, own_reachability(contact.id)};
     session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
     auto start = session::start_as_invitee(local_keys(), inviter, *contact.invite_secret,
                                            encode_hello_info(info));

@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <map>
 #include <mutex>
 #include <optional>
 
@@ -221,6 +222,7 @@ struct RelayClient::Impl {
   // writers, docs/protocol.md "Relay protocol").
   bool tag_writer = true;
   std::uint64_t refusals = 0;
+  std::map<std::uint32_t, Answer> answers;  // capability requests awaiting the relay's answer
 
   std::uint32_t request_id() {
     std::uint32_t r = next_request++;
@@ -253,6 +255,7 @@ struct RelayClient::Impl {
       if (d->mailbox != mailbox) return;
       handlers.on_deliver(d->item, util::Bytes(d->envelope.begin(), d->envelope.end()), d->writer);
     } else if (auto* ok = std::get_if<relay::Ok>(&*message)) {
+      if (answer(ok->request, std::nullopt)) return;
       bool now_subscribed = false;
       {
         std::lock_guard lock(mu);
@@ -263,6 +266,7 @@ struct RelayClient::Impl {
       }
       if (now_subscribed) handlers.on_state(true, "subscribed");
     } else if (auto* e = std::get_if<relay::Error>(&*message)) {
+      if (answer(e->request, *e)) return;
       bool for_subscribe = false;
       std::uint64_t n = 0;
       {
@@ -288,14 +292,44 @@ struct RelayClient::Impl {
     }
   }
 
+  // Runs the answer awaited for request, if any.
+  bool answer(std::uint32_t request, std::optional<relay::Error> refusal) {
+    Answer done;
+    {
+      std::lock_guard lock(mu);
+      auto it = answers.find(request);
+      if (it == answers.end()) return false;
+      done = std::move(it->second);
+      answers.erase(it);
+    }
+    done(std::move(refusal));
+    return true;
+  }
+
+  // Sends make(request id) and keeps done for its answer.
+  template <class Make>
+  bool request_with(Make&& make, Answer done) {
+    std::lock_guard lock(mu);
+    if (!conn) return false;
+    const std::uint32_t id = request_id();
+    if (!service->send(*conn, relay::encode(make(id)))) return false;
+    answers[id] = std::move(done);
+    return true;
+  }
+
   void on_closed(net::ConnectionId id, const net::CloseReason& reason) {
     bool was = false;
+    std::map<std::uint32_t, Answer> lost;
     {
       std::lock_guard lock(mu);
       if (conn != id) return;
       conn.reset();
       was = subscribed;
       subscribed = false;
+      lost.swap(answers);
+    }
+    for (auto& [request, done] : lost) {
+      done(relay::Error{request, relay::ErrorCode::internal, "connection lost before the answer"});
     }
     if (was) handlers.on_state(false, "connection closed (" + net::to_string(reason) + ")");
   }
@@ -345,6 +379,23 @@ bool RelayClient::put(const relay::MailboxId& mailbox, const relay::Capability& 
   p.capability = capability;
   std::copy(envelope.begin(), envelope.end(), p.envelope.begin());
   return impl_->service->send(*impl_->conn, relay::encode(p));
+}
+
+bool RelayClient::add_capability(const relay::Capability& capability, relay::CapabilityKind kind, Answer answer) {
+  relay::AddCapability m{0, impl_->mailbox, capability, kind};
+  // The request id is drawn under the lock, where the message is encoded.
+  return impl_->request_with([&](std::uint32_t id) {
+    m.request = id;
+    return relay::Message(m);
+  }, std::move(answer));
+}
+
+bool RelayClient::revoke_capability(const relay::CapabilityId& capability, Answer answer) {
+  relay::RevokeCapability m{0, impl_->mailbox, capability};
+  return impl_->request_with([&](std::uint32_t id) {
+    m.request = id;
+    return relay::Message(m);
+  }, std::move(answer));
 }
 
 void RelayClient::ack(const std::vector<std::uint64_t>& items) {

@@ -90,6 +90,12 @@ class RelayClient {
   // or the connection's queue is full: the link engine retransmits what it carried.
   bool put(const wire::relay::MailboxId& mailbox, const wire::relay::Capability& capability,
            util::ByteView envelope);
+  // The owner's ADD_CAPABILITY / REVOKE_CAPABILITY on this connection. answer runs once on the
+  // I/O thread: nullopt for the relay's OK, its ERROR, or an internal error when the connection
+  // was lost before the answer. False (answer never runs) when not connected.
+  using Answer = std::function<void(std::optional<wire::relay::Error> refusal)>;
+  bool add_capability(const wire::relay::Capability& capability, wire::relay::CapabilityKind kind, Answer answer);
+  bool revoke_capability(const wire::relay::CapabilityId& capability, Answer answer);
   // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems).
   void ack(const std::vector<std::uint64_t>& items);
   bool subscribed() const;

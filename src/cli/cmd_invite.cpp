@@ -1,5 +1,7 @@
 // backchannel invite [--expires 7d] [--qr]; invite list; invite revoke ID.
 #include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
+#include <spdlog/spdlog.h>
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -15,13 +17,83 @@
 #include "session/invitation.h"
 #include "store/contacts.h"
 #include "store/invitations.h"
+#include "store/relay_capabilities.h"
 #include "store/relays.h"
+#include "channel/relay_capability.h"
+#include "channel/relay_client.h"
 #include "util/duration.h"
 
 namespace bc::cli {
 namespace {
 
 constexpr std::chrono::seconds kMaxExpiry{std::chrono::hours{24 * 90}};
+constexpr std::chrono::milliseconds kRelayTimeout{5'000};
+
+// One relay of an invitation: the entry it carries, and the HELLO-only capability behind it.
+struct InvitationCapability {
+  store::RelayAccount relay;
+  session::RelayMailbox entry;
+  store::RelayCapabilityRow row;
+};
+
+InvitationCapability make_invitation_capability(store::Store& store, const store::RelayAccount& relay,
+                                                const std::string& invitation_id, std::int64_t now) {
+  // Recorded before this invitation: it tells invitations made before (carrying the first
+  // capability) from this one (node/relay_writers.h).
+  if (relay.capability.size() == wire::relay::kCapabilitySize) {
+    const auto first = util::to_array<wire::relay::kCapabilitySize>(relay.capability);
+    store::RelayCapabilities(store).ensure_first(relay.id, relay.capability, channel::relay_capability_id(first),
+                                                 relay.added_at, now);
+  }
+  wire::relay::Capability capability{};
+  crypto::random_fill(capability);
+  const auto id = channel::relay_capability_id(capability);
+  InvitationCapability c;
+  c.relay = relay;
+  c.entry = {relay.url, relay.relay_key, relay.mailbox, util::Bytes(capability.begin(), capability.end())};
+  c.row.relay_id = relay.id;
+  c.row.capability = c.entry.write_capability;
+  c.row.capability_id.assign(id.begin(), id.end());
+  c.row.kind = "hello";
+  c.row.invitation_id = invitation_id;
+  c.row.created_at = now;
+  crypto::wipe(capability);
+  return c;
+}
+
+// Adds the invitation's capability at its relay now. An unreachable relay leaves it to the
+// node, which adds it once subscribed there (a HELLO put before is refused, and the invitee's
+// node puts it again). A relay that predates writers gets the mailbox's first capability, as
+// before.
+void add_at_relay(Context& ctx, store::Store& store, InvitationCapability& c, std::int64_t now) {
+  auto endpoint = channel::parse_relay_url(c.relay.url);
+  auto key = crypto::SigningKey::from_secret(c.relay.client_key);
+  if (!endpoint.ok() || !key.ok() || c.relay.mailbox.size() != wire::relay::kMailboxIdSize) return;
+  auto added = channel::add_capability(*endpoint, c.relay.relay_key, *key,
+                                       util::to_array<wire::relay::kMailboxIdSize>(c.relay.mailbox),
+                                       util::to_array<wire::relay::kCapabilitySize>(c.row.capability),
+                                       wire::relay::CapabilityKind::hello, kRelayTimeout);
+  store::RelayCapabilities rows(store);
+  if (added.ok()) {
+    rows.mark_added(c.row.id, now);
+    return;
+  }
+  if (added.error().code == util::Errc::refused &&
+      added.error().message.find(wire::relay::error_code_name(wire::relay::ErrorCode::bad_request)) !=
+          std::string::npos) {
+    rows.mark_revoked(c.row.id, now);
+    c.entry.write_capability = c.relay.capability;
+    if (!ctx.json) {
+      ctx.err << "note: relay " << c.relay.name << " predates write capabilities; this invitation carries its "
+              << "mailbox's one capability, which stays valid after the invitation is used\n";
+    }
+    return;
+  }
+  if (!ctx.json) {
+    ctx.err << "note: relay " << c.relay.name << ": " << added.error().message
+            << "; the node adds this invitation's capability there once it reaches the relay\n";
+  }
+}
 
 struct InviteOptions {
   std::string expires = "7d";
@@ -85,21 +157,23 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
                  "to leave it as it was, [node] advertise in backchannel.toml to set it for good).\n";
     }
   }
-  // Our relay mailboxes (relay add): the counterpart reaches us through them too.
-  for (const auto& r : store::Relays(*loaded->store).list()) {
-    if (reach.relays.size() >= session::kMaxRelays) break;
-    reach.relays.push_back({r.url, r.relay_key, r.mailbox, r.capability});
-  }
-  if (reach.empty() && !ctx.json) {
-    ctx.err << "note: this invitation carries no address; the counterpart can reach this node only "
-               "once it is given one (invite --address HOST:PORT, or relay add)\n";
-  }
-
   util::ByteArray<session::kInvitationSecretSize> secret{};
   crypto::random_fill(secret);
   std::int64_t now = ctx.now();
   std::int64_t expires_at = now + validity->count();
-  std::string text = session::encode_invitation(loaded->identity, secret, expires_at, reach);
+
+  // Our relay mailboxes (relay add): the counterpart reaches us through them too, each with a
+  // HELLO-only capability of this invitation's own (issue 17).
+  const std::string invitation_id = session::invitation_id(secret);
+  std::vector<InvitationCapability> capabilities;
+  for (const auto& r : store::Relays(*loaded->store).list()) {
+    if (capabilities.size() >= session::kMaxRelays) break;
+    capabilities.push_back(make_invitation_capability(*loaded->store, r, invitation_id, now));
+  }
+  if (reach.empty() && capabilities.empty() && !ctx.json) {
+    ctx.err << "note: this invitation carries no address; the counterpart can reach this node only "
+               "once it is given one (invite --address HOST:PORT, or relay add)\n";
+  }
 
   store::IssuedInvitation record;
   record.id = session::invitation_id(secret);
@@ -108,9 +182,27 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   record.created_at = now;
   record.expires_at = expires_at;
   store::Invitations invitations(*loaded->store);
-  auto recorded = invitations.record(record, secret);
+  auto recorded = loaded->store->transaction([&]() -> util::Result<void> {
+    auto r = invitations.record(record, secret);
+    if (!r.ok()) return r;
+    store::RelayCapabilities rows(*loaded->store);
+    for (auto& c : capabilities) c.row.id = rows.add(c.row);
+    return {};
+  });
+  if (!recorded.ok()) {
+    crypto::wipe(secret);
+    return ctx.fail(recorded.error());
+  }
+  if (!capabilities.empty()) {
+    // The invitation alone goes to stdout (`$(backchannel invite)`): net's logs of the relay
+    // connections go to stderr, errors only (each failure is told below anyway).
+    spdlog::set_default_logger(spdlog::stderr_color_mt("invite"));
+    spdlog::set_level(spdlog::level::err);
+  }
+  for (auto& c : capabilities) add_at_relay(ctx, *loaded->store, c, now);
+  for (const auto& c : capabilities) reach.relays.push_back(c.entry);
+  std::string text = session::encode_invitation(loaded->identity, secret, expires_at, reach);
   crypto::wipe(secret);
-  if (!recorded.ok()) return ctx.fail(recorded.error());
   // A running node learns at once that a HELLO may come (it also looks every second).
   tell_node_store_changed(loaded->home);
 

@@ -5,12 +5,14 @@
 
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "net/types.h"
 #include "node/control_protocol.h"
 #include "util/bytes.h"
+#include "wire/relay_protocol.h"
 
 namespace bc::node::detail {
 
@@ -44,8 +46,18 @@ struct RelayDelivered {
   std::int64_t relay = 0;
   std::uint64_t item = 0;
   util::Bytes envelope;
+  // The capability it came through (node/relay_writers.h); nullopt from a relay before writers.
+  std::optional<wire::relay::CapabilityId> writer;
+};
+// The relay's answer to our ADD_CAPABILITY or REVOKE_CAPABILITY of a store row
+// (store/relay_capabilities.h); refusal nullopt: done.
+struct RelayCapabilityAnswer {
+  std::int64_t relay = 0;
+  std::int64_t row = 0;
+  bool revoke = false;
+  std::optional<wire::relay::Error> refusal;
 };
 using Input = std::variant<NetConnected, NetMessage, NetClosed, NetDialFailed, ControlInput,
-                           RelayStateChanged, RelayDelivered>;
+                           RelayStateChanged, RelayDelivered, RelayCapabilityAnswer>;
 
 }  // namespace bc::node::detail

@@ -21,6 +21,7 @@ link::EngineConfig Node::Impl::engine_config(const std::string& contact) const {
 }
 
 void Node::Impl::refresh_known() {
+  refresh_writers();
   std::set<crypto::SignPublicKey> keys;
   for (const auto& [id, peer] : peers) keys.insert(peer->contact.identity_key);
   bool open = !store::Invitations(*store).open_at(util::to_unix_seconds(clock.now())).empty();
@@ -91,6 +92,8 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
                 handle_relay_state(in);
               } else if constexpr (std::is_same_v<T, RelayDelivered>) {
                 handle_relay_envelope(in);
+              } else if constexpr (std::is_same_v<T, RelayCapabilityAnswer>) {
+                handle_capability_answer(in);
               }
             },
             input);

@@ -27,6 +27,7 @@ std::optional<std::string> Node::Impl::handle_control(
                             {"name", identity.name},
                             {"now_ms", to_ms(clock.now())},
                             {"alarms", {{"runs", alarms->runs()}, {"failures", alarms->failures()}}},
+                            {"relays", relays_status_json()},
                             {"links", status_json()}}
           .dump();
     case ControlOp::addresses:
@@ -82,6 +83,12 @@ void Node::Impl::forget_removed_contacts(const std::vector<store::Contact>& cont
     }
     Peer& peer = *it->second;
     spdlog::info("link {}: contact removed; its link stops", peer.contact.alias);
+    try {
+      // Revoked at the relays by the next reconcile_capabilities(); dead from now on anyway.
+      store::RelayCapabilities(*store).retire_contact(peer.contact.id, util::to_unix_seconds(clock.now()));
+    } catch (const std::exception& e) {
+      spdlog::warn("link {}: cannot retire its write capabilities: {}", peer.contact.alias, e.what());
+    }
     for (const auto& [address, dial] : peer.dials) net->cancel_dial(dial);
     if (auto conn = peer.direct->connection()) net->close(*conn);
     std::erase_if(linechecks, [&](const PendingLinecheck& p) {
@@ -130,6 +137,7 @@ void Node::Impl::reload_outboxes() {
     if (peer->link) peer->link->outbox_changed(now);
   }
   refresh_known();  // invitations issued or revoked by the CLI meanwhile
+  reconcile_capabilities();
   last_outbox_poll = now;
 }
 

@@ -145,16 +145,22 @@ bool Node::Impl::choose_advertised_now() {
   return true;
 }
 
-session::Reachability Node::Impl::own_reachability() const {
+session::Reachability Node::Impl::own_reachability(std::int64_t contact_id) {
   session::Reachability r;
   for (const auto& a : advertised.addresses) {
     if (r.direct.size() == session::kMaxDirectAddresses) break;
     r.direct.push_back(a);
   }
-  for (const auto& [id, relay] : relays) {
+  for (auto& [id, relay] : relays) {
     if (r.relays.size() >= session::kMaxRelays) break;
-    r.relays.push_back({relay.account.url, relay.account.relay_key, relay.account.mailbox,
-                        relay.account.capability});
+    // The contact's own capability (node_writers.cpp); the mailbox's first one only where the
+    // relay predates writers.
+    util::Bytes capability = relay.account.capability;
+    if (!relay.predates_writers) {
+      const auto own = contact_capability(contact_id, relay);
+      capability.assign(own.begin(), own.end());
+    }
+    r.relays.push_back({relay.account.url, relay.account.relay_key, relay.account.mailbox, capability});
   }
   return r;
 }

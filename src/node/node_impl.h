@@ -40,6 +40,7 @@
 #include "session/session_start.h"
 #include "store/contacts.h"
 #include "store/invitations.h"
+#include "store/relay_capabilities.h"
 #include "store/relays.h"
 #include "util/fingerprint.h"
 #include "util/hex.h"
@@ -118,6 +119,7 @@ struct Node::Impl {
   util::WallTime last_outbox_poll{};
   util::WallTime last_wal_checkpoint{};
   std::map<std::int64_t, OwnRelay> relays;  // by store id
+  std::vector<store::RelayCapabilityRow> capability_rows;  // not revoked yet; refresh_writers()
   // Relay channel ids are handed out from 1 and never reused while the node runs, so a removed
   // relay's channel cannot be confused with a new one's in an engine.
   int next_relay_channel = 1;
@@ -175,8 +177,9 @@ struct Node::Impl {
   bool choose_advertised_now();
   nlohmann::json direct_status_json(const Peer& peer) const;
 
-  // What we tell contacts about reaching us: the advertised addresses and our relay mailboxes.
-  session::Reachability own_reachability() const;
+  // What we tell a contact about reaching us: the advertised addresses and our relay mailboxes,
+  // each with the contact's own write capability there (made when it has none).
+  session::Reachability own_reachability(std::int64_t contact_id);
 
   // Starts a client for every relay added to the store since, stops those removed; when the set
   // changed, tells every contact (CONTROL reachability) and reconnects channels.
@@ -205,6 +208,21 @@ struct Node::Impl {
   void handle_relay_envelope(RelayDelivered& in);
 
   void flush_relay_acks();
+
+  // node_writers.cpp: the write capabilities of our mailboxes (node/relay_writers.h).
+  // Recomputes which are live from the store (contacts, open invitations, capability rows).
+  void refresh_writers();
+  // The contact's current full capability at the relay, made (and stored, to be added) when it
+  // has none.
+  wire::relay::Capability contact_capability(std::int64_t contact_id, OwnRelay& relay);
+  // Tells subscribed relays to add the live capabilities they lack and revoke the dead ones;
+  // replaces contacts' capabilities due for rotation.
+  void reconcile_capabilities();
+  void handle_capability_answer(const RelayCapabilityAnswer& in);
+  // The check before any public-key work: false when the envelope came through a capability of
+  // no live contact or invitation (it is counted, logged at most once per interval, dropped).
+  bool writer_admitted(OwnRelay& relay, const RelayDelivered& in, Writer& writer);
+  nlohmann::json relays_status_json() const;
 
   void announce_reachability(Peer& peer);
 

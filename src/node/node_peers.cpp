@@ -14,7 +14,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     invite_secret = store::Contacts(*store).invite_secret(contact.id);
   if (invite_secret) {
     // Our advertised addresses and our relay mailboxes go to the inviter in the HELLO.
-    HelloInfo info{identity.name, own_reachability()};
+    HelloInfo info{identity.name, own_reachability(contact.id)};
     session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
     auto start = session::start_as_invitee(local_keys(), inviter, invite_secret->view(),
                                            encode_hello_info(info));

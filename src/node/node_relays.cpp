@@ -33,10 +33,9 @@ void Node::Impl::load_relays() {
     handlers.on_state = [this, id](bool subscribed, const std::string& detail) {
       post(RelayStateChanged{id, subscribed, detail});
     };
-    // The writer is not used yet: the node hands out no capability but its mailbox's first.
     handlers.on_deliver = [this, id](std::uint64_t item, util::Bytes envelope,
-                                     std::optional<wire::relay::CapabilityId>) {
-      post(RelayDelivered{id, item, std::move(envelope)});
+                                     std::optional<wire::relay::CapabilityId> writer) {
+      post(RelayDelivered{id, item, std::move(envelope), writer});
     };
     auto client = channel::RelayClient::start(
         *endpoint, relay.account.relay_key, *key,
@@ -62,6 +61,7 @@ void Node::Impl::load_relays() {
     }
   }
   if (!changed) return;
+  refresh_writers();
   for (auto& [cid, peer] : peers) {
     sync_relay_channels(*peer, /*announce=*/false);
     if (peer->link) announce_reachability(*peer);
@@ -141,8 +141,10 @@ void Node::Impl::handle_relay_state(const RelayStateChanged& in) {
   OwnRelay& relay = it->second;
   if (relay.subscribed == in.subscribed) return;
   relay.subscribed = in.subscribed;
+  relay.capability_requests.clear();
   if (in.subscribed) {
     spdlog::info("relay {}: subscribed to our mailbox", relay.account.name);
+    reconcile_capabilities();
   } else {
     spdlog::warn("relay {}: {}", relay.account.name, in.detail);
   }
@@ -155,6 +157,26 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
   OwnRelay& relay = it->second;
   relay.acks.push_back(in.item);
   if (in.envelope.size() != wire::kEnvelopeSize) return;
+  Writer writer;
+  if (!writer_admitted(relay, in, writer)) return;
+  if (writer.kind == WriterKind::contact) {
+    // Written through this contact's own capability: no other session is tried.
+    auto peer = peers.find(writer.contact_id);
+    if (peer == peers.end() || !peer->second->link ||
+        !deliver_to_link(*peer->second, relay.channel, in.envelope)) {
+      spdlog::debug("relay {}: item {} does not open for its writer's contact; dropped", relay.account.name, in.item);
+    }
+    return;
+  }
+  Peer* known = nullptr;
+  if (writer.kind == WriterKind::invitation) {
+    // An invitation's HELLO-only capability carries a HELLO or nothing.
+    if (!try_hello(std::nullopt, in.envelope, known)) {
+      spdlog::debug("relay {}: item {} through an invitation's capability is no HELLO; dropped", relay.account.name,
+                    in.item);
+    }
+    return;
+  }
   std::vector<Peer*> order;
   for (auto& [id, peer] : peers) {
     if (peer->link && peer_mailbox(*peer, relay) != nullptr) order.push_back(peer.get());
@@ -166,7 +188,6 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
     if (deliver_to_link(*peer, relay.channel, in.envelope)) return;
   }
   // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
-  Peer* known = nullptr;
   if (!try_hello(std::nullopt, in.envelope, known)) {
     spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, in.item);
   }
@@ -183,8 +204,8 @@ void Node::Impl::flush_relay_acks() {
 void Node::Impl::announce_reachability(Peer& peer) {
   wire::ControlFrame frame;
   frame.type = wire::ControlType::reachability;
-  frame.body = session::encode_reachability(own_reachability());
   if (!peer.link) return;
+  frame.body = session::encode_reachability(own_reachability(peer.contact.id));
   peer.link->queue_control(std::move(frame));
   peer.announced_at = clock.now();
 }

@@ -7,10 +7,17 @@ void Node::Impl::transmit(Peer& peer) {
   const auto now = clock.now();
   // The HELLO goes on the direct channel when it is up, else to the inviter's mailboxes (known
   // from the invitation), until the inviter answers.
-  auto hello = peer.link->take_hello(now);
+  // Taken only when it can leave now, so that it is not held back a resend interval for nothing.
+  std::optional<util::Bytes> hello;
+  if (peer.any_channel_up()) hello = peer.link->take_hello(now);
+  const bool hello_pending = peer.link->hello_pending();
   for (channel::Channel* ch : peer.channels()) {
     if (!ch->up()) continue;
     if (hello && (ch == peer.direct.get() || !peer.direct->up())) (void)ch->send(*hello);
+    // Into the inviter's mailbox, while our HELLO is unanswered, the HELLO alone goes: the
+    // invitation's capability stores 3 envelopes in its life (issue 17), and the inviter opens
+    // nothing else of ours before it has accepted the HELLO. The rest waits in the engine.
+    if (hello_pending && ch != peer.direct.get()) continue;
     transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); });
   }
 }

@@ -2,12 +2,16 @@
 // the client that keeps our mailbox there subscribed.
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
 #include <vector>
 
 #include "channel/relay_client.h"
 #include "link/types.h"
+#include "node/relay_writers.h"
 #include "store/relays.h"
+#include "util/clock.h"
 
 namespace bc::node::detail {
 
@@ -21,6 +25,19 @@ struct OwnRelay {
   // Items delivered and processed in this loop round: acknowledged (deleted at the relay) only
   // after the round, when the transactions that consumed them have committed.
   std::vector<std::uint64_t> acks;
+  // Its live write capabilities (node/relay_writers.h), and envelopes dropped for coming
+  // through none of them.
+  RelayWriters writers;
+  DroppedWriters dropped;
+  // Capability rows whose ADD or REVOKE awaits the relay's answer.
+  std::set<std::int64_t> capability_requests;
+  // The relay refused ADD_CAPABILITY as bad_request: it predates writers, and contacts are
+  // given the mailbox's first capability there, as before.
+  bool predates_writers = false;
+  // What the liveness of its capabilities was computed from (refresh_writers).
+  WriterFacts facts;
+  // Rows whose ADD or REVOKE the relay refused: not asked again before this time.
+  std::map<std::int64_t, util::WallTime> capability_retry_at;
 };
 
 }  // namespace bc::node::detail

@@ -172,9 +172,30 @@ CREATE TABLE courier_bundles (
 // keep their names and hold sealed values from now on.
 constexpr std::string_view kV9 = "";
 
-constexpr std::array<Migration, 9> kMigrations = {
+// Write capabilities this node hands out at its relays (issue 17, store/relay_capabilities.h):
+// a HELLO-only one per invitation, a full one per contact. contact_id is not a foreign key: a
+// removed contact's capability stays listed until the relay has revoked it.
+constexpr std::string_view kV10 = R"sql(
+CREATE TABLE relay_capabilities (
+  id            INTEGER PRIMARY KEY,
+  relay_id      INTEGER NOT NULL REFERENCES relays(id) ON DELETE CASCADE,
+  capability    BLOB NOT NULL,
+  capability_id BLOB NOT NULL CHECK (length(capability_id) = 8),
+  kind          TEXT NOT NULL CHECK (kind IN ('full', 'hello', 'first')),
+  invitation_id TEXT,
+  contact_id    INTEGER,
+  created_at    INTEGER NOT NULL,
+  added_at      INTEGER,
+  retired_at    INTEGER,
+  revoked_at    INTEGER
+);
+CREATE INDEX relay_capabilities_contact ON relay_capabilities (contact_id);
+)sql";
+
+constexpr std::array<Migration, 10> kMigrations = {
     Migration{kV1}, Migration{kV2}, Migration{kV3}, Migration{kV4}, Migration{kV5},
-    Migration{kV6}, Migration{kV7}, Migration{kV8}, Migration{kV9, seal_clear_secrets}};
+    Migration{kV6}, Migration{kV7}, Migration{kV8}, Migration{kV9, seal_clear_secrets},
+    Migration{kV10}};
 
 }  // namespace
 

@@ -251,5 +251,60 @@ TEST(RelayCapabilities, AddAndRevokeAreSentAsTheOwner) {
   EXPECT_NE(old.error().message.find("bad_request"), std::string::npos) << old.error().message;
 }
 
+// The node's path: add and revoke over the subscribed connection, each answered once.
+TEST(RelayCapabilities, AddAndRevokeOnTheSubscribedConnectionAreAnswered) {
+  FakeRelay fake;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool subscribed = false;
+  std::vector<std::optional<relay::Error>> answers;
+  RelayClient::Handlers h;
+  h.on_state = [&](bool up, const std::string&) {
+    std::lock_guard lock(mu);
+    subscribed = up;
+    cv.notify_all();
+  };
+  h.on_deliver = [](std::uint64_t, util::Bytes, std::optional<relay::CapabilityId>) {};
+  relay::MailboxId mine{};
+  mine.fill(4);
+  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h);
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
+  }
+  relay::Capability cap{};
+  cap.fill(5);
+  auto answer = [&](std::optional<relay::Error> refusal) {
+    std::lock_guard lock(mu);
+    answers.push_back(std::move(refusal));
+    cv.notify_all();
+  };
+  ASSERT_TRUE((*client)->add_capability(cap, relay::CapabilityKind::full, answer));
+  ASSERT_TRUE((*client)->revoke_capability(relay_capability_id(cap), answer));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 2; }));
+    EXPECT_FALSE(answers[0].has_value());
+    EXPECT_FALSE(answers[1].has_value());
+  }
+  {
+    std::lock_guard lock(fake.mu);
+    ASSERT_EQ(fake.capability_requests.size(), 2u);
+    const auto& add = std::get<relay::AddCapability>(fake.capability_requests[0]);
+    EXPECT_EQ(add.mailbox, mine);
+    EXPECT_EQ(add.capability, cap);
+    EXPECT_EQ(add.kind, relay::CapabilityKind::full);
+    EXPECT_EQ(std::get<relay::RevokeCapability>(fake.capability_requests[1]).capability, relay_capability_id(cap));
+    fake.predates_writers = true;
+  }
+  // Refused: the answer carries the relay's ERROR (a relay before writers: bad_request).
+  ASSERT_TRUE((*client)->add_capability(cap, relay::CapabilityKind::hello, answer));
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 3; }));
+  ASSERT_TRUE(answers[2].has_value());
+  EXPECT_EQ(answers[2]->code, relay::ErrorCode::bad_request);
+}
+
 }  // namespace
 }  // namespace bc::channel

@@ -43,6 +43,7 @@
 #include "store/relays.h"
 #include "util/fingerprint.h"
 #include "util/hex.h"
+#include "util/log_throttle.h"
 #include "wire/envelope.h"
 
 namespace bc::node::detail {
@@ -270,6 +271,10 @@ struct Node::Impl {
   std::optional<std::string> start_linecheck(const ControlRequest& request,
                                              const std::shared_ptr<std::promise<std::string>>& reply);
   void on_linecheck_reply(Peer& peer, const link::LinecheckReply& r);
+  void on_linecheck_refused(Peer& peer, const link::LinecheckRefused& r);
+  void log_linecheck_refusal(Peer& peer, link::ChannelId channel, const std::string& what);
+  // Line check refusals (wire/linecheck.h) logged at most once per interval.
+  util::LogThrottle linecheck_refusal_log{std::chrono::seconds(10)};
   // Answers line checks whose probes all came back or whose time is up.
   void finish_linechecks();
 

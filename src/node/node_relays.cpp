@@ -117,6 +117,8 @@ void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
     auto& ch = peer.relays[relay.channel];
     if (!ch) {
       ch = std::make_unique<channel::RelayChannel>(relay.channel, relay.account.name, *relay.client, mailbox, capability);
+      // Both ends name a relay channel by the relay's key, whatever id each gave it.
+      peer.link->describe_channel(relay.channel, wire::ChannelDescriptor::relay(relay.account.relay_key));
       peer.link->expect_channel(relay.channel, now);  // counts (down) until subscribed
     } else {
       ch->retarget(mailbox, capability);

@@ -194,12 +194,20 @@ struct Node::Impl {
 
   void handle_relay_state(const RelayStateChanged& in);
 
-  // An envelope from our mailbox at a relay. It names no contact: the session that opens it
+  // An envelope from our mailbox at a relay: queued in the relay's intake (relay_intake.h) for
+  // open_relay_envelopes(), or dropped (and acknowledged) when too many wait there.
+  void handle_relay_envelope(RelayDelivered& in);
+  // Trial-opens what each relay's budget allows now, once per loop round after the inputs.
+  void open_relay_envelopes();
+  // One envelope from our mailbox at a relay. It names no contact: the session that opens it
   // tells whose it is (contacts sharing this relay first). Whatever happens, the item is
   // acknowledged after this round: an envelope no session opens now never will (a replay, a
   // forgery, or an envelope of a removed contact), and one that opened was consumed by a batch
   // that committed (or rolled back, when the sender's engine retransmits its frames anyway).
-  void handle_relay_envelope(RelayDelivered& in);
+  void open_relay_envelope(OwnRelay& relay, const RelayIntake::Item& item);
+  // How long until a relay's waiting envelope may be opened; nullopt when none waits.
+  std::optional<std::chrono::nanoseconds> next_relay_opening();
+  void log_relay_intake(OwnRelay& relay);
 
   void flush_relay_acks();
 

@@ -143,6 +143,8 @@ void Node::Impl::handle_relay_state(const RelayStateChanged& in) {
   OwnRelay& relay = it->second;
   if (relay.subscribed == in.subscribed) return;
   relay.subscribed = in.subscribed;
+  // Unacknowledged, what waits is delivered again by the next subscription.
+  if (!in.subscribed) relay.intake.clear();
   if (in.subscribed) {
     spdlog::info("relay {}: subscribed to our mailbox", relay.account.name);
   } else {
@@ -155,8 +157,57 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
   auto it = relays.find(in.relay);
   if (it == relays.end()) return;
   OwnRelay& relay = it->second;
-  relay.acks.push_back(in.item);
-  if (in.envelope.size() != wire::kEnvelopeSize) return;
+  if (in.envelope.size() != wire::kEnvelopeSize) {
+    relay.acks.push_back(in.item);
+    return;
+  }
+  // Opened in open_relay_envelopes(), within the relay's budget.
+  if (!relay.intake.offer({in.item, std::move(in.envelope)})) {
+    relay.acks.push_back(in.item);  // dropped: the relay need not keep it
+    log_relay_intake(relay);
+  }
+}
+
+void Node::Impl::open_relay_envelopes() {
+  const auto now = clock.monotonic();
+  for (auto& [id, relay] : relays) {
+    if (relay.intake.waiting() == 0) continue;
+    const std::uint64_t deferred_before = relay.intake.deferred();
+    for (auto& item : relay.intake.take(now)) {
+      relay.acks.push_back(item.id);
+      try {
+        open_relay_envelope(relay, item);
+      } catch (const std::exception& e) {
+        // One envelope whose link's store failed beyond a rollback: the next poll reloads that
+        // link; the rest of this relay's envelopes and the other relays go on.
+        spdlog::error("relay {}: item {} not handled: {}", relay.account.name, item.id, e.what());
+        last_outbox_poll = {};
+      }
+    }
+    if (relay.intake.deferred() != deferred_before) log_relay_intake(relay);
+  }
+}
+
+std::optional<std::chrono::nanoseconds> Node::Impl::next_relay_opening() {
+  const auto now = clock.monotonic();
+  std::optional<std::chrono::nanoseconds> next;
+  for (auto& [id, relay] : relays) {
+    if (auto at = relay.intake.next_ready(now)) next = next ? std::min(*next, *at - now) : *at - now;
+  }
+  return next;
+}
+
+void Node::Impl::log_relay_intake(OwnRelay& relay) {
+  const auto at = util::LogThrottle::Time(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(clock.monotonic()));
+  if (relay.intake_log.note(at) == 0) return;
+  spdlog::warn("relay {}: envelopes come faster than {} a second are opened: {} waiting, {} waited and {} "
+               "dropped since start",
+               relay.account.name, static_cast<int>(RelayIntakeLimits{}.per_second), relay.intake.waiting(),
+               relay.intake.deferred(), relay.intake.dropped());
+}
+
+void Node::Impl::open_relay_envelope(OwnRelay& relay, const RelayIntake::Item& item) {
   std::vector<Peer*> order;
   for (auto& [id, peer] : peers) {
     if (peer->link && peer_mailbox(*peer, relay) != nullptr) order.push_back(peer.get());
@@ -165,12 +216,12 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
     if (peer->link && peer_mailbox(*peer, relay) == nullptr) order.push_back(peer.get());
   }
   for (Peer* peer : order) {
-    if (deliver_to_link(*peer, relay.channel, in.envelope)) return;
+    if (deliver_to_link(*peer, relay.channel, item.envelope)) return;
   }
   // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
   Peer* known = nullptr;
-  if (!try_hello(std::nullopt, in.envelope, known)) {
-    spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, in.item);
+  if (!try_hello(std::nullopt, item.envelope, known)) {
+    spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, item.id);
   }
 }
 

@@ -7,6 +7,8 @@
 
 #include "channel/relay_client.h"
 #include "link/types.h"
+#include "node/relay_intake.h"
+#include "util/log_throttle.h"
 #include "store/relays.h"
 
 namespace bc::node::detail {
@@ -21,6 +23,9 @@ struct OwnRelay {
   // Items delivered and processed in this loop round: acknowledged (deleted at the relay) only
   // after the round, when the transactions that consumed them have committed.
   std::vector<std::uint64_t> acks;
+  // Delivered envelopes waiting for this relay's budget of trial openings (relay_intake.h).
+  RelayIntake intake;
+  util::LogThrottle intake_log{std::chrono::seconds(10)};
 };
 
 }  // namespace bc::node::detail

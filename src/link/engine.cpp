@@ -31,6 +31,7 @@
 #include "link/rtt.h"
 #include "wire/frame_codec.h"
 #include "wire/limits.h"
+#include "wire/linecheck.h"
 #include "wire/payload_builder.h"
 
 namespace bc::link {
@@ -39,13 +40,16 @@ namespace {
 
 std::int64_t to_ms(util::WallTime t) { return util::to_unix_ms(t); }
 
+// kLinecheckSignatureLabel || requester key || replier key || nonce || channel descriptor
+// (wire/linecheck.h): the channel is signed, so a reply moved to another channel is refused.
 util::Bytes linecheck_signing_bytes(const crypto::SignPublicKey& requester,
                                     const crypto::SignPublicKey& replier,
-                                    util::ByteView nonce) {
+                                    const wire::LinecheckNonceBytes& nonce,
+                                    const wire::ChannelDescriptor& channel) {
   util::Bytes b(wire::kLinecheckSignatureLabel.begin(), wire::kLinecheckSignatureLabel.end());
   util::append(b, requester);
   util::append(b, replier);
-  util::append(b, nonce);
+  util::append(b, wire::linecheck_signed_part(nonce, channel));
   return b;
 }
 
@@ -121,6 +125,14 @@ struct Engine::State {
     bool padding = false;  // it carried only a HEARTBEAT (and a repeated head receipt)
   };
   std::optional<LastTransmit> last_transmit;
+
+  // How both ends name each channel (describe_channel); kept apart from channels so that
+  // describing one neither creates nor outlives what the node says of its state.
+  std::map<ChannelId, wire::ChannelDescriptor> descriptors;
+  const wire::ChannelDescriptor* descriptor_of(ChannelId id) const {
+    auto it = descriptors.find(id);
+    return it == descriptors.end() ? nullptr : &it->second;
+  }
 
   Channel& channel(ChannelId id) {
     Channel& c = channels[id];
@@ -221,26 +233,58 @@ struct Engine::State {
 
   void handle_linecheck(ChannelId id, Channel& c, const wire::ControlFrame& f) {
     if (f.type == wire::ControlType::linecheck_request) {
-      if (f.body.size() != wire::kLinecheckNonceSize) return;  // not a line check we can answer
+      auto request = wire::parse_linecheck_request(f.body);
+      if (!request.ok()) {
+        events.push_back(LinecheckRefused{id, true, request.error().message});
+        return;
+      }
+      // Answered only on the channel it names: a request that a relay carried for another
+      // channel gets no reply, so that channel cannot pass for working.
+      const wire::ChannelDescriptor* here = descriptor_of(id);
+      if (here == nullptr) {
+        events.push_back(LinecheckRefused{id, true, "line check request on a channel this node cannot name"});
+        return;
+      }
+      if (request->channel != *here) {
+        events.push_back(LinecheckRefused{id, true,
+                                          "line check request for channel " + wire::describe(request->channel) +
+                                              " arrived on " + wire::describe(*here)});
+        return;
+      }
       // The reply belongs on the channel under test; one that cannot carry gets none (the
       // requester's line check times out on it, which is the truth).
       if (!c.connected) return;
       // A counterpart asking faster than the channel carries replies gets no more than this many
       // queued: its requests cannot grow our memory.
       if (c.controls.size() >= kMaxQueuedLinecheckReplies) return;
-      wire::ControlFrame reply{wire::ControlType::linecheck_reply, f.body};
-      crypto::Signature sig = self.sign(linecheck_signing_bytes(peer, self.public_key(), f.body));
-      util::append(reply.body, sig);
-      c.controls.push_back(std::move(reply));
+      wire::LinecheckReply reply;
+      reply.nonce = request->nonce;
+      reply.channel = *here;
+      const crypto::Signature sig =
+          self.sign(linecheck_signing_bytes(peer, self.public_key(), reply.nonce, reply.channel));
+      std::copy(sig.begin(), sig.end(), reply.signature.begin());
+      c.controls.push_back(
+          wire::ControlFrame{wire::ControlType::linecheck_reply, wire::encode_linecheck_reply(reply)});
       return;
     }
-    if (f.body.size() != wire::kLinecheckReplySize) return;
+    auto parsed = wire::parse_linecheck_reply(f.body);
+    if (!parsed.ok()) {
+      events.push_back(LinecheckRefused{id, false, parsed.error().message});
+      return;
+    }
     LinecheckReply r;
     r.channel = id;
-    util::ByteView body(f.body);
-    std::copy_n(body.begin(), r.nonce.size(), r.nonce.begin());
-    r.valid = crypto::verify(peer, linecheck_signing_bytes(self.public_key(), peer, body.first(r.nonce.size())),
-                             body.subspan(r.nonce.size()));
+    r.nonce = parsed->nonce;
+    const bool signed_by_peer = crypto::verify(
+        peer, linecheck_signing_bytes(self.public_key(), peer, parsed->nonce, parsed->channel), parsed->signature);
+    if (!signed_by_peer) {
+      r.refused = "the reply's signature does not verify";
+    } else if (const wire::ChannelDescriptor* here = descriptor_of(id); here == nullptr || parsed->channel != *here) {
+      // Genuine, but for another channel: carried here by whoever moved it.
+      r.refused = "the reply answers for channel " + wire::describe(parsed->channel) + " but arrived on " +
+                  (here != nullptr ? wire::describe(*here) : std::string("a channel this node cannot name"));
+    }
+    r.valid = r.refused.empty();
     events.push_back(r);
   }
 
@@ -427,12 +471,20 @@ void Engine::forget_channel(ChannelId id, util::WallTime now) {
   s_->update_link(now, id, "removed");
 }
 
+void Engine::describe_channel(ChannelId id, const wire::ChannelDescriptor& descriptor) {
+  s_->descriptors[id] = descriptor;
+}
+
 bool Engine::start_linecheck(ChannelId id, const LinecheckNonce& nonce) {
   s_->last_transmit.reset();
   auto it = s_->channels.find(id);
-  if (it == s_->channels.end() || !it->second.connected) return false;
+  const wire::ChannelDescriptor* descriptor = s_->descriptor_of(id);
+  if (it == s_->channels.end() || !it->second.connected || descriptor == nullptr) return false;
+  wire::LinecheckRequest request;
+  std::copy(nonce.begin(), nonce.end(), request.nonce.begin());
+  request.channel = *descriptor;
   it->second.controls.push_back(
-      wire::ControlFrame{wire::ControlType::linecheck_request, util::Bytes(nonce.begin(), nonce.end())});
+      wire::ControlFrame{wire::ControlType::linecheck_request, wire::encode_linecheck_request(request)});
   return true;
 }
 

@@ -43,6 +43,7 @@
 #include "util/clock.h"
 #include "util/result.h"
 #include "wire/frames.h"
+#include "wire/linecheck.h"
 
 namespace bc::link {
 
@@ -120,10 +121,21 @@ struct LinkStateChanged {
   bool alarm = false;  // every change but a first report of ok
 };
 // The signed reply to our line check on a channel came back (start_linecheck).
+// valid: the peer's Ed25519 signature over it verified and it names the channel it arrived on;
+// otherwise refused says why (a bad signature; a genuine reply for another channel).
 struct LinecheckReply {
   ChannelId channel = 0;
   LinecheckNonce nonce{};
-  bool valid = false;  // the peer's Ed25519 signature over it verified
+  bool valid = false;
+  std::string refused;
+};
+// A line check frame refused before any reply could count: a request this engine does not answer
+// (version 1, malformed, or naming another channel than the one it arrived on) or a reply that
+// does not parse (version 1, malformed). reason is for the log.
+struct LinecheckRefused {
+  ChannelId channel = 0;
+  bool request = true;
+  std::string reason;
 };
 // A payload was refused whole (it did not parse, or its DATA contradicted what we hold).
 struct PayloadRefused {
@@ -138,7 +150,8 @@ struct ControlReceived {
 };
 
 using Event = std::variant<Delivered, Sent, Confirmed, TranscriptMismatch, BadReceipt, ChannelState,
-                           LinkStateChanged, LinecheckReply, PayloadRefused, ControlReceived>;
+                           LinkStateChanged, LinecheckReply, LinecheckRefused, PayloadRefused,
+                           ControlReceived>;
 
 // ---- status -------------------------------------------------------------------------------
 
@@ -213,9 +226,14 @@ class Engine {
   // The channel no longer exists (a relay removed): disconnected and no longer counted.
   void forget_channel(ChannelId channel, util::WallTime now);
 
-  // Queues a line check on this channel alone: a CONTROL linecheck_request carrying nonce,
-  // which the peer's engine answers on the channel it came from with a signed reply
-  // (LinecheckReply event). False when the channel is not connected.
+  // How both ends name this channel (wire/linecheck.h): the direct channel, a relay by its key.
+  // Line checks run only on a described channel; the node describes each when it creates it.
+  void describe_channel(ChannelId channel, const wire::ChannelDescriptor& descriptor);
+
+  // Queues a line check on this channel alone: a CONTROL linecheck_request carrying nonce and
+  // the channel's descriptor, which the peer's engine answers, when it arrived on the channel it
+  // names, on that channel with a reply signed over both (LinecheckReply event). False when the
+  // channel is not connected or not described.
   bool start_linecheck(ChannelId channel, const LinecheckNonce& nonce);
 
   // An opened envelope's payload arrived on channel. Call inside the batch transaction. A

@@ -33,6 +33,7 @@ util::Result<void> Link::load(util::WallTime now) {
   // state that rolled back (a Delivered the store never committed). Earlier events were moved
   // to carried_events_ when that batch began.
   engine_ = std::make_unique<Engine>(store_, self_, peer_, config_, now);
+  for (const auto& [ch, descriptor] : descriptors_) engine_->describe_channel(ch, descriptor);
   for (ChannelId ch : expected_) engine_->expect_channel(ch, now);
   for (ChannelId ch : connected_) engine_->channel_up(ch, now);
   taken_.reset();
@@ -304,6 +305,11 @@ void Link::forget_channel(ChannelId channel, util::WallTime now) {
   connected_.erase(channel);
   slots_.erase(channel);
   engine_->forget_channel(channel, now);
+}
+
+void Link::describe_channel(ChannelId channel, const wire::ChannelDescriptor& descriptor) {
+  descriptors_[channel] = descriptor;
+  engine_->describe_channel(channel, descriptor);
 }
 
 bool Link::start_linecheck(ChannelId channel, const LinecheckNonce& nonce) {

@@ -125,6 +125,8 @@ class Link {
   void channel_down(ChannelId channel, util::WallTime now);
   void expect_channel(ChannelId channel, util::WallTime now);
   void forget_channel(ChannelId channel, util::WallTime now);
+  // Engine::describe_channel: how both ends name the channel, for line checks.
+  void describe_channel(ChannelId channel, const wire::ChannelDescriptor& descriptor);
   bool start_linecheck(ChannelId channel, const LinecheckNonce& nonce);
   // Not durable, not retransmitted: repeat it until it has an effect.
   void queue_control(wire::ControlFrame frame);
@@ -180,6 +182,7 @@ class Link {
   util::WallTime hello_sent_at_{};
   std::set<ChannelId> expected_;
   std::set<ChannelId> connected_;
+  std::map<ChannelId, wire::ChannelDescriptor> descriptors_;
   std::optional<ChannelId> taken_;  // an envelope handed out, not yet marked
   util::WallTime taken_at_{};
   std::map<ChannelId, SlotSchedule> slots_;  // under cover, per channel ever connected

@@ -30,9 +30,28 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
   }
   std::string invitation_id = util::as_string(accepted->invitation_id);
   if (existing != nullptr) {
-    // Both parties invited each other. Keep the session of the invitee with the smaller key.
+    // Both parties invited each other and each accepted the other's invitation: two sessions
+    // started, one per direction of invitation. Both ends keep the one whose invitee has the
+    // smaller key. The invitation this HELLO used is consumed all the same (by the contact we
+    // already have): left open, its secret would stay in the store and admit another HELLO.
     if (existing->link && existing->link->hello_pending() && identity.signing.public_key() < invitee) {
-      spdlog::info("link {}: both sides invited; keeping our own session", existing->contact.alias);
+      try {
+        auto consumed = store->transaction([&]() -> util::Result<void> {
+          return invitations.consume(invitation_id, existing->contact.id, now_s);
+        });
+        if (!consumed.ok()) {
+          spdlog::warn("link {}: both sides invited; invitation {} not consumed: {}", existing->contact.alias,
+                       invitation_id, consumed.error().message);
+          return true;
+        }
+      } catch (const std::exception& e) {
+        spdlog::error("link {}: both sides invited; consuming invitation {} failed: {}", existing->contact.alias,
+                      invitation_id, e.what());
+        return true;
+      }
+      spdlog::info("link {}: both sides invited; keeping our own session, invitation {} consumed",
+                   existing->contact.alias, invitation_id);
+      refresh_known();
       return true;
     }
   }

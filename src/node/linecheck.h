@@ -22,6 +22,7 @@ struct PendingLinecheck {
     std::chrono::nanoseconds sent{0};  // clock.monotonic()
     std::optional<double> rtt_ms;
     std::optional<bool> valid;  // set when the reply came
+    std::string refused;        // why the reply that came is not valid
     std::string error;          // set when it could not start
   };
   std::int64_t contact = 0;

@@ -40,7 +40,10 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       for (const auto& [id, peer] : peers) {
         if (peer->link) next = std::min(next, peer->link->next_wakeup());
       }
-      const auto until = now < next ? next - now : std::chrono::milliseconds{0};
+      auto until = now < next ? std::chrono::duration_cast<std::chrono::nanoseconds>(next - now)
+                              : std::chrono::nanoseconds{0};
+      // A relay's envelopes waiting for its budget of openings (relay_intake.h).
+      if (auto opening = next_relay_opening()) until = std::min(until, std::max(*opening, std::chrono::nanoseconds{0}));
       cv.wait_for(lock, until, [&] { return !inputs.empty() || stop; });
       batch_inputs.swap(inputs);
     }
@@ -105,6 +108,7 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       }
     }
     if (!envelopes.empty()) flush_envelopes();
+    open_relay_envelopes();
     flush_relay_acks();  // every batch of this round has committed
     alarms->reap();
     const auto now = clock.now();

@@ -250,11 +250,33 @@ void Node::Impl::on_linecheck_reply(Peer& peer, const link::LinecheckReply& r) {
     for (auto& probe : pending.probes) {
       if (probe.channel != r.channel || probe.nonce != r.nonce || probe.valid) continue;
       probe.valid = r.valid;
+      probe.refused = r.refused;
       probe.rtt_ms = std::chrono::duration<double, std::milli>(now - probe.sent).count();
       return;
     }
   }
+  if (!r.valid) {
+    // A refused reply that matches no probe of this channel: most likely one moved here from the
+    // channel it answers for. That channel's probe waits on and fails if nothing else comes.
+    log_linecheck_refusal(peer, r.channel, "reply refused: " + r.refused);
+    return;
+  }
   spdlog::debug("link {}: a line check reply no one waits for", peer.contact.alias);
+}
+
+void Node::Impl::on_linecheck_refused(Peer& peer, const link::LinecheckRefused& r) {
+  log_linecheck_refusal(peer, r.channel, std::string(r.request ? "request" : "reply") + " refused: " + r.reason);
+}
+
+void Node::Impl::log_linecheck_refusal(Peer& peer, link::ChannelId channel, const std::string& what) {
+  // The counterpart (or whoever moves its envelopes) decides how many of these come: one line
+  // per interval, saying how many it stands for.
+  const auto at = util::LogThrottle::Time(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(clock.monotonic()));
+  const std::uint64_t n = linecheck_refusal_log.note(at);
+  if (n == 0) return;
+  spdlog::warn("link {}: line check on {}: {}{}", peer.contact.alias, channel_name(channel), what,
+               n > 1 ? " (" + std::to_string(n - 1) + " more refusals since the last line)" : std::string());
 }
 
 void Node::Impl::finish_linechecks() {
@@ -284,7 +306,7 @@ void Node::Impl::finish_linechecks() {
       } else if (!p.valid) {
         c["error"] = "no reply within " + std::to_string(it->timeout.count()) + " ms";
       } else if (!*p.valid) {
-        c["error"] = "the reply's signature does not verify";
+        c["error"] = p.refused.empty() ? "the reply was refused" : p.refused;
       }
       channels.push_back(std::move(c));
     }

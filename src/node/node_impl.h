@@ -44,6 +44,7 @@
 #include "store/relays.h"
 #include "util/fingerprint.h"
 #include "util/hex.h"
+#include "util/log_throttle.h"
 #include "wire/envelope.h"
 
 namespace bc::node::detail {
@@ -200,12 +201,20 @@ struct Node::Impl {
 
   void handle_relay_state(const RelayStateChanged& in);
 
-  // An envelope from our mailbox at a relay. It names no contact: the session that opens it
+  // An envelope from our mailbox at a relay: queued in the relay's intake (relay_intake.h) for
+  // open_relay_envelopes(), or dropped (and acknowledged) when too many wait there.
+  void handle_relay_envelope(RelayDelivered& in);
+  // Trial-opens what each relay's budget allows now, once per loop round after the inputs.
+  void open_relay_envelopes();
+  // One envelope from our mailbox at a relay. It names no contact: the session that opens it
   // tells whose it is (contacts sharing this relay first). Whatever happens, the item is
   // acknowledged after this round: an envelope no session opens now never will (a replay, a
   // forgery, or an envelope of a removed contact), and one that opened was consumed by a batch
   // that committed (or rolled back, when the sender's engine retransmits its frames anyway).
-  void handle_relay_envelope(RelayDelivered& in);
+  void open_relay_envelope(OwnRelay& relay, const RelayIntake::Item& item);
+  // How long until a relay's waiting envelope may be opened; nullopt when none waits.
+  std::optional<std::chrono::nanoseconds> next_relay_opening();
+  void log_relay_intake(OwnRelay& relay);
 
   void flush_relay_acks();
 
@@ -298,6 +307,10 @@ struct Node::Impl {
   std::optional<std::string> start_linecheck(const ControlRequest& request,
                                              const std::shared_ptr<std::promise<std::string>>& reply);
   void on_linecheck_reply(Peer& peer, const link::LinecheckReply& r);
+  void on_linecheck_refused(Peer& peer, const link::LinecheckRefused& r);
+  void log_linecheck_refusal(Peer& peer, link::ChannelId channel, const std::string& what);
+  // Line check refusals (wire/linecheck.h) logged at most once per interval.
+  util::LogThrottle linecheck_refusal_log{std::chrono::seconds(10)};
   // Answers line checks whose probes all came back or whose time is up.
   void finish_linechecks();
 

@@ -39,6 +39,7 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     peer->link->set_trace(trace.get(), contact.alias);
     // The direct channel is always expected: every node listens, so one side can dial the other.
     peer->link->expect_channel(kDirectChannel, now);
+    peer->link->describe_channel(kDirectChannel, wire::ChannelDescriptor::direct());
   }
   if (auto reach = session::decode_reachability(contact.reachability); reach.ok())
     peer->reach = std::move(*reach);
@@ -62,6 +63,8 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     if (peer->link) {
       if (peer->direct->up()) peer->link->channel_up(kDirectChannel, now);
       for (const auto& [ch, relay] : peer->relays) {
+        if (const OwnRelay* own = relay_by_channel(ch))
+          peer->link->describe_channel(ch, wire::ChannelDescriptor::relay(own->account.relay_key));
         peer->link->expect_channel(ch, now);
         if (relay->up()) peer->link->channel_up(ch, now);
       }

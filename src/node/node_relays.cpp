@@ -117,6 +117,8 @@ void Node::Impl::sync_relay_channels(Peer& peer, bool announce) {
     auto& ch = peer.relays[relay.channel];
     if (!ch) {
       ch = std::make_unique<channel::RelayChannel>(relay.channel, relay.account.name, *relay.client, mailbox, capability);
+      // Both ends name a relay channel by the relay's key, whatever id each gave it.
+      peer.link->describe_channel(relay.channel, wire::ChannelDescriptor::relay(relay.account.relay_key));
       peer.link->expect_channel(relay.channel, now);  // counts (down) until subscribed
     } else {
       ch->retarget(mailbox, capability);
@@ -142,6 +144,8 @@ void Node::Impl::handle_relay_state(const RelayStateChanged& in) {
   if (relay.subscribed == in.subscribed) return;
   relay.subscribed = in.subscribed;
   relay.capability_requests.clear();
+  // Unacknowledged, what waits is delivered again by the next subscription.
+  if (!in.subscribed) relay.intake.clear();
   if (in.subscribed) {
     spdlog::info("relay {}: subscribed to our mailbox", relay.account.name);
     reconcile_capabilities();
@@ -155,25 +159,78 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
   auto it = relays.find(in.relay);
   if (it == relays.end()) return;
   OwnRelay& relay = it->second;
-  relay.acks.push_back(in.item);
-  if (in.envelope.size() != wire::kEnvelopeSize) return;
   Writer writer;
-  if (!writer_admitted(relay, in, writer)) return;
+  if (in.envelope.size() != wire::kEnvelopeSize || !writer_admitted(relay, in, writer)) {
+    // Not an envelope, or through no live contact's or invitation's capability: dropped before
+    // any public-key work and before it takes a place in the intake.
+    relay.acks.push_back(in.item);
+    return;
+  }
+  // Opened in open_relay_envelopes(), within the relay's budget.
+  if (!relay.intake.offer({in.item, std::move(in.envelope), in.writer})) {
+    relay.acks.push_back(in.item);  // dropped: the relay need not keep it
+    log_relay_intake(relay);
+  }
+}
+
+void Node::Impl::open_relay_envelopes() {
+  const auto now = clock.monotonic();
+  for (auto& [id, relay] : relays) {
+    if (relay.intake.waiting() == 0) continue;
+    const std::uint64_t deferred_before = relay.intake.deferred();
+    for (auto& item : relay.intake.take(now)) {
+      relay.acks.push_back(item.id);
+      try {
+        open_relay_envelope(relay, item);
+      } catch (const std::exception& e) {
+        // One envelope whose link's store failed beyond a rollback: the next poll reloads that
+        // link; the rest of this relay's envelopes and the other relays go on.
+        spdlog::error("relay {}: item {} not handled: {}", relay.account.name, item.id, e.what());
+        last_outbox_poll = {};
+      }
+    }
+    if (relay.intake.deferred() != deferred_before) log_relay_intake(relay);
+  }
+}
+
+std::optional<std::chrono::nanoseconds> Node::Impl::next_relay_opening() {
+  const auto now = clock.monotonic();
+  std::optional<std::chrono::nanoseconds> next;
+  for (auto& [id, relay] : relays) {
+    if (auto at = relay.intake.next_ready(now)) next = next ? std::min(*next, *at - now) : *at - now;
+  }
+  return next;
+}
+
+void Node::Impl::log_relay_intake(OwnRelay& relay) {
+  const auto at = util::LogThrottle::Time(
+      std::chrono::duration_cast<std::chrono::steady_clock::duration>(clock.monotonic()));
+  if (relay.intake_log.note(at) == 0) return;
+  spdlog::warn("relay {}: envelopes come faster than {} a second are opened: {} waiting, {} waited and {} "
+               "dropped since start",
+               relay.account.name, static_cast<int>(RelayIntakeLimits{}.per_second), relay.intake.waiting(),
+               relay.intake.deferred(), relay.intake.dropped());
+}
+
+void Node::Impl::open_relay_envelope(OwnRelay& relay, const RelayIntake::Item& item) {
+  // The writers may have changed while it waited (an invitation used, a contact removed).
+  const Writer writer = relay.writers.classify(item.writer);
+  if (writer.kind == WriterKind::unknown) return;
   if (writer.kind == WriterKind::contact) {
     // Written through this contact's own capability: no other session is tried.
     auto peer = peers.find(writer.contact_id);
     if (peer == peers.end() || !peer->second->link ||
-        !deliver_to_link(*peer->second, relay.channel, in.envelope)) {
-      spdlog::debug("relay {}: item {} does not open for its writer's contact; dropped", relay.account.name, in.item);
+        !deliver_to_link(*peer->second, relay.channel, item.envelope)) {
+      spdlog::debug("relay {}: item {} does not open for its writer's contact; dropped", relay.account.name, item.id);
     }
     return;
   }
   Peer* known = nullptr;
   if (writer.kind == WriterKind::invitation) {
     // An invitation's HELLO-only capability carries a HELLO or nothing.
-    if (!try_hello(std::nullopt, in.envelope, known)) {
+    if (!try_hello(std::nullopt, item.envelope, known)) {
       spdlog::debug("relay {}: item {} through an invitation's capability is no HELLO; dropped", relay.account.name,
-                    in.item);
+                    item.id);
     }
     return;
   }
@@ -185,11 +242,11 @@ void Node::Impl::handle_relay_envelope(RelayDelivered& in) {
     if (peer->link && peer_mailbox(*peer, relay) == nullptr) order.push_back(peer.get());
   }
   for (Peer* peer : order) {
-    if (deliver_to_link(*peer, relay.channel, in.envelope)) return;
+    if (deliver_to_link(*peer, relay.channel, item.envelope)) return;
   }
   // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
-  if (!try_hello(std::nullopt, in.envelope, known)) {
-    spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, in.item);
+  if (!try_hello(std::nullopt, item.envelope, known)) {
+    spdlog::debug("relay {}: item {} opens with no session; dropped", relay.account.name, item.id);
   }
 }
 

@@ -65,6 +65,8 @@ void Node::Impl::handle_events(Peer& peer) {
             on_link_state(peer, e);
           } else if constexpr (std::is_same_v<T, link::LinecheckReply>) {
             on_linecheck_reply(peer, e);
+          } else if constexpr (std::is_same_v<T, link::LinecheckRefused>) {
+            on_linecheck_refused(peer, e);
           } else if constexpr (std::is_same_v<T, link::PayloadRefused>) {
             spdlog::warn("link {}: payload refused: {}", peer.contact.alias, e.reason);
           }

@@ -9,9 +9,11 @@
 
 #include "channel/relay_client.h"
 #include "link/types.h"
+#include "node/relay_intake.h"
 #include "node/relay_writers.h"
 #include "store/relays.h"
 #include "util/clock.h"
+#include "util/log_throttle.h"
 
 namespace bc::node::detail {
 
@@ -38,6 +40,9 @@ struct OwnRelay {
   WriterFacts facts;
   // Rows whose ADD or REVOKE the relay refused: not asked again before this time.
   std::map<std::int64_t, util::WallTime> capability_retry_at;
+  // Delivered envelopes waiting for this relay's budget of trial openings (relay_intake.h).
+  RelayIntake intake;
+  util::LogThrottle intake_log{std::chrono::seconds(10)};
 };
 
 }  // namespace bc::node::detail

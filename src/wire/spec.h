@@ -91,11 +91,30 @@ inline constexpr std::uint32_t kMaxHeartbeatIntervalMs = 3'600'000;
 inline constexpr std::size_t kControlFrameHeaderSize = kFrameTypeSize + 1 + 2;
 inline constexpr std::size_t kMaxControlBodySize = 1536;
 
-// CONTROL linecheck_request body: a 16-byte nonce; linecheck_reply body: the nonce, then an
-// Ed25519 signature over kLinecheckSignatureLabel || requester key || replier key || nonce.
+// CONTROL line check bodies (wire/linecheck.h, docs/protocol.md "Line check"). Version 2 binds
+// the check to the channel it tests:
+//   request: version u8 (2) || nonce 16 || channel descriptor 33
+//   reply:   version u8 (2) || nonce 16 || channel descriptor 33 || Ed25519 signature 64 over
+//            kLinecheckSignatureLabel || requester key || replier key || nonce || descriptor
+// Version 1 (a bare 16-byte nonce; a reply of nonce and signature, 80 bytes) named no channel,
+// so a reply carried by one channel passed for another; it is refused with that reason.
+inline constexpr std::uint8_t kLinecheckVersion = 2;
 inline constexpr std::size_t kLinecheckNonceSize = 16;
-inline constexpr std::size_t kLinecheckReplySize = kLinecheckNonceSize + kSignatureSize;
-inline constexpr std::string_view kLinecheckSignatureLabel = "backchannel linecheck v1";
+// A channel as both ends name it: kind u8, then 32 bytes (a relay's Ed25519 key; zero for the
+// direct channel and the courier).
+enum class ChannelKind : std::uint8_t {
+  direct = 0x01,
+  relay = 0x02,
+  courier = 0x03,
+};
+inline constexpr std::size_t kChannelDescriptorKeySize = 32;
+inline constexpr std::size_t kChannelDescriptorSize = 1 + kChannelDescriptorKeySize;
+inline constexpr std::size_t kLinecheckRequestSize = 1 + kLinecheckNonceSize + kChannelDescriptorSize;
+inline constexpr std::size_t kLinecheckReplySize = kLinecheckRequestSize + kSignatureSize;
+// The version 1 sizes, recognised only to refuse them with a reason.
+inline constexpr std::size_t kLinecheckV1RequestSize = kLinecheckNonceSize;
+inline constexpr std::size_t kLinecheckV1ReplySize = kLinecheckNonceSize + kSignatureSize;
+inline constexpr std::string_view kLinecheckSignatureLabel = "backchannel linecheck v2";
 
 // Domain separation of receipt signatures from every other use of the identity key.
 inline constexpr std::string_view kReceiptSignatureLabel = "backchannel receipt v1";
@@ -108,5 +127,6 @@ static_assert(kAckFrameHeaderSize + kMaxAckRanges * kAckRangeSize <= kEnvelopePa
 static_assert(kReceiptFrameFixedSize + kReceiptTimeSize + kMaxReceiptEntries * kReceiptEntrySize <=
               kEnvelopePayloadSize);
 static_assert(kControlFrameHeaderSize + kMaxControlBodySize <= kEnvelopePayloadSize);
+static_assert(kLinecheckReplySize <= kMaxControlBodySize);
 
 }  // namespace bc::wire

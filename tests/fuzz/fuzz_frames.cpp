@@ -1,12 +1,14 @@
 // Parses arbitrary bytes as frames. Anything accepted must be valid by the encoder's rules
 // and must re-encode to the very same bytes; a payload-sized input must also parse as a
-// payload with the same frames minus padding.
+// payload with the same frames minus padding. The body of a line check CONTROL frame that its
+// strict parser (wire/linecheck.h) accepts must re-encode to the same bytes too.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <variant>
 
 #include "wire/frame_codec.h"
+#include "wire/linecheck.h"
 #include "wire/payload_builder.h"
 
 using namespace bc;
@@ -25,6 +27,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<wire::Frame> non_padding;
   for (const wire::Frame& f : *frames) {
     if (!wire::encode_frame(f, w).ok()) std::abort();
+    if (const auto* c = std::get_if<wire::ControlFrame>(&f)) {
+      if (c->type == wire::ControlType::linecheck_request) {
+        auto r = wire::parse_linecheck_request(c->body);
+        if (r.ok() && wire::encode_linecheck_request(*r) != c->body) std::abort();
+      } else if (c->type == wire::ControlType::linecheck_reply) {
+        auto r = wire::parse_linecheck_reply(c->body);
+        if (r.ok() && wire::encode_linecheck_reply(*r) != c->body) std::abort();
+      }
+    }
     if (!std::holds_alternative<wire::PaddingFrame>(f)) non_padding.push_back(f);
   }
   if (w.size() != size) std::abort();

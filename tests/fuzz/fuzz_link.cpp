@@ -49,6 +49,8 @@ using bc::sim::SimFailure;
 using std::chrono::milliseconds;
 
 constexpr ChannelId kChannels = 2;
+// Channel 1 is a relay by this key at both ends (line checks need channels named alike).
+constexpr std::array<std::uint8_t, bc::wire::kChannelDescriptorKeySize> kRelayKey{0x11, 0x22, 0x33};
 constexpr std::size_t kMaxSteps = 2000;
 constexpr std::size_t kMaxMessagesPerSide = 24;  // keeps the final heal short
 constexpr std::size_t kMaxInFlight = 64;         // per direction and channel
@@ -206,6 +208,8 @@ class Harness {
     auto opened = Link::open(*s.failing, self.signing, peer.signing.public_key(), config_, now_);
     if (!opened.ok()) throw SimFailure("Link::open: " + opened.error().message);
     s.link = std::move(*opened);
+    s.link->describe_channel(0, bc::wire::ChannelDescriptor::direct());
+    s.link->describe_channel(1, bc::wire::ChannelDescriptor::relay(kRelayKey));
     for (ChannelId c = 0; c < kChannels; ++c) {
       s.link->expect_channel(c, now_);
       if (up_[c]) s.link->channel_up(c, now_);

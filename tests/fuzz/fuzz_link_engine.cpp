@@ -57,6 +57,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   for (int i = 0; i < 2; ++i) {
     sides[i].engine = std::make_unique<Engine>(sides[i].store, sides[i].key,
                                                sides[1 - i].key.public_key(), config, now);
+    // Channel 0 is a direct channel and 1 a relay at both ends, so line checks run on both.
+    sides[i].engine->describe_channel(0, bc::wire::ChannelDescriptor::direct());
+    std::array<std::uint8_t, bc::wire::kChannelDescriptorKeySize> relay_key{};
+    relay_key.fill(0x11);
+    sides[i].engine->describe_channel(1, bc::wire::ChannelDescriptor::relay(relay_key));
     for (ChannelId c = 0; c < 2; ++c) sides[i].engine->channel_up(c, now);
   }
   // In flight towards side i on channel c.
@@ -80,9 +85,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         }
         break;
       case 1:  // deliver the oldest in flight towards side on ch
-      case 2:  // duplicate it first
+      case 2:  // duplicate it first, the copy on the other channel (line checks swapped)
         if (!flight[side][ch].empty()) {
-          if ((op >> 2) % 8 == 2) deliver(side, ch, flight[side][ch].front());
+          if ((op >> 2) % 8 == 2) deliver(side, static_cast<ChannelId>(1 - ch), flight[side][ch].front());
           deliver(side, ch, flight[side][ch].front());
           flight[side][ch].pop_front();
         }

@@ -42,6 +42,7 @@ class TwoEngines : public ::testing::Test {
   void start(Side& s, Side& peer) {
     s.engine =
         std::make_unique<Engine>(s.store, s.key, peer.key.public_key(), EngineConfig{}, now_);
+    s.engine->describe_channel(kDirect, wire::ChannelDescriptor::direct());
     s.engine->channel_up(kDirect, now_);
   }
   // Moves every payload across until both sides are quiet; advances time by step each round.
@@ -339,26 +340,29 @@ TEST_F(TwoEngines, LineCheckGetsASignedReplyOnTheSameChannel) {
 
 TEST_F(TwoEngines, LineCheckReplyWithABadSignatureIsNotValid) {
   pump(2);
-  wire::ControlFrame forged{wire::ControlType::linecheck_reply,
-                            util::Bytes(wire::kLinecheckReplySize, 0x11)};
+  wire::LinecheckReply bad;
+  bad.nonce.fill(0x22);
+  bad.channel = wire::ChannelDescriptor::direct();
+  bad.signature.fill(0x11);
+  wire::ControlFrame forged{wire::ControlType::linecheck_reply, wire::encode_linecheck_reply(bad)};
   wire::PayloadBuilder b;
   ASSERT_TRUE(b.add(forged).ok());
   ASSERT_TRUE(feed_a(b.finish()).ok());
   auto replies = of_type<LinecheckReply>(a_.events);
   ASSERT_EQ(replies.size(), 1u);
   EXPECT_FALSE(replies[0].valid);
+  EXPECT_EQ(replies[0].refused, "the reply's signature does not verify");
 }
 
 TEST_F(TwoEngines, AFloodOfLineCheckRequestsQueuesABoundedNumberOfReplies) {
   pump(2);
   for (int i = 0; i < 20; ++i) {
     wire::PayloadBuilder b;
-    while (b.fits(wire::ControlFrame{wire::ControlType::linecheck_request,
-                                     util::Bytes(wire::kLinecheckNonceSize, 1)})) {
-      ASSERT_TRUE(b.add(wire::ControlFrame{wire::ControlType::linecheck_request,
-                                           util::Bytes(wire::kLinecheckNonceSize, static_cast<std::uint8_t>(i))})
-                      .ok());
-    }
+    wire::LinecheckRequest request;
+    request.channel = wire::ChannelDescriptor::direct();
+    request.nonce.fill(static_cast<std::uint8_t>(i));
+    const wire::ControlFrame frame{wire::ControlType::linecheck_request, wire::encode_linecheck_request(request)};
+    while (b.fits(frame)) ASSERT_TRUE(b.add(frame).ok());
     a_.store.begin();
     ASSERT_TRUE(a_.engine->on_payload(kDirect, b.finish(), now_).ok());
     a_.store.commit();
@@ -371,7 +375,136 @@ TEST_F(TwoEngines, AFloodOfLineCheckRequestsQueuesABoundedNumberOfReplies) {
       if (auto* c = std::get_if<wire::ControlFrame>(&f); c && c->type == wire::ControlType::linecheck_reply) ++replies;
     }
   }
-  EXPECT_EQ(replies, 64u);  // 20 payloads held over 1,000 requests
+  EXPECT_EQ(replies, 64u);  // 20 payloads held hundreds of requests
+}
+
+// Two channels on each side, named alike at both ends: the direct one and a relay (which the
+// two nodes may number differently; the descriptor is what they agree on).
+class TwoChannels : public TwoEngines {
+ protected:
+  static constexpr ChannelId kRelayAtA = 3;
+  static constexpr ChannelId kRelayAtB = 5;
+  void SetUp() override {
+    TwoEngines::SetUp();
+    std::array<std::uint8_t, 32> relay_key{};
+    relay_key.fill(0x7e);
+    for (auto [side, id] : {std::pair{&a_, kRelayAtA}, std::pair{&b_, kRelayAtB}}) {
+      side->engine->describe_channel(id, wire::ChannelDescriptor::relay(relay_key));
+      side->engine->channel_up(id, now_);
+    }
+  }
+  // Every payload from's engine gives on channel out, fed to to's engine on channel in.
+  void carry(Side& from, ChannelId out, Side& to, ChannelId in) {
+    std::vector<util::Bytes> payloads;
+    while (auto p = from.engine->poll_transmit(out, now_)) payloads.push_back(std::move(*p));
+    ASSERT_FALSE(payloads.empty());
+    to.store.begin();
+    for (const auto& p : payloads) ASSERT_TRUE(to.engine->on_payload(in, p, now_).ok());
+    to.store.commit();
+    for (Side* s : {&from, &to}) {
+      auto ev = s->engine->take_events();
+      s->events.insert(s->events.end(), ev.begin(), ev.end());
+    }
+  }
+  static std::size_t replies_in(const std::vector<util::Bytes>& payloads) {
+    std::size_t n = 0;
+    for (const auto& p : payloads) {
+      auto frames = wire::parse_payload(p);
+      EXPECT_TRUE(frames.ok());
+      if (!frames.ok()) continue;
+      for (const auto& f : *frames) {
+        if (auto* c = std::get_if<wire::ControlFrame>(&f); c && c->type == wire::ControlType::linecheck_reply) ++n;
+      }
+    }
+    return n;
+  }
+};
+
+TEST_F(TwoChannels, EachChannelsLineCheckPassesOnItsOwnChannel) {
+  LinecheckNonce on_direct{}, on_relay{};
+  on_direct.fill(0x01);
+  on_relay.fill(0x02);
+  ASSERT_TRUE(a_.engine->start_linecheck(kDirect, on_direct));
+  ASSERT_TRUE(a_.engine->start_linecheck(kRelayAtA, on_relay));
+  carry(a_, kDirect, b_, kDirect);
+  carry(a_, kRelayAtA, b_, kRelayAtB);
+  carry(b_, kDirect, a_, kDirect);
+  carry(b_, kRelayAtB, a_, kRelayAtA);
+  auto replies = of_type<LinecheckReply>(a_.events);
+  ASSERT_EQ(replies.size(), 2u);
+  for (const auto& r : replies) {
+    EXPECT_TRUE(r.valid) << r.refused;
+    EXPECT_EQ(r.nonce, r.channel == kDirect ? on_direct : on_relay);
+  }
+  EXPECT_TRUE(of_type<LinecheckRefused>(b_.events).empty());
+}
+
+// The attack of issue 19: whoever carries the envelopes swaps the replies between the direct
+// channel and the relay, so each channel shows the other's answer. Both are refused.
+TEST_F(TwoChannels, SwappedLineCheckRepliesAreRefused) {
+  LinecheckNonce on_direct{}, on_relay{};
+  on_direct.fill(0x01);
+  on_relay.fill(0x02);
+  ASSERT_TRUE(a_.engine->start_linecheck(kDirect, on_direct));
+  ASSERT_TRUE(a_.engine->start_linecheck(kRelayAtA, on_relay));
+  carry(a_, kDirect, b_, kDirect);
+  carry(a_, kRelayAtA, b_, kRelayAtB);
+  carry(b_, kDirect, a_, kRelayAtA);  // the direct channel's reply handed in by the relay
+  carry(b_, kRelayAtB, a_, kDirect);  // and the relay's on the direct channel
+  auto replies = of_type<LinecheckReply>(a_.events);
+  ASSERT_EQ(replies.size(), 2u);
+  for (const auto& r : replies) {
+    EXPECT_FALSE(r.valid);
+    // Each arrived with the other channel's nonce: it answers for the channel it was not on.
+    EXPECT_EQ(r.nonce, r.channel == kDirect ? on_relay : on_direct);
+    EXPECT_NE(r.refused.find("but arrived on"), std::string::npos) << r.refused;
+  }
+}
+
+// A request moved to another channel is not answered at all: a dead channel's request carried
+// by a working one cannot come back as a signed reply naming the dead channel.
+TEST_F(TwoChannels, ARequestCarriedByAnotherChannelGetsNoReply) {
+  LinecheckNonce nonce{};
+  nonce.fill(0x03);
+  ASSERT_TRUE(a_.engine->start_linecheck(kRelayAtA, nonce));
+  carry(a_, kRelayAtA, b_, kDirect);
+  auto refused = of_type<LinecheckRefused>(b_.events);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_TRUE(refused[0].request);
+  EXPECT_EQ(refused[0].channel, kDirect);
+  EXPECT_NE(refused[0].reason.find("arrived on direct"), std::string::npos) << refused[0].reason;
+  std::vector<util::Bytes> out;
+  for (ChannelId ch : {kDirect, kRelayAtB}) {
+    while (auto p = b_.engine->poll_transmit(ch, now_)) out.push_back(std::move(*p));
+  }
+  EXPECT_EQ(replies_in(out), 0u);
+}
+
+// The first version's bodies named no channel: refused with that reason, never answered.
+TEST_F(TwoChannels, VersionOneLineChecksAreRefusedWithTheReason) {
+  wire::PayloadBuilder b;
+  ASSERT_TRUE(b.add(wire::ControlFrame{wire::ControlType::linecheck_request,
+                                       util::Bytes(wire::kLinecheckV1RequestSize, 0x44)})
+                  .ok());
+  ASSERT_TRUE(b.add(wire::ControlFrame{wire::ControlType::linecheck_reply,
+                                       util::Bytes(wire::kLinecheckV1ReplySize, 0x44)})
+                  .ok());
+  ASSERT_TRUE(feed_a(b.finish()).ok());
+  auto refused = of_type<LinecheckRefused>(a_.events);
+  ASSERT_EQ(refused.size(), 2u);
+  EXPECT_TRUE(refused[0].request);
+  EXPECT_FALSE(refused[1].request);
+  for (const auto& r : refused) EXPECT_NE(r.reason.find("version 1 names no channel"), std::string::npos) << r.reason;
+  EXPECT_TRUE(of_type<LinecheckReply>(a_.events).empty());
+  std::vector<util::Bytes> out;
+  while (auto p = a_.engine->poll_transmit(kDirect, now_)) out.push_back(std::move(*p));
+  EXPECT_EQ(replies_in(out), 0u);
+}
+
+TEST_F(TwoEngines, NoLineCheckOnAChannelWithoutADescriptor) {
+  a_.engine->channel_up(9, now_);
+  LinecheckNonce nonce{};
+  EXPECT_FALSE(a_.engine->start_linecheck(9, nonce));
 }
 
 }  // namespace

@@ -167,7 +167,16 @@ CREATE TABLE courier_bundles (
 );
 )sql";
 
-constexpr std::array<std::string_view, 8> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8};
+// Which channel carried each message (issue 15, for `log`): the one whose chunk completed an
+// incoming message, and the one that brought the receipt confirming an outgoing one. Names as
+// the node shows channels ('direct', 'relay:NAME', 'courier'); NULL where not known (rows from
+// before this step, a message completed before a restart).
+constexpr std::string_view kV9 = R"sql(
+ALTER TABLE inbox ADD COLUMN channel TEXT;
+ALTER TABLE outbox ADD COLUMN receipt_channel TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 9> kMigrations = {kV1, kV2, kV3, kV4, kV5, kV6, kV7, kV8, kV9};
 
 }  // namespace
 

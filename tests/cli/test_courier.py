@@ -9,7 +9,7 @@ import sqlite3
 import subprocess
 import time
 
-from bc_cli import BIN, CliTestCase, RunsNodes
+from bc_cli import BIN, CliTestCase, RunsNodes, free_port, wait_for
 
 
 def store_dump(party):
@@ -307,3 +307,43 @@ class CourierWithNode(RunsNodes, CourierBase):
         vb = b.json("transcript", "verify", "--with", "washington")
         self.assertEqual(va["outgoing"]["head"], vb["incoming"]["head"])
         self.assertEqual(va["incoming"]["head"], vb["outgoing"]["head"])
+
+
+class CourierLogChannels(RunsNodes, CourierBase):
+    """`log` names the channel that delivered each message, and the one each receipt came on."""
+
+    def test_courier_then_direct(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "-p", "flash", "by hand")
+        self.carry(b, a, "washington", "b1.bundle")
+        a.run("send", "--with", "moscow", "by hand too")
+        self.carry(a, b, "moscow", "a1.bundle")
+        self.carry(b, a, "washington", "b2.bundle")  # b's receipt for a's message
+        [inc] = [e for e in self.log(a, "moscow") if e["direction"] == "in"]
+        self.assertEqual(inc["channel"], "courier")
+        [out] = [e for e in self.log(a, "moscow") if e["direction"] == "out"]
+        self.assertEqual((out["state"], out["receipt_channel"]), ("delivered", "courier"))
+        human = a.run("log", "--with", "moscow").stdout
+        self.assertIn("FLASH  delivered via courier  by hand", human)
+        self.assertRegex(human, r"ROUTINE  delivered \(receipt [^)]* via courier\)  by hand too")
+
+        # The network comes up: the next message arrives on the direct channel.
+        port = free_port()
+        b.run("contact", "address", "add", "washington", f"127.0.0.1:{port}")
+        self.start_node(a, port)
+        self.start_node(b)
+        a.run("send", "--with", "moscow", "over the wire")
+
+        def wired():
+            return [e for e in self.log(b, "washington") if e["direction"] == "in" and e["seq"] == 2]
+        wait_for(wired, 30, "the message over the direct channel")
+        self.assertEqual(wired()[0]["channel"], "direct")
+
+        def second():
+            return [e for e in self.log(a, "moscow") if e["direction"] == "out" and e["seq"] == 2][0]
+        wait_for(lambda: second()["state"] == "delivered", 30, "its receipt")
+        self.assertEqual(second()["receipt_channel"], "direct")
+        self.assertIn("delivered via direct  over the wire", b.run("log", "--with", "washington").stdout)
+        # What came by hand keeps its channel.
+        self.assertEqual([e["channel"] for e in self.log(b, "washington") if e["direction"] == "in"],
+                         ["courier", "direct"])

@@ -1,5 +1,5 @@
-// backchannel courier export --with NAME --out FILE [--max-size SIZE] [--pad-to SIZE] [--expires DUR]
-// backchannel courier import FILE
+// backchannel courier export --with NAME --out FILE [--max-size SIZE] [--pad-to SIZE] [--expires DUR] [--progress]
+// backchannel courier import FILE [--progress]
 //
 // The courier channel: a sealed bundle file carried by hand (docs/operations.md "The courier").
 // One writer drives a Link: with the node stopped this command holds the node's lock
@@ -18,6 +18,7 @@
 #include "cli/contact_option.h"
 #include "cli/context.h"
 #include "cli/format.h"
+#include "cli/progress.h"
 #include "link/link.h"
 #include "node/config.h"
 #include "node/control_client.h"
@@ -37,7 +38,21 @@ struct CourierOptions {
   std::string pad_to;
   std::string expires = "14d";
   std::string file;
+  bool progress = false;
 };
+
+// Progress on stderr when asked for or when it is a terminal (cli/progress.h); nullopt otherwise.
+std::optional<Progress> make_progress(const Context& ctx, const CourierOptions& opt, const char* what) {
+  if (!progress_wanted(opt.progress)) return std::nullopt;
+  return std::optional<Progress>(std::in_place, ctx.err, what, stderr_is_terminal());
+}
+
+node::CourierProgress report_to(std::optional<Progress>& progress) {
+  if (!progress) return {};
+  return [&progress](std::string_view stage, std::size_t done, std::size_t total) {
+    progress->update(stage, done, total);
+  };
+}
 
 // "65536", "64KiB", "64k", "1MiB", "1M", "2G": bytes, binary multiples.
 util::Result<std::size_t> parse_size(const std::string& text, const char* what) {
@@ -118,14 +133,29 @@ void print_export(const Context& ctx, const std::string& contact, const std::str
     ctx.print_json(doc);
     return;
   }
-  ctx.out << "Wrote bundle " << b["id"].get<std::string>() << " for " << contact << " to " << out << " ("
-          << format_size(b["size"].get<std::uint64_t>()) << "): " << b["envelopes"].get<std::uint64_t>() << " envelope(s), "
-          << b["messages"].get<std::uint64_t>() << " message(s) under way, " << b["receipts"].get<std::uint64_t>()
-          << " receipt(s)" << (b["hello"].get<bool>() ? ", our HELLO" : "") << "; expires "
+  const auto& parts = b["bundles"];
+  if (parts.size() == 1) {
+    ctx.out << "Wrote bundle " << b["id"].get<std::string>() << " for " << contact << " to " << out << " ("
+            << format_size(b["size"].get<std::uint64_t>()) << "): ";
+  } else {
+    ctx.out << "Wrote " << parts.size() << " bundles for " << contact << " (import them in any order):\n";
+    for (const auto& p : parts) {
+      ctx.out << "  " << p["file"].get<std::string>() << " (" << format_size(p["size"].get<std::uint64_t>()) << ", "
+              << p["items"].get<std::uint64_t>() << " item(s))\n";
+    }
+    ctx.out << "In all: ";
+  }
+  ctx.out << b["envelopes"].get<std::uint64_t>() << " envelope(s), " << b["messages"].get<std::uint64_t>()
+          << " message(s) under way, " << b["receipts"].get<std::uint64_t>() << " receipt(s)"
+          << (b["hello"].get<bool>() ? ", our HELLO" : "") << "; expires "
           << util::format_utc(b["expires_at_ms"].get<std::int64_t>() / 1000) << ".\n";
   if (b["chunks_left"].get<std::uint64_t>() > 0) {
     ctx.out << b["chunks_left"].get<std::uint64_t>()
-            << " chunk(s) did not fit: export another bundle (or a larger --max-size) for them.\n";
+            << (parts.size() == 1 ? " chunk(s) did not fit: export another bundle (or a larger --max-size) for them.\n"
+                                  : " chunk(s) did not fit (a split export carries at most " +
+                                    std::to_string(node::kMaxSplitEnvelopes) +
+                                    " envelopes, so that its parts open in any order): export again once their "
+                                    "receipts are back.\n");
   }
 }
 
@@ -152,14 +182,18 @@ int run_export(Context& ctx, const CourierOptions& opt) {
   if (!contact) {
     return ctx.fail(util::make_error(util::Errc::not_found, "no contact named '" + opt.with + "' (see: backchannel contact list)"));
   }
+  auto progress = make_progress(ctx, opt, "courier export");
   HomeLock lock(loaded->home.dir());
   if (!lock.held()) {
+    // The node does the work in its loop; it reports only when done.
+    if (progress) progress->update("the running node writes it", 0, 1);
     node::ControlRequest r = node::make_request(node::ControlOp::courier_export, contact->alias);
     r.file = eo.out.string();
     r.max_size = static_cast<std::int64_t>(eo.max_size);
     if (eo.pad_to) r.pad_to = static_cast<std::int64_t>(*eo.pad_to);
     r.expires_s = eo.lifetime.count();
     auto b = through_node(loaded->home, r);
+    if (progress) progress->finish();
     if (!b.ok()) return ctx.fail(b.error());
     print_export(ctx, contact->alias, eo.out.string(), *b, true);
     return 0;
@@ -171,12 +205,11 @@ int run_export(Context& ctx, const CourierOptions& opt) {
   node::SqliteLinkStore link_store(*loaded->store, contact->id);
   auto l = open_link(*loaded, link_store, *contact, now);
   if (!l.ok()) return ctx.fail(l.error());
+  eo.progress = report_to(progress);
   auto done = node::courier_export(*loaded->store, loaded->identity, *contact, **l, eo, now);
+  if (progress) progress->finish();
   if (!done.ok()) return ctx.fail(done.error());
-  nlohmann::json b = {{"id", done->bundle_id},           {"size", done->size},
-                      {"envelopes", done->envelopes},    {"hello", done->hello},
-                      {"messages", done->messages},      {"receipts", done->receipts},
-                      {"chunks_left", done->chunks_left}, {"expires_at_ms", done->expires_at_ms}};
+  const nlohmann::json b = node::exported_json(*done);
   print_export(ctx, contact->alias, eo.out.string(), b, false);
   return 0;
 }
@@ -202,19 +235,27 @@ int run_import(Context& ctx, const CourierOptions& opt) {
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
   const auto path = absolute(opt.file);
+  auto progress = make_progress(ctx, opt, "courier import");
   HomeLock lock(loaded->home.dir());
   if (!lock.held()) {
+    if (progress) progress->update("the running node takes it in", 0, 1);
     node::ControlRequest r = node::make_request(node::ControlOp::courier_import);
     r.file = path.string();
     auto b = through_node(loaded->home, r);
+    if (progress) progress->finish();
     if (!b.ok()) return ctx.fail(b.error());
     print_import(ctx, *b, true);
     return 0;
   }
   // Opened (authenticated, for this home) before anything is written.
-  auto file = node::courier_read(path, loaded->identity);
-  if (!file.ok()) return ctx.fail(file.error());
-  auto done = node::courier_import_alone(*loaded->store, loaded->identity, *file, ctx.clock.now());
+  const auto report = report_to(progress);
+  auto file = node::courier_read(path, loaded->identity, report);
+  if (!file.ok()) {
+    if (progress) progress->finish();
+    return ctx.fail(file.error());
+  }
+  auto done = node::courier_import_alone(*loaded->store, loaded->identity, *file, ctx.clock.now(), report);
+  if (progress) progress->finish();
   if (!done.ok()) return ctx.fail(done.error());
   const auto& im = done->imported;
   nlohmann::json b = {{"id", im.bundle_id},          {"contact", done->contact},    {"envelopes", im.envelopes},
@@ -233,13 +274,18 @@ void add_courier(CLI::App& app, Context& ctx, int& exit_code) {
   cmd->require_subcommand(1);
   auto* ex = cmd->add_subcommand("export", "write a sealed bundle of everything the contact is owed");
   add_contact_option(ex, opt->with, true, "--to");
-  ex->add_option("--out,-o", opt->out, "the bundle file to write (must not exist)")->required();
+  ex->add_option("--out,-o", opt->out,
+                 "the bundle file to write (must not exist); a folder, or a name with {n} in it, splits the export "
+                 "into bundles of at most --max-size")
+      ->required();
   ex->add_option("--max-size", opt->max_size, "the largest bundle to write (default 256MiB; at least 64KiB)");
   ex->add_option("--pad-to", opt->pad_to, "pad to exactly this size (default: the smallest power of two from 64KiB)");
   ex->add_option("--expires", opt->expires, "refused on import after this long (default 14d)");
+  ex->add_flag("--progress", opt->progress, "report progress on stderr even when it is not a terminal");
   ex->callback([&ctx, &exit_code, opt] { exit_code = run_export(ctx, *opt); });
   auto* im = cmd->add_subcommand("import", "take a bundle in, all or nothing");
   im->add_option("FILE", opt->file, "the bundle file")->required();
+  im->add_flag("--progress", opt->progress, "report progress on stderr even when it is not a terminal");
   im->callback([&ctx, &exit_code, opt] { exit_code = run_import(ctx, *opt); });
 }
 

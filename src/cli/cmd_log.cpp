@@ -1,5 +1,6 @@
 // backchannel log --with NAME [--json]: both directions of one link, in time order, with each
-// outgoing message's state (queued, delivered) and receipt time.
+// outgoing message's state (queued, delivered), receipt time and the channel the receipt came
+// on, and the channel that delivered each incoming message (direct, relay:NAME, courier).
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <nlohmann/json.hpp>
@@ -42,9 +43,14 @@ int run_log(Context& ctx, const std::string& with) {
                           {"body", body_json(row.body, row.body_size)}};
     if (row.delivered_at_ms) doc["receipt_at_ms"] = *row.delivered_at_ms;
     if (row.first_sent_at_ms) doc["first_sent_at_ms"] = *row.first_sent_at_ms;
+    if (row.receipt_channel) doc["receipt_channel"] = *row.receipt_channel;
+    std::string receipt;
+    if (row.delivered_at_ms) {
+      receipt = " (receipt " + format_ms(*row.delivered_at_ms) +
+                (row.receipt_channel ? " via " + *row.receipt_channel : std::string()) + ")";
+    }
     std::string line = format_ms(row.sent_at_ms) + "  -> " + c->alias + "  #" + std::to_string(row.seq) + "  " +
-                       upper(prec_name(row.precedence)) + "  " + state +
-                       (row.delivered_at_ms ? " (receipt " + format_ms(*row.delivered_at_ms) + ")" : "") + "  " +
+                       upper(prec_name(row.precedence)) + "  " + state + receipt + "  " +
                        summarize_body(row.body, row.body_size);
     entries.push_back({row.sent_at_ms, std::move(doc), std::move(line)});
   }
@@ -52,8 +58,12 @@ int run_log(Context& ctx, const std::string& with) {
     nlohmann::json doc = {{"direction", "in"}, {"seq", row.seq}, {"precedence", prec_name(row.precedence)},
                           {"sent_at_ms", row.sent_at_ms}, {"delivered_at_ms", row.delivered_at_ms},
                           {"state", "delivered"}, {"body", body_json(row.body, row.body_size)}};
+    // null: delivered before channels were recorded, or completed before a restart.
+    doc["channel"] = row.channel ? nlohmann::json(*row.channel) : nlohmann::json(nullptr);
     std::string line = format_ms(row.delivered_at_ms) + "  <- " + c->alias + "  #" + std::to_string(row.seq) + "  " +
-                       upper(prec_name(row.precedence)) + "  delivered  " + summarize_body(row.body, row.body_size);
+                       upper(prec_name(row.precedence)) + "  delivered" +
+                       (row.channel ? " via " + *row.channel : std::string()) + "  " +
+                       summarize_body(row.body, row.body_size);
     entries.push_back({row.delivered_at_ms, std::move(doc), std::move(line)});
   }
   std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.at_ms < b.at_ms; });

@@ -320,7 +320,7 @@ struct Engine::State {
     c.stats.srtt = c.rtt.srtt();
   }
 
-  void handle_receipt(const wire::ReceiptFrame& r, util::WallTime now) {
+  void handle_receipt(const wire::ReceiptFrame& r, ChannelId channel, util::WallTime now) {
     // The peer repeats its head receipt; one verified already needs no second check.
     if (last_verified && *last_verified == r) return;
     if (!verify_receipt(r, peer, self.public_key())) {
@@ -360,7 +360,7 @@ struct Engine::State {
     }
     if (confirmed.empty()) return;
     std::sort(confirmed.begin(), confirmed.end());
-    store.mark_delivered(confirmed, to_ms(now), proof);
+    store.mark_delivered(confirmed, to_ms(now), proof, channel);
     for (Seq s : confirmed) outbox.confirm(s);
     events.push_back(Confirmed{std::move(confirmed)});
   }
@@ -524,7 +524,7 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
   for (const wire::Frame& frame : *frames) {
     if (auto* d = std::get_if<wire::DataFrame>(&frame)) {
       if (ack_channel != nullptr) ack_channel->ack_due = true;
-      if (s.inbox.accept(*d) == Inbox::Outcome::duplicate_delivered) {
+      if (s.inbox.accept(*d, id) == Inbox::Outcome::duplicate_delivered) {
         // Our receipt may be lost, or we crashed before sending it: receipt it again.
         if (const DeliveredInfo* info = s.inbox.delivered_above_prefix(d->seq)) {
           s.prompt_pending[d->seq] = info->body_hash;
@@ -535,7 +535,7 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
     } else if (auto* a = std::get_if<wire::AckFrame>(&frame)) {
       s.outbox.on_ack(*a);
     } else if (auto* r = std::get_if<wire::ReceiptFrame>(&frame)) {
-      s.handle_receipt(*r, now);
+      s.handle_receipt(*r, id, now);
     } else if (auto* h = std::get_if<wire::HeartbeatFrame>(&frame)) {
       s.handle_heartbeat(c, *h, now);
     } else if (auto* ctl = std::get_if<wire::ControlFrame>(&frame)) {

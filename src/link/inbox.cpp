@@ -83,7 +83,7 @@ util::Result<void> Inbox::check(const std::vector<const wire::DataFrame*>& frame
   return {};
 }
 
-Inbox::Outcome Inbox::accept(const wire::DataFrame& f) {
+Inbox::Outcome Inbox::accept(const wire::DataFrame& f, ChannelId channel) {
   if (is_delivered(f.seq)) return Outcome::duplicate_delivered;
   auto [it, fresh] = partial_.try_emplace(f.seq);
   Partial& p = it->second;
@@ -96,6 +96,7 @@ Inbox::Outcome Inbox::accept(const wire::DataFrame& f) {
   store_.put_fragment(StoredFragment{p.meta, f.offset, f.data, f.data.size()});
   p.have[index] = true;
   ++p.held;
+  if (p.complete()) p.completed_on = channel;
   return Outcome::stored;
 }
 
@@ -117,7 +118,7 @@ std::vector<DeliveredInfo> Inbox::deliver_ready(std::int64_t now_ms) {
       if (body.size() != p.meta.total) {
         throw std::logic_error("link store fragments do not add up to the message");
       }
-      store_.deliver(p.meta, body, now_ms);
+      store_.deliver(p.meta, body, now_ms, p.completed_on);
       DeliveredInfo info{p.meta.seq, p.meta.precedence, p.meta.sent_at_ms, body_hash(body)};
       ++delivered_[wire::precedence_code(p.meta.precedence)];
       delivered_above_[info.seq] = info;

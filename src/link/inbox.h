@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "link/ack_ranges.h"
@@ -26,7 +27,9 @@ class Inbox {
 
   enum class Outcome { stored, duplicate, duplicate_delivered };
   // Stores the chunk (inside the batch). duplicate_delivered: the seq is already delivered.
-  Outcome accept(const wire::DataFrame& frame);
+  // channel carried it; the channel whose chunk completes a message is the one `log` names as
+  // having delivered it.
+  Outcome accept(const wire::DataFrame& frame, ChannelId channel);
 
   // Delivers every message the rule allows (store.deliver()), extends the transcript over the
   // gap-free prefix (store.set_incoming_head()); inside the batch. Returns what it delivered.
@@ -48,6 +51,8 @@ class Inbox {
     MessageMeta meta;
     std::vector<bool> have;
     std::uint32_t held = 0;
+    // The channel of the chunk that completed it; unknown for one completed before a restart.
+    std::optional<ChannelId> completed_on;
     bool complete() const { return held == have.size(); }
   };
 

@@ -80,7 +80,8 @@ Link::Received Link::receive(ChannelId channel, util::ByteView envelope, util::W
 }
 
 std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<ChannelId, util::ByteView>>& envelopes,
-                                               util::WallTime now, const std::function<void()>& in_batch) {
+                                               util::WallTime now, const std::function<void()>& in_batch,
+                                               const std::function<void(std::size_t done)>& progress) {
   if (taken_) throw std::logic_error("link: receive() before the last envelope was marked");
   std::vector<Received> out(envelopes.size());
   const bool committed = batch(
@@ -99,6 +100,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
             out[i].bridged = report.bridged;
             out[i].forged = report.header_authentic && !report.bridged &&
                             (report.repeat_of_failure || payload.error().code == util::Errc::crypto);
+            if (progress) progress(i + 1);
             continue;
           }
           any_opened = true;
@@ -114,6 +116,7 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
           if (auto r = engine_->on_payload(envelopes[i].first, *payload, now); !r.ok()) {
             out[i] = {Outcome::refused, r.error().message};
           }
+          if (progress) progress(i + 1);
         }
         if (in_batch) in_batch();
         return any_opened || session_->changes() != changes_before;
@@ -212,7 +215,9 @@ void Link::trace_data(std::string_view stage, util::ByteView payload, util::Byte
   }
 }
 
-util::Result<Link::CourierLoad> Link::take_courier(std::size_t max_envelopes, util::WallTime now) {
+util::Result<Link::CourierLoad> Link::take_courier(
+    std::size_t max_envelopes, util::WallTime now,
+    const std::function<void(std::size_t done, std::size_t total)>& progress) {
   if (taken_) throw std::logic_error("link: take_courier() before the last envelope was marked");
   CourierLoad load;
   load.hello = hello_;
@@ -228,6 +233,7 @@ util::Result<Link::CourierLoad> Link::take_courier(std::size_t max_envelopes, ut
     auto envelope = session_->seal(carried.payloads[i]);
     if (!envelope.ok()) return envelope.error();
     load.envelopes.emplace_back(envelope->begin(), envelope->end());
+    if (progress) progress(i + 1, carried.payloads.size());
   }
   return load;
 }

@@ -78,8 +78,11 @@ class Link {
   // The outcomes in order; a failed batch refuses every one that opened.
   // in_batch, when given, runs inside the batch's transaction after the envelopes were applied
   // (the courier records the bundle as seen there: both commit or neither does).
+  // progress, when given, is told after each envelope how many of them are done (a courier
+  // bundle may hold a hundred thousand).
   std::vector<Received> receive_many(const std::vector<std::pair<ChannelId, util::ByteView>>& envelopes,
-                                     util::WallTime now, const std::function<void()>& in_batch = {});
+                                     util::WallTime now, const std::function<void()>& in_batch = {},
+                                     const std::function<void(std::size_t done)>& progress = {});
   // Whether the last batch committed (false: it was rolled back, in_batch's writes with it).
   bool last_batch_committed() const { return last_batch_committed_; }
   // When next_wakeup() has passed (earlier is harmless).
@@ -118,7 +121,9 @@ class Link {
   // HELLO (Engine::courier_payloads). Call between inputs. Every envelope is sealed under a
   // reservation made durable first (I4); a bundle never written loses nothing (its message keys
   // are spent, the receiver skips them) and the next one carries the same again.
-  util::Result<CourierLoad> take_courier(std::size_t max_envelopes, util::WallTime now);
+  // progress, when given, is told after each envelope sealed how many of how many are done.
+  util::Result<CourierLoad> take_courier(std::size_t max_envelopes, util::WallTime now,
+                                         const std::function<void(std::size_t done, std::size_t total)>& progress = {});
 
   // ---- channels (replayed into the engine after a rebuild) -----------------------------------
   void channel_up(ChannelId channel, util::WallTime now);

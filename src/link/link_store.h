@@ -46,9 +46,10 @@ class LinkStore {
   virtual std::optional<crypto::Hash> outgoing_head(Seq seq) = 0;
   virtual std::optional<crypto::Hash> outgoing_body_hash(Seq seq) = 0;
   // A valid signed receipt confirmed these seqs; receipt is the encoded RECEIPT frame, kept as
-  // proof. Idempotent: seqs already delivered keep their first receipt.
-  virtual void mark_delivered(const std::vector<Seq>& seqs, std::int64_t at_ms,
-                              util::ByteView receipt) = 0;
+  // proof, channel the one it came on. Idempotent: seqs already delivered keep their first
+  // receipt.
+  virtual void mark_delivered(const std::vector<Seq>& seqs, std::int64_t at_ms, util::ByteView receipt,
+                              ChannelId channel) = 0;
   // The highest verified transcript-head receipt from the peer, kept as proof.
   virtual void record_peer_head(const TranscriptHead& head, util::ByteView receipt) = 0;
   virtual TranscriptHead peer_head() = 0;
@@ -89,7 +90,10 @@ class LinkStore {
   virtual std::vector<StoredFragment> fragments(Seq seq) = 0;
   // Delivers: inbox entry visible to the operator, the seq's fragments dropped, the delivered
   // count of its precedence raised by one. The store refuses a second deliver() of a seq.
-  virtual void deliver(const MessageMeta& meta, util::ByteView body, std::int64_t at_ms) = 0;
+  // channel: the one whose chunk completed the message (nullopt when it was completed before a
+  // restart and the engine no longer knows), kept for `log`.
+  virtual void deliver(const MessageMeta& meta, util::ByteView body, std::int64_t at_ms,
+                       std::optional<ChannelId> channel) = 0;
   // Delivered messages with seq > after, ascending.
   virtual std::vector<DeliveredInfo> delivered_above(Seq after) = 0;
   virtual bool is_delivered(Seq seq) = 0;

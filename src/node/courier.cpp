@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include "crypto/random.h"
@@ -80,6 +81,45 @@ std::size_t largest_bucket(std::size_t max_size) {
 
 }  // namespace
 
+namespace {
+
+// The files of a split export: "{n}" in the pattern replaced by the part's number, or in a
+// folder, one name per part with a tag shared by the set (so sets do not collide).
+std::vector<std::filesystem::path> part_names(const std::filesystem::path& out, std::size_t count) {
+  std::vector<std::filesystem::path> names;
+  const std::string pattern = out.string();
+  const std::string tag = util::hex_encode(crypto::random_bytes(4));
+  for (std::size_t i = 1; i <= count; ++i) {
+    const std::string n = std::to_string(i);
+    if (auto at = pattern.find(kPartPlaceholder); at != std::string::npos) {
+      std::string name = pattern;
+      for (; at != std::string::npos; at = name.find(kPartPlaceholder, at + n.size())) {
+        name.replace(at, kPartPlaceholder.size(), n);
+      }
+      names.emplace_back(name);
+    } else {
+      names.push_back(out / ("courier-" + tag + "-" + n + "-of-" + std::to_string(count) + ".bundle"));
+    }
+  }
+  return names;
+}
+
+}  // namespace
+
+nlohmann::json exported_json(const CourierExported& done) {
+  auto parts = nlohmann::json::array();
+  for (const auto& p : done.bundles) {
+    parts.push_back({{"id", p.bundle_id}, {"file", p.file.string()}, {"size", p.size}, {"items", p.items}});
+  }
+  return {{"id", done.bundle_id},         {"size", done.size},         {"envelopes", done.envelopes},
+          {"hello", done.hello},          {"messages", done.messages}, {"receipts", done.receipts},
+          {"chunks_left", done.chunks_left}, {"expires_at_ms", done.expires_at_ms}, {"bundles", parts}};
+}
+
+bool CourierExportOptions::split() const {
+  return out.string().find(kPartPlaceholder) != std::string::npos || std::filesystem::is_directory(out);
+}
+
 util::Result<CourierExported> courier_export(store::Store& store, const session::Identity& self,
                                              const store::Contact& contact, link::Link& link,
                                              const CourierExportOptions& opt, util::WallTime now) {
@@ -92,61 +132,88 @@ util::Result<CourierExported> courier_export(store::Store& store, const session:
   if (opt.pad_to && *opt.pad_to > opt.max_size) {
     return util::make_error(util::Errc::invalid_argument, "--pad-to is larger than --max-size");
   }
-  if (std::filesystem::exists(opt.out)) {
+  const bool split = opt.split();
+  if (!split && std::filesystem::exists(opt.out)) {
     return util::make_error(util::Errc::already_exists, opt.out.string() + " exists already; give --out a new file name");
   }
   const std::size_t limit = opt.pad_to ? *opt.pad_to : largest_bucket(opt.max_size);
-  std::size_t room = courier::items_capacity(limit);
-  if (link.hello_pending()) --room;
-  auto load = link.take_courier(room, now);
+  const bool hello = link.hello_pending();
+  // Each part carries the HELLO (a part may be the first to arrive), so room for one less.
+  const std::size_t per_part = courier::items_capacity(limit) - (hello ? 1 : 0);
+  const std::size_t room = split ? kMaxSplitEnvelopes : per_part;
+  std::function<void(std::size_t, std::size_t)> sealing;
+  if (opt.progress) sealing = [&](std::size_t done, std::size_t total) { opt.progress("sealing", done, total); };
+  auto load = link.take_courier(room, now, sealing);
   if (!load.ok()) return load.error();
   if (load->envelopes.empty() && !load->hello) {
     return util::make_error(util::Errc::not_found, "nothing to carry to " + contact.alias +
                                                        ": no message, ACK or receipt is owed to it");
   }
-  std::vector<courier::Item> items;
-  if (load->hello) items.push_back({courier::ItemKind::hello, std::move(*load->hello)});
-  for (auto& e : load->envelopes) items.push_back({courier::ItemKind::envelope, std::move(e)});
-  const std::size_t size = opt.pad_to ? *opt.pad_to : courier::bucket_for(items.size());
+  std::vector<std::vector<courier::Item>> parts;
+  for (std::size_t i = 0; i < load->envelopes.size() || parts.empty(); i += per_part) {
+    std::vector<courier::Item>& items = parts.emplace_back();
+    if (load->hello) items.push_back({courier::ItemKind::hello, *load->hello});
+    const std::size_t end = std::min(load->envelopes.size(), i + per_part);
+    for (std::size_t k = i; k < end; ++k) items.push_back({courier::ItemKind::envelope, std::move(load->envelopes[k])});
+  }
+  std::vector<std::filesystem::path> files = split ? part_names(opt.out, parts.size()) : std::vector{opt.out};
+  for (const auto& f : files) {
+    if (std::filesystem::exists(f)) {
+      return util::make_error(util::Errc::already_exists, f.string() + " exists already: nothing written");
+    }
+  }
 
-  courier::Header header;
-  header.sender = self.signing.public_key();
-  header.recipient = contact.identity_key;
-  crypto::random_fill(header.id);
-  header.created_at_ms = util::to_unix_ms(now);
-  header.expires_at_ms = header.created_at_ms + std::chrono::duration_cast<std::chrono::milliseconds>(opt.lifetime).count();
-  auto sealed = courier::seal(header, items, self.signing, contact.prekey, size);
-  if (!sealed.ok()) return sealed.error();
-  if (auto w = write_new_file(opt.out, *sealed); !w.ok()) return w.error();
+  const std::int64_t created_at_ms = util::to_unix_ms(now);
+  const std::int64_t expires_at_ms =
+      created_at_ms + std::chrono::duration_cast<std::chrono::milliseconds>(opt.lifetime).count();
+  CourierExported out;
+  std::vector<store::CourierBundleRow> rows;
+  for (std::size_t p = 0; p < parts.size(); ++p) {
+    const auto& items = parts[p];
+    const std::size_t size = opt.pad_to ? *opt.pad_to : courier::bucket_for(items.size());
+    courier::Header header;
+    header.sender = self.signing.public_key();
+    header.recipient = contact.identity_key;
+    crypto::random_fill(header.id);
+    header.created_at_ms = created_at_ms;
+    header.expires_at_ms = expires_at_ms;
+    auto sealed = courier::seal(header, items, self.signing, contact.prekey, size);
+    if (!sealed.ok()) return sealed.error();
+    if (opt.progress) opt.progress("encrypting", p + 1, parts.size());
+    // A part already written stays: it is whole and importable on its own (its envelopes' keys
+    // are spent either way; the next export carries what it held again).
+    if (auto w = write_new_file(files[p], *sealed); !w.ok()) return w.error();
+    if (opt.progress) opt.progress("writing", p + 1, parts.size());
 
-  store::CourierBundleRow row;
-  row.bundle_id.assign(header.id.begin(), header.id.end());
-  row.contact_id = contact.id;
-  row.created_at_ms = header.created_at_ms;
-  row.expires_at_ms = header.expires_at_ms;
-  row.at_ms = header.created_at_ms;
-  row.size = static_cast<std::int64_t>(size);
-  row.envelopes = static_cast<std::int64_t>(items.size());
-  // Only `status` counts and `log`'s sent times rest on this: the file is written already.
+    store::CourierBundleRow& row = rows.emplace_back();
+    row.bundle_id.assign(header.id.begin(), header.id.end());
+    row.contact_id = contact.id;
+    row.created_at_ms = created_at_ms;
+    row.expires_at_ms = expires_at_ms;
+    row.at_ms = created_at_ms;
+    row.size = static_cast<std::int64_t>(size);
+    row.envelopes = static_cast<std::int64_t>(items.size());
+    out.bundles.push_back({util::hex_encode(header.id), files[p], size, items.size()});
+  }
+  // Only `status` counts and `log`'s sent times rest on this: the files are written already.
   try {
     (void)store.transaction([&] {
-      store::CourierBundles(store).record(row);
-      store::Messages(store, contact.id).mark_sent(load->seqs, header.created_at_ms);
+      for (const auto& row : rows) store::CourierBundles(store).record(row);
+      store::Messages(store, contact.id).mark_sent(load->seqs, created_at_ms);
       return util::Result<void>{};
     });
   } catch (const std::exception& e) {
     spdlog::warn("courier bundle for {} written, but not counted in the store: {}", contact.alias, e.what());
   }
 
-  CourierExported out;
-  out.bundle_id = util::hex_encode(header.id);
-  out.size = size;
+  out.bundle_id = out.bundles.front().bundle_id;
+  out.size = out.bundles.front().size;
   out.envelopes = load->envelopes.size();
-  out.hello = !items.empty() && items.front().kind == courier::ItemKind::hello;
+  out.hello = load->hello.has_value();
   out.messages = load->seqs.size();
   out.receipts = load->receipts;
   out.chunks_left = load->chunks_left;
-  out.expires_at_ms = header.expires_at_ms;
+  out.expires_at_ms = expires_at_ms;
   return out;
 }
 
@@ -174,7 +241,11 @@ util::Result<void> courier_start_session(store::Store& store, const session::Ide
   return {};
 }
 
-util::Result<CourierFile> courier_read(const std::filesystem::path& path, const session::Identity& self) {
+util::Result<CourierFile> courier_read(const std::filesystem::path& path, const session::Identity& self,
+                                       const CourierProgress& progress) {
+  auto step = [&](std::string_view stage, std::size_t done) {
+    if (progress) progress(stage, done, 1);
+  };
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return util::make_error(util::Errc::not_found, "cannot read " + path.string() + ": " + ec.message());
@@ -182,19 +253,24 @@ util::Result<CourierFile> courier_read(const std::filesystem::path& path, const 
     return util::make_error(util::Errc::bad_format, "not a courier bundle: " + path.string() + " is " +
                                                         std::to_string(size) + " bytes (a bundle is 64 KiB to 256 MiB)");
   }
+  step("reading", 0);
   std::ifstream in(path, std::ios::binary);
   util::Bytes bytes(size);
   in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
   if (!in || in.gcount() != static_cast<std::streamsize>(size)) {
     return util::make_error(util::Errc::io, "cannot read " + path.string());
   }
+  step("reading", 1);
+  step("opening", 0);
   auto opened = courier::open(bytes, self.signing.public_key(), self.prekey);
   if (!opened.ok()) return opened.error();
+  step("opening", 1);
   return CourierFile{std::move(*opened), static_cast<std::size_t>(size)};
 }
 
 util::Result<CourierImported> courier_import(store::Store& store, const store::Contact& contact, link::Link& link,
-                                             const CourierFile& bundle, util::WallTime now) {
+                                             const CourierFile& bundle, util::WallTime now,
+                                             const CourierProgress& progress) {
   const courier::Header& h = bundle.opened.header;
   const std::string id = util::hex_encode(h.id);
   const std::int64_t now_ms = util::to_unix_ms(now);
@@ -228,7 +304,9 @@ util::Result<CourierImported> courier_import(store::Store& store, const store::C
   row.at_ms = now_ms;
   row.size = static_cast<std::int64_t>(bundle.size);
   row.envelopes = static_cast<std::int64_t>(bundle.opened.items.size());
-  auto outcomes = link.receive_many(batch, now, [&] { bundles.record(row); });
+  std::function<void(std::size_t)> applying;
+  if (progress) applying = [&](std::size_t done) { progress("applying", done, batch.size()); };
+  auto outcomes = link.receive_many(batch, now, [&] { bundles.record(row); }, applying);
   if (!link.last_batch_committed()) {
     return util::make_error(util::Errc::store, "importing bundle " + id + " failed and was rolled back: nothing changed");
   }
@@ -286,7 +364,8 @@ util::Result<store::Contact> accept_bundle_hello(store::Store& store, const sess
 }  // namespace
 
 util::Result<CourierImportedAlone> courier_import_alone(store::Store& store, const session::Identity& self,
-                                                        const CourierFile& bundle, util::WallTime now) {
+                                                        const CourierFile& bundle, util::WallTime now,
+                                                        const CourierProgress& progress) {
   const auto& items = bundle.opened.items;
   const bool has_hello = !items.empty() && items.front().kind == channel::courier::ItemKind::hello;
   return store.transaction([&]() -> util::Result<CourierImportedAlone> {
@@ -309,7 +388,7 @@ util::Result<CourierImportedAlone> courier_import_alone(store::Store& store, con
     if (!opened.ok()) return opened.error();
     link::Link& l = **opened;
     (void)l.take_events(now);  // the start-up reports of a Link opened for this import
-    auto imported = courier_import(store, *contact, l, bundle, now);
+    auto imported = courier_import(store, *contact, l, bundle, now, progress);
     if (!imported.ok()) return imported.error();
     out.imported = *imported;
     for (const auto& e : l.take_events(now)) {

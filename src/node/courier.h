@@ -7,12 +7,18 @@
 
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "channel/courier_bundle.h"
 #include "link/link.h"
 #include "session/identity.h"
+#include "session/session_limits.h"
 #include "store/contacts.h"
 #include "store/store.h"
 #include "util/clock.h"
@@ -22,23 +28,52 @@ namespace bc::node {
 
 inline constexpr std::chrono::seconds kDefaultBundleLifetime{14 * 24 * 3600};
 
+// Told how far a long courier step has come: stage ("sealing", "encrypting", "writing",
+// "reading", "opening", "applying"), and done of total units in it (envelopes, or 0/1 then 1/1
+// for a step done in one go). Called on the thread doing the work; it must not throw.
+using CourierProgress = std::function<void(std::string_view stage, std::size_t done, std::size_t total)>;
+
+// A split export (--out a folder, or a name with this in it, replaced by the part's number)
+// carries at most this many envelopes over all its parts. The parts may be imported in any
+// order only while the receiver keeps the message keys of the envelopes it has not seen yet:
+// session::kMaxSkipPerChain (1000) per chain, kMaxSkippedTotal over all; this leaves a margin
+// for keys skipped on other channels. What does not fit waits for the next export.
+inline constexpr std::size_t kMaxSplitEnvelopes = 900;
+static_assert(kMaxSplitEnvelopes < session::kMaxSkipPerChain);
+inline constexpr std::string_view kPartPlaceholder = "{n}";
+
 struct CourierExportOptions {
-  std::filesystem::path out;  // must not exist yet
+  // A new file; or a folder or a name with kPartPlaceholder: the export is split into as many
+  // bundles as it takes, each at most max_size (see split()).
+  std::filesystem::path out;
   std::size_t max_size = channel::courier::kMaxBundleSize;
   std::optional<std::size_t> pad_to;  // exactly this size (else the smallest power-of-two bucket)
   std::chrono::seconds lifetime = kDefaultBundleLifetime;
+  CourierProgress progress;  // optional
+  bool split() const;
+};
+
+struct CourierPart {
+  std::string bundle_id;  // hex
+  std::filesystem::path file;
+  std::size_t size = 0;
+  std::size_t items = 0;  // envelopes and the HELLO
 };
 
 struct CourierExported {
-  std::string bundle_id;  // hex
-  std::size_t size = 0;
-  std::size_t envelopes = 0;  // besides the HELLO
+  std::vector<CourierPart> bundles;  // one, or the parts of a split export
+  std::string bundle_id;             // hex, of the first
+  std::size_t size = 0;              // of the first
+  std::size_t envelopes = 0;  // besides the HELLO, in all
   bool hello = false;
   std::size_t messages = 0;     // outgoing messages with a chunk in it
   std::size_t receipts = 0;     // signed receipts in it
   std::size_t chunks_left = 0;  // for a next bundle
   std::int64_t expires_at_ms = 0;
 };
+
+// What the control op and the CLI report of an export (docs/api.md courier_export).
+nlohmann::json exported_json(const CourierExported& done);
 
 // Takes the contact's courier load from link, seals it and writes it to opt.out (a new file,
 // mode 0600, fsynced, linked into place), then records the bundle as written out. Call between
@@ -60,7 +95,8 @@ struct CourierFile {
   channel::courier::Opened opened;
   std::size_t size = 0;
 };
-util::Result<CourierFile> courier_read(const std::filesystem::path& path, const session::Identity& self);
+util::Result<CourierFile> courier_read(const std::filesystem::path& path, const session::Identity& self,
+                                       const CourierProgress& progress = {});
 
 struct CourierImported {
   std::string bundle_id;
@@ -77,7 +113,8 @@ struct CourierImported {
 // seen-set). The HELLO it may carry is not fed here (a session exists already). The caller takes
 // the Link's events afterwards.
 util::Result<CourierImported> courier_import(store::Store& store, const store::Contact& contact, link::Link& link,
-                                             const CourierFile& bundle, util::WallTime now);
+                                             const CourierFile& bundle, util::WallTime now,
+                                             const CourierProgress& progress = {});
 
 // With no node running (the caller holds the node's lock): the whole import as one store
 // transaction: the HELLO the bundle may carry for one of our open invitations (pinning the
@@ -91,6 +128,7 @@ struct CourierImportedAlone {
   std::size_t confirmed = 0;   // outgoing messages confirmed by receipts in it
 };
 util::Result<CourierImportedAlone> courier_import_alone(store::Store& store, const session::Identity& self,
-                                                        const CourierFile& bundle, util::WallTime now);
+                                                        const CourierFile& bundle, util::WallTime now,
+                                                        const CourierProgress& progress = {});
 
 }  // namespace bc::node

@@ -32,16 +32,7 @@ std::string Node::Impl::handle_courier(const ControlRequest& request) {
     if (!done.ok()) return failure(done.error());
     spdlog::info("link {}: courier bundle {} written ({} envelopes)", peer->contact.alias, done->bundle_id,
                  done->envelopes);
-    return nlohmann::json{{"ok", true},
-                          {"bundle",
-                           {{"id", done->bundle_id},
-                            {"size", done->size},
-                            {"envelopes", done->envelopes},
-                            {"hello", done->hello},
-                            {"messages", done->messages},
-                            {"receipts", done->receipts},
-                            {"chunks_left", done->chunks_left},
-                            {"expires_at_ms", done->expires_at_ms}}}}
+    return nlohmann::json{{"ok", true}, {"bundle", exported_json(*done)}}
         .dump();
   }
   auto file = courier_read(*request.file, identity);

@@ -6,7 +6,8 @@ namespace bc::node {
 util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
   auto peer = std::make_unique<Peer>();
   peer->contact = contact;
-  peer->link_store = std::make_unique<SqliteLinkStore>(*store, contact.id);
+  peer->link_store =
+      std::make_unique<SqliteLinkStore>(*store, contact.id, [this](link::ChannelId c) { return channel_name(c); });
   peer->direct = std::make_unique<channel::DirectChannel>(kDirectChannel, *net);
   const auto now = clock.now();
   std::optional<crypto::SecureBuffer> invite_secret;

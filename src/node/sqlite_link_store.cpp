@@ -36,6 +36,12 @@ link::StoredFragment from_row(store::FragmentRow&& row) {
 
 }  // namespace
 
+std::string fixed_channel_name(link::ChannelId channel) {
+  if (channel == 0) return "direct";  // node/peer.h kDirectChannel
+  if (channel == link::kCourierChannel) return "courier";
+  return "relay";  // relays get their ids when a node runs; only it knows which is which
+}
+
 std::vector<link::OutgoingMessage> SqliteLinkStore::undelivered_outgoing() { return undelivered_outgoing_above(0); }
 
 std::vector<link::OutgoingMessage> SqliteLinkStore::undelivered_outgoing_above(link::Seq after) {
@@ -65,8 +71,9 @@ std::optional<crypto::Hash> SqliteLinkStore::outgoing_body_hash(link::Seq seq) {
   return row->body_hash;
 }
 
-void SqliteLinkStore::mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) {
-  messages_.mark_delivered(seqs, at_ms, receipt);
+void SqliteLinkStore::mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt,
+                                     link::ChannelId channel) {
+  messages_.mark_delivered(seqs, at_ms, receipt, namer_(channel));
 }
 
 void SqliteLinkStore::record_peer_head(const link::TranscriptHead& head, util::ByteView receipt) {
@@ -134,8 +141,10 @@ std::vector<link::StoredFragment> SqliteLinkStore::fragments(link::Seq seq) {
   return out;
 }
 
-void SqliteLinkStore::deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms) {
-  messages_.deliver(to_row(meta), body, link::body_hash(body), at_ms);
+void SqliteLinkStore::deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms,
+                              std::optional<link::ChannelId> channel) {
+  messages_.deliver(to_row(meta), body, link::body_hash(body), at_ms,
+                    channel ? std::optional<std::string>(namer_(*channel)) : std::nullopt);
 }
 
 std::vector<link::DeliveredInfo> SqliteLinkStore::delivered_above(link::Seq after) {

@@ -8,7 +8,8 @@ namespace {
 Hash32 hash_col(const Statement& st, int i) { return util::to_array<32>(st.column_blob(i)); }
 
 constexpr std::string_view kOutboxCols =
-    "seq, precedence, sent_at_ms, earlier, body_hash, head, delivered_at_ms, receipt, length(body), first_sent_at_ms";
+    "seq, precedence, sent_at_ms, earlier, body_hash, head, delivered_at_ms, receipt, length(body), first_sent_at_ms, "
+    "receipt_channel";
 
 OutboxRow read_outbox(const Statement& st, bool with_body) {
   OutboxRow r;
@@ -22,12 +23,13 @@ OutboxRow read_outbox(const Statement& st, bool with_body) {
   r.receipt = st.column_blob(7);
   r.body_size = static_cast<std::uint64_t>(st.column_int(8));
   if (!st.column_is_null(9)) r.first_sent_at_ms = st.column_int(9);
-  if (with_body) r.body = st.column_blob(10);
+  if (!st.column_is_null(10)) r.receipt_channel = st.column_text(10);
+  if (with_body) r.body = st.column_blob(11);
   return r;
 }
 
 constexpr std::string_view kInboxCols =
-    "id, contact_id, seq, precedence, sent_at_ms, earlier, body_hash, delivered_at_ms, length(body)";
+    "id, contact_id, seq, precedence, sent_at_ms, earlier, body_hash, delivered_at_ms, length(body), channel";
 
 InboxRow read_inbox(const Statement& st, bool with_body) {
   InboxRow r;
@@ -40,7 +42,8 @@ InboxRow read_inbox(const Statement& st, bool with_body) {
   r.body_hash = hash_col(st, 6);
   r.delivered_at_ms = st.column_int(7);
   r.body_size = static_cast<std::uint64_t>(st.column_int(8));
-  if (with_body) r.body = st.column_blob(9);
+  if (!st.column_is_null(9)) r.channel = st.column_text(9);
+  if (with_body) r.body = st.column_blob(10);
   return r;
 }
 
@@ -144,11 +147,15 @@ std::vector<OutboxRow> Messages::all_outgoing(bool with_body) {
   return out;
 }
 
-void Messages::mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt) {
+void Messages::mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt,
+                              const std::optional<std::string>& channel) {
   auto st = store_.prepare(
-      "UPDATE outbox SET delivered_at_ms = ?, receipt = ? WHERE contact_id = ? AND seq = ? AND delivered_at_ms IS NULL");
+      "UPDATE outbox SET delivered_at_ms = ?, receipt = ?, receipt_channel = ? "
+      "WHERE contact_id = ? AND seq = ? AND delivered_at_ms IS NULL");
   for (auto seq : seqs) {
-    st.bind(1, at_ms).bind(2, receipt).bind(3, contact_).bind(4, i64(seq));
+    st.bind(1, at_ms).bind(2, receipt);
+    if (channel) st.bind(3, std::string_view(*channel)); else st.bind_null(3);
+    st.bind(4, contact_).bind(5, i64(seq));
     st.run();
     st.reset();
   }
@@ -222,13 +229,15 @@ std::vector<FragmentRow> Messages::fragments(std::uint64_t seq) {
   return out;
 }
 
-void Messages::deliver(const FragmentRow& meta, util::ByteView body, const Hash32& body_hash, std::int64_t at_ms) {
+void Messages::deliver(const FragmentRow& meta, util::ByteView body, const Hash32& body_hash, std::int64_t at_ms,
+                       const std::optional<std::string>& channel) {
   LinkStateRow s = state();
   auto ins = store_.prepare(
-      "INSERT INTO inbox (contact_id, seq, precedence, sent_at_ms, earlier, body, body_hash, delivered_at_ms) "
-      "VALUES (?,?,?,?,?,?,?,?)");
+      "INSERT INTO inbox (contact_id, seq, precedence, sent_at_ms, earlier, body, body_hash, delivered_at_ms, channel) "
+      "VALUES (?,?,?,?,?,?,?,?,?)");
   ins.bind(1, contact_).bind(2, i64(meta.seq)).bind(3, std::int64_t{meta.precedence}).bind(4, meta.sent_at_ms);
   ins.bind(5, encode_counts(meta.earlier)).bind(6, body).bind(7, util::ByteView(body_hash)).bind(8, at_ms);
+  if (channel) ins.bind(9, std::string_view(*channel)); else ins.bind_null(9);
   ins.run();  // UNIQUE (contact_id, seq) refuses a second delivery: invariant I2
   auto del = store_.prepare("DELETE FROM fragments WHERE contact_id = ? AND seq = ?");
   del.bind(1, contact_).bind(2, i64(meta.seq));

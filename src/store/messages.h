@@ -6,6 +6,7 @@
 #include <array>
 #include <functional>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "crypto/secure_buffer.h"
@@ -30,6 +31,7 @@ struct OutboxRow {
   std::optional<std::int64_t> delivered_at_ms;
   util::Bytes receipt;
   std::optional<std::int64_t> first_sent_at_ms;
+  std::optional<std::string> receipt_channel;  // the channel the confirming receipt came on
 };
 
 struct InboxRow {
@@ -43,6 +45,7 @@ struct InboxRow {
   std::uint64_t body_size = 0;
   Hash32 body_hash{};
   std::int64_t delivered_at_ms = 0;
+  std::optional<std::string> channel;  // the channel that delivered it (its last chunk)
 };
 
 struct FragmentRow {
@@ -83,7 +86,9 @@ class Messages {
   std::vector<OutboxRow> undelivered_outgoing(std::uint64_t after = 0);
   std::optional<OutboxRow> outgoing(std::uint64_t seq, bool with_body);
   std::vector<OutboxRow> all_outgoing(bool with_body);
-  void mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt);
+  // channel: the name of the channel the receipt came on (as `log` shows it).
+  void mark_delivered(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms, util::ByteView receipt,
+                      const std::optional<std::string>& channel = std::nullopt);
   // Records when the first envelope of each seq left; keeps an earlier time.
   void mark_sent(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms);
   void set_peer_head(std::uint64_t prefix_end, const Hash32& head, util::ByteView receipt);
@@ -93,7 +98,9 @@ class Messages {
   std::vector<FragmentRow> fragments(std::uint64_t seq);
   // Inbox insert (a second delivery of a seq throws StoreError: invariant I2), fragments of the
   // seq dropped, in_counts[precedence] + 1.
-  void deliver(const FragmentRow& meta, util::ByteView body, const Hash32& body_hash, std::int64_t at_ms);
+  // channel: the name of the channel that delivered it, when known.
+  void deliver(const FragmentRow& meta, util::ByteView body, const Hash32& body_hash, std::int64_t at_ms,
+               const std::optional<std::string>& channel = std::nullopt);
   std::vector<InboxRow> delivered_above(std::uint64_t after, bool with_body);
   bool is_delivered(std::uint64_t seq);
   void set_incoming_head(std::uint64_t prefix_end, const Hash32& head);

@@ -192,10 +192,18 @@ CREATE TABLE relay_capabilities (
 CREATE INDEX relay_capabilities_contact ON relay_capabilities (contact_id);
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations = {
-    Migration{kV1}, Migration{kV2}, Migration{kV3}, Migration{kV4}, Migration{kV5},
-    Migration{kV6}, Migration{kV7}, Migration{kV8}, Migration{kV9, seal_clear_secrets},
-    Migration{kV10}};
+// Which channel carried each message (issue 15, for `log`): the one whose chunk completed an
+// incoming message, and the one that brought the receipt confirming an outgoing one. Names as
+// the node shows channels ('direct', 'relay:NAME', 'courier'); NULL where not known (rows from
+// before this step, a message completed before a restart).
+constexpr std::string_view kV11 = R"sql(
+ALTER TABLE inbox ADD COLUMN channel TEXT;
+ALTER TABLE outbox ADD COLUMN receipt_channel TEXT;
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations = {
+    Migration{kV1}, Migration{kV2}, Migration{kV3}, Migration{kV4}, Migration{kV5},  Migration{kV6},
+    Migration{kV7}, Migration{kV8}, Migration{kV9, seal_clear_secrets}, Migration{kV10}, Migration{kV11}};
 
 }  // namespace
 

@@ -78,9 +78,10 @@ class RunsNodes:
             log.close()
         super().tearDown()
 
-    def start_node(self, party):
+    def start_node(self, party, port=None):
         log = open(os.path.join(self.root, f"{party.name}.log"), "a")
-        proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen", f"127.0.0.1:{free_port()}"],
+        port = port or free_port()
+        proc = subprocess.Popen([BIN, "--home", party.home, "node", "run", "--listen", f"127.0.0.1:{port}"],
                                 stdout=log, stderr=log)
         self.procs.append((proc, log))
         sock = os.path.join(party.home, "control.sock")

@@ -1,7 +1,9 @@
 """courier export|import through the real binary: two homes, no node and no network at all;
 refusals leave the store unchanged; an import killed with SIGKILL is all or nothing."""
 import hashlib
+import json
 import os
+import pty
 import random
 import shutil
 import signal
@@ -9,7 +11,7 @@ import sqlite3
 import subprocess
 import time
 
-from bc_cli import BIN, CliTestCase, RunsNodes
+from bc_cli import BIN, CliTestCase, RunsNodes, free_port, wait_for
 
 
 def store_dump(party):
@@ -121,6 +123,125 @@ class CourierWithoutNetwork(CourierBase):
         self.assertEqual(out["size"], 256 * 1024)
         self.assertEqual(inc["delivered"], 1)
         self.assertEqual(query(b, "SELECT count(*) FROM inbox")[0][0], 1)
+
+
+class CourierProgress(CourierBase):
+    """Long courier work reports progress on stderr: with --progress, or when stderr is a terminal;
+    never on stdout (--json stays one document) and not at all otherwise."""
+
+    def test_progress_on_stderr_only(self):
+        a, b = self.pair()
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(os.urandom(1_000_000))  # about 500 envelopes
+        b.run("send", "--with", "washington", "--file", os.path.join(self.root, "big.bin"))
+        path = os.path.join(self.root, "b1.bundle")
+        proc = b.run("--json", "courier", "export", "--with", "washington", "--out", path, "--progress")
+        out = json.loads(proc.stdout)  # nothing but the document
+        self.assertGreater(out["envelopes"], 400)
+        lines = proc.stderr.splitlines()
+        self.assertIn(f"courier export: sealing 1/{out['envelopes']} (0%)", lines)
+        self.assertIn(f"courier export: sealing {out['envelopes']}/{out['envelopes']} (100%)", lines)
+        self.assertEqual(lines[-2:], ["courier export: encrypting done", "courier export: writing done"])
+        proc = a.run("--json", "courier", "import", path, "--progress")
+        inc = json.loads(proc.stdout)
+        self.assertEqual(inc["delivered"], 1)
+        lines = proc.stderr.splitlines()
+        self.assertEqual(lines[:2], ["courier import: reading done", "courier import: opening done"])
+        n = inc["envelopes"]
+        self.assertEqual([l for l in lines if "applying" in l],
+                         [f"courier import: applying {k}/{n} ({k * 100 // n}%)"
+                          for k in (1, (n + 3) // 4, (n + 1) // 2, (3 * n + 3) // 4, n)])
+        # Not asked for, and stderr no terminal: silent.
+        a.run("send", "--with", "moscow", "ok")
+        path2 = os.path.join(self.root, "a1.bundle")
+        proc = a.run("courier", "export", "--with", "moscow", "--out", path2)
+        self.assertEqual(proc.stderr, "")
+        self.assertEqual(b.run("courier", "import", path2).stderr, "")
+
+    def test_a_terminal_gets_one_redrawn_line(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "over the counter")
+        path = os.path.join(self.root, "b1.bundle")
+        b.run("courier", "export", "--with", "washington", "--out", path)
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.run([BIN, "--home", a.home, "--json", "courier", "import", path], stdout=subprocess.PIPE,
+                                  stderr=slave, timeout=60)
+            os.close(slave)
+            slave = None
+            err = b""
+            while True:
+                try:
+                    chunk = os.read(master, 4096)
+                except OSError:  # EIO: the terminal's other end is closed and drained
+                    break
+                if not chunk:
+                    break
+                err += chunk
+        finally:
+            if slave is not None:
+                os.close(slave)
+            os.close(master)
+        self.assertEqual(proc.returncode, 0)
+        self.assertEqual(json.loads(proc.stdout)["delivered"], 1)
+        text = err.decode()
+        self.assertIn("\rcourier import: applying", text)
+        self.assertTrue(text.endswith("\r\n") or text.endswith("\n"), repr(text))
+        self.assertEqual(text.count("\n"), 1, repr(text))
+
+
+class CourierSplit(CourierBase):
+    """--max-size with --out a folder or a {n} pattern splits a backlog over several bundles, each
+    importable on its own and in any order; with both nodes stopped."""
+
+    def test_large_file_in_shuffled_parts(self):
+        a, b = self.pair()
+        blob = os.urandom(600_000)  # about 300 envelopes; a 128 KiB bundle holds 62 and the HELLO
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(blob)
+        b.run("send", "--with", "washington", "--file", os.path.join(self.root, "big.bin"))
+        b.run("send", "--with", "washington", "-p", "flash", "behind the file")
+        out_dir = os.path.join(self.root, "parts")
+        os.mkdir(out_dir)
+        out = b.json("courier", "export", "--with", "washington", "--out", out_dir, "--max-size", "128KiB")
+        parts = [p["file"] for p in out["bundles"]]
+        self.assertGreaterEqual(len(parts), 5)
+        self.assertEqual(sorted(parts), sorted(os.path.join(out_dir, n) for n in os.listdir(out_dir)))
+        self.assertEqual(out["chunks_left"], 0)
+        self.assertEqual(out["messages"], 2)
+        for p in parts:
+            self.assertLessEqual(os.path.getsize(p), 128 * 1024)
+        order = list(reversed(parts))  # the last part first: the farthest from the chain's start
+        random.Random(15).shuffle(order[1:])
+        delivered = 0
+        for i, p in enumerate(order):
+            inc = a.json("courier", "import", p)
+            self.assertEqual(inc["new_contact"], i == 0, "every part carries the HELLO; the first one used pins")
+            self.assertEqual(inc["duplicates"], 0, f"part {p}: every envelope opens")
+            delivered += inc["delivered"]
+            if i < len(order) - 1:
+                self.assertLess(delivered, 2, "the file waits for its last chunk")
+        self.assertEqual(delivered, 2)
+        saved = os.path.join(self.root, "saved")
+        a.run("inbox", "--with", "moscow", "--save", saved)
+        with open(os.path.join(saved, "big.bin"), "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).digest(), hashlib.sha256(blob).digest())
+        # A part again changes nothing.
+        proc = a.run("courier", "import", parts[0], check=False)
+        self.assertEqual(proc.returncode, 5)
+        self.assertIn("imported already", proc.stderr)
+
+        # A {n} pattern; the receipts go back and confirm both messages.
+        pattern = os.path.join(self.root, "back-{n}.bundle")
+        text = a.run("courier", "export", "--with", "moscow", "--out", pattern, "--max-size", "64KiB").stdout
+        back = os.path.join(self.root, "back-1.bundle")
+        self.assertTrue(os.path.exists(back), text)
+        self.assertEqual(b.json("courier", "import", back)["confirmed"], 2)
+        # A name taken refuses the whole export before anything is written.
+        a.run("send", "--with", "moscow", "one more")
+        proc = a.run("courier", "export", "--with", "moscow", "--out", pattern, check=False)
+        self.assertEqual(proc.returncode, 5, proc.stderr)
+        self.assertIn("exists already", proc.stderr)
 
 
 class CourierRefusals(CourierBase):
@@ -307,3 +428,43 @@ class CourierWithNode(RunsNodes, CourierBase):
         vb = b.json("transcript", "verify", "--with", "washington")
         self.assertEqual(va["outgoing"]["head"], vb["incoming"]["head"])
         self.assertEqual(va["incoming"]["head"], vb["outgoing"]["head"])
+
+
+class CourierLogChannels(RunsNodes, CourierBase):
+    """`log` names the channel that delivered each message, and the one each receipt came on."""
+
+    def test_courier_then_direct(self):
+        a, b = self.pair()
+        b.run("send", "--with", "washington", "-p", "flash", "by hand")
+        self.carry(b, a, "washington", "b1.bundle")
+        a.run("send", "--with", "moscow", "by hand too")
+        self.carry(a, b, "moscow", "a1.bundle")
+        self.carry(b, a, "washington", "b2.bundle")  # b's receipt for a's message
+        [inc] = [e for e in self.log(a, "moscow") if e["direction"] == "in"]
+        self.assertEqual(inc["channel"], "courier")
+        [out] = [e for e in self.log(a, "moscow") if e["direction"] == "out"]
+        self.assertEqual((out["state"], out["receipt_channel"]), ("delivered", "courier"))
+        human = a.run("log", "--with", "moscow").stdout
+        self.assertIn("FLASH  delivered via courier  by hand", human)
+        self.assertRegex(human, r"ROUTINE  delivered \(receipt [^)]* via courier\)  by hand too")
+
+        # The network comes up: the next message arrives on the direct channel.
+        port = free_port()
+        b.run("contact", "address", "add", "washington", f"127.0.0.1:{port}")
+        self.start_node(a, port)
+        self.start_node(b)
+        a.run("send", "--with", "moscow", "over the wire")
+
+        def wired():
+            return [e for e in self.log(b, "washington") if e["direction"] == "in" and e["seq"] == 2]
+        wait_for(wired, 30, "the message over the direct channel")
+        self.assertEqual(wired()[0]["channel"], "direct")
+
+        def second():
+            return [e for e in self.log(a, "moscow") if e["direction"] == "out" and e["seq"] == 2][0]
+        wait_for(lambda: second()["state"] == "delivered", 30, "its receipt")
+        self.assertEqual(second()["receipt_channel"], "direct")
+        self.assertIn("delivered via direct  over the wire", b.run("log", "--with", "washington").stdout)
+        # What came by hand keeps its channel.
+        self.assertEqual([e["channel"] for e in self.log(b, "washington") if e["direction"] == "in"],
+                         ["courier", "direct"])

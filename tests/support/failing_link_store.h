@@ -20,8 +20,9 @@ class FailingLinkStore final : public link::LinkStore {
   }
   std::optional<crypto::Hash> outgoing_head(link::Seq seq) override { return inner_.outgoing_head(seq); }
   std::optional<crypto::Hash> outgoing_body_hash(link::Seq seq) override { return inner_.outgoing_body_hash(seq); }
-  void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt) override {
-    inner_.mark_delivered(seqs, at_ms, receipt);
+  void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt,
+                      link::ChannelId channel) override {
+    inner_.mark_delivered(seqs, at_ms, receipt, channel);
   }
   void record_peer_head(const link::TranscriptHead& head, util::ByteView receipt) override {
     inner_.record_peer_head(head, receipt);
@@ -47,8 +48,9 @@ class FailingLinkStore final : public link::LinkStore {
   void put_fragment(const link::StoredFragment& f) override { inner_.put_fragment(f); }
   std::vector<link::StoredFragment> fragment_index() override { return inner_.fragment_index(); }
   std::vector<link::StoredFragment> fragments(link::Seq seq) override { return inner_.fragments(seq); }
-  void deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms) override {
-    inner_.deliver(meta, body, at_ms);
+  void deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms,
+               std::optional<link::ChannelId> channel) override {
+    inner_.deliver(meta, body, at_ms, channel);
   }
   std::vector<link::DeliveredInfo> delivered_above(link::Seq after) override { return inner_.delivered_above(after); }
   bool is_delivered(link::Seq seq) override { return inner_.is_delivered(seq); }

@@ -113,8 +113,8 @@ std::optional<crypto::Hash> MemoryLinkStore::outgoing_body_hash(Seq seq) {
   return it->second.body_hash;
 }
 
-void MemoryLinkStore::mark_delivered(const std::vector<Seq>& seqs, std::int64_t,
-                                     util::ByteView receipt) {
+void MemoryLinkStore::mark_delivered(const std::vector<Seq>& seqs, std::int64_t, util::ByteView receipt,
+                                     link::ChannelId channel) {
   writing("mark_delivered");
   for (Seq seq : seqs) {
     auto it = cur_.outbox.find(seq);
@@ -122,6 +122,7 @@ void MemoryLinkStore::mark_delivered(const std::vector<Seq>& seqs, std::int64_t,
     if (it->second.delivered) continue;
     it->second.delivered = true;
     it->second.receipt.assign(receipt.begin(), receipt.end());
+    it->second.receipt_channel = channel;
   }
 }
 
@@ -161,8 +162,8 @@ std::vector<link::StoredFragment> MemoryLinkStore::fragments(Seq seq) {
   return out;
 }
 
-void MemoryLinkStore::deliver(const link::MessageMeta& meta, util::ByteView body,
-                              std::int64_t at_ms) {
+void MemoryLinkStore::deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms,
+                              std::optional<link::ChannelId> channel) {
   writing("deliver");
   if (cur_.inbox.count(meta.seq) != 0) {
     throw std::logic_error("I2: second deliver() of seq " + std::to_string(meta.seq));
@@ -175,7 +176,7 @@ void MemoryLinkStore::deliver(const link::MessageMeta& meta, util::ByteView body
   if (body.size() != meta.total) throw std::logic_error("deliver(): body size != total");
   cur_.inbox.emplace(
       meta.seq,
-      InboxEntry{meta, std::make_shared<const util::Bytes>(body.begin(), body.end()), at_ms});
+      InboxEntry{meta, std::make_shared<const util::Bytes>(body.begin(), body.end()), at_ms, channel});
   cur_.fragments.erase(meta.seq);
   ++cur_.delivered_counts[p];
 }

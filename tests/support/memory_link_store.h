@@ -20,6 +20,7 @@ class MemoryLinkStore final : public link::LinkStore {
     link::MessageMeta meta;
     std::shared_ptr<const util::Bytes> body;
     std::int64_t at_ms = 0;
+    std::optional<link::ChannelId> channel;  // the one that completed it
   };
   struct OutboxEntry {
     link::OutgoingMessage message;  // body empty; see body
@@ -28,6 +29,7 @@ class MemoryLinkStore final : public link::LinkStore {
     crypto::Hash body_hash{};
     bool delivered = false;
     util::Bytes receipt;
+    std::optional<link::ChannelId> receipt_channel;
   };
 
   void begin();
@@ -53,8 +55,8 @@ class MemoryLinkStore final : public link::LinkStore {
   std::vector<link::OutgoingMessage> undelivered_outgoing_above(link::Seq after) override;
   std::optional<crypto::Hash> outgoing_head(link::Seq seq) override;
   std::optional<crypto::Hash> outgoing_body_hash(link::Seq seq) override;
-  void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms,
-                      util::ByteView receipt) override;
+  void mark_delivered(const std::vector<link::Seq>& seqs, std::int64_t at_ms, util::ByteView receipt,
+                      link::ChannelId channel) override;
   void record_peer_head(const link::TranscriptHead& head, util::ByteView receipt) override;
   link::TranscriptHead peer_head() override { return cur_.peer_head; }
   OutgoingTail outgoing_tail() override { return {cur_.last_seq, cur_.last_head, cur_.sent_counts}; }
@@ -73,7 +75,8 @@ class MemoryLinkStore final : public link::LinkStore {
   void put_fragment(const link::StoredFragment& fragment) override;
   std::vector<link::StoredFragment> fragment_index() override;
   std::vector<link::StoredFragment> fragments(link::Seq seq) override;
-  void deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms) override;
+  void deliver(const link::MessageMeta& meta, util::ByteView body, std::int64_t at_ms,
+               std::optional<link::ChannelId> channel) override;
   std::vector<link::DeliveredInfo> delivered_above(link::Seq after) override;
   bool is_delivered(link::Seq seq) override { return cur_.inbox.count(seq) != 0; }
   link::EarlierCounts delivered_counts() override { return cur_.delivered_counts; }

@@ -121,6 +121,34 @@ TEST_F(TwoEngines, MessagesAreDeliveredOnceAndConfirmed) {
   EXPECT_TRUE(st.channels[0].srtt.has_value());
 }
 
+// `log` names the channel that delivered a message: the one whose chunk completed it (not the
+// one of its first chunk), and on the sender the one its receipt came back on.
+TEST_F(TwoEngines, TheStoreLearnsWhichChannelCompletedAMessageAndWhichBroughtItsReceipt) {
+  constexpr ChannelId kRelay = 7, kCourier = kCourierChannel;
+  send(a_, wire::kChunkSize + 1);  // two chunks
+  std::vector<util::Bytes> out;
+  while (auto p = a_.engine->poll_transmit(kDirect, now_)) out.push_back(std::move(*p));
+  ASSERT_GE(out.size(), 2u);
+  b_.store.begin();
+  ASSERT_TRUE(b_.engine->on_payload(kDirect, out[0], now_).ok());
+  b_.store.commit();
+  EXPECT_TRUE(b_.store.inbox().empty());
+  b_.store.begin();
+  for (std::size_t i = 1; i < out.size(); ++i) ASSERT_TRUE(b_.engine->on_payload(kRelay, out[i], now_).ok());
+  b_.store.commit();
+  ASSERT_EQ(b_.store.inbox().size(), 1u);
+  EXPECT_EQ(b_.store.inbox().at(1).channel, std::optional<ChannelId>(kRelay));
+  // The receipt comes back on the courier.
+  std::vector<util::Bytes> back;
+  while (auto p = b_.engine->poll_transmit(kDirect, now_)) back.push_back(std::move(*p));
+  ASSERT_FALSE(back.empty());
+  a_.store.begin();
+  for (const auto& p : back) ASSERT_TRUE(a_.engine->on_payload(kCourier, p, now_).ok());
+  a_.store.commit();
+  ASSERT_TRUE(a_.store.outbox().at(1).delivered);
+  EXPECT_EQ(a_.store.outbox().at(1).receipt_channel, std::optional<ChannelId>(kCourier));
+}
+
 TEST_F(TwoEngines, RestartedSenderResendsAndTheReceiverReceiptsDuplicates) {
   send(a_, 100);
   // The receiver gets the message, but every payload back to the sender is lost.

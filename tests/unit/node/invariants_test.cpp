@@ -156,7 +156,7 @@ TEST_F(Invariants, I2_DuplicatesAreDeliveredOnceInOrder) {
   meta.seq = 1;
   meta.precedence = wire::Precedence::routine;
   meta.total = 1;
-  auto again = [&] { b->sqlite->transaction([&] { b->sqlite->deliver(meta, util::Bytes{1}, 0); }); };
+  auto again = [&] { b->sqlite->transaction([&] { b->sqlite->deliver(meta, util::Bytes{1}, 0, std::nullopt); }); };
   EXPECT_THROW(again(), store::StoreError);
   EXPECT_EQ(b->inbox_size(), 6u);
 }

@@ -164,6 +164,10 @@ TEST_F(Sealed, Migration9SealsTheClearSecretsOfAnOlderStore) {
         invitation_secret);
     store->exec("INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at, used_at) "
                 "VALUES ('inv-0', x'00', x'', 10, 200, 20)");
+    // What the later steps added goes, so that they run again on a true schema-8 file.
+    store->exec("DROP TABLE relay_capabilities");
+    store->exec("ALTER TABLE inbox DROP COLUMN channel");
+    store->exec("ALTER TABLE outbox DROP COLUMN receipt_channel");
     store->exec("PRAGMA user_version = 8");
     ASSERT_TRUE(store->checkpoint_truncate());
   }
@@ -175,7 +179,7 @@ TEST_F(Sealed, Migration9SealsTheClearSecretsOfAnOlderStore) {
 
   {
     auto store = Store::open(db(), key_of(identity)).value();
-    EXPECT_EQ(store->schema_version(), 9);
+    EXPECT_EQ(store->schema_version(), Store::latest_schema_version());
     EXPECT_FALSE(any_secret_in(db()));
     EXPECT_FALSE(any_secret_in(wal()));
     expect_all_readable(*store);

@@ -48,6 +48,8 @@
 namespace bc::node::detail {
 
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+// The longest the loop sleeps for a channel paced by a relay's limit (Channel::send_wait()).
+constexpr auto kPacedWakeCap = std::chrono::milliseconds{50};
 // How often the store's WAL is checkpointed and truncated (Store::checkpoint_truncate), so old
 // page images, earlier session states among them, do not stay in store.db-wal for long.
 constexpr auto kWalCheckpointInterval = std::chrono::minutes{5};
@@ -242,10 +244,13 @@ struct Node::Impl {
 
   void transmit(Peer& peer);
 
-  // Hands the Link's envelopes for channel to send until it has none or send refuses one.
-  template <class Send>
-  void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send) {
-    while (auto envelope = peer.link->take_envelope(channel, now)) {
+  // Hands the Link's envelopes for channel to send until it has none, send refuses one, or the
+  // channel must wait for room under its rate (ready() false: Channel::send_wait()).
+  template <class Send, class Ready>
+  void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send, Ready&& ready) {
+    while (ready()) {
+      auto envelope = peer.link->take_envelope(channel, now);
+      if (!envelope) return;
       if (!send(*envelope)) {
         // Not connected or queue full: nothing it carried is lost (Link::mark_failed).
         peer.link->mark_failed(channel);

@@ -10,8 +10,9 @@ void Node::Impl::transmit(Peer& peer) {
   auto hello = peer.link->take_hello(now);
   for (channel::Channel* ch : peer.channels()) {
     if (!ch->up()) continue;
-    if (hello && (ch == peer.direct.get() || !peer.direct->up())) (void)ch->send(*hello);
-    transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); });
+    const auto ready = [ch] { return ch->send_wait() == std::chrono::nanoseconds::zero(); };
+    if (hello && (ch == peer.direct.get() || !peer.direct->up()) && ready()) (void)ch->send(*hello);
+    transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); }, ready);
   }
 }
 

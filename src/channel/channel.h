@@ -12,6 +12,7 @@
 // it (heartbeats) is the link engine's (link/health.h).
 #pragma once
 
+#include <chrono>
 #include <string>
 
 #include "link/types.h"
@@ -45,6 +46,11 @@ class Channel {
   // Writes one envelope (exactly wire::kEnvelopeSize bytes); false when it cannot now (down,
   // or its queue is full): the caller answers Link::mark_failed and nothing is lost.
   virtual bool send(util::ByteView envelope) = 0;
+  // How long until send() has room for an envelope under a rate the path enforces (a relay's
+  // limit, relay_client.h): zero when it has now. The caller takes no envelope for a channel
+  // that must wait (one taken and refused spends a message key for nothing) and looks again
+  // after this long.
+  virtual std::chrono::nanoseconds send_wait() { return std::chrono::nanoseconds::zero(); }
 
  protected:
   // The transitions above; false (and nothing changes) when already in that state.

@@ -24,6 +24,7 @@ class RelayChannel final : public Channel {
   }
 
   bool send(util::ByteView envelope) override;
+  std::chrono::nanoseconds send_wait() override { return client_.put_wait(); }
 
  private:
   RelayClient& client_;

@@ -3,10 +3,12 @@
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
 
+#include "channel/put_pacer.h"
 #include "net/options.h"
 #include "net/service.h"
 #include "util/fingerprint.h"
@@ -207,6 +209,18 @@ util::Result<void> revoke_capability(const RelayEndpoint& endpoint, const crypto
 
 // ---- RelayClient --------------------------------------------------------------------------
 
+namespace {
+// PUTs kept for a retry until answered: more than a connection has in flight at any limit a
+// relay allows within its commit latency, and at most about 2 MiB.
+constexpr std::size_t kMaxPendingPuts = 1024;
+// Under a told limit every ACK takes a request from the PUTs, so delivered items are
+// acknowledged in batches: once this many wait, or the oldest has waited this long (longer at a
+// low limit: 32 requests' time). Held items cost nothing but their room at the relay a little
+// longer.
+constexpr std::size_t kAckBatch = 128;
+constexpr std::chrono::milliseconds kAckDelay{250};
+}  // namespace
+
 struct RelayClient::Impl {
   RelayEndpoint endpoint;
   relay::MailboxId mailbox{};
@@ -218,11 +232,28 @@ struct RelayClient::Impl {
   bool subscribed = false;
   std::uint32_t next_request = 1;
   std::uint32_t subscribe_request = 0;
-  // Cleared for good when the relay refuses a tagged SUBSCRIBE as bad_request (it predates
-  // writers, docs/protocol.md "Relay protocol").
+  // Cleared for good when the relay refuses a SUBSCRIBE with them as bad_request (it predates
+  // them, docs/protocol.md "Relay protocol"): first the limits, then the writers.
+  bool want_limits = true;
   bool tag_writer = true;
   std::uint64_t refusals = 0;
   std::map<std::uint32_t, Answer> answers;  // capability requests awaiting the relay's answer
+  // PUTs paced to the relay's limit (put_pacer.h). A PUT stays in `pending` until its answer;
+  // one refused as rate_limited goes to `retries` and leaves again, before any new PUT, once
+  // the backoff and the bucket allow. Both go with the connection (the link engine retransmits
+  // what they carried on the next one).
+  PutPacer pacer;
+  std::map<std::uint32_t, relay::Put> pending;
+  std::deque<relay::Put> retries;
+  // Items to ACK, held while the limit has no room (they then go together, up to kMaxAckItems
+  // per ACK). Not kept across connections: the relay delivers unacknowledged items again.
+  std::vector<std::uint64_t> acks;
+  PutPacer::Clock::time_point acks_since{};  // when the oldest of them came
+  // ACKs sent and not yet answered: one refused as rate_limited goes back to `acks`.
+  std::map<std::uint32_t, std::vector<std::uint64_t>> pending_acks;
+  PaceStats stats;
+
+  static PutPacer::Clock::time_point now() { return PutPacer::Clock::now(); }
 
   std::uint32_t request_id() {
     std::uint32_t r = next_request++;
@@ -234,13 +265,63 @@ struct RelayClient::Impl {
     std::lock_guard lock(mu);
     conn = info.id;
     subscribed = false;
+    pacer.reset();
+    pending.clear();
+    retries.clear();
+    acks.clear();
+    pending_acks.clear();
     subscribe(info.id);
   }
 
   // Under mu.
   void subscribe(net::ConnectionId id) {
     subscribe_request = request_id();
-    service->send(id, relay::encode(relay::Subscribe{subscribe_request, mailbox, tag_writer}));
+    pacer.spend(now());
+    service->send(id, relay::encode(relay::Subscribe{subscribe_request, mailbox, tag_writer, want_limits}));
+  }
+
+  // Under mu, connected: sends one PUT (a token taken already) and keeps it until its answer.
+  bool send_put(relay::Put put) {
+    util::Bytes bytes = relay::encode(put);
+    if (!service->send(*conn, std::move(bytes))) return false;
+    // Bounded: past it the oldest is forgotten (its refusal, should one come, is not retried here
+    // but by the link engine, as before pacing).
+    if (pending.size() >= kMaxPendingPuts) pending.erase(pending.begin());
+    pending.insert_or_assign(put.request, std::move(put));
+    return true;
+  }
+
+  // Under mu: sends what waited for room under the limit: ACKs first (they free the relay's
+  // store), then the refused PUTs whose backoff passed. A retry keeps its request id: it is the
+  // same PUT, and its answer is matched the same way.
+  bool acks_due(PutPacer::Clock::time_point t) const {
+    if (acks.empty()) return false;
+    if (!pacer.limits()) return true;
+    // At a low limit, at most about one request in 32 goes to ACKs.
+    const auto delay = std::max<PutPacer::Clock::duration>(
+        kAckDelay, std::chrono::duration_cast<PutPacer::Clock::duration>(std::chrono::duration<double>(
+                       32.0 / static_cast<double>(pacer.limits()->requests_per_second))));
+    return acks.size() >= kAckBatch || t - acks_since >= delay;
+  }
+
+  void flush(PutPacer::Clock::time_point t) {
+    while (conn && acks_due(t) && pacer.take(t)) {
+      relay::Ack a;
+      a.request = request_id();
+      a.mailbox = mailbox;
+      const auto n = static_cast<std::ptrdiff_t>(std::min(acks.size(), relay::kMaxAckItems));
+      a.items.assign(acks.begin(), acks.begin() + n);
+      acks.erase(acks.begin(), acks.begin() + n);
+      if (pending_acks.size() >= kMaxPendingPuts) pending_acks.erase(pending_acks.begin());
+      const std::uint32_t request = a.request;
+      if (service->send(*conn, relay::encode(a))) pending_acks.insert_or_assign(request, std::move(a.items));
+    }
+    while (conn && !acks_due(t) && !retries.empty() && pacer.take(t)) {
+      relay::Put put = std::move(retries.front());
+      retries.pop_front();
+      ++stats.retried;
+      if (!send_put(std::move(put))) break;
+    }
   }
 
   void on_message(net::ConnectionId id, const util::Bytes& bytes) {
@@ -257,27 +338,71 @@ struct RelayClient::Impl {
     } else if (auto* ok = std::get_if<relay::Ok>(&*message)) {
       if (answer(ok->request, std::nullopt)) return;
       bool now_subscribed = false;
+      std::optional<relay::Limits> told;
       {
         std::lock_guard lock(mu);
         if (conn == id && ok->request == subscribe_request && !subscribed) {
           subscribed = true;
           now_subscribed = true;
+          if (ok->limits) {
+            if (stats.limits != ok->limits) told = ok->limits;
+            stats.limits = ok->limits;
+            pacer.limit(*ok->limits, now());
+          }
+        } else if (conn == id && pending.erase(ok->request) != 0) {
+          ++stats.accepted;
+          pacer.accepted();
+          flush(now());
+        } else if (conn == id) {
+          pending_acks.erase(ok->request);
         }
+      }
+      if (told) {
+        spdlog::info("relay {}:{}: limit {} requests/s, burst {}; pacing PUTs to it", endpoint.host, endpoint.port,
+                     told->requests_per_second, told->burst);
       }
       if (now_subscribed) handlers.on_state(true, "subscribed");
     } else if (auto* e = std::get_if<relay::Error>(&*message)) {
       if (answer(e->request, *e)) return;
       bool for_subscribe = false;
+      bool retried = false;
       std::uint64_t n = 0;
       {
         std::lock_guard lock(mu);
         for_subscribe = e->request == subscribe_request;
-        if (for_subscribe && tag_writer && e->code == relay::ErrorCode::bad_request && conn == id) {
-          tag_writer = false;
-          spdlog::info("relay {}:{}: predates writers (tagged SUBSCRIBE refused); subscribing untagged",
-                       endpoint.host, endpoint.port);
-          subscribe(id);
-          return;
+        if (for_subscribe && e->code == relay::ErrorCode::bad_request && conn == id) {
+          if (want_limits) {
+            want_limits = false;
+            spdlog::info("relay {}:{}: predates told limits (SUBSCRIBE asking for them refused); subscribing "
+                         "without",
+                         endpoint.host, endpoint.port);
+            subscribe(id);
+            return;
+          }
+          if (tag_writer) {
+            tag_writer = false;
+            spdlog::info("relay {}:{}: predates writers (tagged SUBSCRIBE refused); subscribing untagged",
+                         endpoint.host, endpoint.port);
+            subscribe(id);
+            return;
+          }
+        }
+        if (conn == id && e->code == relay::ErrorCode::rate_limited) {
+          ++stats.rate_limited;
+          pacer.refused(now());
+          // Refused before anything was stored: the same PUT goes again after the backoff.
+          if (auto it = pending.find(e->request); it != pending.end()) {
+            retries.push_back(std::move(it->second));
+            pending.erase(it);
+            retried = true;
+          } else if (auto a = pending_acks.find(e->request); a != pending_acks.end()) {
+            if (acks.empty()) acks_since = {};  // due at once
+            acks.insert(acks.end(), a->second.begin(), a->second.end());
+            pending_acks.erase(a);
+          }
+        } else if (conn == id) {
+          pending.erase(e->request);
+          pending_acks.erase(e->request);
         }
         n = ++refusals;
       }
@@ -286,8 +411,8 @@ struct RelayClient::Impl {
       } else if (n <= 10 || n % 1000 == 0) {
         // PUT or ACK refused (over quota, bad capability): the link engine retransmits, and the
         // operator learns it here.
-        spdlog::warn("relay {}:{}: request refused ({}); {} refusal(s) so far", endpoint.host, endpoint.port,
-                     describe(*e), n);
+        spdlog::warn("relay {}:{}: request refused ({}); {} refusal(s) so far{}", endpoint.host, endpoint.port,
+                     describe(*e), n, retried ? "; sending it again after a pause" : "");
       }
     }
   }
@@ -312,6 +437,8 @@ struct RelayClient::Impl {
     std::lock_guard lock(mu);
     if (!conn) return false;
     const std::uint32_t id = request_id();
+    // Counted against the relay's limit as it counts it; a refusal as rate_limited reaches done.
+    pacer.spend(now());
     if (!service->send(*conn, relay::encode(make(id)))) return false;
     answers[id] = std::move(done);
     return true;
@@ -373,12 +500,31 @@ bool RelayClient::put(const relay::MailboxId& mailbox, const relay::Capability& 
   if (envelope.size() != wire::kEnvelopeSize) return false;
   std::lock_guard lock(impl_->mu);
   if (!impl_->conn) return false;
+  const auto now = Impl::now();
+  impl_->flush(now);
+  if (!impl_->retries.empty() || impl_->acks_due(now) || !impl_->pacer.take(now)) return false;
   relay::Put p;
   p.request = impl_->request_id();
   p.mailbox = mailbox;
   p.capability = capability;
   std::copy(envelope.begin(), envelope.end(), p.envelope.begin());
-  return impl_->service->send(*impl_->conn, relay::encode(p));
+  return impl_->send_put(std::move(p));
+}
+
+std::chrono::nanoseconds RelayClient::put_wait() {
+  std::lock_guard lock(impl_->mu);
+  if (!impl_->conn) return std::chrono::nanoseconds::zero();  // put() refuses at once; nothing to wait for
+  const auto now = Impl::now();
+  impl_->flush(now);
+  auto wait = std::chrono::duration_cast<std::chrono::nanoseconds>(impl_->pacer.wait(now));
+  // ACKs and retries not yet sent wait for the bucket too; a new PUT waits behind them.
+  if (!impl_->retries.empty() || impl_->acks_due(now)) wait = std::max(wait, std::chrono::nanoseconds{std::chrono::milliseconds{1}});
+  return wait;
+}
+
+RelayClient::PaceStats RelayClient::pace_stats() const {
+  std::lock_guard lock(impl_->mu);
+  return impl_->stats;
 }
 
 bool RelayClient::add_capability(const relay::Capability& capability, relay::CapabilityKind kind, Answer answer) {
@@ -401,14 +547,10 @@ bool RelayClient::revoke_capability(const relay::CapabilityId& capability, Answe
 void RelayClient::ack(const std::vector<std::uint64_t>& items) {
   std::lock_guard lock(impl_->mu);
   if (!impl_->conn) return;  // the relay delivers them again on the next subscription
-  for (std::size_t i = 0; i < items.size(); i += relay::kMaxAckItems) {
-    relay::Ack a;
-    a.request = impl_->request_id();
-    a.mailbox = impl_->mailbox;
-    auto end = std::min(items.size(), i + relay::kMaxAckItems);
-    a.items.assign(items.begin() + static_cast<std::ptrdiff_t>(i), items.begin() + static_cast<std::ptrdiff_t>(end));
-    impl_->service->send(*impl_->conn, relay::encode(a));
-  }
+  const auto now = Impl::now();
+  if (impl_->acks.empty()) impl_->acks_since = now;
+  impl_->acks.insert(impl_->acks.end(), items.begin(), items.end());
+  impl_->flush(now);
 }
 
 bool RelayClient::subscribed() const {

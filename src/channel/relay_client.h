@@ -8,6 +8,12 @@
 // items. put() stores an envelope in any mailbox whose write capability the owner holds (a
 // contact's mailbox at the same relay). Handlers run on the client's I/O thread, one at a
 // time: they must not block and must not destroy the client. Every member is thread-safe.
+//
+// Pacing: the SUBSCRIBE also asks for the relay's rate limit (asking again without when the
+// relay predates it), and every request then stays within it (put_pacer.h): put() refuses when
+// there is no room and put_wait() says how long until there is, so that a relay channel takes
+// no envelope it cannot send. A request refused as rate_limited anyway (a PUT, an ACK) goes
+// again after a backoff; put_wait(), put(), ack() and the relay's answers send what is due.
 #pragma once
 
 #include <chrono>
@@ -86,8 +92,9 @@ class RelayClient {
   RelayClient(const RelayClient&) = delete;
   RelayClient& operator=(const RelayClient&) = delete;
 
-  // Queues a PUT of one envelope (exactly wire::kEnvelopeSize bytes). False when not connected
-  // or the connection's queue is full: the link engine retransmits what it carried.
+  // Queues a PUT of one envelope (exactly wire::kEnvelopeSize bytes). False when not connected,
+  // the connection's queue is full or the relay's rate limit has no room for it now (see
+  // put_wait()): the link engine retransmits what it carried.
   bool put(const wire::relay::MailboxId& mailbox, const wire::relay::Capability& capability,
            util::ByteView envelope);
   // The owner's ADD_CAPABILITY / REVOKE_CAPABILITY on this connection. answer runs once on the
@@ -96,7 +103,22 @@ class RelayClient {
   using Answer = std::function<void(std::optional<wire::relay::Error> refusal)>;
   bool add_capability(const wire::relay::Capability& capability, wire::relay::CapabilityKind kind, Answer answer);
   bool revoke_capability(const wire::relay::CapabilityId& capability, Answer answer);
-  // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems).
+  // How long until put() has room under the relay's rate limit (put_pacer.h): zero when it has
+  // now (or when not connected: put() then fails at once). PUTs the relay refused as
+  // rate_limited go again first, as soon as their backoff and the limit allow; this sends those
+  // whose time came.
+  std::chrono::nanoseconds put_wait();
+  // What the relay told (on the latest subscription) and what it did since the client started.
+  struct PaceStats {
+    std::optional<wire::relay::Limits> limits;  // nullopt: not told (yet, or an older relay)
+    std::uint64_t accepted = 0;                 // PUTs answered OK
+    std::uint64_t rate_limited = 0;             // requests refused as rate_limited
+    std::uint64_t retried = 0;                  // refused PUTs sent again
+  };
+  PaceStats pace_stats() const;
+  // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems). Under a
+  // told limit they go in batches (128 items, or the oldest 250 ms old or 32 requests' time), so that ACKs take few
+  // of the requests the PUTs need.
   void ack(const std::vector<std::uint64_t>& items);
   bool subscribed() const;
 

@@ -38,7 +38,15 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
       const auto now = clock.now();
       auto next = now + std::chrono::milliseconds{200};
       for (const auto& [id, peer] : peers) {
-        if (peer->link) next = std::min(next, peer->link->next_wakeup());
+        if (!peer->link) continue;
+        auto wake = peer->link->next_wakeup();
+        // Something is due but a channel must wait for room under its rate (a relay's limit):
+        // look again a little later instead of spinning, and then send what room there is. Not
+        // at each single request's room: a round with something to send ticks the Link (a store
+        // transaction), which would then cost one commit per envelope. Nor after a long
+        // backoff: the link's timers (health, the other channels) must not be held up.
+        if (wake <= now && peer->send_wait() > std::chrono::nanoseconds::zero()) wake = now + kPacedWakeCap;
+        next = std::min(next, wake);
       }
       auto until = now < next ? std::chrono::duration_cast<std::chrono::nanoseconds>(next - now)
                               : std::chrono::nanoseconds{0};

@@ -50,6 +50,8 @@
 namespace bc::node::detail {
 
 constexpr auto kOutboxPollInterval = std::chrono::seconds{1};
+// The longest the loop sleeps for a channel paced by a relay's limit (Channel::send_wait()).
+constexpr auto kPacedWakeCap = std::chrono::milliseconds{50};
 // How often the store's WAL is checkpointed and truncated (Store::checkpoint_truncate), so old
 // page images, earlier session states among them, do not stay in store.db-wal for long.
 constexpr auto kWalCheckpointInterval = std::chrono::minutes{5};
@@ -273,10 +275,13 @@ struct Node::Impl {
 
   void transmit(Peer& peer);
 
-  // Hands the Link's envelopes for channel to send until it has none or send refuses one.
-  template <class Send>
-  void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send) {
-    while (auto envelope = peer.link->take_envelope(channel, now)) {
+  // Hands the Link's envelopes for channel to send until it has none, send refuses one, or the
+  // channel must wait for room under its rate (ready() false: Channel::send_wait()).
+  template <class Send, class Ready>
+  void transmit_on(Peer& peer, link::ChannelId channel, util::WallTime now, Send&& send, Ready&& ready) {
+    while (ready()) {
+      auto envelope = peer.link->take_envelope(channel, now);
+      if (!envelope) return;
       // The budget's "on the wire" stamp: the hand-off to the channel (net's I/O thread may
       // have written it before send() returns), kept once the channel took it.
       const std::int64_t handed_us = trace ? util::Trace::now_us() : 0;

@@ -13,12 +13,13 @@ void Node::Impl::transmit(Peer& peer) {
   const bool hello_pending = peer.link->hello_pending();
   for (channel::Channel* ch : peer.channels()) {
     if (!ch->up()) continue;
-    if (hello && (ch == peer.direct.get() || !peer.direct->up())) (void)ch->send(*hello);
+    const auto ready = [ch] { return ch->send_wait() == std::chrono::nanoseconds::zero(); };
+    if (hello && (ch == peer.direct.get() || !peer.direct->up()) && ready()) (void)ch->send(*hello);
     // Into the inviter's mailbox, while our HELLO is unanswered, the HELLO alone goes: the
     // invitation's capability stores 3 envelopes in its life (issue 17), and the inviter opens
     // nothing else of ours before it has accepted the HELLO. The rest waits in the engine.
     if (hello_pending && ch != peer.direct.get()) continue;
-    transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); });
+    transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); }, ready);
   }
 }
 

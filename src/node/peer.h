@@ -69,6 +69,17 @@ struct Peer {
     }
     return false;
   }
+  // The shortest wait of an up channel that paces its sends (Channel::send_wait()); zero when
+  // none must wait.
+  std::chrono::nanoseconds send_wait() const {
+    auto wait = std::chrono::nanoseconds::zero();
+    for (auto* ch : channels()) {
+      if (!ch->up()) continue;
+      const auto w = ch->send_wait();
+      if (w > std::chrono::nanoseconds::zero() && (wait == std::chrono::nanoseconds::zero() || w < wait)) wait = w;
+    }
+    return wait;
+  }
 };
 
 }  // namespace bc::node

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <type_traits>
 
 #include "channel/relay_capability.h"
@@ -138,7 +140,10 @@ std::optional<proto::Message> MailboxService::handle(const Origin& origin, const
             return put(origin, m, now);
           } else if constexpr (std::is_same_v<T, proto::Subscribe>) {
             proto::Message reply = owned(origin, m.request, m.mailbox, "subscribe to");
-            if (std::holds_alternative<proto::Ok>(reply)) store_.touch_mailbox(m.mailbox, millis(now));
+            if (auto* ok = std::get_if<proto::Ok>(&reply)) {
+              store_.touch_mailbox(m.mailbox, millis(now));
+              if (m.want_limits) ok->limits = advertised_limits();
+            }
             return reply;
           } else if constexpr (std::is_same_v<T, proto::Ack>) {
             proto::Message reply = owned(origin, m.request, m.mailbox, "acknowledge items of");
@@ -176,6 +181,15 @@ std::optional<proto::Message> MailboxService::handle(const Origin& origin, const
         message);
     return refuse(request, ErrorCode::internal, "the relay could not reach its store; try again later");
   }
+}
+
+proto::Limits MailboxService::advertised_limits() const {
+  // Rounded down: a client that paces to what it is told stays within what is enforced. The
+  // configuration allows whole numbers 1..1,000,000 only, so nothing is lost in practice.
+  auto told = [](double v) {
+    return static_cast<std::uint32_t>(std::clamp(std::floor(v), 1.0, static_cast<double>(proto::kMaxLimit)));
+  };
+  return proto::Limits{told(config_.rate_per_second), told(config_.rate_burst)};
 }
 
 proto::Message MailboxService::create(const Origin& origin, const proto::Create& request, util::WallTime now) {

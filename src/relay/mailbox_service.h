@@ -100,6 +100,9 @@ class MailboxService {
   util::Result<TokenRow> revoke_token(std::string_view id, util::WallTime now);
 
   const Config& config() const { return config_; }
+  // The token bucket every connection gets (config limits.rate and limits.burst), as told to a
+  // client in the OK of its SUBSCRIBE (wire/relay_protocol.h Limits).
+  proto::Limits advertised_limits() const;
 
  private:
   std::optional<proto::Message> handle(const Origin& origin, const proto::Message& message, util::WallTime now);

@@ -19,6 +19,10 @@ bool valid_error_code(std::uint16_t code) {
          code <= static_cast<std::uint16_t>(ErrorCode::internal);
 }
 
+bool valid_limits(const Limits& l) {
+  return l.requests_per_second >= 1 && l.requests_per_second <= kMaxLimit && l.burst >= 1 && l.burst <= kMaxLimit;
+}
+
 util::Error bad(std::string message) { return make_error(Errc::bad_format, std::move(message)); }
 
 // Encoding a message that decode would refuse is a programming error of the sender: thrown, so
@@ -30,6 +34,9 @@ void check_encodable(const Message& message) {
   if (const auto* a = std::get_if<Ack>(&message);
       a && (a->items.empty() || a->items.size() > kMaxAckItems)) {
     throw std::length_error("relay ACK item count not 1..256");
+  }
+  if (const auto* o = std::get_if<Ok>(&message); o && o->limits && !valid_limits(*o->limits)) {
+    throw std::invalid_argument("relay OK limits not 1..1000000");
   }
   if (const auto* e = std::get_if<Error>(&message)) {
     if (e->message.size() > kMaxErrorMessage) {
@@ -79,7 +86,8 @@ util::Bytes encode(const Message& message) {
           w.u8(static_cast<std::uint8_t>(Type::subscribe));
           w.u32(m.request);
           w.bytes(m.mailbox);
-          if (m.tag_writer) w.u8(kSubscribeTagWriter);
+          const std::uint8_t flags = (m.tag_writer ? kSubscribeTagWriter : 0) | (m.want_limits ? kSubscribeWantLimits : 0);
+          if (flags != 0) w.u8(flags);
         } else if constexpr (std::is_same_v<T, Ack>) {
           w.u8(static_cast<std::uint8_t>(Type::ack));
           w.u32(m.request);
@@ -109,6 +117,10 @@ util::Bytes encode(const Message& message) {
         } else if constexpr (std::is_same_v<T, Ok>) {
           w.u8(static_cast<std::uint8_t>(Type::ok));
           w.u32(m.request);
+          if (m.limits) {
+            w.u32(m.limits->requests_per_second);
+            w.u32(m.limits->burst);
+          }
         } else if constexpr (std::is_same_v<T, Deliver>) {
           w.u8(static_cast<std::uint8_t>(m.writer ? Type::deliver_tagged : Type::deliver));
           w.bytes(m.mailbox);
@@ -156,10 +168,11 @@ Result<Message> decode(util::ByteView bytes) {
       if (!r.failed() && r.remaining() == 1) {
         const std::uint8_t flags = r.u8();
         // Canonical: the byte is there only when a flag is set, so one SUBSCRIBE has one encoding.
-        if (flags == 0 || (flags & ~kSubscribeTagWriter) != 0) {
-          return bad("relay SUBSCRIBE with flags " + std::to_string(flags) + " (only 0x01 is defined)");
+        if (flags == 0 || (flags & ~kSubscribeFlags) != 0) {
+          return bad("relay SUBSCRIBE with flags " + std::to_string(flags) + " (only 0x01 and 0x02 are defined)");
         }
         m.tag_writer = (flags & kSubscribeTagWriter) != 0;
+        m.want_limits = (flags & kSubscribeWantLimits) != 0;
       }
       out = m;
       break;
@@ -224,6 +237,18 @@ Result<Message> decode(util::ByteView bytes) {
     case Type::ok: {
       Ok m;
       m.request = r.u32();
+      // Optional: the limits (8 bytes) or nothing; a part of them is refused below as trailing.
+      if (!r.failed() && r.remaining() == 8) {
+        Limits l;
+        l.requests_per_second = r.u32();
+        l.burst = r.u32();
+        if (!valid_limits(l)) {
+          return make_error(Errc::limit, "relay OK with limits " + std::to_string(l.requests_per_second) + "/s, burst " +
+                                             std::to_string(l.burst) + " (each must be 1.." +
+                                             std::to_string(kMaxLimit) + ")");
+        }
+        m.limits = l;
+      }
       out = m;
       break;
     }

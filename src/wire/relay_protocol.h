@@ -10,7 +10,7 @@
 //   client -> relay                              relay -> client
 //   CREATE   (req, admission token)              CREATED (req, mailbox id, write capability)
 //   PUT      (req, mailbox, capability, env)     OK      (req)          once the envelope is durable
-//   SUBSCRIBE(req, mailbox [, flags])            OK (req), then DELIVER (mailbox, item, [writer,] envelope)...
+//   SUBSCRIBE(req, mailbox [, flags])            OK (req [, limits]), then DELIVER (mailbox, item, [writer,] envelope)...
 //   ACK      (req, mailbox, item ids)            OK      (req)          the items are deleted
 //   DELETE   (req, mailbox)                      OK      (req)
 //   ADD_CAPABILITY (req, mailbox, capability, kind)     OK (req)
@@ -72,6 +72,18 @@ enum class CapabilityKind : std::uint8_t {
 
 // SUBSCRIBE flags (one optional byte; without it, 0).
 inline constexpr std::uint8_t kSubscribeTagWriter = 0x01;  // DELIVER as deliver_tagged
+inline constexpr std::uint8_t kSubscribeWantLimits = 0x02;  // OK tells the connection's rate limit
+inline constexpr std::uint8_t kSubscribeFlags = kSubscribeTagWriter | kSubscribeWantLimits;
+
+// The rate limit a relay enforces on each connection (a token bucket over every request:
+// `requests_per_second` on average, bursts up to `burst`), told in the OK of a SUBSCRIBE that
+// asked for it so that the client paces itself instead of being refused. Both 1..kMaxLimit.
+struct Limits {
+  std::uint32_t requests_per_second = 0;
+  std::uint32_t burst = 0;
+  bool operator==(const Limits&) const = default;
+};
+inline constexpr std::uint32_t kMaxLimit = 1'000'000;
 
 // Refusal codes: stable, documented, shown to operators.
 enum class ErrorCode : std::uint16_t {
@@ -90,13 +102,21 @@ const char* error_code_name(ErrorCode code);
 
 struct Create { std::uint32_t request = 0; std::string token; };
 struct Put { std::uint32_t request = 0; MailboxId mailbox{}; Capability capability{}; Envelope envelope{}; };
-// tag_writer: deliveries name their writer (deliver_tagged). Encoded as the flags byte only when
-// set, so an untagged SUBSCRIBE is the one older relays know.
-struct Subscribe { std::uint32_t request = 0; MailboxId mailbox{}; bool tag_writer = false; };
+// tag_writer: deliveries name their writer (deliver_tagged); want_limits: the OK carries the
+// connection's Limits. Encoded as the flags byte only when one is set, so a SUBSCRIBE without
+// them is the one older relays know.
+struct Subscribe {
+  std::uint32_t request = 0;
+  MailboxId mailbox{};
+  bool tag_writer = false;
+  bool want_limits = false;
+};
 struct Ack { std::uint32_t request = 0; MailboxId mailbox{}; std::vector<std::uint64_t> items; };
 struct Remove { std::uint32_t request = 0; MailboxId mailbox{}; };
 struct Created { std::uint32_t request = 0; MailboxId mailbox{}; Capability capability{}; };
-struct Ok { std::uint32_t request = 0; };
+// limits: only in the answer to a SUBSCRIBE with want_limits (so a client that did not ask never
+// sees the longer OK).
+struct Ok { std::uint32_t request = 0; std::optional<Limits> limits = std::nullopt; };
 struct AddCapability {
   std::uint32_t request = 0;
   MailboxId mailbox{};

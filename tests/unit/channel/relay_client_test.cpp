@@ -5,10 +5,14 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
+#include <set>
+#include <thread>
 
 #include "channel/relay_capability.h"
 #include "net/service.h"
+#include "relay/rate_limit.h"
 
 namespace bc::channel {
 namespace {
@@ -34,6 +38,14 @@ struct FakeRelay {
   bool predates_writers = false;
   std::map<relay::MailboxId, bool> tagged;
   int subscribes = 0;
+  // As a relay with writers that predates told limits: a SUBSCRIBE asking for them is refused.
+  bool predates_limits = false;
+  // Told to a SUBSCRIBE that asks, and enforced per connection as a relay does.
+  std::optional<relay::Limits> limits;
+  std::map<net::ConnectionId, bc::relay::TokenBucket> buckets;
+  int rate_limited = 0;  // requests refused by the bucket or by refuse_puts
+  int refuse_puts = 0;   // the next this many PUTs are refused as rate_limited
+  std::vector<util::Bytes> put_envelopes;  // every PUT accepted, in order
 
   FakeRelay() {
     net::Handlers h;
@@ -47,6 +59,30 @@ struct FakeRelay {
     auto m = relay::decode(bytes);
     ASSERT_TRUE(m.ok());
     std::lock_guard lock(mu);
+    const std::uint32_t request_id = (static_cast<std::uint32_t>(bytes[1]) << 24) |
+                                     (static_cast<std::uint32_t>(bytes[2]) << 16) |
+                                     (static_cast<std::uint32_t>(bytes[3]) << 8) | static_cast<std::uint32_t>(bytes[4]);
+    if (limits) {
+      const auto now = std::chrono::time_point_cast<util::WallTime::duration>(std::chrono::system_clock::now());
+      auto& bucket = buckets.try_emplace(id, limits->requests_per_second, limits->burst, now).first->second;
+      if (!bucket.take(now)) {
+        ++rate_limited;
+        service->send(id, relay::encode(relay::Error{request_id, relay::ErrorCode::rate_limited, "slow down"}));
+        cv.notify_all();
+        return;
+      }
+    }
+    if (const auto* s = std::get_if<relay::Subscribe>(&*m); s != nullptr && s->want_limits && predates_limits) {
+      service->send(id, relay::encode(relay::Error{request_id, relay::ErrorCode::bad_request, "flags 3"}));
+      return;
+    }
+    if (const auto* p = std::get_if<relay::Put>(&*m); p != nullptr && refuse_puts > 0) {
+      --refuse_puts;
+      ++rate_limited;
+      service->send(id, relay::encode(relay::Error{p->request, relay::ErrorCode::rate_limited, "slow down"}));
+      cv.notify_all();
+      return;
+    }
     if (predates_writers) {
       const auto* s = std::get_if<relay::Subscribe>(&*m);
       const std::uint32_t request = (static_cast<std::uint32_t>(bytes[1]) << 24) |
@@ -71,8 +107,11 @@ struct FakeRelay {
       ++subscribes;
       subscribers[s->mailbox] = id;
       tagged[s->mailbox] = s->tag_writer;
-      service->send(id, relay::encode(relay::Ok{s->request}));
+      relay::Ok ok{s->request};
+      if (s->want_limits) ok.limits = limits;
+      service->send(id, relay::encode(ok));
     } else if (auto* p = std::get_if<relay::Put>(&*m)) {
+      put_envelopes.emplace_back(p->envelope.begin(), p->envelope.end());
       service->send(id, relay::encode(relay::Ok{p->request}));
       if (auto it = subscribers.find(p->mailbox); it != subscribers.end()) {
         relay::Deliver d{p->mailbox, next_item++, p->envelope};
@@ -304,6 +343,109 @@ TEST(RelayCapabilities, AddAndRevokeOnTheSubscribedConnectionAreAnswered) {
   ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 3; }));
   ASSERT_TRUE(answers[2].has_value());
   EXPECT_EQ(answers[2]->code, relay::ErrorCode::bad_request);
+
+
+// Starts a client of our mailbox {1..} at fake and waits for its subscription.
+std::unique_ptr<RelayClient> subscribed_client(FakeRelay& fake) {
+  auto up = std::make_shared<std::promise<void>>();
+  auto once = std::make_shared<std::once_flag>();
+  RelayClient::Handlers h;
+  h.on_state = [up, once](bool subscribed, const std::string&) {
+    if (subscribed) std::call_once(*once, [&] { up->set_value(); });
+  };
+  h.on_deliver = [](std::uint64_t, util::Bytes, std::optional<relay::CapabilityId>) {};
+  relay::MailboxId mine{};
+  mine.fill(1);
+  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h);
+  EXPECT_TRUE(client.ok()) << client.error().message;
+  if (!client.ok()) return nullptr;
+  EXPECT_EQ(up->get_future().wait_for(10s), std::future_status::ready);
+  return std::move(*client);
+}
+
+// Puts n distinct envelopes as a relay channel does: each when put_wait() says there is room.
+void put_paced(RelayClient& client, int n) {
+  relay::MailboxId mine{};
+  mine.fill(1);
+  for (int i = 0; i < n;) {
+    if (auto wait = client.put_wait(); wait > 0ns) {
+      std::this_thread::sleep_for(wait);
+      continue;
+    }
+    util::Bytes envelope(wire::kEnvelopeSize, static_cast<std::uint8_t>(i));
+    if (client.put(mine, relay::Capability{}, envelope)) ++i;
+  }
+}
+
+// Told 100 requests/s with a burst of 30, the client sends the burst less its margin (27, the
+// SUBSCRIBE one of them) at once and the rest at 100/s: the relay's bucket refuses nothing.
+TEST(RelayClient, PacesPutsToTheLimitTheRelayTells) {
+  FakeRelay fake;
+  fake.limits = relay::Limits{100, 30};
+  auto client = subscribed_client(fake);
+  ASSERT_NE(client, nullptr);
+  EXPECT_EQ(client->pace_stats().limits, fake.limits);
+  const auto start = std::chrono::steady_clock::now();
+  put_paced(*client, 80);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  {
+    std::unique_lock lock(fake.mu);
+    ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.put_envelopes.size() == 80; }));
+    EXPECT_EQ(fake.rate_limited, 0);
+  }
+  // 80 - 26 PUTs at 100/s.
+  EXPECT_GE(elapsed, 530ms);
+  EXPECT_LT(elapsed, 5s);
+  EXPECT_EQ(client->pace_stats().rate_limited, 0u);
+}
+
+// A PUT refused as rate_limited anyway goes again, the same envelope, after a backoff; nothing
+// is lost.
+TEST(RelayClient, RetriesAPutRefusedAsRateLimitedAfterABackoff) {
+  FakeRelay fake;
+  fake.refuse_puts = 3;
+  auto client = subscribed_client(fake);
+  ASSERT_NE(client, nullptr);
+  EXPECT_FALSE(client->pace_stats().limits.has_value());  // this relay tells none
+  const auto start = std::chrono::steady_clock::now();
+  put_paced(*client, 5);
+  // Retries go out from put_wait() (the node's loop asks it often) once their time came.
+  for (int i = 0; i < 1000 && client->pace_stats().retried < 3; ++i) {
+    std::this_thread::sleep_for(std::max<std::chrono::nanoseconds>(client->put_wait(), 5ms));
+  }
+  {
+    std::unique_lock lock(fake.mu);
+    ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.put_envelopes.size() == 5; }));
+    EXPECT_EQ(fake.rate_limited, 3);
+    std::set<util::Bytes> got(fake.put_envelopes.begin(), fake.put_envelopes.end());
+    EXPECT_EQ(got.size(), 5u);
+  }
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 100ms);  // the first backoff
+  // The last OK may still be on its way to the client.
+  for (int i = 0; i < 1000 && client->pace_stats().accepted < 5; ++i) std::this_thread::sleep_for(5ms);
+  const auto stats = client->pace_stats();
+  EXPECT_EQ(stats.rate_limited, 3u);
+  EXPECT_EQ(stats.retried, 3u);
+  EXPECT_EQ(stats.accepted, 5u);
+}
+
+// A relay with writers but before told limits refuses the SUBSCRIBE asking for them: the client
+// subscribes again, still tagged, and puts unpaced as before.
+TEST(RelayClient, SubscribesWithoutLimitsAtARelayBeforeThem) {
+  FakeRelay fake;
+  fake.predates_limits = true;
+  auto client = subscribed_client(fake);
+  ASSERT_NE(client, nullptr);
+  EXPECT_FALSE(client->pace_stats().limits.has_value());
+  {
+    std::lock_guard lock(fake.mu);
+    EXPECT_EQ(fake.subscribes, 1);
+    EXPECT_TRUE(fake.tagged.begin()->second);
+  }
+  EXPECT_EQ(client->put_wait(), 0ns);
+  put_paced(*client, 50);
+  std::unique_lock lock(fake.mu);
+  ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.put_envelopes.size() == 50; }));
 }
 
 }  // namespace

@@ -371,6 +371,36 @@ TEST_F(Fixture, RateLimitPerConnection) {
   expect_refused(submit(owner, proto::Subscribe{6, box.mailbox}), ErrorCode::rate_limited);
 }
 
+// A SUBSCRIBE that asks is told the connection's bucket (what the test above enforces); one that
+// does not ask gets the plain OK older clients decode.
+TEST_F(Fixture, SubscribeTellsTheRateLimitWhenAsked) {
+  Config config;
+  config.rate_per_second = 40;
+  config.rate_burst = 12;
+  open(config);
+  proto::Created box = create();
+  auto asked = submit(owner, proto::Subscribe{1, box.mailbox, true, true});
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*asked));
+  ASSERT_TRUE(std::get<proto::Ok>(*asked).limits.has_value());
+  EXPECT_EQ(*std::get<proto::Ok>(*asked).limits, (proto::Limits{40, 12}));
+  auto plain = submit(owner, proto::Subscribe{2, box.mailbox, true, false});
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*plain));
+  EXPECT_FALSE(std::get<proto::Ok>(*plain).limits.has_value());
+  EXPECT_EQ(proto::encode(*plain).size(), 5u);
+  // A stranger asking is refused as before: no limits in an ERROR.
+  expect_refused(submit(stranger, proto::Subscribe{3, box.mailbox, false, true}), ErrorCode::not_owner);
+  // The bucket told is the one enforced: 12 requests (the CREATE and two SUBSCRIBEs among them),
+  // then refusals until time refills it at 40/s.
+  for (int i = 0; i < 9; ++i) {
+    EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{10, box.mailbox})));
+  }
+  expect_refused(submit(owner, proto::Subscribe{11, box.mailbox}), ErrorCode::rate_limited);
+  clock.advance(60ms);  // 2.4 requests
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{12, box.mailbox})));
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Subscribe{13, box.mailbox})));
+  expect_refused(submit(owner, proto::Subscribe{14, box.mailbox}), ErrorCode::rate_limited);
+}
+
 TEST_F(Fixture, ItemsExpireAndIdleMailboxesGo) {
   Config config;
   config.item_ttl = std::chrono::hours{24};

@@ -97,13 +97,65 @@ TEST(RelayProtocol, SubscribeFlagsAreCanonical) {
   auto cut = decode(util::ByteView(tagged).first(tagged.size() - 1));
   ASSERT_TRUE(cut.ok());
   EXPECT_FALSE(std::get<Subscribe>(*cut).tag_writer);
-  for (int flags : {0x00, 0x02, 0x03, 0x80, 0xff}) {
+  for (int flags : {0x00, 0x04, 0x05, 0x80, 0xff}) {
     tagged.back() = static_cast<std::uint8_t>(flags);
     EXPECT_FALSE(decode(tagged).ok()) << flags;
+  }
+  // 0x02 asks for the limits, alone or with 0x01.
+  for (int flags : {0x02, 0x03}) {
+    tagged.back() = static_cast<std::uint8_t>(flags);
+    auto flagged = decode(tagged);
+    ASSERT_TRUE(flagged.ok()) << flags;
+    EXPECT_TRUE(std::get<Subscribe>(*flagged).want_limits);
+    EXPECT_EQ(std::get<Subscribe>(*flagged).tag_writer, flags == 0x03);
+    EXPECT_EQ(encode(*flagged), tagged);
   }
   tagged.back() = 0x01;
   tagged.push_back(0);
   EXPECT_FALSE(decode(tagged).ok());
+}
+
+// The OK of a SUBSCRIBE that asked for them carries the connection's limits: rate then burst,
+// u32 each, 1..1,000,000. Anything between the 5-byte OK and the 13-byte one is refused.
+TEST(RelayProtocol, OkWithLimits) {
+  std::string mailbox_ab;
+  for (int i = 0; i < 16; ++i) mailbox_ab += "ab";
+  EXPECT_EQ(util::hex_encode(encode(Subscribe{2, filled<kMailboxIdSize>(0xab), true, true})),
+            "0300000002" + mailbox_ab + "03");
+  EXPECT_EQ(util::hex_encode(encode(Subscribe{2, filled<kMailboxIdSize>(0xab), false, true})),
+            "0300000002" + mailbox_ab + "02");
+  const Ok told{0x0a0b0c0d, Limits{500, 1000}};
+  util::Bytes bytes = encode(told);
+  EXPECT_EQ(util::hex_encode(bytes), "660a0b0c0d000001f4000003e8");
+  auto back = decode(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  ASSERT_TRUE(std::get<Ok>(*back).limits.has_value());
+  EXPECT_EQ(*std::get<Ok>(*back).limits, (Limits{500, 1000}));
+  for (std::size_t n = 6; n < bytes.size(); ++n) {
+    EXPECT_FALSE(decode(util::ByteView(bytes).first(n)).ok()) << n;
+  }
+  util::Bytes longer = bytes;
+  longer.push_back(0);
+  EXPECT_FALSE(decode(longer).ok());
+  auto plain = decode(util::ByteView(bytes).first(5));
+  ASSERT_TRUE(plain.ok());
+  EXPECT_FALSE(std::get<Ok>(*plain).limits.has_value());
+
+  for (const Limits bad : {Limits{0, 1}, Limits{1, 0}, Limits{kMaxLimit + 1, 1}, Limits{1, kMaxLimit + 1},
+                           Limits{0xffffffff, 0xffffffff}}) {
+    EXPECT_THROW((void)encode(Ok{1, bad}), std::invalid_argument);
+    util::Bytes raw = encode(Ok{1, Limits{1, 1}});
+    for (std::size_t i = 0; i < 4; ++i) {
+      raw[5 + i] = static_cast<std::uint8_t>(bad.requests_per_second >> (24 - 8 * i));
+      raw[9 + i] = static_cast<std::uint8_t>(bad.burst >> (24 - 8 * i));
+    }
+    EXPECT_FALSE(decode(raw).ok()) << bad.requests_per_second << " " << bad.burst;
+  }
+  for (const Limits good : {Limits{1, 1}, Limits{kMaxLimit, kMaxLimit}}) {
+    auto edge = decode(encode(Ok{1, good}));
+    ASSERT_TRUE(edge.ok());
+    EXPECT_EQ(*std::get<Ok>(*edge).limits, good);
+  }
 }
 
 TEST(RelayProtocol, UnknownCapabilityKindRefused) {

@@ -45,7 +45,7 @@ void Node::Impl::refresh_writers() {
     capability_rows = caps.list();
     WriterFacts base;
     base.now = now;
-    for (const auto& c : store::Contacts(*store).list()) base.contacts.insert(c.id);
+    for (const auto& c : store::Contacts(*store).list()) base.contacts[c.id] = c.added_at;
     const auto open = store::Invitations(*store).open_at(now);
     for (const auto& inv : open) base.open_invitations.insert(inv.id);
     for (auto& [id, relay] : relays) {

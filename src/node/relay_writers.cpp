@@ -12,7 +12,9 @@ bool capability_live(const store::RelayCapabilityRow& row, const WriterFacts& fa
     return !row.retired_at && row.invitation_id && facts.open_invitations.count(*row.invitation_id) != 0;
   }
   if (row.kind == "full") {
-    if (!row.contact_id || facts.contacts.count(*row.contact_id) == 0) return false;
+    if (!row.contact_id) return false;
+    auto contact = facts.contacts.find(*row.contact_id);
+    if (contact == facts.contacts.end() || row.created_at < contact->second) return false;
     return !row.retired_at || facts.now < *row.retired_at + kRetiredCapabilityGrace.count();
   }
   if (row.kind == "first") return !row.retired_at && facts.legacy_invitation_open;

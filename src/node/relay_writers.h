@@ -30,7 +30,9 @@ inline constexpr std::chrono::seconds kUnknownWriterLogInterval{10};
 // What the liveness of a capability depends on, read once per refresh.
 struct WriterFacts {
   std::int64_t now = 0;  // Unix seconds
-  std::set<std::int64_t> contacts;
+  // Contacts by id, with when each was added: a capability made before its contact was added
+  // was another's, whose id the store gave again after it was removed.
+  std::map<std::int64_t, std::int64_t> contacts;
   std::set<std::string> open_invitations;
   // An open invitation with no HELLO-only capability of its own (made by an older version):
   // it carries the mailbox's first capability.

@@ -44,11 +44,21 @@ TEST(RelayWriters, ContactCapabilityDiesWithItsContactAndAfterTheRotationGrace) 
   WriterFacts facts;
   facts.now = 2'000;
   EXPECT_FALSE(capability_live(full, facts));  // removed contact
-  facts.contacts.insert(5);
+  facts.contacts[5] = 900;
   EXPECT_TRUE(capability_live(full, facts));
   full.retired_at = 2'000;  // rotated
   EXPECT_TRUE(capability_live(full, facts));
   facts.now = 2'000 + kRetiredCapabilityGrace.count();
+  EXPECT_FALSE(capability_live(full, facts));
+}
+
+TEST(RelayWriters, ARemovedContactsCapabilityIsNotTheNextContactsWithTheSameId) {
+  auto full = row(1, "full", 2);  // made at 1000
+  full.contact_id = 5;
+  full.retired_at = 1'500;  // its contact removed
+  WriterFacts facts;
+  facts.now = 1'600;  // within the rotation grace
+  facts.contacts[5] = 1'550;  // another contact, given the same id
   EXPECT_FALSE(capability_live(full, facts));
 }
 
@@ -82,7 +92,7 @@ TEST(RelayWriters, ClassifiesWritersOfTheRelayOnly) {
   other_relay.contact_id = 5;
   WriterFacts facts;
   facts.now = 2'000;
-  facts.contacts.insert(5);
+  facts.contacts[5] = 900;
   facts.open_invitations.insert("inv1");
   RelayWriters writers;
   writers.rebuild(7, {full, hello, used, other_relay}, facts);

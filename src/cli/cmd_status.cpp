@@ -4,7 +4,8 @@
 // The exit code is the worst link state, so that monitoring can run the command as it is:
 // 0 every link ok (or no link at all), 1 some link degraded, 2 some link in blackout, and also 2
 // when no status can be had (no node running, or it did not answer): then nothing is known to
-// be up. With --watch the last status's code is returned on Ctrl-C.
+// be up. With --watch the last status's code is returned on Ctrl-C; between redraws the command
+// waits on the node's event stream (docs/api.md "events"), so a change shows at once.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -13,9 +14,11 @@
 #include <csignal>
 #include <cstdio>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <ostream>
 #include <thread>
 
+#include "backchannel/client.h"
 #include "cli/commands.h"
 #include "cli/context.h"
 #include "cli/exit_codes.h"
@@ -227,6 +230,60 @@ int show_status(const Context& ctx, bool one_line) {
   return code;
 }
 
+// Waits for the node's next event (docs/api.md "events": a link or channel changing state, an
+// alarm, a receipt) up to until, through its application interface, so that --watch redraws as
+// soon as something changes rather than at the next interval. cursor is the last event seen
+// (nullopt: not known yet, then taken without waiting). Without a node answering, it sleeps.
+class EventWait {
+ public:
+  explicit EventWait(std::string socket) : socket_(std::move(socket)) {}
+
+  // True when an event came before until.
+  bool until(std::chrono::steady_clock::time_point until) {
+    while (!g_interrupted) {
+      const auto now = std::chrono::steady_clock::now();
+      if (now >= until) return false;
+      // At most a second a call, so that Ctrl-C ends the command promptly.
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(until - now);
+      const auto wait = std::min<std::chrono::milliseconds>(left, std::chrono::seconds{1});
+      try {
+        if (!api_) api_.emplace(backchannel::Client::connect(socket_, 2'000));
+        if (!cursor_) cursor_ = latest();
+        auto answer = nlohmann::json::parse(
+            api_->call_raw(json{{"op", "events"}, {"after", *cursor_}, {"max", 1000}, {"wait_ms", wait.count()}}.dump()),
+            nullptr, /*allow_exceptions=*/false);
+        const auto events = answer.is_object() ? answer.value("events", json::array()) : json::array();
+        if (!events.empty()) {
+          cursor_ = answer.value("cursor", *cursor_);
+          return true;
+        }
+      } catch (const backchannel::ClientError&) {
+        api_.reset();  // no node (or it restarted: its events start again from 1)
+        cursor_.reset();
+        std::this_thread::sleep_for(std::min<std::chrono::milliseconds>(left, std::chrono::milliseconds{50}));
+      }
+    }
+    return false;
+  }
+
+ private:
+  // The id of the node's latest event (0 when none): what was before the watch is not news.
+  std::int64_t latest() {
+    std::int64_t cursor = 0;
+    for (;;) {
+      auto answer = nlohmann::json::parse(
+          api_->call_raw(json{{"op", "events"}, {"after", cursor}, {"max", 1000}, {"wait_ms", 0}}.dump()), nullptr,
+          /*allow_exceptions=*/false);
+      if (!answer.is_object() || answer.value("events", json::array()).empty()) return cursor;
+      cursor = answer.value("cursor", cursor);
+    }
+  }
+
+  std::string socket_;
+  std::optional<backchannel::Client> api_;
+  std::optional<std::int64_t> cursor_;
+};
+
 int run_status(const Context& ctx, const StatusOptions& opt) {
   if (!opt.watch) return show_status(ctx, false);
   auto interval = parse_duration_flag(opt.interval);
@@ -241,6 +298,8 @@ int run_status(const Context& ctx, const StatusOptions& opt) {
   // Redrawn in place only on a terminal; into a file or pipe each status follows the last.
   const bool redraw = !ctx.json && ::isatty(STDOUT_FILENO) != 0;
   int code = kHealthBlackout;
+  auto home = ctx.home();
+  EventWait events(home.ok() ? home->control_socket_path().string() : std::string{});
   while (!g_interrupted) {
     if (redraw) ctx.out << "\x1b[H\x1b[2J";
     code = show_status(ctx, true);
@@ -250,11 +309,7 @@ int run_status(const Context& ctx, const StatusOptions& opt) {
       ctx.out << "\n";
     }
     ctx.out.flush();
-    auto next = std::chrono::steady_clock::now() + *interval;
-    while (!g_interrupted && std::chrono::steady_clock::now() < next) {
-      std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-          std::chrono::milliseconds{50}, next - std::chrono::steady_clock::now()));
-    }
+    (void)events.until(std::chrono::steady_clock::now() + *interval);
   }
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
@@ -266,7 +321,8 @@ int run_status(const Context& ctx, const StatusOptions& opt) {
 void add_status(CLI::App& app, Context& ctx, int& exit_code) {
   auto opt = std::make_shared<StatusOptions>();
   auto* cmd = app.add_subcommand("status", "the running node's links and channels, and their health");
-  auto* watch = cmd->add_flag("--watch,-w", opt->watch, "redraw every second (--interval) until Ctrl-C");
+  auto* watch = cmd->add_flag("--watch,-w", opt->watch,
+                              "redraw every second (--interval), and at once when the node reports an event, until Ctrl-C");
   cmd->add_option("--interval", opt->interval, "time between redraws with --watch, e.g. 500ms, 5s (default 1s)")
       ->needs(watch);
   cmd->footer(

@@ -343,7 +343,7 @@ TEST(RelayCapabilities, AddAndRevokeOnTheSubscribedConnectionAreAnswered) {
   ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 3; }));
   ASSERT_TRUE(answers[2].has_value());
   EXPECT_EQ(answers[2]->code, relay::ErrorCode::bad_request);
-
+}
 
 // Starts a client of our mailbox {1..} at fake and waits for its subscription.
 std::unique_ptr<RelayClient> subscribed_client(FakeRelay& fake) {

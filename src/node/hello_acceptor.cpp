@@ -94,7 +94,19 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       spdlog::error("link {}: {}", contact->alias, r.error().message);
     refresh_known();
     if (Peer* p = peer_by_key(invitee)) {
-      if (conn) attach_direct(*p, connections.at(*conn));
+      if (conn) {
+        attach_direct(*p, connections.at(*conn));
+      } else {
+        // The HELLO came through a relay, but the invitee may already hold a direct connection,
+        // made while it was a stranger: it is the contact's now. Left unauthenticated, the
+        // listener would cut it at the pre-authentication deadline (a false "direct down").
+        for (const auto& [id, info] : connections) {
+          if (info.peer_key != invitee) continue;
+          const net::ConnectionInfo held = info;
+          attach_direct(*p, held);
+          break;
+        }
+      }
       announce_reachability(*p);
       // The invitee's own addresses: an announcement like any other (rule A4 applies).
       apply_announced(*p, hello_info->reachability.direct);

@@ -108,49 +108,11 @@ class Pair:
         self.procs = []
 
 
-class Consumer(threading.Thread):
-    """Long-polls the receiver's deliveries as `name`, acks each batch; stamps each message's
-    arrival (time.time() as the client read it) by seq."""
+class StampingReader(threading.Thread):
+    """A thread that long-polls one of a node's streams (_run) and stamps, by seq, when the
+    client read each item (time.time()); wait() blocks until a seq was stamped."""
 
-    def __init__(self, home: Path, name: str):
-        super().__init__(daemon=True)
-        self.home, self.name = home, name
-        self.got: dict[int, float] = {}
-        self.messages: dict[int, dict] = {}
-        self.cond = threading.Condition()
-        self.stopping = False
-
-    def run(self) -> None:
-        try:
-            self._run()
-        except (OSError, ApiError):
-            if not self.stopping:
-                raise
-
-    def _run(self) -> None:
-        with Client(home=str(self.home), timeout=60) as c:
-            while not self.stopping:
-                batch = c.deliveries(consumer=self.name, max=100, wait_ms=2000)
-                t = time.time()
-                if not batch["messages"]:
-                    continue
-                with self.cond:
-                    for m in batch["messages"]:
-                        self.got[m["seq"]] = t
-                        m.pop("data_b64", None)
-                        self.messages[m["seq"]] = m
-                    self.cond.notify_all()
-                c.ack(self.name, batch["cursor"])
-
-    def wait(self, seq: int, timeout_s: float) -> float:
-        with self.cond:
-            if not self.cond.wait_for(lambda: seq in self.got, timeout_s):
-                raise RuntimeError(f"message #{seq} did not reach the consumer within {timeout_s} s")
-            return self.got[seq]
-
-
-class Receipts(threading.Thread):
-    """The sender's events: stamps each receipt's seqs as the client read them."""
+    what = "item"
 
     def __init__(self, home: Path):
         super().__init__(daemon=True)
@@ -167,6 +129,48 @@ class Receipts(threading.Thread):
                 raise
 
     def _run(self) -> None:
+        raise NotImplementedError
+
+    def wait(self, seq: int, timeout_s: float) -> float:
+        with self.cond:
+            if not self.cond.wait_for(lambda: seq in self.got, timeout_s):
+                raise RuntimeError(f"no {self.what} for #{seq} within {timeout_s} s")
+            return self.got[seq]
+
+
+class Consumer(StampingReader):
+    """Long-polls the receiver's deliveries as `name`, acks each batch; stamps each message's
+    arrival by seq."""
+
+    what = "delivery to the consumer"
+
+    def __init__(self, home: Path, name: str):
+        super().__init__(home)
+        self.name = name
+        self.messages: dict[int, dict] = {}
+
+    def _run(self) -> None:
+        with Client(home=str(self.home), timeout=60) as c:
+            while not self.stopping:
+                batch = c.deliveries(consumer=self.name, max=100, wait_ms=2000)
+                t = time.time()
+                if not batch["messages"]:
+                    continue
+                with self.cond:
+                    for m in batch["messages"]:
+                        self.got[m["seq"]] = t
+                        m.pop("data_b64", None)
+                        self.messages[m["seq"]] = m
+                    self.cond.notify_all()
+                c.ack(self.name, batch["cursor"])
+
+
+class Receipts(StampingReader):
+    """The sender's events: stamps each receipt's seqs as the client read them."""
+
+    what = "receipt"
+
+    def _run(self) -> None:
         with Client(home=str(self.home), timeout=60) as c:
             cursor = c.events(after=0, max=1000)["cursor"]
             while not self.stopping:
@@ -179,12 +183,6 @@ class Receipts(threading.Thread):
                             for s in e["seqs"]:
                                 self.got.setdefault(s, t)
                     self.cond.notify_all()
-
-    def wait(self, seq: int, timeout_s: float) -> float:
-        with self.cond:
-            if not self.cond.wait_for(lambda: seq in self.got, timeout_s):
-                raise RuntimeError(f"no receipt for #{seq} within {timeout_s} s")
-            return self.got[seq]
 
 
 def floor_run(bin_dir: Path, d: Path, messages: int) -> dict:

@@ -26,31 +26,20 @@
 
 #include "link/ack_ranges.h"
 #include "link/inbox.h"
+#include "link/linecheck.h"
 #include "link/outbox.h"
 #include "link/receipts.h"
 #include "link/rtt.h"
 #include "wire/frame_codec.h"
 #include "wire/limits.h"
-#include "wire/linecheck.h"
 #include "wire/payload_builder.h"
 
 namespace bc::link {
 
 namespace {
 
-std::int64_t to_ms(util::WallTime t) { return util::to_unix_ms(t); }
-
-// kLinecheckSignatureLabel || requester key || replier key || nonce || channel descriptor
-// (wire/linecheck.h): the channel is signed, so a reply moved to another channel is refused.
-util::Bytes linecheck_signing_bytes(const crypto::SignPublicKey& requester,
-                                    const crypto::SignPublicKey& replier,
-                                    const wire::LinecheckNonceBytes& nonce,
-                                    const wire::ChannelDescriptor& channel) {
-  util::Bytes b(wire::kLinecheckSignatureLabel.begin(), wire::kLinecheckSignatureLabel.end());
-  util::append(b, requester);
-  util::append(b, replier);
-  util::append(b, wire::linecheck_signed_part(nonce, channel));
-  return b;
+std::int64_t to_ms(util::WallTime t) {
+  return util::to_unix_ms(t);
 }
 
 // Line check replies waiting on one channel at most (see handle_linecheck).
@@ -231,59 +220,32 @@ struct Engine::State {
     if (up) outbox.reset_backoff();
   }
 
+  // A line check frame that arrived on channel id (link/linecheck.h): the peer's request is
+  // answered on that channel alone; our reply is checked and reported.
   void handle_linecheck(ChannelId id, Channel& c, const wire::ControlFrame& f) {
     if (f.type == wire::ControlType::linecheck_request) {
-      auto request = wire::parse_linecheck_request(f.body);
-      if (!request.ok()) {
-        events.push_back(LinecheckRefused{id, true, request.error().message});
-        return;
-      }
-      // Answered only on the channel it names: a request that a relay carried for another
-      // channel gets no reply, so that channel cannot pass for working.
-      const wire::ChannelDescriptor* here = descriptor_of(id);
-      if (here == nullptr) {
-        events.push_back(LinecheckRefused{id, true, "line check request on a channel this node cannot name"});
-        return;
-      }
-      if (request->channel != *here) {
-        events.push_back(LinecheckRefused{id, true,
-                                          "line check request for channel " + wire::describe(request->channel) +
-                                              " arrived on " + wire::describe(*here)});
+      LinecheckAnswer answer = answer_linecheck_request(f.body, descriptor_of(id), self, peer);
+      if (auto* refused = std::get_if<std::string>(&answer)) {
+        events.push_back(LinecheckRefused{id, true, std::move(*refused)});
         return;
       }
       // The reply belongs on the channel under test; one that cannot carry gets none (the
-      // requester's line check times out on it, which is the truth).
-      if (!c.connected) return;
-      // A counterpart asking faster than the channel carries replies gets no more than this many
-      // queued: its requests cannot grow our memory.
-      if (c.controls.size() >= kMaxQueuedLinecheckReplies) return;
-      wire::LinecheckReply reply;
-      reply.nonce = request->nonce;
-      reply.channel = *here;
-      const crypto::Signature sig =
-          self.sign(linecheck_signing_bytes(peer, self.public_key(), reply.nonce, reply.channel));
-      std::copy(sig.begin(), sig.end(), reply.signature.begin());
-      c.controls.push_back(
-          wire::ControlFrame{wire::ControlType::linecheck_reply, wire::encode_linecheck_reply(reply)});
+      // requester's line check times out on it, which is the truth). A counterpart asking faster
+      // than the channel carries replies gets no more than kMaxQueuedLinecheckReplies queued: its
+      // requests cannot grow our memory.
+      if (!c.connected || c.controls.size() >= kMaxQueuedLinecheckReplies) return;
+      c.controls.push_back(std::get<wire::ControlFrame>(std::move(answer)));
       return;
     }
-    auto parsed = wire::parse_linecheck_reply(f.body);
-    if (!parsed.ok()) {
-      events.push_back(LinecheckRefused{id, false, parsed.error().message});
+    auto checked = check_linecheck_reply(f.body, descriptor_of(id), self.public_key(), peer);
+    if (!checked.ok()) {
+      events.push_back(LinecheckRefused{id, false, checked.error().message});
       return;
     }
     LinecheckReply r;
     r.channel = id;
-    r.nonce = parsed->nonce;
-    const bool signed_by_peer = crypto::verify(
-        peer, linecheck_signing_bytes(self.public_key(), peer, parsed->nonce, parsed->channel), parsed->signature);
-    if (!signed_by_peer) {
-      r.refused = "the reply's signature does not verify";
-    } else if (const wire::ChannelDescriptor* here = descriptor_of(id); here == nullptr || parsed->channel != *here) {
-      // Genuine, but for another channel: carried here by whoever moved it.
-      r.refused = "the reply answers for channel " + wire::describe(parsed->channel) + " but arrived on " +
-                  (here != nullptr ? wire::describe(*here) : std::string("a channel this node cannot name"));
-    }
+    std::copy(checked->nonce.begin(), checked->nonce.end(), r.nonce.begin());
+    r.refused = std::move(checked->refused);
     r.valid = r.refused.empty();
     events.push_back(r);
   }
@@ -412,7 +374,8 @@ Engine::Engine(LinkStore& store, const crypto::SigningKey& self, const crypto::S
       config.heartbeat_interval > std::chrono::milliseconds{wire::kMaxHeartbeatIntervalMs}) {
     throw std::logic_error("EngineConfig: heartbeat_interval must be 1 ms .. 1 h");
   }
-  if (auto ok = check_cover(config.cover); !ok.ok()) throw std::logic_error("EngineConfig: " + ok.error().message);
+  if (auto ok = check_cover(config.cover); !ok.ok())
+    throw std::logic_error("EngineConfig: " + ok.error().message);
   s_->peer_head = store.peer_head();
   for (OutgoingMessage& m : store.undelivered_outgoing()) s_->outbox.add(std::move(m));
   // Confirmed messages are not loaded; the outbox still counts them (E5, reload_outbox).
@@ -480,11 +443,7 @@ bool Engine::start_linecheck(ChannelId id, const LinecheckNonce& nonce) {
   auto it = s_->channels.find(id);
   const wire::ChannelDescriptor* descriptor = s_->descriptor_of(id);
   if (it == s_->channels.end() || !it->second.connected || descriptor == nullptr) return false;
-  wire::LinecheckRequest request;
-  std::copy(nonce.begin(), nonce.end(), request.nonce.begin());
-  request.channel = *descriptor;
-  it->second.controls.push_back(
-      wire::ControlFrame{wire::ControlType::linecheck_request, wire::encode_linecheck_request(request)});
+  it->second.controls.push_back(linecheck_request_frame(nonce, *descriptor));
   return true;
 }
 
@@ -559,14 +518,15 @@ void Engine::on_tick(util::WallTime now) {
   State& s = *s_;
   for (auto& [id, c] : s.channels) {
     if (c.up && (!c.last_heard || now - *c.last_heard > s.down_after(c))) {
-      auto silent = std::chrono::duration_cast<std::chrono::milliseconds>(
-          now - c.last_heard.value_or(now));
+      auto silent =
+          std::chrono::duration_cast<std::chrono::milliseconds>(now - c.last_heard.value_or(now));
       s.set_up(id, c, false, "unheard for " + std::to_string(silent.count()) + " ms", now);
     }
   }
   if (!s.reporter.reported()) {
-    s.update_link(now, std::nullopt, "not ok within the start-up grace of " +
-                                         std::to_string(kDownAfterIntervals) + " intervals");
+    s.update_link(now, std::nullopt,
+                  "not ok within the start-up grace of " + std::to_string(kDownAfterIntervals) +
+                      " intervals");
   }
   if (s.deliver_check_due) {
     s.deliver_check_due = false;
@@ -670,7 +630,8 @@ Engine::CourierPayloads Engine::courier_payloads(std::size_t max_payloads, util:
   if (!ack.ranges.empty() && !add(ack)) return out;
   const TranscriptHead& head = s.inbox.head();
   std::vector<wire::ReceiptEntry> entries;
-  for (const auto& [seq, info] : s.inbox.delivered_beyond_prefix()) entries.push_back({seq, info.body_hash});
+  for (const auto& [seq, info] : s.inbox.delivered_beyond_prefix())
+    entries.push_back({seq, info.body_hash});
   for (std::size_t i = 0; i < entries.size(); i += wire::kReceiptEntriesPerFrame) {
     wire::ReceiptFrame r;
     r.kind = wire::ReceiptKind::prompt_timed;
@@ -678,7 +639,8 @@ Engine::CourierPayloads Engine::courier_payloads(std::size_t max_payloads, util:
     r.head = head.head;
     r.at_ms = static_cast<std::uint64_t>(to_ms(now));
     const auto end = std::min(entries.size(), i + wire::kReceiptEntriesPerFrame);
-    r.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(i), entries.begin() + static_cast<std::ptrdiff_t>(end));
+    r.entries.assign(entries.begin() + static_cast<std::ptrdiff_t>(i),
+                     entries.begin() + static_cast<std::ptrdiff_t>(end));
     sign_receipt(r, s.self, s.peer);
     if (!add(r)) return out;
     ++out.receipts;
@@ -710,16 +672,20 @@ Engine::CourierPayloads Engine::courier_payloads(std::size_t max_payloads, util:
 
 void Engine::assert_state() const {
   const State& s = *s_;
-  auto fail = [](const std::string& what) { throw std::logic_error("link engine invariant " + what); };
+  auto fail = [](const std::string& what) {
+    throw std::logic_error("link engine invariant " + what);
+  };
   for (const auto& [seq, hash] : s.prompt_pending) {
-    if (!s.inbox.is_delivered(seq)) fail("E1: prompt receipt pending for undelivered seq " + std::to_string(seq));
+    if (!s.inbox.is_delivered(seq))
+      fail("E1: prompt receipt pending for undelivered seq " + std::to_string(seq));
   }
   const TranscriptHead& head = s.inbox.head();
   if (s.head_receipt && s.head_receipt->seq > head.prefix_end) {
     fail("E2: cached head receipt at " + std::to_string(s.head_receipt->seq) + " above the head " +
          std::to_string(head.prefix_end));
   }
-  if (head.prefix_end > 0 && !s.inbox.is_delivered(head.prefix_end)) fail("E2: head over an undelivered seq");
+  if (head.prefix_end > 0 && !s.inbox.is_delivered(head.prefix_end))
+    fail("E2: head over an undelivered seq");
   if (s.inbox.is_delivered(head.prefix_end + 1)) fail("E2: head short of the gap-free prefix");
   for (const auto& [id, c] : s.channels) {
     if (c.up && !c.last_heard) fail("E3: channel " + std::to_string(id) + " up but never heard");
@@ -728,10 +694,12 @@ void Engine::assert_state() const {
     }
   }
   if (auto problem = s.outbox.check()) fail("E4: " + *problem);
-  if (s.peer_head.prefix_end > s.outbox.last_seq()) fail("E5: peer signed a head above our last seq");
+  if (s.peer_head.prefix_end > s.outbox.last_seq())
+    fail("E5: peer signed a head above our last seq");
   if (s.last_transmit) {
     auto it = s.channels.find(s.last_transmit->channel);
-    if (it == s.channels.end() || !it->second.connected) fail("E6: undo record for a channel not connected");
+    if (it == s.channels.end() || !it->second.connected)
+      fail("E6: undo record for a channel not connected");
   }
 }
 
@@ -760,13 +728,21 @@ bool Engine::unsend_last(ChannelId id) {
   return true;
 }
 
-bool Engine::last_was_padding() const { return s_->last_transmit && s_->last_transmit->padding; }
+bool Engine::last_was_padding() const {
+  return s_->last_transmit && s_->last_transmit->padding;
+}
 
-bool Engine::unacked(Seq seq) const { return s_->outbox.unacked(seq); }
+bool Engine::unacked(Seq seq) const {
+  return s_->outbox.unacked(seq);
+}
 
-util::WallTime Engine::next_wakeup() const { return next_wakeup_of(*s_, s_->config.cover.on()); }
+util::WallTime Engine::next_wakeup() const {
+  return next_wakeup_of(*s_, s_->config.cover.on());
+}
 
-util::WallTime Engine::next_wakeup_unslotted() const { return next_wakeup_of(*s_, false); }
+util::WallTime Engine::next_wakeup_unslotted() const {
+  return next_wakeup_of(*s_, false);
+}
 
 util::WallTime Engine::next_wakeup_of(const State& s, bool slotted) {
   util::WallTime next = util::WallTime::max();

@@ -59,10 +59,17 @@ std::size_t bucket_for(std::size_t count) {
   return size;
 }
 
+std::size_t paper_bucket_for(std::size_t count) {
+  for (std::size_t size = kMinPaperBundleSize; size <= kMaxPaperBundleSize; size *= 2) {
+    if (items_capacity(size) >= count) return size;
+  }
+  return 0;
+}
+
 util::Result<util::Bytes> seal(const Header& header, const std::vector<Item>& items, const crypto::SigningKey& sender,
                                const crypto::DhPublicKey& recipient_prekey, std::size_t size) {
-  if (size < kMinBundleSize || size > kMaxBundleSize) {
-    return refuse(util::Errc::limit, "a bundle is 64 KiB to 256 MiB");
+  if (size < kMinPaperBundleSize || size > kMaxBundleSize) {
+    return refuse(util::Errc::limit, "a bundle is 4 KiB to 256 MiB");
   }
   if (items.size() > items_capacity(size)) {
     return refuse(util::Errc::limit, std::to_string(items.size()) + " envelopes do not fit a bundle of " +
@@ -135,9 +142,9 @@ util::Result<std::vector<Item>> parse_content(util::ByteView content) {
 }
 
 util::Result<Opened> open(util::ByteView file, const crypto::SignPublicKey& identity, const crypto::DhKeyPair& prekey) {
-  if (file.size() < kMinBundleSize || file.size() > kMaxBundleSize) {
+  if (file.size() < kMinPaperBundleSize || file.size() > kMaxBundleSize) {
     return refuse(util::Errc::bad_format, "not a courier bundle: " + std::to_string(file.size()) +
-                                              " bytes (a bundle is 64 KiB to 256 MiB)");
+                                              " bytes (a bundle is 4 KiB to 256 MiB)");
   }
   if (!std::equal(magic_bytes().begin(), magic_bytes().end(), file.begin())) {
     return refuse(util::Errc::bad_format, "not a courier bundle (it does not start with the bundle magic)");

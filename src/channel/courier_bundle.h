@@ -32,7 +32,11 @@ enum class ItemKind : std::uint8_t { hello = 1, envelope = 2 };
 inline constexpr std::size_t kItemSize = 1 + 2048;  // kind, one envelope (wire::kEnvelopeSize)
 
 // ---- implementation limits ---------------------------------------------------------------------
-inline constexpr std::size_t kMinBundleSize = std::size_t{64} << 10;   // the smallest bucket
+inline constexpr std::size_t kMinBundleSize = std::size_t{64} << 10;   // the smallest bucket of a file
+// A bundle for paper (courier export --qr) is padded to a smaller bucket, powers of two from
+// 4 KiB to 16 KiB (1 to 7 envelopes), so that it fits a few QR codes (courier_paper.h).
+inline constexpr std::size_t kMinPaperBundleSize = std::size_t{4} << 10;
+inline constexpr std::size_t kMaxPaperBundleSize = std::size_t{16} << 10;
 inline constexpr std::size_t kMaxBundleSize = std::size_t{256} << 20;  // refused above, unread
 inline constexpr std::size_t kMaxItems = (kMaxBundleSize - kOverhead - 4) / kItemSize;
 
@@ -55,8 +59,11 @@ struct Header {
 // kMinBundleSize) that holds count items.
 std::size_t items_capacity(std::size_t bundle_size);
 std::size_t bucket_for(std::size_t count);
+// The same among the paper buckets; 0 when count items do not fit the largest.
+std::size_t paper_bucket_for(std::size_t count);
 
-// Seals items into a bundle of exactly size bytes (a size that holds them: items_capacity).
+// Seals items into a bundle of exactly size bytes (kMinPaperBundleSize to kMaxBundleSize, a size
+// that holds them: items_capacity).
 util::Result<util::Bytes> seal(const Header& header, const std::vector<Item>& items, const crypto::SigningKey& sender,
                                const crypto::DhPublicKey& recipient_prekey, std::size_t size);
 

@@ -201,6 +201,11 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
       auto r = number_field(doc, "expires_s", 1, std::int64_t{10} * 365 * 86400, fields);
       if (!r.ok()) return r.error();
       req.expires_s = *r;
+      if (auto p = doc.find("paper"); p != doc.end()) {
+        if (!p->is_boolean()) return bad("courier_export \"paper\" must be true or false");
+        req.paper = p->get<bool>();
+        ++fields;
+      }
     }
   } else {
     return bad("unknown op");
@@ -261,6 +266,7 @@ std::string encode_control_request(const ControlRequest& request) {
       if (request.max_size) doc["max_size"] = *request.max_size;
       if (request.pad_to) doc["pad_to"] = *request.pad_to;
       if (request.expires_s) doc["expires_s"] = *request.expires_s;
+      if (request.paper) doc["paper"] = true;
       break;
     case ControlOp::linecheck:
       doc["op"] = "linecheck";

@@ -12,7 +12,7 @@
 //   {"op":"linecheck","contact":"moscow","timeout_ms":5000}  (timeout_ms optional)
 //                                          -> {"ok":true,"contact":"moscow","channels":[...]}
 //   {"op":"courier_export","contact":"moscow","file":"/abs/out.bundle","max_size":N,"pad_to":N,
-//    "expires_s":N}                       -> {"ok":true,"bundle":{...}}  (max_size, pad_to, expires_s optional)
+//    "expires_s":N,"paper":true}          -> {"ok":true,"bundle":{...}}  (max_size, pad_to, expires_s, paper optional)
 //   {"op":"courier_import","file":"/abs/in.bundle"} -> {"ok":true,"bundle":{...}}
 //   (the node reads and writes the bundle file itself: one writer drives the Link, node/courier.h)
 //
@@ -64,6 +64,7 @@ struct ControlRequest {
   bool surge = false;         // submit: leave outside the cover slots (issue 14's one exception)
   // courier_export (contact, file; the rest optional) and courier_import (file):
   std::optional<std::int64_t> max_size, pad_to, expires_s;
+  bool paper = false;  // courier_export: a bundle in a paper bucket, for QR codes (courier export --qr)
 };
 
 // A request of op with nothing else set (contact: for the ops that name one).

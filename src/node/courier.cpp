@@ -123,10 +123,13 @@ bool CourierExportOptions::split() const {
 util::Result<CourierExported> courier_export(store::Store& store, const session::Identity& self,
                                              const store::Contact& contact, link::Link& link,
                                              const CourierExportOptions& opt, util::WallTime now) {
+  if (opt.paper && (opt.pad_to || opt.split())) {
+    return util::make_error(util::Errc::invalid_argument, "a paper bundle is one file in a paper bucket: no --pad-to, no split");
+  }
   if (opt.pad_to && (*opt.pad_to < courier::kMinBundleSize || *opt.pad_to > courier::kMaxBundleSize)) {
     return util::make_error(util::Errc::invalid_argument, "--pad-to must be 64 KiB to 256 MiB");
   }
-  if (opt.max_size < courier::kMinBundleSize) {
+  if (!opt.paper && opt.max_size < courier::kMinBundleSize) {
     return util::make_error(util::Errc::invalid_argument, "--max-size must be at least 64 KiB (the smallest bundle)");
   }
   if (opt.pad_to && *opt.pad_to > opt.max_size) {
@@ -136,7 +139,7 @@ util::Result<CourierExported> courier_export(store::Store& store, const session:
   if (!split && std::filesystem::exists(opt.out)) {
     return util::make_error(util::Errc::already_exists, opt.out.string() + " exists already; give --out a new file name");
   }
-  const std::size_t limit = opt.pad_to ? *opt.pad_to : largest_bucket(opt.max_size);
+  const std::size_t limit = opt.paper ? courier::kMaxPaperBundleSize : opt.pad_to ? *opt.pad_to : largest_bucket(opt.max_size);
   const bool hello = link.hello_pending();
   // Each part carries the HELLO (a part may be the first to arrive), so room for one less.
   const std::size_t per_part = courier::items_capacity(limit) - (hello ? 1 : 0);
@@ -170,7 +173,9 @@ util::Result<CourierExported> courier_export(store::Store& store, const session:
   std::vector<store::CourierBundleRow> rows;
   for (std::size_t p = 0; p < parts.size(); ++p) {
     const auto& items = parts[p];
-    const std::size_t size = opt.pad_to ? *opt.pad_to : courier::bucket_for(items.size());
+    const std::size_t size = opt.paper    ? courier::paper_bucket_for(items.size())
+                             : opt.pad_to ? *opt.pad_to
+                                          : courier::bucket_for(items.size());
     courier::Header header;
     header.sender = self.signing.public_key();
     header.recipient = contact.identity_key;
@@ -249,9 +254,9 @@ util::Result<CourierFile> courier_read(const std::filesystem::path& path, const 
   std::error_code ec;
   const auto size = std::filesystem::file_size(path, ec);
   if (ec) return util::make_error(util::Errc::not_found, "cannot read " + path.string() + ": " + ec.message());
-  if (size > courier::kMaxBundleSize || size < courier::kMinBundleSize) {
+  if (size > courier::kMaxBundleSize || size < courier::kMinPaperBundleSize) {
     return util::make_error(util::Errc::bad_format, "not a courier bundle: " + path.string() + " is " +
-                                                        std::to_string(size) + " bytes (a bundle is 64 KiB to 256 MiB)");
+                                                        std::to_string(size) + " bytes (a bundle is 4 KiB to 256 MiB)");
   }
   step("reading", 0);
   std::ifstream in(path, std::ios::binary);
@@ -266,6 +271,12 @@ util::Result<CourierFile> courier_read(const std::filesystem::path& path, const 
   if (!opened.ok()) return opened.error();
   step("opening", 1);
   return CourierFile{std::move(*opened), static_cast<std::size_t>(size)};
+}
+
+util::Result<CourierFile> courier_open(util::ByteView bytes, const session::Identity& self) {
+  auto opened = courier::open(bytes, self.signing.public_key(), self.prekey);
+  if (!opened.ok()) return opened.error();
+  return CourierFile{std::move(*opened), bytes.size()};
 }
 
 util::Result<CourierImported> courier_import(store::Store& store, const store::Contact& contact, link::Link& link,

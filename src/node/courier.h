@@ -50,6 +50,9 @@ struct CourierExportOptions {
   std::optional<std::size_t> pad_to;  // exactly this size (else the smallest power-of-two bucket)
   std::chrono::seconds lifetime = kDefaultBundleLifetime;
   CourierProgress progress;  // optional
+  // For paper (courier export --qr): one bundle in a paper bucket (4 to 16 KiB; max_size and
+  // pad_to do not apply), carrying what fits of the load by precedence.
+  bool paper = false;
   bool split() const;
 };
 
@@ -97,6 +100,8 @@ struct CourierFile {
 };
 util::Result<CourierFile> courier_read(const std::filesystem::path& path, const session::Identity& self,
                                        const CourierProgress& progress = {});
+// The same for a bundle's bytes already in memory (a paper bundle put back together).
+util::Result<CourierFile> courier_open(util::ByteView bytes, const session::Identity& self);
 
 struct CourierImported {
   std::string bundle_id;

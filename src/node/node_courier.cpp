@@ -28,6 +28,7 @@ std::string Node::Impl::handle_courier(const ControlRequest& request) {
     if (request.max_size) opt.max_size = static_cast<std::size_t>(*request.max_size);
     if (request.pad_to) opt.pad_to = static_cast<std::size_t>(*request.pad_to);
     if (request.expires_s) opt.lifetime = std::chrono::seconds{*request.expires_s};
+    opt.paper = request.paper;
     auto done = courier_export(*store, identity, peer->contact, *peer->link, opt, now);
     if (!done.ok()) return failure(done.error());
     spdlog::info("link {}: courier bundle {} written ({} envelopes)", peer->contact.alias, done->bundle_id,

@@ -284,7 +284,9 @@ class CourierRefusals(CourierBase):
         head = bytearray(raw)
         head[60] ^= 0x80
         cases["header"] = (bytes(head), 5, "not for this home")
-        cases["truncated"] = (bytes(raw[:-1]), 3, "not a courier bundle")
+        # A byte short is a body that does not authenticate; below 4 KiB (the paper bucket) not a bundle.
+        cases["truncated"] = (bytes(raw[:-1]), 3, "damaged or altered")
+        cases["stub"] = (bytes(raw[:4095]), 3, "not a courier bundle")
         cases["magic"] = (b"XXXXXXXX" + bytes(raw[8:]), 3, "not a courier bundle")
         cases["version"] = (bytes(raw[:8]) + b"\x02" + bytes(raw[9:]), 3, "version 2")
         for name, (data, code, words) in cases.items():

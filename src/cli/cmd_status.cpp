@@ -143,6 +143,19 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
                     : name + " may have removed this contact: ask its operator")
         << "\n";
   }
+  if (auto r = link.find("hello_refused"); r != link.end() && r->is_object()) {
+    const std::string name = link.value("contact", std::string("the contact"));
+    out << "  REFUSED: " << name << " refused our HELLO: the invitation was " << string_or(*r, "reason", "?")
+        << " there (" << util::format_utc(static_cast<std::int64_t>(number_or(*r, "refused_at", 0))) << "); ask " << name
+        << " for a new one, then: backchannel contact remove " << name
+        << " && backchannel contact add NEW-INVITATION\n";
+    const double next = number_or(*r, "next_hello_ms", -1);
+    if (next >= 0) {
+      const auto in_s = std::max<std::int64_t>(0, (static_cast<std::int64_t>(next) - now_ms + 999) / 1000);
+      out << "  next HELLO in " << in_s << " s; the wait doubles after each, up to " << count(*r, "max_retry_interval_s")
+          << " s\n";
+    }
+  }
   std::string queue;
   if (auto q = link.find("queue"); q != link.end() && q->is_object()) {
     for (auto p : kPrecedences) {

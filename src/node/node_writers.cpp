@@ -48,6 +48,11 @@ void Node::Impl::refresh_writers() {
     for (const auto& c : store::Contacts(*store).list()) base.contacts[c.id] = c.added_at;
     const auto open = store::Invitations(*store).open_at(now);
     for (const auto& inv : open) base.open_invitations.insert(inv.id);
+    store::Invitations(*store).forget_refusal_secrets(now - kHelloRefusalWindow.count());
+    for (const auto& inv : store::Invitations(*store).list()) {
+      const std::string state = inv.state(now);
+      if (inv.has_secret && (state == "revoked" || state == "expired")) base.refusable_invitations.insert(inv.id);
+    }
     for (auto& [id, relay] : relays) {
       relay.facts = base;
       relay.facts.legacy_invitation_open = legacy_invitation_open(id, open, capability_rows);

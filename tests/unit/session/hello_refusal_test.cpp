@@ -5,6 +5,11 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "crypto/aead.h"
+#include "crypto/hash.h"
+#include "crypto/kdf.h"
 #include "crypto/random.h"
 #include "crypto/sodium.h"
 
@@ -70,13 +75,42 @@ TEST_F(HelloRefusalTest, OnlyTheInvitersKeySignsIt) {
   auto forged = open(invitee, inviter, hello, seal(stranger, invitee, hello, RefusalReason::revoked));
   ASSERT_FALSE(forged.ok());
   EXPECT_EQ(forged.error().code, util::Errc::crypto);
-  // With the inviter's prekey but another identity key the envelope opens; the signature fails.
-  Party half;
-  half.prekey = inviter.prekey.copy();
-  auto signed_by_other = open(invitee, inviter, hello, seal(half, invitee, hello, RefusalReason::revoked));
+  // Someone with the inviter's prekey secret but not its identity key: the envelope built by the
+  // format of docs/protocol.md opens, and its signature (by another key) is refused.
+  Party thief;
+  const crypto::Hash hash = crypto::blake2b({util::as_bytes("backchannel/refusal/v1"), hello});
+  auto dh = inviter.prekey.agree(invitee.prekey.public_key());
+  ASSERT_TRUE(dh.ok());
+  util::Bytes info(util::as_bytes("backchannel/refusal/v1").begin(), util::as_bytes("backchannel/refusal/v1").end());
+  info.insert(info.end(), inviter.identity.public_key().begin(), inviter.identity.public_key().end());
+  info.insert(info.end(), invitee.identity.public_key().begin(), invitee.identity.public_key().end());
+  const auto key = crypto::hkdf_sha256(hash, dh->view(), info, crypto::kAeadKeySize);
+  util::Bytes signed_part(util::as_bytes("backchannel/refusal/v1").begin(), util::as_bytes("backchannel/refusal/v1").end());
+  signed_part.insert(signed_part.end(), hash.begin(), hash.end());
+  signed_part.push_back(1);
+  signed_part.insert(signed_part.end(), 8, 0);
+  signed_part.insert(signed_part.end(), invitee.identity.public_key().begin(), invitee.identity.public_key().end());
+  const crypto::Signature sig = thief.identity.sign(signed_part);
+  util::Bytes plain{1, 1, 0, 0, 0, 0, 0, 0, 0, 0};
+  plain.insert(plain.end(), hash.begin(), hash.end());
+  plain.insert(plain.end(), sig.begin(), sig.end());
+  plain.resize(wire::kEnvelopeSize - crypto::kAeadNonceSize - crypto::kAeadTagSize, 0);
+  crypto::AeadNonce nonce{};
+  util::Bytes built(nonce.begin(), nonce.end());
+  const util::Bytes sealed = crypto::aead_seal(key.view(), nonce, plain, {});
+  built.insert(built.end(), sealed.begin(), sealed.end());
+  auto signed_by_other = open(invitee, inviter, hello, built);
   ASSERT_FALSE(signed_by_other.ok());
   EXPECT_EQ(signed_by_other.error().code, util::Errc::crypto);
-  EXPECT_NE(signed_by_other.error().message.find("signature"), std::string::npos);
+  EXPECT_NE(signed_by_other.error().message.find("bad signature"), std::string::npos) << signed_by_other.error().message;
+  // The same bytes signed by the inviter open: the test built the format right.
+  const crypto::Signature good = inviter.identity.sign(signed_part);
+  std::copy(good.begin(), good.end(), plain.begin() + 42);
+  const util::Bytes resealed = crypto::aead_seal(key.view(), nonce, plain, {});
+  std::copy(resealed.begin(), resealed.end(), built.begin() + crypto::kAeadNonceSize);
+  auto genuine = open(invitee, inviter, hello, built);
+  ASSERT_TRUE(genuine.ok()) << genuine.error().message;
+  EXPECT_EQ(genuine->refused_at, 0);
 }
 
 TEST_F(HelloRefusalTest, SealedForOneInvitee) {

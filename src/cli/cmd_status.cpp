@@ -143,6 +143,19 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
                     : name + " may have removed this contact: ask its operator")
         << "\n";
   }
+  if (auto r = link.find("hello_refused"); r != link.end() && r->is_object()) {
+    const std::string name = link.value("contact", std::string("the contact"));
+    out << "  REFUSED: " << name << " refused our HELLO: the invitation was " << string_or(*r, "reason", "?")
+        << " there (" << util::format_utc(static_cast<std::int64_t>(number_or(*r, "refused_at", 0))) << "); ask " << name
+        << " for a new one, then: backchannel contact remove " << name
+        << " && backchannel contact add NEW-INVITATION\n";
+    const double next = number_or(*r, "next_hello_ms", -1);
+    if (next >= 0) {
+      const auto in_s = std::max<std::int64_t>(0, (static_cast<std::int64_t>(next) - now_ms + 999) / 1000);
+      out << "  next HELLO in " << in_s << " s; the wait doubles after each, up to " << count(*r, "max_retry_interval_s")
+          << " s\n";
+    }
+  }
   std::string queue;
   if (auto q = link.find("queue"); q != link.end() && q->is_object()) {
     for (auto p : kPrecedences) {
@@ -170,6 +183,23 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
   for (const auto& ch : channels) width = std::max(width, string_or(ch, "channel", "?").size());
   for (const auto& ch : channels) print_channel(out, ch, width, now_ms, cover);
   if (auto d = link.find("direct"); d != link.end() && d->is_object()) print_direct(out, *d, now_ms);
+}
+
+// One line per relay of ours: whether our mailbox there is subscribed, and the rate limit the
+// relay told, under which the node paces its PUTs (issue 18).
+void print_relay(std::ostream& out, const json& relay) {
+  if (!relay.is_object()) return;
+  out << "relay " << string_or(relay, "name", "?") << ": "
+      << (relay.value("subscribed", false) ? "subscribed" : "NOT SUBSCRIBED (connecting)") << "; ";
+  const auto limit = relay.find("rate_limit");
+  if (limit != relay.end() && limit->is_object()) {
+    out << "limit " << count(*limit, "requests_per_second") << " requests/s (burst " << count(*limit, "burst")
+        << "), PUTs paced under it";
+  } else {
+    out << "no rate limit told";
+  }
+  out << "; " << count(relay, "puts_accepted") << " PUTs accepted, " << count(relay, "rate_limited")
+      << " refused as rate_limited\n";
 }
 
 // Asks once and prints (human, or JSON: pretty, or one line each when watching). Returns the
@@ -208,6 +238,7 @@ int show_status(const Context& ctx, bool one_line) {
   const std::string overall = code == kHealthOk ? "ok" : code == kHealthDegraded ? "degraded" : "blackout";
   if (ctx.json) {
     json doc = {{"name", string_or(*reply, "name", "")}, {"now_ms", now_ms}, {"state", overall}, {"links", links}};
+    if (auto r = reply->find("relays"); r != reply->end() && r->is_array()) doc["relays"] = *r;
     if (auto a = reply->find("alarms"); a != reply->end() && a->is_object()) doc["alarms"] = *a;
     ctx.out << doc.dump(one_line ? -1 : 2, ' ', false, json::error_handler_t::replace) << "\n";
     return code;
@@ -223,6 +254,7 @@ int show_status(const Context& ctx, bool one_line) {
   if (auto a = reply->find("alarms"); a != reply->end() && a->is_object()) {
     out << "alarms: " << count(*a, "runs") << " run, " << count(*a, "failures") << " failed\n";
   }
+  for (const auto& relay : array_member(*reply, "relays")) print_relay(out, relay);
   for (const auto& link : links) {
     out << "\n";
     print_link(out, link, now_ms);

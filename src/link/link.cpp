@@ -276,9 +276,16 @@ bool Link::surging() const {
 }
 
 std::optional<util::Bytes> Link::take_hello(util::WallTime now) {
-  if (!hello_ || now - hello_sent_at_ < kHelloResendInterval) return std::nullopt;
+  if (!hello_ || now - hello_sent_at_ < hello_interval_) return std::nullopt;
   hello_sent_at_ = now;
+  if (hello_refused_) hello_interval_ = std::min(hello_interval_ * 2, kHelloRefusedMaxInterval);
   return hello_;
+}
+
+void Link::hello_refused() {
+  if (hello_refused_) return;  // a second refusal of the same HELLO changes nothing
+  hello_refused_ = true;
+  hello_interval_ = std::min(kHelloResendInterval * 2, kHelloRefusedMaxInterval);
 }
 
 void Link::channel_up(ChannelId channel, util::WallTime now) {

@@ -42,6 +42,10 @@ namespace bc::link {
 
 // How often the invitee's HELLO is offered again until the inviter answers.
 inline constexpr std::chrono::seconds kHelloResendInterval{2};
+// After the inviter refused the HELLO (docs/protocol.md "HELLO refusal"), the wait between sends
+// doubles from 2 × kHelloResendInterval up to this. It keeps trying, rarely, rather than giving
+// up: an "expired" may be the inviter's clock being wrong, which its operator may yet fix.
+inline constexpr std::chrono::seconds kHelloRefusedMaxInterval{600};
 // Send counters reserved at once (one durable write per this many envelopes).
 inline constexpr std::uint32_t kReservationBlock = 256;
 
@@ -108,6 +112,14 @@ class Link {
   std::optional<util::Bytes> take_hello(util::WallTime now);
   void hello_now() { hello_sent_at_ = {}; }
   bool hello_pending() const { return hello_.has_value(); }
+  const std::optional<util::Bytes>& hello() const { return hello_; }
+  // The inviter refused the HELLO: from now on each send doubles the wait before the next (up
+  // to kHelloRefusedMaxInterval) instead of every kHelloResendInterval. Not durable: after a
+  // restart the HELLO goes every kHelloResendInterval again until the next refusal.
+  void hello_refused();
+  std::chrono::seconds hello_interval() const { return hello_interval_; }
+  // When the HELLO is due again (meaningless while none is pending).
+  util::WallTime hello_due() const { return hello_sent_at_ + hello_interval_; }
 
   // ---- the courier (kCourierChannel): a bundle file instead of a connection ---------------
   struct CourierLoad {
@@ -185,6 +197,8 @@ class Link {
   std::unique_ptr<Engine> engine_;
   std::optional<util::Bytes> hello_;
   util::WallTime hello_sent_at_{};
+  std::chrono::seconds hello_interval_ = kHelloResendInterval;
+  bool hello_refused_ = false;
   std::set<ChannelId> expected_;
   std::set<ChannelId> connected_;
   std::map<ChannelId, wire::ChannelDescriptor> descriptors_;

@@ -12,11 +12,13 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
   const std::int64_t now_s = util::to_unix_seconds(now);
   store::Invitations invitations(*store);
   auto open = invitations.open_secrets_at(now_s);
-  if (open.empty()) return false;
+  // Not through a direct connection: our listener admits no stranger while no invitation is
+  // open, and a refusal goes back through a relay in any case.
+  if (open.empty()) return !conn && try_refuse_hello(bytes);
   std::vector<session::OpenInvitation> candidates;
   for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
   auto accepted = session::accept_hello(local_keys(), bytes, candidates);
-  if (!accepted.ok()) return false;
+  if (!accepted.ok()) return !conn && try_refuse_hello(bytes);
   const crypto::SignPublicKey invitee = accepted->invitee.identity;
   if (conn && invitee != connections.at(*conn).peer_key) {
     spdlog::warn("connection {}: HELLO signed by another key than the connection's; refused",

@@ -67,6 +67,9 @@ class Exposition {
     kCoverRate,
     kCoverBacklog,
     kChannelSlots,
+    kRelayRateLimit,
+    kRelayBurst,
+    kRelayPuts,
   };
 
   void add(Id id, Labels labels, std::string_view value) {
@@ -114,7 +117,7 @@ class Exposition {
 
  private:
   // In the order of the Id enum; HELP texts hold no backslash or newline, so need no escaping.
-  Family families_[19] = {
+  Family families_[22] = {
       {"bc_node_info", "gauge", "The node's party name; always 1.", {}},
       {"bc_alarms_total", "counter", "Alarm commands run since the node started.", {}},
       {"bc_alarm_failures_total", "counter", "Alarm commands that failed since the node started.", {}},
@@ -134,6 +137,9 @@ class Exposition {
       {"bc_link_cover_rate", "gauge", "Cover traffic slots per second on each channel of the link; 0 when off.", {}},
       {"bc_link_cover_backlog_chunks", "gauge", "Under cover: chunks not yet acknowledged, each waiting for a slot.", {}},
       {"bc_channel_slots_total", "counter", "Envelopes sent that carried frames (real) or only padding, and slots missed.", {}},
+      {"bc_relay_rate_limit_requests_per_second", "gauge", "The request rate the relay told on SUBSCRIBE; PUTs are paced under it.", {}},
+      {"bc_relay_rate_limit_burst", "gauge", "The burst the relay told on SUBSCRIBE.", {}},
+      {"bc_relay_client_puts_total", "counter", "PUTs to the relay answered OK (accepted) or refused as rate_limited, since the node started.", {}},
   };
 };
 
@@ -201,6 +207,18 @@ void add_link(Exposition& x, const nlohmann::json& link) {
   }
 }
 
+void add_relay(Exposition& x, const nlohmann::json& relay) {
+  auto name = string_member(relay, "name");
+  if (!name) return;
+  const std::string_view r = *name;
+  if (const auto* limit = member(relay, "rate_limit"); limit != nullptr && limit->is_object()) {
+    x.add_number(Exposition::kRelayRateLimit, {{"relay", r}}, member(*limit, "requests_per_second"));
+    x.add_number(Exposition::kRelayBurst, {{"relay", r}}, member(*limit, "burst"));
+  }
+  x.add_number(Exposition::kRelayPuts, {{"relay", r}, {"result", "accepted"}}, member(relay, "puts_accepted"));
+  x.add_number(Exposition::kRelayPuts, {{"relay", r}, {"result", "rate_limited"}}, member(relay, "rate_limited"));
+}
+
 }  // namespace
 
 std::string prometheus_label_value(std::string_view value) {
@@ -226,6 +244,9 @@ std::string render_prometheus(const nlohmann::json& status) {
   }
   if (const auto* links = member(status, "links"); links != nullptr && links->is_array()) {
     for (const auto& link : *links) add_link(x, link);
+  }
+  if (const auto* relays = member(status, "relays"); relays != nullptr && relays->is_array()) {
+    for (const auto& relay : *relays) add_relay(x, relay);
   }
   return x.text();
 }

@@ -21,6 +21,9 @@
 //   bc_link_cover_rate{contact}                             cover slots per second per channel, 0 when off
 //   bc_link_cover_backlog_chunks{contact}                   under cover: chunks waiting for slots
 //   bc_channel_slots_total{contact,channel,kind}            envelopes out: kind real|padding; and missed slots
+//   bc_relay_rate_limit_requests_per_second{relay}          the limit the relay told on SUBSCRIBE (absent until told)
+//   bc_relay_rate_limit_burst{relay}
+//   bc_relay_client_puts_total{relay,result}                result accepted|rate_limited, since the node started
 //
 // A value that is absent, null, not a number or not finite is left out (no NaN samples), and so
 // is a family with no sample at all.

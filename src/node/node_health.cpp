@@ -184,8 +184,19 @@ nlohmann::json Node::Impl::status_json() {
       cover_json["backlog_chunks"] = stats.unacked_chunks;
       cover_json["drain_estimate_s"] = static_cast<double>(stats.unacked_chunks) / cover.rate;
     }
+    // The inviter's signed refusal of our HELLO (hello_refuser.cpp), and when the HELLO goes next.
+    nlohmann::json hello_refused = nullptr;
+    if (peer->hello_refused && peer->link->hello_pending()) {
+      hello_refused = {{"reason", session::refusal_reason_name(peer->hello_refused->reason)},
+                       {"refused_at", peer->hello_refused->refused_at},
+                       {"received_at_ms", peer->hello_refused->received_at_ms},
+                       {"retry_interval_s", peer->link->hello_interval().count()},
+                       {"max_retry_interval_s", link::kHelloRefusedMaxInterval.count()},
+                       {"next_hello_ms", to_ms(peer->link->hello_due())}};
+    }
     links.push_back(
         {{"contact", peer->contact.alias},
+         {"hello_refused", hello_refused},
          {"cover", cover_json},
          {"verified", peer->contact.verified},
          {"hello_pending", peer->link->hello_pending()},

@@ -29,6 +29,7 @@
 #include "node/control_protocol.h"
 #include "node/control_server.h"
 #include "node/hello_info.h"
+#include "node/hello_refusals.h"
 #include "node/inputs.h"
 #include "node/linecheck.h"
 #include "node/relay_set.h"
@@ -268,6 +269,15 @@ struct Node::Impl {
   // from our relay mailbox (the invitation secret and the invitee's keys in the session start
   // are what admit it in both cases).
   bool try_hello(std::optional<net::ConnectionId> conn, const util::Bytes& bytes, Peer* existing);
+  // Tries bytes as a HELLO for one of our invitations revoked or expired lately
+  // (store::Invitations::refusable_secrets_at); when it is one, answers it with a signed refusal
+  // into the invitee's mailbox at a relay we use, within the limits of HelloRefusals. True when
+  // it opened as such a HELLO (answered or not).
+  bool try_refuse_hello(const util::Bytes& bytes);
+  // Tries bytes (from our relay mailbox) as the inviter's refusal of peer's pending HELLO; on
+  // success shows it in status, logs it once and backs the HELLO's resends off. True when it was.
+  bool try_hello_refusal(Peer& peer, util::ByteView bytes);
+  HelloRefusals hello_refusals;
 
   void handle_connected(const net::ConnectionInfo& info);
 

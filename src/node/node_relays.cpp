@@ -220,7 +220,8 @@ void Node::Impl::open_relay_envelope(OwnRelay& relay, const RelayIntake::Item& i
     // Written through this contact's own capability: no other session is tried.
     auto peer = peers.find(writer.contact_id);
     if (peer == peers.end() || !peer->second->link ||
-        !deliver_to_link(*peer->second, relay.channel, item.envelope)) {
+        (!deliver_to_link(*peer->second, relay.channel, item.envelope) &&
+         !try_hello_refusal(*peer->second, item.envelope))) {
       spdlog::debug("relay {}: item {} does not open for its writer's contact; dropped", relay.account.name, item.id);
     }
     return;
@@ -243,6 +244,9 @@ void Node::Impl::open_relay_envelope(OwnRelay& relay, const RelayIntake::Item& i
   }
   for (Peer* peer : order) {
     if (deliver_to_link(*peer, relay.channel, item.envelope)) return;
+  }
+  for (Peer* peer : order) {
+    if (try_hello_refusal(*peer, item.envelope)) return;
   }
   // Perhaps the HELLO of a party we invited, which knew our mailbox from the invitation.
   if (!try_hello(std::nullopt, item.envelope, known)) {

@@ -48,6 +48,11 @@ void Node::Impl::refresh_writers() {
     for (const auto& c : store::Contacts(*store).list()) base.contacts[c.id] = c.added_at;
     const auto open = store::Invitations(*store).open_at(now);
     for (const auto& inv : open) base.open_invitations.insert(inv.id);
+    store::Invitations(*store).forget_refusal_secrets(now - kHelloRefusalWindow.count());
+    for (const auto& inv : store::Invitations(*store).list()) {
+      const std::string state = inv.state(now);
+      if (inv.has_secret && (state == "revoked" || state == "expired")) base.refusable_invitations.insert(inv.id);
+    }
     for (auto& [id, relay] : relays) {
       relay.facts = base;
       relay.facts.legacy_invitation_open = legacy_invitation_open(id, open, capability_rows);
@@ -210,11 +215,22 @@ nlohmann::json Node::Impl::relays_status_json() const {
     for (const auto& row : capability_rows) {
       if (row.relay_id == id && capability_live(row, relay.facts)) ++live;
     }
+    // The limit the relay told on SUBSCRIBE (flag 0x02), which the node paces its PUTs under;
+    // null until told, and for a relay that predates it.
+    const auto pace = relay.client->pace_stats();
+    nlohmann::json limit = nullptr;
+    if (pace.limits) {
+      limit = {{"requests_per_second", pace.limits->requests_per_second}, {"burst", pace.limits->burst}};
+    }
     out.push_back({{"name", relay.account.name},
                    {"subscribed", relay.subscribed},
                    {"predates_writers", relay.predates_writers},
                    {"live_capabilities", live},
-                   {"dropped_unknown_writer", relay.dropped.total()}});
+                   {"dropped_unknown_writer", relay.dropped.total()},
+                   {"rate_limit", limit},
+                   {"puts_accepted", pace.accepted},
+                   {"rate_limited", pace.rate_limited},
+                   {"retried", pace.retried}});
   }
   return out;
 }

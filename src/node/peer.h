@@ -16,6 +16,7 @@
 #include "node/address_book.h"
 #include "node/open_budget.h"
 #include "node/sqlite_link_store.h"
+#include "session/hello_refusal.h"
 #include "session/reachability.h"
 #include "store/contacts.h"
 
@@ -53,6 +54,15 @@ struct Peer {
   // cleared by the next direct connection. For an invitee whose HELLO is pending this is the
   // inviter saying no: the invitation was revoked, used or expired there.
   std::optional<std::int64_t> refused_our_key_at_ms;
+  // The inviter's signed refusal of our pending HELLO, received through a relay
+  // (session/hello_refusal.h): why, when the inviter refused it (its clock, Unix s) and when it
+  // came (ours, Unix ms). Not durable; the next HELLO refused brings it back.
+  struct HelloRefused {
+    session::RefusalReason reason = session::RefusalReason::revoked;
+    std::int64_t refused_at = 0;
+    std::int64_t received_at_ms = 0;
+  };
+  std::optional<HelloRefused> hello_refused;
   // Costly refusals (forged bodies behind authentic headers, bridged gaps) per channel of this
   // link, and whether the channel is dropped for it (node/open_budget.h).
   std::map<link::ChannelId, OpenBudget> open_budgets;

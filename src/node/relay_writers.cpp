@@ -9,7 +9,9 @@ namespace bc::node {
 bool capability_live(const store::RelayCapabilityRow& row, const WriterFacts& facts) {
   if (row.revoked_at) return false;
   if (row.kind == "hello") {
-    return !row.retired_at && row.invitation_id && facts.open_invitations.count(*row.invitation_id) != 0;
+    return !row.retired_at && row.invitation_id &&
+           (facts.open_invitations.count(*row.invitation_id) != 0 ||
+            facts.refusable_invitations.count(*row.invitation_id) != 0);
   }
   if (row.kind == "full") {
     if (!row.contact_id) return false;

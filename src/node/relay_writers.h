@@ -34,6 +34,10 @@ struct WriterFacts {
   // was another's, whose id the store gave again after it was removed.
   std::map<std::int64_t, std::int64_t> contacts;
   std::set<std::string> open_invitations;
+  // Revoked or expired lately, not used, secret kept: their HELLO is answered with a refusal
+  // (docs/protocol.md "HELLO refusal"), so their HELLO-only capability stays until the secret
+  // goes (its life of 3 PUTs at the relay still holds).
+  std::set<std::string> refusable_invitations;
   // An open invitation with no HELLO-only capability of its own (made by an older version):
   // it carries the mailbox's first capability.
   bool legacy_invitation_open = false;

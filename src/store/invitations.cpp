@@ -73,12 +73,35 @@ std::vector<Invitations::OpenSecret> Invitations::open_secrets_at(std::int64_t n
   return out;
 }
 
+std::vector<Invitations::RefusableSecret> Invitations::refusable_secrets_at(std::int64_t now, std::int64_t since) {
+  auto st = store_.prepare(
+      "SELECT id, secret, revoked_at IS NOT NULL FROM invitations WHERE used_at IS NULL AND length(secret) > 0 AND "
+      "((revoked_at IS NOT NULL AND revoked_at >= ?) OR (revoked_at IS NULL AND expires_at <= ? AND expires_at >= ?))");
+  st.bind(1, since).bind(2, now).bind(3, since);
+  std::vector<RefusableSecret> out;
+  while (st.step()) {
+    std::string id = st.column_text(0);
+    auto opened = store_.storage_key().open(kSealedInvitationSecretColumn, id, st.column_blob_view(1));
+    if (!opened.ok()) throw StoreError("invitation " + id + ": " + opened.error().message, 0);
+    out.push_back({std::move(id), std::move(*opened), st.column_int(2) != 0});
+  }
+  return out;
+}
+
+void Invitations::forget_refusal_secrets(std::int64_t since) {
+  auto st = store_.prepare(
+      "UPDATE invitations SET secret = x'' WHERE used_at IS NULL AND length(secret) > 0 AND "
+      "((revoked_at IS NOT NULL AND revoked_at < ?) OR (revoked_at IS NULL AND expires_at < ?))");
+  st.bind(1, since).bind(2, since);
+  st.run();
+}
+
 util::Result<void> Invitations::revoke(std::string_view id, std::int64_t now) {
   auto inv = find(id);
   if (!inv) return util::make_error(util::Errc::not_found, "no invitation with id '" + std::string(id) + "'");
   if (inv->used_at) return util::make_error(util::Errc::refused, "invitation " + std::string(id) + " was used already");
   if (inv->revoked_at) return util::make_error(util::Errc::refused, "invitation " + std::string(id) + " is revoked already");
-  auto st = store_.prepare("UPDATE invitations SET revoked_at = ?, secret = x'' WHERE id = ?");
+  auto st = store_.prepare("UPDATE invitations SET revoked_at = ? WHERE id = ?");
   st.bind(1, now).bind(2, id);
   st.run();
   return {};

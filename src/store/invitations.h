@@ -1,5 +1,8 @@
 // Invitations this node issued. Each carries a one-time secret; the store keeps it so a HELLO
-// can be accepted, and refuses a second use, an expired one, or a revoked one.
+// can be accepted, and refuses a second use, an expired one, or a revoked one. The secret of a
+// used invitation is forgotten at once (it salts the session's first keys); that of a revoked or
+// expired one is kept for a while, so that a HELLO sent for it can be opened and answered with a
+// refusal (docs/protocol.md "HELLO refusal"), then forgotten (forget_refusal_secrets).
 #pragma once
 
 #include <optional>
@@ -42,6 +45,17 @@ class Invitations {
     crypto::SecureBuffer secret;
   };
   std::vector<OpenSecret> open_secrets_at(std::int64_t now);
+  // Invitations revoked or expired, not used, whose secret is still kept: a HELLO for them is
+  // answered with a refusal. Those revoked or expired before since are left out.
+  struct RefusableSecret {
+    std::string id;
+    crypto::SecureBuffer secret;
+    bool revoked = false;  // else expired
+  };
+  std::vector<RefusableSecret> refusable_secrets_at(std::int64_t now, std::int64_t since);
+  // Forgets the secrets of invitations revoked or expired before since.
+  void forget_refusal_secrets(std::int64_t since);
+  // Keeps the secret until forget_refusal_secrets() (see above).
   util::Result<void> revoke(std::string_view id, std::int64_t now);
   // Marks the invitation used by contact_id and forgets its secret. Must run in the same
   // transaction that pins the contact, so an invitation admits exactly one party.

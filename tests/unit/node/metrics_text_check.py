@@ -33,6 +33,11 @@ STATUS = {
               "bytes_out": 16384, "in_flight": 2}]},
         {"contact": 'odd"na\\me\n', "state": "blackout", "channels": []},
     ],
+    "relays": [
+        {"name": "ny", "subscribed": True, "rate_limit": {"requests_per_second": 40, "burst": 80},
+         "puts_accepted": 512, "rate_limited": 2, "retried": 2},
+        {"name": "old", "subscribed": True, "rate_limit": None, "puts_accepted": 3, "rate_limited": 0},
+    ],
 }
 
 
@@ -75,6 +80,16 @@ class PrometheusClientReadsIt(unittest.TestCase):
             self.value("bc_channel_bytes", contact="moscow", channel="direct", direction="out"), 200704)
         self.assertEqual(
             self.value("bc_channel_envelopes", contact="moscow", channel="relay:ny", direction="in"), 7)
+
+    def test_relay_limits(self):
+        self.assertEqual(self.value("bc_relay_rate_limit_requests_per_second", relay="ny"), 40)
+        self.assertEqual(self.value("bc_relay_rate_limit_burst", relay="ny"), 80)
+        self.assertEqual(self.families["bc_relay_client_puts"].type, "counter")
+        self.assertEqual(self.value("bc_relay_client_puts", relay="ny", result="rate_limited"), 2)
+        self.assertEqual(self.value("bc_relay_client_puts", relay="old", result="accepted"), 3)
+        # A relay that told no limit has no limit sample (not a 0, which would read as "no PUTs").
+        limited = [s.labels["relay"] for s in self.families["bc_relay_rate_limit_requests_per_second"].samples]
+        self.assertEqual(limited, ["ny"])
 
     def test_escaped_labels_read_back(self):
         self.assertEqual(self.value("bc_link_state", contact='odd"na\\me\n', state="blackout"), 1)

@@ -34,6 +34,9 @@ TEST(RelayWriters, HelloCapabilityLivesWhileItsInvitationIsOpen) {
   EXPECT_FALSE(capability_live(hello, facts));  // used, revoked or expired: not open
   facts.open_invitations.insert("inv1");
   EXPECT_TRUE(capability_live(hello, facts));
+  facts.open_invitations.clear();
+  facts.refusable_invitations.insert("inv1");  // revoked or expired lately: its HELLO is answered
+  EXPECT_TRUE(capability_live(hello, facts));
   hello.revoked_at = 2'000;
   EXPECT_FALSE(capability_live(hello, facts));
 }

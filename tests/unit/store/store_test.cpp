@@ -173,6 +173,21 @@ TEST(Invitations, UsedOnceRevokedNeverExpiredNever) {
   EXPECT_EQ(invitations.find("c")->state(200), "expired");
   EXPECT_TRUE(invitations.open_at(150).size() == 1u && invitations.open_at(150)[0].id == "c");
   EXPECT_EQ(invitations.revoke("zzz", 1).error().code, util::Errc::not_found);
+
+  // The revoked (b, at 150) and the expired (c, at 200) keep their secrets for refusals; the
+  // used one (a) does not.
+  auto refusable = invitations.refusable_secrets_at(250, 100);
+  ASSERT_EQ(refusable.size(), 2u);
+  EXPECT_TRUE(refusable[0].id == "b" && refusable[0].revoked && refusable[0].secret.equals(util::Bytes{9, 9}));
+  EXPECT_TRUE(refusable[1].id == "c" && !refusable[1].revoked);
+  EXPECT_TRUE(invitations.refusable_secrets_at(199, 100).size() == 1u);  // c not yet expired
+  EXPECT_TRUE(invitations.refusable_secrets_at(250, 160).size() == 1u);  // b revoked before 160
+  invitations.forget_refusal_secrets(160);
+  EXPECT_FALSE(invitations.find("b")->has_secret);
+  EXPECT_TRUE(invitations.find("c")->has_secret);
+  invitations.forget_refusal_secrets(201);
+  EXPECT_FALSE(invitations.find("c")->has_secret);
+  EXPECT_TRUE(invitations.refusable_secrets_at(250, 0).empty());
 }
 
 }  // namespace

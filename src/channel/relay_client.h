@@ -14,6 +14,12 @@
 // there is no room and put_wait() says how long until there is, so that a relay channel takes
 // no envelope it cannot send. A request refused as rate_limited anyway (a PUT, an ACK) goes
 // again after a backoff; put_wait(), put(), ack() and the relay's answers send what is due.
+//
+// Under cover (Options::cover_ack_delay, issue 14) nothing the client sends depends on the
+// traffic inside the envelopes: PUTs leave in the link's slots (the node's doing), and each
+// delivered item is acknowledged by an ACK of one item, a fixed delay after its DELIVER arrived
+// (timed_acks.h), instead of in batches when the node has processed it. A thread of the client
+// sends each when due, so that the node's loop being busy does not move it.
 #pragma once
 
 #include <chrono>
@@ -84,10 +90,16 @@ class RelayClient {
         on_deliver;
   };
 
+  struct Options {
+    // Set under cover: each item's ACK leaves this long after its DELIVER arrived.
+    std::optional<std::chrono::milliseconds> cover_ack_delay;
+  };
+
   static util::Result<std::unique_ptr<RelayClient>> start(const RelayEndpoint& endpoint,
                                                           const crypto::SignPublicKey& relay_key,
                                                           const crypto::SigningKey& client_key,
-                                                          const wire::relay::MailboxId& mailbox, Handlers handlers);
+                                                          const wire::relay::MailboxId& mailbox, Handlers handlers,
+                                                          Options options = {});
   ~RelayClient();  // closes the connection; no handler runs after it returns
   RelayClient(const RelayClient&) = delete;
   RelayClient& operator=(const RelayClient&) = delete;
@@ -119,6 +131,8 @@ class RelayClient {
   // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems). Under a
   // told limit they go in batches (128 items, or the oldest 250 ms old or 32 requests' time), so that ACKs take few
   // of the requests the PUTs need.
+  // Under cover: each item's ACK is due its delay after its DELIVER arrived (or at once when that
+  // passed), and goes then, alone.
   void ack(const std::vector<std::uint64_t>& items);
   bool subscribed() const;
 

@@ -30,6 +30,8 @@ struct FakeRelay {
   std::condition_variable cv;
   std::map<relay::MailboxId, net::ConnectionId> subscribers;
   std::vector<std::uint64_t> acked;
+  // Every ACK as it came: when, and how many items it named.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> acks;
   std::vector<relay::MailboxId> removed;
   std::vector<relay::Message> capability_requests;
   std::uint64_t next_item = 1;
@@ -128,6 +130,7 @@ struct FakeRelay {
       service->send(id, relay::encode(relay::Ok{r->request}));
     } else if (auto* a = std::get_if<relay::Ack>(&*m)) {
       acked.insert(acked.end(), a->items.begin(), a->items.end());
+      acks.emplace_back(std::chrono::steady_clock::now(), a->items.size());
       service->send(id, relay::encode(relay::Ok{a->request}));
     }
     cv.notify_all();
@@ -446,6 +449,63 @@ TEST(RelayClient, SubscribesWithoutLimitsAtARelayBeforeThem) {
   put_paced(*client, 50);
   std::unique_lock lock(fake.mu);
   ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.put_envelopes.size() == 50; }));
+}
+
+// Under cover each delivered item is acknowledged alone, its delay after its DELIVER arrived,
+// whether the node processed it at once or later (within the delay).
+TEST(RelayClient, UnderCoverEachItemIsAcknowledgedAloneItsDelayAfterItArrived) {
+  FakeRelay fake;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool subscribed = false;
+  std::vector<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> delivered;
+  RelayClient::Handlers h;
+  h.on_state = [&](bool up, const std::string&) {
+    std::lock_guard lock(mu);
+    subscribed = up;
+    cv.notify_all();
+  };
+  h.on_deliver = [&](std::uint64_t item, util::Bytes, std::optional<relay::CapabilityId>) {
+    std::lock_guard lock(mu);
+    delivered.emplace_back(item, std::chrono::steady_clock::now());
+    cv.notify_all();
+  };
+  relay::MailboxId mine{};
+  mine.fill(1);
+  constexpr auto kDelay = 400ms;
+  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h,
+                                   RelayClient::Options{kDelay});
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*client)->put(mine, relay::Capability{}, util::Bytes(wire::kEnvelopeSize, 1)));
+  }
+  std::vector<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> got;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 3; }));
+    got = delivered;
+  }
+  // Processed at once (two items) and 100 ms later (one): no ACK before each item's delay.
+  (*client)->ack({got[0].first, got[1].first});
+  std::this_thread::sleep_for(100ms);
+  (*client)->ack({got[2].first});
+  {
+    std::lock_guard lock(fake.mu);
+    EXPECT_TRUE(fake.acks.empty());
+  }
+  // The client sends them when due, with nothing more from the node.
+  std::unique_lock lock(fake.mu);
+  ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.acks.size() == 3; }));
+  for (std::size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(fake.acks[i].second, 1u) << "one item per ACK";
+    EXPECT_GE(fake.acks[i].first, got[i].second + kDelay - 20ms) << "item " << i << " acknowledged before its delay";
+    EXPECT_LT(fake.acks[i].first, got[i].second + kDelay + 1s) << "item " << i << " acknowledged late";
+  }
+  EXPECT_EQ(fake.acked, (std::vector<std::uint64_t>{got[0].first, got[1].first, got[2].first}));
 }
 
 }  // namespace

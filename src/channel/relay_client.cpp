@@ -277,7 +277,10 @@ struct RelayClient::Impl {
     retries.clear();
     acks.clear();
     pending_acks.clear();
-    if (timed) timed->clear();
+    if (timed) {
+      timed->start(now());
+      ack_wake.notify_all();
+    }
     subscribe(info.id);
   }
 
@@ -303,10 +306,7 @@ struct RelayClient::Impl {
   // store), then the refused PUTs whose backoff passed. A retry keeps its request id: it is the
   // same PUT, and its answer is matched the same way.
   bool acks_due(PutPacer::Clock::time_point t) const {
-    if (timed) {
-      const auto due = timed->next_due();
-      return due && *due <= t;
-    }
+    if (timed) return false;  // on their own schedule, not before PUTs
     if (acks.empty()) return false;
     if (!pacer.limits()) return true;
     // At a low limit, at most about one request in 32 goes to ACKs.
@@ -328,7 +328,13 @@ struct RelayClient::Impl {
   }
 
   void flush(PutPacer::Clock::time_point t) {
-    while (timed && conn && acks_due(t) && pacer.take(t)) send_ack({*timed->take_due(t)});
+    if (timed && conn && t >= timed->next_tick()) {
+      // Spent, not waited for: a tick's ACK goes on time, and its token is taken from the PUTs.
+      for (auto& items : timed->take(t)) {
+        pacer.spend(t);
+        send_ack(std::move(items));
+      }
+    }
     while (!timed && conn && acks_due(t) && pacer.take(t)) {
       const auto n = static_cast<std::ptrdiff_t>(std::min(acks.size(), relay::kMaxAckItems));
       std::vector<std::uint64_t> items(acks.begin(), acks.begin() + n);
@@ -421,7 +427,6 @@ struct RelayClient::Impl {
           } else if (auto a = pending_acks.find(e->request); a != pending_acks.end()) {
             if (timed) {
               for (std::uint64_t item : a->second) timed->again(item, now());
-              ack_wake.notify_all();
             } else {
               if (acks.empty()) acks_since = {};  // due at once
               acks.insert(acks.end(), a->second.begin(), a->second.end());
@@ -479,14 +484,10 @@ struct RelayClient::Impl {
     while (!stopping) {
       const auto t = now();
       if (conn) flush(t);
-      const auto due = timed->next_due();
-      if (!conn || !due) {
+      if (!conn) {
         ack_wake.wait(lock);
-      } else if (*due > t) {
-        ack_wake.wait_until(lock, *due);
       } else {
-        // Due, but the limit has no room now.
-        ack_wake.wait_for(lock, std::max<PutPacer::Clock::duration>(pacer.wait(t), std::chrono::milliseconds{1}));
+        ack_wake.wait_until(lock, timed->next_tick());
       }
     }
   }
@@ -609,7 +610,6 @@ void RelayClient::ack(const std::vector<std::uint64_t>& items) {
   const auto now = Impl::now();
   if (impl_->timed) {
     for (std::uint64_t item : items) impl_->timed->processed(item, now);
-    impl_->ack_wake.notify_all();
   } else {
     if (impl_->acks.empty()) impl_->acks_since = now;
     impl_->acks.insert(impl_->acks.end(), items.begin(), items.end());

@@ -16,10 +16,11 @@
 // again after a backoff; put_wait(), put(), ack() and the relay's answers send what is due.
 //
 // Under cover (Options::cover_ack_delay, issue 14) nothing the client sends depends on the
-// traffic inside the envelopes: PUTs leave in the link's slots (the node's doing), and each
-// delivered item is acknowledged by an ACK of one item, a fixed delay after its DELIVER arrived
-// (timed_acks.h), instead of in batches when the node has processed it. A thread of the client
-// sends each when due, so that the node's loop being busy does not move it.
+// traffic inside the envelopes: PUTs leave in the link's slots (the node's doing), and delivered
+// items are acknowledged on a fixed schedule (timed_acks.h: a tick every delay, each naming the
+// items that arrived at least a delay before, in ACKs of one fixed size) instead of in batches
+// when the node has processed them. A thread of the client sends them at each tick, so that the
+// node's loop being busy does not move them.
 #pragma once
 
 #include <chrono>
@@ -91,7 +92,8 @@ class RelayClient {
   };
 
   struct Options {
-    // Set under cover: each item's ACK leaves this long after its DELIVER arrived.
+    // Set under cover: ACKs leave at ticks this far apart, each item's at the first tick at least
+    // this long after its DELIVER arrived (timed_acks.h).
     std::optional<std::chrono::milliseconds> cover_ack_delay;
   };
 
@@ -131,8 +133,8 @@ class RelayClient {
   // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems). Under a
   // told limit they go in batches (128 items, or the oldest 250 ms old or 32 requests' time), so that ACKs take few
   // of the requests the PUTs need.
-  // Under cover: each item's ACK is due its delay after its DELIVER arrived (or at once when that
-  // passed), and goes then, alone.
+  // Under cover: each item goes at the first tick at least its delay after its DELIVER arrived
+  // (or the first after now, when that passed).
   void ack(const std::vector<std::uint64_t>& items);
   bool subscribed() const;
 

@@ -7,8 +7,10 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <thread>
 
 #include "channel/put_pacer.h"
+#include "channel/timed_acks.h"
 #include "net/options.h"
 #include "net/service.h"
 #include "util/fingerprint.h"
@@ -251,6 +253,11 @@ struct RelayClient::Impl {
   PutPacer::Clock::time_point acks_since{};  // when the oldest of them came
   // ACKs sent and not yet answered: one refused as rate_limited goes back to `acks`.
   std::map<std::uint32_t, std::vector<std::uint64_t>> pending_acks;
+  // Under cover: ACKs on the DELIVERs' schedule instead of `acks`, sent by ack_thread when due.
+  std::optional<TimedAcks> timed;
+  std::thread ack_thread;
+  std::condition_variable ack_wake;
+  bool stopping = false;
   PaceStats stats;
 
   static PutPacer::Clock::time_point now() { return PutPacer::Clock::now(); }
@@ -270,6 +277,10 @@ struct RelayClient::Impl {
     retries.clear();
     acks.clear();
     pending_acks.clear();
+    if (timed) {
+      timed->start(now());
+      ack_wake.notify_all();
+    }
     subscribe(info.id);
   }
 
@@ -295,6 +306,7 @@ struct RelayClient::Impl {
   // store), then the refused PUTs whose backoff passed. A retry keeps its request id: it is the
   // same PUT, and its answer is matched the same way.
   bool acks_due(PutPacer::Clock::time_point t) const {
+    if (timed) return false;  // on their own schedule, not before PUTs
     if (acks.empty()) return false;
     if (!pacer.limits()) return true;
     // At a low limit, at most about one request in 32 goes to ACKs.
@@ -304,17 +316,30 @@ struct RelayClient::Impl {
     return acks.size() >= kAckBatch || t - acks_since >= delay;
   }
 
+  // Under mu: an ACK of items, kept until its answer.
+  void send_ack(std::vector<std::uint64_t> items) {
+    relay::Ack a;
+    a.request = request_id();
+    a.mailbox = mailbox;
+    a.items = std::move(items);
+    if (pending_acks.size() >= kMaxPendingPuts) pending_acks.erase(pending_acks.begin());
+    const std::uint32_t request = a.request;
+    if (service->send(*conn, relay::encode(a))) pending_acks.insert_or_assign(request, std::move(a.items));
+  }
+
   void flush(PutPacer::Clock::time_point t) {
-    while (conn && acks_due(t) && pacer.take(t)) {
-      relay::Ack a;
-      a.request = request_id();
-      a.mailbox = mailbox;
+    if (timed && conn && t >= timed->next_tick()) {
+      // Spent, not waited for: a tick's ACK goes on time, and its token is taken from the PUTs.
+      for (auto& items : timed->take(t)) {
+        pacer.spend(t);
+        send_ack(std::move(items));
+      }
+    }
+    while (!timed && conn && acks_due(t) && pacer.take(t)) {
       const auto n = static_cast<std::ptrdiff_t>(std::min(acks.size(), relay::kMaxAckItems));
-      a.items.assign(acks.begin(), acks.begin() + n);
+      std::vector<std::uint64_t> items(acks.begin(), acks.begin() + n);
       acks.erase(acks.begin(), acks.begin() + n);
-      if (pending_acks.size() >= kMaxPendingPuts) pending_acks.erase(pending_acks.begin());
-      const std::uint32_t request = a.request;
-      if (service->send(*conn, relay::encode(a))) pending_acks.insert_or_assign(request, std::move(a.items));
+      send_ack(std::move(items));
     }
     while (conn && !acks_due(t) && !retries.empty() && pacer.take(t)) {
       relay::Put put = std::move(retries.front());
@@ -334,6 +359,10 @@ struct RelayClient::Impl {
     }
     if (auto* d = std::get_if<relay::Deliver>(&*message)) {
       if (d->mailbox != mailbox) return;
+      if (timed) {
+        std::lock_guard lock(mu);
+        timed->arrived(d->item, now());
+      }
       handlers.on_deliver(d->item, util::Bytes(d->envelope.begin(), d->envelope.end()), d->writer);
     } else if (auto* ok = std::get_if<relay::Ok>(&*message)) {
       if (answer(ok->request, std::nullopt)) return;
@@ -396,8 +425,12 @@ struct RelayClient::Impl {
             pending.erase(it);
             retried = true;
           } else if (auto a = pending_acks.find(e->request); a != pending_acks.end()) {
-            if (acks.empty()) acks_since = {};  // due at once
-            acks.insert(acks.end(), a->second.begin(), a->second.end());
+            if (timed) {
+              for (std::uint64_t item : a->second) timed->again(item, now());
+            } else {
+              if (acks.empty()) acks_since = {};  // due at once
+              acks.insert(acks.end(), a->second.begin(), a->second.end());
+            }
             pending_acks.erase(a);
           }
         } else if (conn == id) {
@@ -444,6 +477,21 @@ struct RelayClient::Impl {
     return true;
   }
 
+  // Under cover: sends each ACK when it is due (and the relay's limit has room), whatever the
+  // node's loop is doing.
+  void send_timed_acks() {
+    std::unique_lock lock(mu);
+    while (!stopping) {
+      const auto t = now();
+      if (conn) flush(t);
+      if (!conn) {
+        ack_wake.wait(lock);
+      } else {
+        ack_wake.wait_until(lock, timed->next_tick());
+      }
+    }
+  }
+
   void on_closed(net::ConnectionId id, const net::CloseReason& reason) {
     bool was = false;
     std::map<std::uint32_t, Answer> lost;
@@ -465,8 +513,10 @@ struct RelayClient::Impl {
 util::Result<std::unique_ptr<RelayClient>> RelayClient::start(const RelayEndpoint& endpoint,
                                                                const crypto::SignPublicKey& relay_key,
                                                                const crypto::SigningKey& client_key,
-                                                               const relay::MailboxId& mailbox, Handlers handlers) {
+                                                               const relay::MailboxId& mailbox, Handlers handlers,
+                                                               Options options) {
   auto impl = std::make_unique<Impl>();
+  if (options.cover_ack_delay) impl->timed.emplace(*options.cover_ack_delay);
   impl->endpoint = endpoint;
   impl->mailbox = mailbox;
   impl->handlers = std::move(handlers);
@@ -486,6 +536,7 @@ util::Result<std::unique_ptr<RelayClient>> RelayClient::start(const RelayEndpoin
     std::lock_guard lock(impl->mu);
     impl->service = std::move(*service);
   }
+  if (impl->timed) impl->ack_thread = std::thread([self] { self->send_timed_acks(); });
   impl->service->dial(endpoint.host, endpoint.port, relay_key);
   return std::unique_ptr<RelayClient>(new RelayClient(std::move(impl)));
 }
@@ -493,7 +544,16 @@ util::Result<std::unique_ptr<RelayClient>> RelayClient::start(const RelayEndpoin
 RelayClient::RelayClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 RelayClient::~RelayClient() {
-  if (impl_ && impl_->service) impl_->service->stop();
+  if (!impl_) return;
+  if (impl_->ack_thread.joinable()) {
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->stopping = true;
+    }
+    impl_->ack_wake.notify_all();
+    impl_->ack_thread.join();
+  }
+  if (impl_->service) impl_->service->stop();
 }
 
 bool RelayClient::put(const relay::MailboxId& mailbox, const relay::Capability& capability, util::ByteView envelope) {
@@ -548,8 +608,12 @@ void RelayClient::ack(const std::vector<std::uint64_t>& items) {
   std::lock_guard lock(impl_->mu);
   if (!impl_->conn) return;  // the relay delivers them again on the next subscription
   const auto now = Impl::now();
-  if (impl_->acks.empty()) impl_->acks_since = now;
-  impl_->acks.insert(impl_->acks.end(), items.begin(), items.end());
+  if (impl_->timed) {
+    for (std::uint64_t item : items) impl_->timed->processed(item, now);
+  } else {
+    if (impl_->acks.empty()) impl_->acks_since = now;
+    impl_->acks.insert(impl_->acks.end(), items.begin(), items.end());
+  }
   impl_->flush(now);
 }
 

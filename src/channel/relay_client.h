@@ -14,6 +14,13 @@
 // there is no room and put_wait() says how long until there is, so that a relay channel takes
 // no envelope it cannot send. A request refused as rate_limited anyway (a PUT, an ACK) goes
 // again after a backoff; put_wait(), put(), ack() and the relay's answers send what is due.
+//
+// Under cover (Options::cover_ack_delay, issue 14) nothing the client sends depends on the
+// traffic inside the envelopes: PUTs leave in the link's slots (the node's doing), and delivered
+// items are acknowledged on a fixed schedule (timed_acks.h: a tick every delay, each naming the
+// items that arrived at least a delay before, in ACKs of one fixed size) instead of in batches
+// when the node has processed them. A thread of the client sends them at each tick, so that the
+// node's loop being busy does not move them.
 #pragma once
 
 #include <chrono>
@@ -84,10 +91,17 @@ class RelayClient {
         on_deliver;
   };
 
+  struct Options {
+    // Set under cover: ACKs leave at ticks this far apart, each item's at the first tick at least
+    // this long after its DELIVER arrived (timed_acks.h).
+    std::optional<std::chrono::milliseconds> cover_ack_delay;
+  };
+
   static util::Result<std::unique_ptr<RelayClient>> start(const RelayEndpoint& endpoint,
                                                           const crypto::SignPublicKey& relay_key,
                                                           const crypto::SigningKey& client_key,
-                                                          const wire::relay::MailboxId& mailbox, Handlers handlers);
+                                                          const wire::relay::MailboxId& mailbox, Handlers handlers,
+                                                          Options options = {});
   ~RelayClient();  // closes the connection; no handler runs after it returns
   RelayClient(const RelayClient&) = delete;
   RelayClient& operator=(const RelayClient&) = delete;
@@ -119,6 +133,8 @@ class RelayClient {
   // Deletes delivered items from our mailbox (split into ACKs of at most kMaxAckItems). Under a
   // told limit they go in batches (128 items, or the oldest 250 ms old or 32 requests' time), so that ACKs take few
   // of the requests the PUTs need.
+  // Under cover: each item goes at the first tick at least its delay after its DELIVER arrived
+  // (or the first after now, when that passed).
   void ack(const std::vector<std::uint64_t>& items);
   bool subscribed() const;
 

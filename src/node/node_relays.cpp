@@ -1,6 +1,23 @@
 #include "node/node_impl.h"
 
 namespace bc::node {
+namespace {
+// Under cover, how long after its DELIVER arrived an item is acknowledged at the relay
+// (channel/timed_acks.h): well above the time the loop takes to open and store an envelope, so
+// that the ACKs leave on the deliveries' schedule and not when processing ended. The relay keeps
+// each item this much longer.
+constexpr std::chrono::milliseconds kCoverAckDelay{1000};
+
+// Whether any link may run under cover ([cover] or some [link.NAME.cover] on): a relay client
+// serves every link that rides its relay, so it then acknowledges on the deliveries' schedule.
+bool any_cover(const Config& config) {
+  if (config.cover.on()) return true;
+  for (const auto& [name, link] : config.links) {
+    if (config.cover_for(name).on()) return true;
+  }
+  return false;
+}
+}  // namespace
 
 void Node::Impl::load_relays() {
   std::vector<store::RelayAccount> rows;
@@ -39,7 +56,8 @@ void Node::Impl::load_relays() {
     };
     auto client = channel::RelayClient::start(
         *endpoint, relay.account.relay_key, *key,
-        util::to_array<wire::relay::kMailboxIdSize>(relay.account.mailbox), std::move(handlers));
+        util::to_array<wire::relay::kMailboxIdSize>(relay.account.mailbox), std::move(handlers),
+        channel::RelayClient::Options{any_cover(config) ? std::optional(kCoverAckDelay) : std::nullopt});
     if (!client.ok()) {
       spdlog::error("relay {}: cannot start its client: {}", relay.account.name,
                     client.error().message);

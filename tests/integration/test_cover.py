@@ -29,7 +29,7 @@ owed ones back to back (link/cover.cpp kMaxOwedSlots), which shows in the tails 
 test prints their quantiles). The counts stay exact; on the shared 2-core machine (load ~10) the
 KS test passed when nothing else of ours ran, and rejected once while a build ran beside it.
 
-Not covered here (see docs/threat-model.md): the relay side of the same comparison.
+The relay side of the same comparison is test_cover_relay.py.
 BC_INT_KEEP=1 keeps the scratch folder."""
 import collections
 import json

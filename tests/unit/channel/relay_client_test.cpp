@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "channel/relay_capability.h"
+#include "channel/timed_acks.h"
 #include "net/service.h"
 #include "relay/rate_limit.h"
 
@@ -30,6 +31,8 @@ struct FakeRelay {
   std::condition_variable cv;
   std::map<relay::MailboxId, net::ConnectionId> subscribers;
   std::vector<std::uint64_t> acked;
+  // Every ACK as it came: when, and how many items it named.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> acks;
   std::vector<relay::MailboxId> removed;
   std::vector<relay::Message> capability_requests;
   std::uint64_t next_item = 1;
@@ -128,6 +131,7 @@ struct FakeRelay {
       service->send(id, relay::encode(relay::Ok{r->request}));
     } else if (auto* a = std::get_if<relay::Ack>(&*m)) {
       acked.insert(acked.end(), a->items.begin(), a->items.end());
+      acks.emplace_back(std::chrono::steady_clock::now(), a->items.size());
       service->send(id, relay::encode(relay::Ok{a->request}));
     }
     cv.notify_all();
@@ -446,6 +450,67 @@ TEST(RelayClient, SubscribesWithoutLimitsAtARelayBeforeThem) {
   put_paced(*client, 50);
   std::unique_lock lock(fake.mu);
   ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] { return fake.put_envelopes.size() == 50; }));
+}
+
+// Under cover delivered items are acknowledged at the client's ticks (one delay apart from the
+// connection), each item at the first tick a delay after it arrived, whether the node processed
+// it at once or later (within the delay), in ACKs of one fixed size.
+TEST(RelayClient, UnderCoverItemsAreAcknowledgedAtFixedTicksInAcksOfOneSize) {
+  FakeRelay fake;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool subscribed = false;
+  std::vector<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> delivered;
+  RelayClient::Handlers h;
+  h.on_state = [&](bool up, const std::string&) {
+    std::lock_guard lock(mu);
+    subscribed = up;
+    cv.notify_all();
+  };
+  h.on_deliver = [&](std::uint64_t item, util::Bytes, std::optional<relay::CapabilityId>) {
+    std::lock_guard lock(mu);
+    delivered.emplace_back(item, std::chrono::steady_clock::now());
+    cv.notify_all();
+  };
+  relay::MailboxId mine{};
+  mine.fill(1);
+  constexpr auto kDelay = 400ms;
+  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h,
+                                   RelayClient::Options{kDelay});
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*client)->put(mine, relay::Capability{}, util::Bytes(wire::kEnvelopeSize, 1)));
+  }
+  std::vector<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> got;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 3; }));
+    got = delivered;
+  }
+  // Processed at once (two items) and 100 ms later (one).
+  (*client)->ack({got[0].first, got[1].first});
+  std::this_thread::sleep_for(100ms);
+  (*client)->ack({got[2].first});
+  {
+    std::lock_guard lock(fake.mu);
+    EXPECT_TRUE(fake.acks.empty()) << "an ACK before the delay";
+  }
+  // The client sends them at its ticks, with nothing more from the node.
+  std::unique_lock lock(fake.mu);
+  ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] {
+    return std::set<std::uint64_t>(fake.acked.begin(), fake.acked.end()).size() == 3;
+  }));
+  for (const auto& [at, count] : fake.acks) {
+    EXPECT_EQ(count, TimedAcks::kItemsPerAck) << "every ACK has the one size";
+    EXPECT_GE(at, got[0].second + kDelay - 20ms) << "an ACK before its items' delay";
+  }
+  EXPECT_LE(fake.acks.size(), 2u);  // the three arrived within a tick or two
+  EXPECT_EQ(std::set<std::uint64_t>(fake.acked.begin(), fake.acked.end()),
+            (std::set<std::uint64_t>{got[0].first, got[1].first, got[2].first}));
 }
 
 }  // namespace

@@ -20,7 +20,7 @@ struct Fixed {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-  static const Fixed fixed;
+  static const Fixed fixed{};
   if (size == 0) return 0;
   bc::util::Bytes body;
   if ((data[0] & 1) == 0) {
@@ -28,8 +28,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   } else {
     body = fixed.genuine;
     for (std::size_t i = 1; i + 1 < size; i += 2) {
-      if (data[i] < body.size()) body[data[i]] ^= data[i + 1];
-      else if (data[i] == 0xFF) body.push_back(data[i + 1]);
+      const std::size_t at = data[i];
+      if (at < body.size()) {
+        body[at] = static_cast<std::uint8_t>(body[at] ^ data[i + 1]);
+      } else if (at == 0xFF) {
+        body.push_back(data[i + 1]);
+      }
     }
   }
   auto a = bc::session::decode_prekey_announcement(body, fixed.id.signing.public_key());

@@ -16,6 +16,10 @@ static_assert(kItemSize == 1 + wire::kEnvelopeSize);
 
 util::Error refuse(util::Errc code, std::string what) { return util::make_error(code, std::move(what)); }
 
+constexpr std::string_view kNotOurs =
+    "not for this home (the bundle is sealed to another party's key, or its first bytes are damaged)";
+bool not_ours(const util::Error& e) { return e.code == util::Errc::refused && e.message == kNotOurs; }
+
 util::ByteView magic_bytes() {
   return util::ByteView(reinterpret_cast<const std::uint8_t*>(kMagic.data()), kMagic.size());
 }
@@ -157,12 +161,11 @@ util::Result<Opened> open(util::ByteView file, const crypto::SignPublicKey& iden
   const util::ByteView ad = file.first(kPrefixSize);
   const util::ByteView header_ct = file.subspan(kPrefixSize, kHeaderSize + crypto::kAeadTagSize);
   const util::ByteView body_ct = file.subspan(kPrefixSize + kHeaderSize + crypto::kAeadTagSize);
-  const char* kNotOurs = "not for this home (the bundle is sealed to another party's key, or its first bytes are damaged)";
   auto shared = prekey.agree(ephemeral);
-  if (!shared.ok()) return refuse(util::Errc::refused, kNotOurs);
+  if (!shared.ok()) return refuse(util::Errc::refused, std::string(kNotOurs));
   auto key = bundle_key(shared->view(), ephemeral, prekey.public_key());
   auto header_pt = crypto::aead_open(key.view(), nonce_of(0), header_ct, ad);
-  if (!header_pt.ok()) return refuse(util::Errc::refused, kNotOurs);
+  if (!header_pt.ok()) return refuse(util::Errc::refused, std::string(kNotOurs));
   util::ByteReader r(*header_pt);
   Opened out;
   out.header.sender = r.array<32>();
@@ -199,6 +202,15 @@ util::Result<Opened> open(util::ByteView file, const crypto::SignPublicKey& iden
   if (!items.ok()) return items.error();
   out.items = std::move(*items);
   return out;
+}
+
+util::Result<Opened> open(util::ByteView file, const crypto::SignPublicKey& identity,
+                          std::span<const crypto::DhKeyPair* const> prekeys) {
+  for (const crypto::DhKeyPair* prekey : prekeys) {
+    auto opened = open(file, identity, *prekey);
+    if (opened.ok() || !not_ours(opened.error())) return opened;
+  }
+  return refuse(util::Errc::refused, std::string(kNotOurs));
 }
 
 }  // namespace bc::channel::courier

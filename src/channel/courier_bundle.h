@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -76,6 +77,11 @@ struct Opened {
 // under our key, or names another recipient), a bad signature, a damaged body.
 util::Result<Opened> open(util::ByteView file, const crypto::SignPublicKey& identity,
                           const crypto::DhKeyPair& prekey);
+// The same over several of our prekeys, in order (the current one, then those still in their
+// grace after a rotation: a contact seals to the prekey it last heard of). The first whose
+// header opens decides; "not for this home" when none does.
+util::Result<Opened> open(util::ByteView file, const crypto::SignPublicKey& identity,
+                          std::span<const crypto::DhKeyPair* const> prekeys);
 
 // The content (item list) parser alone, strict; for open() and the fuzz target.
 util::Result<std::vector<Item>> parse_content(util::ByteView content);

@@ -32,6 +32,7 @@ int run(int argc, char** argv) {
   add_invite(app, ctx, exit_code);
   add_contact(app, ctx, exit_code);
   add_safety_number(app, ctx, exit_code);
+  add_identity(app, ctx, exit_code);
   add_send(app, ctx, exit_code);
   add_inbox(app, ctx, exit_code);
   add_log(app, ctx, exit_code);

@@ -21,6 +21,7 @@
 #include "cli/contact_option.h"
 #include "cli/context.h"
 #include "cli/format.h"
+#include "cli/home_lock.h"
 #include "cli/progress.h"
 #include "cli/qr.h"
 #include "cli/qr_scan.h"
@@ -89,27 +90,6 @@ util::Errc errc_of(const std::string& name) {
   }
   return util::Errc::internal;
 }
-
-// The node's lock, held while this command drives a Link itself. Released on destruction.
-class HomeLock {
- public:
-  explicit HomeLock(const std::filesystem::path& home) {
-    fd_ = ::open((home / "node.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd_ >= 0 && ::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~HomeLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  HomeLock(const HomeLock&) = delete;
-  HomeLock& operator=(const HomeLock&) = delete;
-  bool held() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // Asks the running node; the "bundle" object of its answer.
 util::Result<nlohmann::json> through_node(const node::Home& home, const node::ControlRequest& request) {

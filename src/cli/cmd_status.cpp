@@ -239,6 +239,7 @@ int show_status(const Context& ctx, bool one_line) {
   if (ctx.json) {
     json doc = {{"name", string_or(*reply, "name", "")}, {"now_ms", now_ms}, {"state", overall}, {"links", links}};
     if (auto r = reply->find("relays"); r != reply->end() && r->is_array()) doc["relays"] = *r;
+    if (reply->contains("prekey")) doc["prekey"] = (*reply)["prekey"];
     if (auto a = reply->find("alarms"); a != reply->end() && a->is_object()) doc["alarms"] = *a;
     ctx.out << doc.dump(one_line ? -1 : 2, ' ', false, json::error_handler_t::replace) << "\n";
     return code;

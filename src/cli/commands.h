@@ -22,6 +22,7 @@ void add_inbox(CLI::App& app, Context& ctx, int& exit_code);
 void add_log(CLI::App& app, Context& ctx, int& exit_code);
 // Health of the running node's links (cmd_status.cpp, cmd_linecheck.cpp; helpers in health_view.h).
 void add_status(CLI::App& app, Context& ctx, int& exit_code);
+void add_identity(CLI::App& app, Context& ctx, int& exit_code);
 void add_linecheck(CLI::App& app, Context& ctx, int& exit_code);
 void add_node(CLI::App& app, Context& ctx, int& exit_code);
 // `config check` (cmd_config.cpp).

@@ -6,6 +6,7 @@
 #include "cli/exit_codes.h"
 #include "node/control_client.h"
 #include "node/control_protocol.h"
+#include "node/prekey_ring.h"
 
 namespace bc::cli {
 
@@ -53,6 +54,12 @@ util::Result<Loaded> load_home(const Context& ctx) {
   if (!identity.ok()) return identity.error();
   auto store = home->open_store(*identity);
   if (!store.ok()) return store.error();
+  // The store's current prekey (and those in their grace): what invitations name and courier
+  // bundles open under, whatever identity.key held.
+  if (auto prekeys = node::load_prekeys(**store, *home, *identity, util::to_unix_seconds(ctx.clock.now()));
+      !prekeys.ok()) {
+    return prekeys.error();
+  }
   return Loaded{std::move(*home), std::move(*identity), std::move(*store)};
 }
 

@@ -189,6 +189,14 @@ util::Result<Config> parse_config(std::string_view text, const std::string& sour
         auto b = v.value<bool>();
         if (!b) return at(v, source, "send.require_verified must be true or false");
         c.require_verified = *b;
+      } else if (name == "identity.prekey_rotation" || name == "identity.prekey_grace") {
+        auto s = v.value<std::string>();
+        auto d = s ? util::parse_duration(*s) : util::Result<std::chrono::seconds>(
+                                                    util::make_error(util::Errc::invalid_argument, ""));
+        if (!d.ok() || *d < std::chrono::hours{1} || *d > std::chrono::hours{24 * 365}) {
+          return at(v, source, name + " must be a duration such as \"30d\", between 1h and 365d");
+        }
+        (name == "identity.prekey_rotation" ? c.prekey_rotation : c.prekey_grace) = *d;
       } else if (name == "alarm.command") {
         auto s = v.value<std::string>();
         if (!s || s->empty()) return at(v, source, "alarm.command must be a non-empty string");

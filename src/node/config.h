@@ -19,6 +19,9 @@
 //   require_verified = false         # refuse to send to unverified contacts
 //   [alarm]
 //   command = "/usr/local/bin/page-duty-officer"   # run on every link state change
+//   [identity]                       # signed-prekey rotation (node/prekey_ring.h)
+//   prekey_rotation = "30d"          # a new prekey this often, 1h .. 365d
+//   prekey_grace = "21d"             # the old one kept this long at least, 1h .. 365d
 #pragma once
 
 #include <chrono>
@@ -55,6 +58,8 @@ struct Config {
   std::map<std::string, LinkOverride> links;  // by contact name
   bool require_verified = false;
   std::optional<std::string> alarm_command;
+  std::chrono::seconds prekey_rotation{std::chrono::hours{24 * 30}};  // node/prekey_ring.h
+  std::chrono::seconds prekey_grace{std::chrono::hours{24 * 21}};
 
   std::chrono::milliseconds heartbeat_interval_for(const std::string& contact) const;
   int redundancy_for(const std::string& contact) const;

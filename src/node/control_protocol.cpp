@@ -72,6 +72,8 @@ util::Result<ControlRequest> parse_control_request(std::string_view line) {
     if (!req.contact.empty()) fields = 2;
   } else if (name == "status") {
     req.op = ControlOp::status;
+  } else if (name == "rotate_prekey") {
+    req.op = ControlOp::rotate_prekey;
   } else if (name == "addresses") {
     req.op = ControlOp::addresses;
     auto contact = contact_field(doc, name, /*required=*/true);
@@ -223,6 +225,7 @@ std::string encode_control_request(const ControlRequest& request) {
       if (!request.contact.empty()) doc["contact"] = request.contact;
       break;
     case ControlOp::status: doc["op"] = "status"; break;
+    case ControlOp::rotate_prekey: doc["op"] = "rotate_prekey"; break;
     case ControlOp::hello:
       doc["op"] = "hello";
       doc["api"] = request.api;

@@ -43,7 +43,8 @@ inline constexpr std::size_t kMaxBatch = 1000;  // deliveries / events per answe
 inline constexpr std::chrono::milliseconds kMaxWait{25'000};
 
 enum class ControlOp {
-  ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events, courier_export, courier_import, surge
+  ping, outbox, status, addresses, linecheck, hello, submit, deliveries, ack, events, courier_export, courier_import, surge,
+  rotate_prekey  // a new signed prekey now (node/prekey_ring.h), announced to every contact
 };
 
 struct ControlRequest {

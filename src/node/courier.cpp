@@ -267,7 +267,10 @@ util::Result<CourierFile> courier_read(const std::filesystem::path& path, const 
   }
   step("reading", 1);
   step("opening", 0);
-  auto opened = courier::open(bytes, self.signing.public_key(), self.prekey);
+  // The contact seals to the prekey it last heard of: ours now, or one still in its grace.
+  std::vector<const crypto::DhKeyPair*> prekeys{&self.prekey};
+  for (const auto& older : self.older_prekeys) prekeys.push_back(&older.prekey);
+  auto opened = courier::open(bytes, self.signing.public_key(), prekeys);
   if (!opened.ok()) return opened.error();
   step("opening", 1);
   return CourierFile{std::move(*opened), static_cast<std::size_t>(size)};
@@ -343,8 +346,7 @@ util::Result<store::Contact> accept_bundle_hello(store::Store& store, const sess
   auto open = invitations.open_secrets_at(now_s);
   std::vector<session::OpenInvitation> candidates;
   for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
-  const session::LocalKeys keys{self.signing, self.prekey, self.prekey_sig};
-  auto accepted = session::accept_hello(keys, hello, candidates);
+  auto accepted = session::accept_hello_any(session::local_keys_of(self), hello, candidates);
   if (!accepted.ok()) {
     return util::make_error(util::Errc::refused, "the bundle's HELLO is for no open invitation of ours (" +
                                                      accepted.error().message + "): nothing imported");

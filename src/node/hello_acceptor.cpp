@@ -17,7 +17,9 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
   if (open.empty()) return !conn && try_refuse_hello(bytes);
   std::vector<session::OpenInvitation> candidates;
   for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
-  auto accepted = session::accept_hello(local_keys(), bytes, candidates);
+  // Our current prekey, then those in their grace: an invitation made before a rotation names
+  // the prekey of its time (node/prekey_ring.h).
+  auto accepted = session::accept_hello_any(session::local_keys_of(identity), bytes, candidates);
   if (!accepted.ok()) return !conn && try_refuse_hello(bytes);
   const crypto::SignPublicKey invitee = accepted->invitee.identity;
   if (conn && invitee != connections.at(*conn).peer_key) {

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <vector>
 
 #include "crypto/secure_buffer.h"
 #include "util/byte_io.h"
@@ -20,6 +21,16 @@ constexpr std::size_t kMaxKeyFileSize = 512;
 
 util::Error io_error(const std::string& what) {
   return util::make_error(util::Errc::io, what + ": " + std::strerror(errno));
+}
+
+util::Bytes encode_key_file(const session::Identity& identity) {
+  util::ByteWriter w;
+  w.bytes(util::as_bytes(kKeyFileMagic));
+  w.var8(util::as_bytes(identity.name));
+  w.bytes(identity.signing.secret().view());
+  w.bytes(identity.prekey.secret().view());
+  w.bytes(identity.prekey_sig);
+  return w.take();
 }
 
 }  // namespace
@@ -51,16 +62,46 @@ util::Result<void> Home::create_identity(const session::Identity& identity) {
                             "an identity exists already in " + dir_.string() +
                                 "; it is never overwritten (use another --home for a new party)");
   }
-  util::ByteWriter w;
-  w.bytes(util::as_bytes(kKeyFileMagic));
-  w.var8(util::as_bytes(identity.name));
-  w.bytes(identity.signing.secret().view());
-  w.bytes(identity.prekey.secret().view());
-  w.bytes(identity.prekey_sig);
-  util::Bytes content = w.take();
+  util::Bytes content = encode_key_file(identity);
   auto written = util::write_private_file(identity_path(), content);
   crypto::wipe(content);
   return written;
+}
+
+util::Result<void> Home::replace_key_file(const session::Identity& identity) const {
+  const auto next = dir_ / "identity.key.new";
+  std::error_code ec;
+  std::filesystem::remove(next, ec);  // a leftover of a crash in this step
+  util::Bytes content = encode_key_file(identity);
+  auto written = util::write_private_file(next, content);
+  crypto::wipe(content);
+  if (!written.ok()) return written;
+  const int old_fd = ::open(identity_path().c_str(), O_RDWR | O_CLOEXEC);
+  if (old_fd < 0) return io_error("cannot open " + identity_path().string());
+  struct stat st {};
+  const bool sized = ::fstat(old_fd, &st) == 0;
+  if (::rename(next.c_str(), identity_path().c_str()) != 0) {
+    ::close(old_fd);
+    return io_error("cannot replace " + identity_path().string());
+  }
+  const int dir_fd = ::open(dir_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd >= 0) {
+    ::fsync(dir_fd);
+    ::close(dir_fd);
+  }
+  // The replaced file is unlinked now but still ours through old_fd: its blocks are zeroed in
+  // place so the retired prekey does not linger in free space (on a filesystem that writes in
+  // place; copy-on-write filesystems and SSD remapping may keep old blocks all the same).
+  // Only when no other name links it (a backup made with hard links, rsnapshot's say, keeps its
+  // copy): zeroing then would destroy that backup's key.
+  struct stat after {};
+  const bool unlinked = ::fstat(old_fd, &after) == 0 && after.st_nlink == 0;
+  if (sized && unlinked && st.st_size > 0) {
+    const std::vector<char> zeros(static_cast<std::size_t>(st.st_size), 0);
+    if (::pwrite(old_fd, zeros.data(), zeros.size(), 0) == static_cast<ssize_t>(zeros.size())) ::fsync(old_fd);
+  }
+  ::close(old_fd);
+  return {};
 }
 
 util::Result<session::Identity> Home::load_identity() const {
@@ -97,7 +138,7 @@ util::Result<session::Identity> Home::load_identity() const {
       !session::verify_prekey(signing->public_key(), prekey->public_key(), sig)) {
     return util::make_error(util::Errc::bad_format, path + " holds inconsistent keys (damaged?)");
   }
-  return session::Identity{std::move(name), std::move(*signing), std::move(*prekey), sig};
+  return session::Identity{std::move(name), std::move(*signing), std::move(*prekey), sig, {}};
 }
 
 util::Result<std::unique_ptr<store::Store>> Home::open_store(const session::Identity& identity) const {

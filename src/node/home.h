@@ -1,6 +1,7 @@
 // The home folder of a node: where its identity key, store, config and control socket live.
 //
-//   <home>/identity.key     Ed25519 + X25519 secret keys, mode 0600, written once by `init`
+//   <home>/identity.key     Ed25519 + X25519 secret keys, mode 0600, written by `init` and
+//                           rewritten with the current prekey after each prekey rotation
 //   <home>/store.db         the SQLite store (plus -wal and -shm files)
 //   <home>/backchannel.toml settings (optional)
 //   <home>/control.sock     the running node's control socket, mode 0600
@@ -34,6 +35,11 @@ class Home {
   bool has_identity() const;
   // Creates the folder (0700) and the identity; refuses when one exists already.
   util::Result<void> create_identity(const session::Identity& identity);
+  // After a prekey rotation (node/prekey_ring.h): identity.key is rewritten whole to hold the
+  // current prekey (a new file linked into place), and the replaced file's bytes are overwritten
+  // with zeros through a handle kept open across the rename, so the retired prekey's secret is
+  // left only in the store (sealed) for its grace. A crash leaves the old file or the new one.
+  util::Result<void> replace_key_file(const session::Identity& identity) const;
   // Refuses a key file that others can read, or that is malformed.
   util::Result<session::Identity> load_identity() const;
   // Opens the store with the storage key derived from identity (store/storage_key.h), which

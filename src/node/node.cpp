@@ -129,6 +129,10 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
         spdlog::warn("WAL checkpoint failed: {}", e.what());
       }
     }
+    if (now - last_prekey_check >= kPrekeyCheckInterval) {
+      last_prekey_check = now;
+      check_prekeys();
+    }
     for (auto& [id, peer] : peers) {
       if (!peer->link) continue;
       try {

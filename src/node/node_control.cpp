@@ -28,6 +28,7 @@ std::optional<std::string> Node::Impl::handle_control(
                             {"now_ms", to_ms(clock.now())},
                             {"alarms", {{"runs", alarms->runs()}, {"failures", alarms->failures()}}},
                             {"relays", relays_status_json()},
+                            {"prekey", prekey_status_json(*store, util::to_unix_seconds(clock.now()), prekey_policy())},
                             {"links", status_json()}}
           .dump();
     case ControlOp::addresses:
@@ -50,6 +51,8 @@ std::optional<std::string> Node::Impl::handle_control(
           .dump();
     case ControlOp::linecheck:
       return start_linecheck(request, reply);
+    case ControlOp::rotate_prekey:
+      return rotate_prekey_now();
     case ControlOp::courier_export:
     case ControlOp::courier_import:
       return handle_courier(request);

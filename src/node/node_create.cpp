@@ -27,6 +27,11 @@ util::Result<void> Node::Impl::open_store_and_alarms() {
   auto opened = home.open_store(identity);
   if (!opened.ok()) return opened.error();
   store = std::move(*opened);
+  // The store's current prekey and those in their grace (identity.key holds only the current).
+  if (auto loaded = load_prekeys(*store, home, identity, util::to_unix_seconds(clock.now()), prekey_policy());
+      !loaded.ok()) {
+    return loaded.error();
+  }
   alarms = std::make_unique<AlarmRunner>(config.alarm_command, clock);
   return {};
 }

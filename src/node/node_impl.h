@@ -37,6 +37,7 @@
 #include "node/metrics_server.h"
 #include "node/metrics_text.h"
 #include "node/node.h"
+#include "node/prekey_ring.h"
 #include "node/peer.h"
 #include "session/session_start.h"
 #include "store/contacts.h"
@@ -59,6 +60,8 @@ constexpr auto kWalCheckpointInterval = std::chrono::minutes{5};
 // CONTROL frames are not retransmitted: our reachability is repeated this often on a link with a
 // connected channel, so a lost one (or one a restarted peer missed) is repaired.
 constexpr auto kReannounceInterval = std::chrono::seconds{30};
+// How often the loop looks whether our prekey is due for rotation or an old one for wiping.
+constexpr auto kPrekeyCheckInterval = std::chrono::minutes{1};
 // The longest wait between two attempts of a direct dial (net's backoff doubles up to it).
 constexpr std::chrono::milliseconds kDirectRedialMax{2'000};
 
@@ -122,6 +125,7 @@ struct Node::Impl {
   std::map<net::ConnectionId, net::ConnectionInfo> connections;
   util::WallTime last_outbox_poll{};
   util::WallTime last_wal_checkpoint{};
+  util::WallTime last_prekey_check{};
   std::map<std::int64_t, OwnRelay> relays;  // by store id
   std::vector<store::RelayCapabilityRow> capability_rows;  // not revoked yet; refresh_writers()
   // Relay channel ids are handed out from 1 and never reused while the node runs, so a removed
@@ -240,6 +244,16 @@ struct Node::Impl {
 
   // A contact's CONTROL frame told us how to reach it now.
   void handle_reachability(Peer& peer, const util::Bytes& body);
+
+  // node_prekeys.cpp: signed-prekey rotation (node/prekey_ring.h).
+  PrekeyPolicy prekey_policy() const { return {config.prekey_rotation, config.prekey_grace}; }
+  // On a schedule in the loop: wipes prekeys past their grace, rotates when due.
+  void check_prekeys();
+  // Rotates now and tells every contact (control op rotate_prekey): the reply's JSON.
+  std::string rotate_prekey_now();
+  // CONTROL key_update with our current prekey, sent with every reachability announcement.
+  void announce_prekey(Peer& peer);
+  void handle_prekey_announcement(Peer& peer, const util::Bytes& body);
 
   Peer* peer_by_key(const crypto::SignPublicKey& key);
 

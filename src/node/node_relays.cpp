@@ -286,6 +286,7 @@ void Node::Impl::announce_reachability(Peer& peer) {
   if (!peer.link) return;
   frame.body = session::encode_reachability(own_reachability(peer.contact.id));
   peer.link->queue_control(std::move(frame));
+  announce_prekey(peer);
   peer.announced_at = clock.now();
 }
 

@@ -32,6 +32,7 @@ void Node::Impl::handle_events(Peer& peer) {
     }
     if (auto* c = std::get_if<link::ControlReceived>(&event)) {
       if (c->type == wire::ControlType::reachability) handle_reachability(peer, c->body);
+      if (c->type == wire::ControlType::key_update) handle_prekey_announcement(peer, c->body);
       continue;
     }
     std::visit(

@@ -43,7 +43,7 @@ util::Result<Identity> Identity::generate(std::string_view name) {
   auto signing = crypto::SigningKey::generate();
   auto prekey = crypto::DhKeyPair::generate();
   auto sig = signing.sign(prekey_signed_message(prekey.public_key()));
-  return Identity{std::string(name), std::move(signing), std::move(prekey), sig};
+  return Identity{std::string(name), std::move(signing), std::move(prekey), sig, {}};
 }
 
 }  // namespace bc::session

@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/dh.h"
 #include "crypto/sign.h"
@@ -16,11 +17,19 @@ namespace bc::session {
 inline constexpr std::size_t kMaxNameLength = 32;
 util::Result<void> check_name(std::string_view name);
 
+// A prekey of ours replaced by a newer one and kept for its grace period (node/prekey_ring.h):
+// invitations and courier bundles made before the rotation were sealed to it.
+struct OlderPrekey {
+  crypto::DhKeyPair prekey;
+  crypto::Signature signature{};
+};
+
 struct Identity {
   std::string name;
   crypto::SigningKey signing;
-  crypto::DhKeyPair prekey;
+  crypto::DhKeyPair prekey;  // the current one: what invitations and HELLOs name from now on
   crypto::Signature prekey_sig{};
+  std::vector<OlderPrekey> older_prekeys;  // newest first; loaded from the store, never in identity.key
 
   static util::Result<Identity> generate(std::string_view name);
 };

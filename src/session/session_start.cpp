@@ -1,6 +1,7 @@
 #include "session/session_start.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "crypto/aead.h"
 #include "crypto/secure_buffer.h"
@@ -141,12 +142,12 @@ util::Result<InviteeStart> start_as_invitee(const LocalKeys& self, const PeerKey
                                                 crypto::DhKeyPair::generate());
 }
 
-util::Result<AcceptedHello> accept_hello_with_key_for_testing(
-    const LocalKeys& self, util::ByteView envelope, std::span<const OpenInvitation> open_invitations,
-    crypto::DhKeyPair first_ratchet_key) {
-  if (envelope.size() != wire::kEnvelopeSize) {
-    return make_error(Errc::bad_format, "HELLO must be exactly " + std::to_string(wire::kEnvelopeSize) + " bytes");
-  }
+namespace {
+
+// nullopt: the HELLO opens under none of the open invitations with this prekey.
+util::Result<std::optional<AcceptedHello>> open_hello(const LocalKeys& self, util::ByteView envelope,
+                                                      std::span<const OpenInvitation> open_invitations,
+                                                      crypto::DhKeyPair& first_ratchet_key) {
   const auto ek = util::to_array<kHelloEphemeralSize>(envelope.first(kHelloEphemeralSize));
   auto dh2 = self.prekey.agree(ek);
   if (!dh2) return make_error(Errc::crypto, "HELLO carries an invalid ephemeral key");
@@ -187,10 +188,46 @@ util::Result<AcceptedHello> accept_hello_with_key_for_testing(
     state.chain = std::move(*chain);
     state.ad = associated_data(body->keys.identity, own.identity);
     state.mixed_body_nonce = true;  // HELLO version 2 sessions
-    return AcceptedHello{util::Bytes(inv.id.begin(), inv.id.end()), body->keys,
-                         std::move(body->reachability), Session(std::move(state))};
+    return std::optional<AcceptedHello>(AcceptedHello{util::Bytes(inv.id.begin(), inv.id.end()), body->keys,
+                                                      std::move(body->reachability), Session(std::move(state))});
   }
-  return make_error(Errc::crypto, "envelope is no HELLO for any open invitation");
+  return std::optional<AcceptedHello>{};
+}
+
+util::Error no_hello() { return make_error(Errc::crypto, "envelope is no HELLO for any open invitation"); }
+
+}  // namespace
+
+util::Result<AcceptedHello> accept_hello_with_key_for_testing(
+    const LocalKeys& self, util::ByteView envelope, std::span<const OpenInvitation> open_invitations,
+    crypto::DhKeyPair first_ratchet_key) {
+  if (envelope.size() != wire::kEnvelopeSize) {
+    return make_error(Errc::bad_format, "HELLO must be exactly " + std::to_string(wire::kEnvelopeSize) + " bytes");
+  }
+  auto opened = open_hello(self, envelope, open_invitations, first_ratchet_key);
+  if (!opened.ok()) return opened.error();
+  if (!*opened) return no_hello();
+  return std::move(**opened);
+}
+
+std::vector<LocalKeys> local_keys_of(const Identity& self) {
+  std::vector<LocalKeys> out{LocalKeys{self.signing, self.prekey, self.prekey_sig}};
+  for (const auto& older : self.older_prekeys) out.push_back(LocalKeys{self.signing, older.prekey, older.signature});
+  return out;
+}
+
+util::Result<AcceptedHello> accept_hello_any(std::span<const LocalKeys> selves, util::ByteView envelope,
+                                             std::span<const OpenInvitation> open_invitations) {
+  if (envelope.size() != wire::kEnvelopeSize) {
+    return make_error(Errc::bad_format, "HELLO must be exactly " + std::to_string(wire::kEnvelopeSize) + " bytes");
+  }
+  auto first_ratchet_key = crypto::DhKeyPair::generate();
+  for (const auto& self : selves) {
+    auto opened = open_hello(self, envelope, open_invitations, first_ratchet_key);
+    if (!opened.ok()) return opened.error();
+    if (*opened) return std::move(**opened);
+  }
+  return no_hello();
 }
 
 util::Result<AcceptedHello> accept_hello(const LocalKeys& self, util::ByteView envelope,

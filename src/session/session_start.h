@@ -15,9 +15,11 @@
 
 #include <optional>
 #include <span>
+#include <vector>
 
 #include "crypto/dh.h"
 #include "crypto/sign.h"
+#include "session/identity.h"
 #include "session/session.h"
 #include "util/bytes.h"
 #include "util/result.h"
@@ -68,6 +70,14 @@ struct AcceptedHello {
 };
 util::Result<AcceptedHello> accept_hello(const LocalKeys& self, util::ByteView envelope,
                                          std::span<const OpenInvitation> open_invitations);
+// The same over several of our prekeys, in order: the current one, then those still in their
+// grace after a rotation (an invitation made before it names an older one). The first prekey
+// under which the HELLO opens decides (a HELLO that opens but fails its checks is refused, the
+// others are not tried); Errc::crypto when it opens under none.
+// Our current keys first, then each older prekey in its grace (identity.h).
+std::vector<LocalKeys> local_keys_of(const Identity& self);
+util::Result<AcceptedHello> accept_hello_any(std::span<const LocalKeys> selves, util::ByteView envelope,
+                                             std::span<const OpenInvitation> open_invitations);
 
 // Deterministic variants for tests, vectors and fuzzing only: every key pair the start would
 // generate is passed in. Never call them in production code.

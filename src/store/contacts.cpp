@@ -104,6 +104,23 @@ void Contacts::set_reachability(std::int64_t id, util::ByteView reachability) {
   st.run();
 }
 
+bool Contacts::set_announced_prekey(std::int64_t id, util::ByteView prekey, util::ByteView signature,
+                                    std::int64_t issued_at) {
+  auto st = store_.prepare(
+      "UPDATE contacts SET prekey = ?, prekey_sig = ?, prekey_issued_at = ? WHERE id = ? AND prekey_issued_at < ?");
+  st.bind(1, prekey).bind(2, signature).bind(3, issued_at).bind(4, id).bind(5, issued_at);
+  st.run();
+  auto changed = store_.prepare("SELECT changes()");
+  changed.step();
+  return changed.column_int(0) > 0;
+}
+
+std::int64_t Contacts::prekey_issued_at(std::int64_t id) {
+  auto st = store_.prepare("SELECT prekey_issued_at FROM contacts WHERE id = ?");
+  st.bind(1, id);
+  return st.step() ? st.column_int(0) : 0;
+}
+
 std::optional<std::string> get_setting(Store& store, std::string_view key) {
   auto st = store.prepare("SELECT value FROM node_settings WHERE key = ?");
   st.bind(1, key);

@@ -52,6 +52,12 @@ class Contacts {
   util::Result<void> mark_verified(std::string_view alias, std::int64_t now);
   // The contact told us (CONTROL frame) how to reach it now.
   void set_reachability(std::int64_t id, util::ByteView reachability);
+  // The contact announced a new signed prekey (CONTROL key_update), made at issued_at by its
+  // clock: kept only when newer than the one we hold, so a late or repeated announcement never
+  // brings an older key back. True when it replaced ours.
+  bool set_announced_prekey(std::int64_t id, util::ByteView prekey, util::ByteView signature, std::int64_t issued_at);
+  // When the contact's prekey we hold was made (0: the one of its invitation or HELLO).
+  std::int64_t prekey_issued_at(std::int64_t id);
   util::Result<void> remove(std::string_view alias);
   // The invitation secret, opened into guarded memory; nullopt once cleared. Throws StoreError
   // when it does not open (another home's key, or a value moved from another row).

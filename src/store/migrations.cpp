@@ -201,9 +201,29 @@ ALTER TABLE inbox ADD COLUMN channel TEXT;
 ALTER TABLE outbox ADD COLUMN receipt_channel TEXT;
 )sql";
 
-constexpr std::array<Migration, 11> kMigrations = {
-    Migration{kV1}, Migration{kV2}, Migration{kV3}, Migration{kV4}, Migration{kV5},  Migration{kV6},
-    Migration{kV7}, Migration{kV8}, Migration{kV9, seal_clear_secrets}, Migration{kV10}, Migration{kV11}};
+// Signed-prekey rotation (issue 19, store/own_prekeys.h): our own prekeys, the current one and
+// those kept for a grace period after a rotation, each secret sealed under the storage key
+// (column "own_prekeys.secret", row: the public key in hex) and NULL once wiped. A contact's
+// prekey carries the time its owner announced it, so an older announcement never replaces a
+// newer one (0: the one of the invitation or HELLO).
+constexpr std::string_view kV12 = R"sql(
+CREATE TABLE own_prekeys (
+  id         INTEGER PRIMARY KEY,
+  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 32),
+  signature  BLOB NOT NULL CHECK (length(signature) = 64),
+  secret     BLOB,
+  created_at INTEGER NOT NULL,
+  retired_at INTEGER,
+  keep_until INTEGER,
+  wiped_at   INTEGER
+);
+ALTER TABLE contacts ADD COLUMN prekey_issued_at INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 12> kMigrations = {
+    Migration{kV1}, Migration{kV2},  Migration{kV3},  Migration{kV4}, Migration{kV5},
+    Migration{kV6}, Migration{kV7},  Migration{kV8},  Migration{kV9, seal_clear_secrets},
+    Migration{kV10}, Migration{kV11}, Migration{kV12}};
 
 }  // namespace
 

@@ -47,5 +47,6 @@ namespace bc::store {
 inline constexpr std::string_view kSealedSessionColumn = "link_state.session";            // row: contact id
 inline constexpr std::string_view kSealedContactSecretColumn = "contacts.invite_secret";   // row: contact id
 inline constexpr std::string_view kSealedInvitationSecretColumn = "invitations.secret";    // row: invitation id
+inline constexpr std::string_view kSealedPrekeyColumn = "own_prekeys.secret";              // row: public key, hex
 
 }  // namespace bc::store

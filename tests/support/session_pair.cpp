@@ -60,7 +60,7 @@ session::Identity fixed_identity(const char* name, std::string_view signing_hex)
   auto signing = crypto::SigningKey::from_secret(util::hex_decode(signing_hex).value()).value();
   auto prekey = fixed_dh(std::string("bc-fixed-prekey-") + name);
   auto sig = signing.sign(session::prekey_signed_message(prekey.public_key()));
-  return session::Identity{name, std::move(signing), std::move(prekey), sig};
+  return session::Identity{name, std::move(signing), std::move(prekey), sig, {}};
 }
 
 }  // namespace

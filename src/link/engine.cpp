@@ -492,7 +492,7 @@ util::Result<void> Engine::on_payload(ChannelId id, util::ByteView payload, util
         }
       }
     } else if (auto* a = std::get_if<wire::AckFrame>(&frame)) {
-      s.outbox.on_ack(*a);
+      for (const auto& [seq, acked] : s.outbox.on_ack(*a)) s.store.record_acked_chunks(seq, acked);
     } else if (auto* r = std::get_if<wire::ReceiptFrame>(&frame)) {
       s.handle_receipt(*r, id, now);
     } else if (auto* h = std::get_if<wire::HeartbeatFrame>(&frame)) {

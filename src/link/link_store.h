@@ -12,6 +12,10 @@
 //   I2  deliver() is once per seq (the store refuses a second), and per precedence in seq order;
 //   I3  the engine signs a receipt only for seqs whose deliver() is in a committed batch;
 //   I5  set_incoming_head() runs in the batch whose deliver() calls extended the prefix.
+//   I6  record_acked_chunks() names only chunks the peer acknowledged (an ACK is sent after the
+//       receiver committed them), and the count only grows: a message loaded again after a
+//       restart, or by a CLI command with the node stopped, resumes after them (a courier
+//       export carries the next chunks, not the first ones again).
 #pragma once
 
 #include <functional>
@@ -68,6 +72,9 @@ class LinkStore {
                                const crypto::Hash& head) = 0;
   // When the first envelope of each seq left, for `log`; keeps an earlier time.
   virtual void mark_sent(const std::vector<Seq>& seqs, std::int64_t at_ms) = 0;
+  // The peer acknowledged chunks 0..acked_chunks-1 of seq (I7); a lower count than the one
+  // recorded changes nothing (I6). Read back as OutgoingMessage::acked_chunks.
+  virtual void record_acked_chunks(Seq seq, std::uint32_t acked_chunks) = 0;
 
   // --- the session (link/link.h) -----------------------------------------------------------
   // The serialised ratchet state at its reservation ceiling (invariant I4), nullopt before the

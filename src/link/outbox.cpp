@@ -14,8 +14,12 @@ void Outbox::add(OutgoingMessage message) {
   msg.chunks.resize(chunk_count(msg.total));
   msg.m = std::move(message);
   active_[wire::precedence_code(msg.m.precedence)].insert(seq);
-  messages_.emplace(seq, std::move(msg));
+  auto& added = messages_.emplace(seq, std::move(msg)).first->second;
   last_seq_ = std::max(last_seq_, seq);
+  // What the peer acknowledged before (LinkStore I6) is not sent again.
+  const auto count = static_cast<std::uint32_t>(added.chunks.size());
+  for (std::uint32_t i = 0; i < added.m.acked_chunks && i < count; ++i) ack_chunk(added, i);
+  added.next_fresh = std::max(added.next_fresh, added.first_unacked);
 }
 
 util::WallTime Outbox::due(const Chunk& c, const SendPlan& plan) {
@@ -181,7 +185,8 @@ void Outbox::ack_chunk(Message& msg, std::uint32_t index) {
   }
 }
 
-void Outbox::on_ack(const wire::AckFrame& ack) {
+std::vector<std::pair<Seq, std::uint32_t>> Outbox::on_ack(const wire::AckFrame& ack) {
+  std::vector<std::pair<Seq, std::uint32_t>> grown;
   for (const wire::AckRange& r : ack.ranges) {
     Seq first_seq = key_seq(r.first);
     Seq last_seq = key_seq(r.last);
@@ -192,9 +197,18 @@ void Outbox::on_ack(const wire::AckFrame& ack) {
       std::uint32_t lo = it->first == first_seq ? key_index(r.first) : 0;
       std::uint32_t hi = it->first == last_seq ? key_index(r.last) : 0xffff;
       auto count = static_cast<std::uint32_t>(msg.chunks.size());
+      const std::uint32_t prefix_before = msg.first_unacked;
       for (std::uint32_t i = lo; i <= hi && i < count; ++i) ack_chunk(msg, i);
+      if (count > 1 && msg.first_unacked > prefix_before) {
+        if (!grown.empty() && grown.back().first == it->first) {
+          grown.back().second = msg.first_unacked;
+        } else {
+          grown.emplace_back(it->first, msg.first_unacked);
+        }
+      }
     }
   }
+  return grown;
 }
 
 bool Outbox::confirm(Seq seq) {

@@ -62,7 +62,10 @@ class Outbox {
   std::vector<wire::DataFrame> unacked_frames(std::size_t max, std::size_t* left) const;
 
   // Marks the chunks an ACK names; a message whose chunks are all acked drops its body.
-  void on_ack(const wire::AckFrame& ack);
+  // Returns, for each message of more than one chunk whose acknowledged prefix grew, its seq and
+  // the new prefix length: what the engine records in the store (LinkStore I6). A message of one
+  // chunk is left out: it costs one envelope to send again, less than a write per ACK.
+  std::vector<std::pair<Seq, std::uint32_t>> on_ack(const wire::AckFrame& ack);
   // The peer's receipt confirmed seq: forget it. False when it was not here.
   bool confirm(Seq seq);
   // Unconfirmed seqs up to and including seq, ascending.

@@ -32,6 +32,9 @@ struct OutgoingMessage {
   std::int64_t sent_at_ms = 0;  // unix ms at commit
   EarlierCounts earlier{};
   util::Bytes body;
+  // How many chunks from the first the peer has acknowledged (LinkStore::record_acked_chunks):
+  // they are held durably there and never sent again, also after a restart.
+  std::uint32_t acked_chunks = 0;
 };
 
 // What the receiver knows of a message from any one of its fragments.

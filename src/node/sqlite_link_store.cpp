@@ -53,6 +53,7 @@ std::vector<link::OutgoingMessage> SqliteLinkStore::undelivered_outgoing_above(l
     m.sent_at_ms = row.sent_at_ms;
     m.earlier = row.earlier;
     m.body = std::move(row.body);
+    m.acked_chunks = row.acked_chunks;
     out.push_back(std::move(m));
   }
   return out;
@@ -105,6 +106,10 @@ void SqliteLinkStore::append_outgoing(const link::OutgoingMessage& m, const cryp
 
 void SqliteLinkStore::mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) {
   messages_.mark_sent(seqs, at_ms);
+}
+
+void SqliteLinkStore::record_acked_chunks(link::Seq seq, std::uint32_t acked_chunks) {
+  messages_.set_acked_chunks(seq, acked_chunks);
 }
 
 std::optional<crypto::SecureBuffer> SqliteLinkStore::session_state() { return messages_.session(); }

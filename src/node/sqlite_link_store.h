@@ -32,6 +32,7 @@ class SqliteLinkStore final : public link::LinkStore {
   void append_outgoing(const link::OutgoingMessage& message, const crypto::Hash& body_hash,
                        const crypto::Hash& head) override;
   void mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) override;
+  void record_acked_chunks(link::Seq seq, std::uint32_t acked_chunks) override;
   std::optional<crypto::SecureBuffer> session_state() override;
   void set_session_state(util::ByteView state) override;
   std::optional<util::Bytes> hello() override;

@@ -9,7 +9,7 @@ Hash32 hash_col(const Statement& st, int i) { return util::to_array<32>(st.colum
 
 constexpr std::string_view kOutboxCols =
     "seq, precedence, sent_at_ms, earlier, body_hash, head, delivered_at_ms, receipt, length(body), first_sent_at_ms, "
-    "receipt_channel";
+    "receipt_channel, acked_chunks";
 
 OutboxRow read_outbox(const Statement& st, bool with_body) {
   OutboxRow r;
@@ -24,7 +24,8 @@ OutboxRow read_outbox(const Statement& st, bool with_body) {
   r.body_size = static_cast<std::uint64_t>(st.column_int(8));
   if (!st.column_is_null(9)) r.first_sent_at_ms = st.column_int(9);
   if (!st.column_is_null(10)) r.receipt_channel = st.column_text(10);
-  if (with_body) r.body = st.column_blob(11);
+  r.acked_chunks = static_cast<std::uint32_t>(st.column_int(11));
+  if (with_body) r.body = st.column_blob(12);
   return r;
 }
 
@@ -169,6 +170,12 @@ void Messages::mark_sent(const std::vector<std::uint64_t>& seqs, std::int64_t at
     st.run();
     st.reset();
   }
+}
+
+void Messages::set_acked_chunks(std::uint64_t seq, std::uint32_t n) {
+  auto st = store_.prepare("UPDATE outbox SET acked_chunks = ? WHERE contact_id = ? AND seq = ? AND acked_chunks < ?");
+  st.bind(1, std::int64_t{n}).bind(2, contact_).bind(3, i64(seq)).bind(4, std::int64_t{n});
+  st.run();
 }
 
 void Messages::set_peer_head(std::uint64_t prefix_end, const Hash32& head, util::ByteView receipt) {

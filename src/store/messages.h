@@ -32,6 +32,7 @@ struct OutboxRow {
   util::Bytes receipt;
   std::optional<std::int64_t> first_sent_at_ms;
   std::optional<std::string> receipt_channel;  // the channel the confirming receipt came on
+  std::uint32_t acked_chunks = 0;               // chunks 0..n-1 acknowledged by the peer
 };
 
 struct InboxRow {
@@ -91,6 +92,8 @@ class Messages {
                       const std::optional<std::string>& channel = std::nullopt);
   // Records when the first envelope of each seq left; keeps an earlier time.
   void mark_sent(const std::vector<std::uint64_t>& seqs, std::int64_t at_ms);
+  // Raises the acknowledged chunk prefix of seq to n (never lowers it).
+  void set_acked_chunks(std::uint64_t seq, std::uint32_t n);
   void set_peer_head(std::uint64_t prefix_end, const Hash32& head, util::ByteView receipt);
 
   void put_fragment(const FragmentRow& fragment);

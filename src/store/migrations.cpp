@@ -220,10 +220,18 @@ CREATE TABLE own_prekeys (
 ALTER TABLE contacts ADD COLUMN prekey_issued_at INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<Migration, 12> kMigrations = {
+// The sender's durable memory of what the peer acknowledged (issue 15): the prefix of an
+// undelivered message's chunks the peer holds, so a restarted node or a CLI command with the
+// node stopped resumes after it. Without it a split courier export of a message over 900
+// envelopes carried the same first 900 in every round and never completed.
+constexpr std::string_view kV13 = R"sql(
+ALTER TABLE outbox ADD COLUMN acked_chunks INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 13> kMigrations = {
     Migration{kV1}, Migration{kV2},  Migration{kV3},  Migration{kV4}, Migration{kV5},
     Migration{kV6}, Migration{kV7},  Migration{kV8},  Migration{kV9, seal_clear_secrets},
-    Migration{kV10}, Migration{kV11}, Migration{kV12}};
+    Migration{kV10}, Migration{kV11}, Migration{kV12}, Migration{kV13}};
 
 }  // namespace
 

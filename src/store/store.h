@@ -16,6 +16,9 @@
 //       send-counter reservation is committed before any envelope it covers leaves the node.
 //   I5. The transcript head covers exactly the gap-free prefix of delivered seqs: the head and
 //       the prefix end are updated in the same transaction as the delivery that extends them.
+//   I6. A chunk is skipped only if the peer holds it: an outgoing message's acknowledged chunk
+//       prefix (outbox.acked_chunks) is raised only from an authenticated ACK, which the peer
+//       sends after committing the chunks, and never lowered.
 //
 // The same holds for the identity of outside parties: an invitation is used at most once
 // (marked used in the transaction that pins its contact), and a revoked one never.

@@ -244,6 +244,45 @@ class CourierSplit(CourierBase):
         self.assertIn("exists already", proc.stderr)
 
 
+    def test_message_over_one_export_crosses_in_rounds(self):
+        """A split export carries at most 900 envelopes (node/courier.h kMaxSplitEnvelopes). A
+        larger message crosses in rounds, both nodes stopped: the return bundle's ACK is kept by
+        the sender, and its next export carries the chunks after it, not the first ones again."""
+        a, b = self.pair()
+        blob = os.urandom(1_900_000)  # 1,061 chunks of 1,792 bytes: two rounds
+        with open(os.path.join(self.root, "big.bin"), "wb") as f:
+            f.write(blob)
+        b.run("send", "--with", "washington", "--file", os.path.join(self.root, "big.bin"))
+
+        def export_parts(round_no):
+            out_dir = os.path.join(self.root, f"round{round_no}")
+            os.mkdir(out_dir)
+            out = b.json("courier", "export", "--with", "washington", "--out", out_dir, "--max-size", "1MiB")
+            return out, [p["file"] for p in out["bundles"]]
+
+        out, parts = export_parts(1)
+        self.assertEqual(out["envelopes"], 900, out)
+        self.assertGreater(out["chunks_left"], 100)
+        for p in parts:
+            self.assertEqual(a.json("courier", "import", p)["delivered"], 0, "the file waits for its last chunk")
+        back = os.path.join(self.root, "ack1.bundle")
+        a.json("courier", "export", "--with", "moscow", "--out", back)
+        b.json("courier", "import", back)
+
+        out, parts = export_parts(2)
+        self.assertEqual(out["chunks_left"], 0, out)
+        self.assertLess(out["envelopes"], 900 - 100, "the second round carries only what the first did not")
+        delivered = sum(a.json("courier", "import", p)["delivered"] for p in parts)
+        self.assertEqual(delivered, 1)
+        saved = os.path.join(self.root, "saved")
+        a.run("inbox", "--with", "moscow", "--save", saved)
+        with open(os.path.join(saved, "big.bin"), "rb") as f:
+            self.assertEqual(hashlib.sha256(f.read()).digest(), hashlib.sha256(blob).digest())
+        back = os.path.join(self.root, "ack2.bundle")
+        a.json("courier", "export", "--with", "moscow", "--out", back)
+        self.assertEqual(b.json("courier", "import", back)["confirmed"], 1)
+
+
 class CourierRefusals(CourierBase):
     def setUp(self):
         super().setUp()

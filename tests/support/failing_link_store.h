@@ -34,6 +34,9 @@ class FailingLinkStore final : public link::LinkStore {
     inner_.append_outgoing(m, body_hash, head);
   }
   void mark_sent(const std::vector<link::Seq>& seqs, std::int64_t at_ms) override { inner_.mark_sent(seqs, at_ms); }
+  void record_acked_chunks(link::Seq seq, std::uint32_t acked_chunks) override {
+    inner_.record_acked_chunks(seq, acked_chunks);
+  }
   std::optional<crypto::SecureBuffer> session_state() override { return inner_.session_state(); }
   void set_session_state(util::ByteView state) override {
     if (armed_) {

@@ -52,6 +52,14 @@ void MemoryLinkStore::append_outgoing(const link::OutgoingMessage& message, cons
   cur_.outbox.emplace(message.seq, std::move(e));
 }
 
+void MemoryLinkStore::record_acked_chunks(Seq seq, std::uint32_t acked_chunks) {
+  writing("record_acked_chunks");
+  auto it = cur_.outbox.find(seq);
+  if (it == cur_.outbox.end()) return;
+  std::uint32_t& kept = it->second.message.acked_chunks;
+  kept = std::max(kept, acked_chunks);
+}
+
 void MemoryLinkStore::mark_sent(const std::vector<Seq>& seqs, std::int64_t at_ms) {
   writing("mark_sent");
   for (Seq seq : seqs) cur_.first_sent_ms.emplace(seq, at_ms);

@@ -52,6 +52,7 @@ class MemoryLinkStore final : public link::LinkStore {
 
   // LinkStore
   std::vector<link::OutgoingMessage> undelivered_outgoing() override;
+  void record_acked_chunks(link::Seq seq, std::uint32_t acked_chunks) override;
   std::vector<link::OutgoingMessage> undelivered_outgoing_above(link::Seq after) override;
   std::optional<crypto::Hash> outgoing_head(link::Seq seq) override;
   std::optional<crypto::Hash> outgoing_body_hash(link::Seq seq) override;

@@ -1,4 +1,4 @@
-// The durability invariants of src/store/store.h (I1-I5), each tested on link::Link, the unit the
+// The durability invariants of src/store/store.h (I1-I6), each tested on link::Link, the unit the
 // node drives, over the real SQLite store (SqliteLinkStore) with real sessions. A crash is the
 // Link dropped and opened again from the store. Every test would fail if its invariant broke:
 // see the comment on each for the breakage it catches.
@@ -268,6 +268,35 @@ TEST_F(Invariants, I5_HeadCoversExactlyTheGapFreePrefix) {
   auto head = b->sqlite->incoming_head();
   EXPECT_EQ(head.prefix_end, 2u);
   EXPECT_EQ(head.head, *a->sqlite->outgoing_head(2));
+}
+
+// I6: a chunk is skipped only if the peer holds it. A 20-chunk message whose first 10 chunks
+// reached the peer and were acknowledged: the sender, opened again from the store (a restart,
+// or a CLI command with the node stopped), sends only the other 10, and the peer completes the
+// message from them. (Breaks if the acknowledged prefix were not recorded: all 20 would go
+// again, as a split courier export sent the same first 900 envelopes every round; or if it
+// were recorded beyond what was acknowledged: the message would never complete.)
+TEST_F(Invariants, I6_AcknowledgedChunksAreNotSentAgainAfterARestart) {
+  const std::string text(20 * wire::kChunkSize - 100, 'x');
+  const auto seq = a->send(text, wire::Precedence::routine);
+  auto first = a->drain();
+  ASSERT_GE(first.size(), 20u);
+  b->receive({first.begin(), first.begin() + 10});
+  EXPECT_EQ(b->inbox_size(), 0u);
+  a->receive(b->drain());  // b's ACK of chunks 0..9
+  auto rows = a->sqlite->undelivered_outgoing();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].seq, seq);
+  EXPECT_EQ(rows[0].acked_chunks, 10u);
+
+  a->open();  // a crash: the Link comes back from the store
+  auto again = a->drain();
+  EXPECT_GE(again.size(), 10u);
+  EXPECT_LT(again.size(), 12u) << "only the 10 unacknowledged chunks go again (and at most one more envelope)";
+  b->receive(again);
+  EXPECT_EQ(b->inbox_size(), 1u);
+  a->receive(b->drain());
+  EXPECT_EQ(a->undelivered(), 0u);
 }
 
 // A write that fails loses nothing: every envelope of a round is marked failed, and the next

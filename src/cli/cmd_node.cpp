@@ -13,6 +13,7 @@
 #include "cli/context.h"
 #include "cli/daemon_log.h"
 #include "util/host_port.h"
+#include "util/malloc_tuning.h"
 #include "node/config.h"
 #include "node/node.h"
 
@@ -54,6 +55,7 @@ int run_node(Context& ctx, const NodeOptions& opt) {
   if (!log_format.ok()) return ctx.fail(log_format.error());
   setup_daemon_log("node", *log_format, opt.verbose);
   raise_descriptor_limit();
+  util::fix_malloc_thresholds();  // memory returned after a burst (util/malloc_tuning.h)
   warn_about_exposure(loaded->home, opt.metrics);
   node::NodeOptions options;
   if (!opt.listen.empty()) options.listen = opt.listen;

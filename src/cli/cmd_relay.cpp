@@ -31,6 +31,7 @@
 #include "util/duration.h"
 #include "util/fd_limit.h"
 #include "util/hex.h"
+#include "util/malloc_tuning.h"
 
 namespace bc::cli {
 namespace {
@@ -146,6 +147,7 @@ int run_run(Context& ctx, const RelayRunOptions& opt) {
   if (!log_format.ok()) return ctx.fail(log_format.error());
   setup_daemon_log("relay", *log_format, opt.verbose);
   raise_descriptor_limit();
+  util::fix_malloc_thresholds();  // memory returned after a burst (util/malloc_tuning.h)
   relay::ServerOptions options;
   options.host = address->first;
   options.port = address->second;

@@ -12,6 +12,7 @@
 
 #include "net/asio.h"
 #include "net/connection.h"
+#include "net/descriptor_states.h"
 #include "net/dialer.h"
 #include "net/fingerprint.h"
 #include "net/hub.h"
@@ -306,6 +307,7 @@ struct Service::Impl final : detail::Hub {
   std::thread thread_;
   std::atomic<ConnectionId> next_connection_{1};
   std::atomic<DialId> next_dial_{1};
+  std::atomic<bool> descriptor_states_reserved_{false};  // by the first listen()
   asio::steady_timer sweeper_{io_};  // I/O thread
   // I/O thread: one line per interval for floods of refusals and cuts.
   util::LogThrottle refused_log_{std::chrono::seconds(10)};
@@ -373,6 +375,14 @@ util::Result<std::uint16_t> Service::listen(const std::string& host, std::uint16
         util::Errc::io, "listening on " + host + ":" + std::to_string(port) + ": " + ec.message());
   }
   const std::uint16_t bound = acceptor.local_endpoint(ec).port();
+  if (!impl_->descriptor_states_reserved_.exchange(true)) {
+    // Every socket a flood can hold at once: the unauthenticated ones up to their cap, and a
+    // margin for those being refused and for the real peers connecting meanwhile.
+    static constexpr std::size_t kMargin = 64;
+    detail::reserve_descriptor_states(
+        impl_->io_, std::min(impl_->options_.pre_auth.max_total + kMargin,
+                             impl_->options_.max_connections));
+  }
   auto listener = std::make_shared<Listener>(*impl_, std::move(acceptor), impl_->server_tls_);
   {
     std::lock_guard lock(impl_->mutex_);

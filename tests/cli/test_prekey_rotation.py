@@ -1,11 +1,7 @@
 """Signed-prekey rotation through the real binary (issue 19): two running nodes, one rotates and
 the other learns the new prekey from the announcement; bundles and HELLOs made afterwards are
 sealed to it, those made before still open while the old prekey is in its grace, and none once
-it is wiped.
-
-Not registered with CTest yet: written, but the binary it needs was not built in time to run it
-once. Run it (python3 -m unittest -v test_prekey_rotation, BC_BIN set) before adding
-`bc_cli_test(test_prekey_rotation PrekeyRotation)` to tests/cli/CMakeLists.txt."""
+it is wiped."""
 import json
 import os
 import sqlite3

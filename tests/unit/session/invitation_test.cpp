@@ -109,7 +109,7 @@ TEST_F(InvitationTest, ForgedSignatureIsRefusedEvenWithAValidChecksum) {
   std::string genuine = make();
   // Sign with mallory's key but claim washington's identity key: rebuild by hand.
   Identity forged{inviter.name, crypto::SigningKey::from_secret(mallory.signing.secret().view()).value(),
-                  inviter.prekey.copy(), inviter.prekey_sig};
+                  inviter.prekey.copy(), inviter.prekey_sig, {}};
   std::string text = encode_invitation(forged, secret, kNow + 3600, reach);
   auto inv = decode_invitation(text, kNow);
   ASSERT_FALSE(inv.ok());

@@ -164,12 +164,13 @@ TEST_F(Sealed, Migration9SealsTheClearSecretsOfAnOlderStore) {
         invitation_secret);
     store->exec("INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at, used_at) "
                 "VALUES ('inv-0', x'00', x'', 10, 200, 20)");
-    // What the later steps (10-12) added goes, so that they run again on a true schema-8 file.
+    // What the later steps (10-13) added goes, so that they run again on a true schema-8 file.
     store->exec("DROP TABLE relay_capabilities");
     store->exec("DROP TABLE own_prekeys");
     store->exec("ALTER TABLE contacts DROP COLUMN prekey_issued_at");
     store->exec("ALTER TABLE inbox DROP COLUMN channel");
     store->exec("ALTER TABLE outbox DROP COLUMN receipt_channel");
+    store->exec("ALTER TABLE outbox DROP COLUMN acked_chunks");
     store->exec("PRAGMA user_version = 8");
     ASSERT_TRUE(store->checkpoint_truncate());
   }

@@ -72,6 +72,37 @@ TEST(Store, ReopeningDoesNotMigrateAgainAndKeepsData) {
   EXPECT_EQ(Contacts(*store).list().size(), 1u);
 }
 
+// Step 13 on a store of schema 12: an undelivered outgoing message keeps its row and starts with
+// no chunk acknowledged; the prefix then only grows (store.h I6).
+TEST(Store, Step13AddsTheAcknowledgedPrefixToAnOutboxOfSchema12) {
+  test::TempDir dir;
+  std::int64_t contact = 0;
+  {
+    auto store = Store::open(dir.path() / "s.db").value();
+    Contact c;
+    c.alias = "moscow";
+    c.party_name = "moscow";
+    c.identity_key[0] = 1;
+    contact = Contacts(*store).add(c).value();
+    OutboxRow row;
+    row.seq = 1;
+    const util::Bytes body(5000, 7);
+    Messages(*store, contact).append_outgoing(row, body);
+    store->exec("ALTER TABLE outbox DROP COLUMN acked_chunks");
+    store->exec("PRAGMA user_version = 12");
+  }
+  auto store = Store::open(dir.path() / "s.db").value();
+  EXPECT_EQ(store->schema_version(), Store::latest_schema_version());
+  Messages messages(*store, contact);
+  auto rows = messages.undelivered_outgoing();
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0].acked_chunks, 0u);
+  EXPECT_EQ(rows[0].body.size(), 5000u);
+  messages.set_acked_chunks(1, 2);
+  messages.set_acked_chunks(1, 1);  // lower: changes nothing
+  EXPECT_EQ(messages.undelivered_outgoing()[0].acked_chunks, 2u);
+}
+
 TEST(Store, RefusesAFileFromANewerBuild) {
   test::TempDir dir;
   {

@@ -5,6 +5,8 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "node/prekey_ring.h"
+#include "util/clock.h"
 #include "util/hex.h"
 
 namespace bc::cli {
@@ -23,6 +25,12 @@ int run_init(Context& ctx, const InitOptions& opt) {
   if (!created.ok()) return ctx.fail(created.error());
   auto store = home->open_store(*identity);
   if (!store.ok()) return ctx.fail(store.error());
+  // The store learns the first prekey now, so that the first command that loads the home finds
+  // nothing to record (a refused courier import, say, must leave the store as it was).
+  if (auto prekeys = node::load_prekeys(**store, *home, *identity, util::to_unix_seconds(ctx.clock.now()));
+      !prekeys.ok()) {
+    return ctx.fail(prekeys.error());
+  }
 
   std::string key = util::hex_encode(identity->signing.public_key());
   if (ctx.json) {

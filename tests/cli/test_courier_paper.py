@@ -7,21 +7,13 @@ import glob
 import os
 import random
 import shutil
-import sqlite3
 import subprocess
 import unittest
 
 from bc_cli import CliTestCase
+from test_courier import store_dump
 
 ZBARIMG = shutil.which("zbarimg")
-
-
-def store_dump(party):
-    con = sqlite3.connect(os.path.join(party.home, "store.db"))
-    try:
-        return "\n".join(con.iterdump())
-    finally:
-        con.close()
 
 
 def zbar_texts(pngs):

@@ -10,15 +10,9 @@ import unittest
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from processes import stop_process, wait_for  # noqa: E402,F401  (wait_for: for the test modules)
+from ports import free_port  # noqa: E402,F401  (for the test modules too)
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
-
-
-def free_port():
-    """A TCP port nothing listens on now (the kernel's pick), for a node or relay to take."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Party:

@@ -8,7 +8,7 @@ import subprocess
 import time
 import unittest
 
-from bc_cli import BIN, CliTestCase, Party, stop_process
+from bc_cli import BIN, CliTestCase, Party, free_port, stop_process
 
 
 class RelayDaemon(CliTestCase):
@@ -128,9 +128,7 @@ class RelayDaemon(CliTestCase):
         r = self.relay()
         token = r.json("relay", "token", "create")
         other = r.json("relay", "token", "create")
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         proc = subprocess.Popen([BIN, "--home", r.home, "relay", "run", "--listen", f"127.0.0.1:{port}"],
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

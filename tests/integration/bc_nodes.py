@@ -15,6 +15,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support"))
 from processes import stop_process, wait_for  # noqa: E402,F401  (wait_for: for the test modules)
+from ports import free_port  # noqa: E402,F401  (for the test modules too)
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
 # What each TempRoot copies: BIN itself points at the copy of the latest root, which goes away
@@ -26,12 +27,6 @@ SOURCE_BIN = BIN
 # fixed).
 NS_NODE_PORT = 7400
 NS_RELAY_PORT = 7443
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Node:

@@ -49,6 +49,11 @@ int run_add(Context& ctx, const ContactOptions& opt) {
   c.reachability = session::encode_reachability(inv->reachability);
   c.invite_expires_at = inv->expires_at;
   c.added_at = ctx.now();
+  if (inv->kem) {
+    // Version 3: our HELLO will be hybrid, encapsulated to this key.
+    c.inviter_kem_key = inv->kem->key;
+    c.inviter_kem_key_hash = inv->kem->hash;
+  }
   store::Contacts contacts(*loaded->store);
   node::import_legacy_addresses(*loaded->store);  // before the new contact, which has its own
   auto added = loaded->store->transaction([&]() -> util::Result<std::int64_t> {
@@ -75,6 +80,14 @@ int run_add(Context& ctx, const ContactOptions& opt) {
   return 0;
 }
 
+// How the contact's session started: "hybrid" (ML-KEM-768 with X25519), "classical" (X25519
+// alone: a version 2 invitation, or a session from before the hybrid start), or "pending" (our
+// HELLO is not made yet).
+std::string session_start_name(const store::Contact& c) {
+  if (c.has_invite_secret) return "pending";
+  return c.post_quantum ? "hybrid" : "classical";
+}
+
 int run_list(Context& ctx) {
   auto loaded = load_home(ctx);
   if (!loaded.ok()) return ctx.fail(loaded.error());
@@ -85,7 +98,8 @@ int run_list(Context& ctx) {
     for (const auto& c : all) {
       arr.push_back({{"alias", c.alias}, {"party_name", c.party_name},
                      {"identity_key", util::hex_encode(c.identity_key)}, {"verified", c.verified},
-                     {"added_at", c.added_at}});
+                     {"added_at", c.added_at}, {"post_quantum", c.post_quantum},
+                     {"session_start", session_start_name(c)}});
     }
     ctx.print_json(arr);
     return 0;
@@ -96,7 +110,7 @@ int run_list(Context& ctx) {
   }
   for (const auto& c : all) {
     ctx.out << c.alias << "  " << (c.verified ? "verified  " : "unverified") << "  key "
-            << util::short_fingerprint(c.identity_key)
+            << util::short_fingerprint(c.identity_key) << "  " << session_start_name(c)
             << (c.alias != c.party_name ? "  (calls itself '" + c.party_name + "')" : "") << "\n";
   }
   return 0;

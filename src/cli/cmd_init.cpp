@@ -5,6 +5,7 @@
 
 #include "cli/commands.h"
 #include "cli/context.h"
+#include "node/kem_key.h"
 #include "node/prekey_ring.h"
 #include "util/clock.h"
 #include "util/hex.h"
@@ -30,6 +31,10 @@ int run_init(Context& ctx, const InitOptions& opt) {
   if (auto prekeys = node::load_prekeys(**store, *home, *identity, util::to_unix_seconds(ctx.clock.now()));
       !prekeys.ok()) {
     return ctx.fail(prekeys.error());
+  }
+  // And the ML-KEM key Identity::generate made (version 3 invitations commit to it).
+  if (auto kem = node::load_kem_key(**store, *identity, util::to_unix_seconds(ctx.clock.now())); !kem.ok()) {
+    return ctx.fail(kem.error());
   }
 
   std::string key = util::hex_encode(identity->signing.public_key());

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/sinks/stdout_color_sinks.h>  // declares the stderr sinks too
 #include <spdlog/spdlog.h>
+#include <cctype>
 #include <algorithm>
 #include <nlohmann/json.hpp>
 #include <ostream>
@@ -181,6 +182,8 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   record.secret_hash.assign(hash.begin(), hash.end());
   record.created_at = now;
   record.expires_at = expires_at;
+  // Version 3: the HELLO must then be hybrid (no downgrade); load_home made sure of the key.
+  if (loaded->identity.kem) record.kem_key_hash = session::kem_key_hash(loaded->identity.kem->pair.ek);
   store::Invitations invitations(*loaded->store);
   auto recorded = loaded->store->transaction([&]() -> util::Result<void> {
     auto r = invitations.record(record, secret);
@@ -201,20 +204,31 @@ int run_invite(Context& ctx, const InviteOptions& opt) {
   }
   for (auto& c : capabilities) add_at_relay(ctx, *loaded->store, c, now);
   for (const auto& c : capabilities) reach.relays.push_back(c.entry);
-  std::string text = session::encode_invitation(loaded->identity, secret, expires_at, reach);
+  auto encoded = session::encode_invitation(loaded->identity, secret, expires_at, reach);
   crypto::wipe(secret);
+  if (!encoded.ok()) {
+    // Recorded already: revoked at once, so its secret admits no HELLO.
+    (void)invitations.revoke(record.id, now);
+    return ctx.fail(encoded.error());
+  }
+  const std::string& text = *encoded;
   // A running node learns at once that a HELLO may come (it also looks every second).
   tell_node_store_changed(loaded->home);
 
   if (ctx.json) {
     ctx.print_json({{"id", record.id}, {"invitation", text}, {"expires_at", expires_at},
-                    {"name", loaded->identity.name}, {"addresses", reach.direct}, {"address_kept", kept}});
+                    {"name", loaded->identity.name}, {"addresses", reach.direct}, {"address_kept", kept},
+                    {"post_quantum", loaded->identity.kem.has_value()}});
     return 0;
   }
   // The string alone goes to stdout, so `$(backchannel invite)` captures it; the rest is for
   // the operator and goes to stderr.
   if (opt.qr) {
-    auto drawing = render_qr(text);
+    // In capitals: base32 then fits QR's alphanumeric mode (3,391 characters at level M) where
+    // bytes hold 2,331, too few for a version 3 invitation; contact add reads either case.
+    std::string upper = text;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    auto drawing = render_qr(upper);
     if (!drawing.ok()) return ctx.fail(drawing.error());
     ctx.err << *drawing;
   }

@@ -130,6 +130,9 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
   if (auto v = link.find("verified"); v != link.end() && v->is_boolean()) {
     out << (v->get<bool>() ? ", verified" : ", UNVERIFIED");
   }
+  if (auto pq = link.find("post_quantum"); pq != link.end() && pq->is_boolean()) {
+    out << (pq->get<bool>() ? ", post-quantum start" : ", classical start");
+  }
   const bool pending = link.value("hello_pending", false);
   if (pending) out << ", session not yet answered";
   out << "\n";

@@ -6,6 +6,7 @@
 #include "cli/exit_codes.h"
 #include "node/control_client.h"
 #include "node/control_protocol.h"
+#include "node/kem_key.h"
 #include "node/prekey_ring.h"
 
 namespace bc::cli {
@@ -59,6 +60,9 @@ util::Result<Loaded> load_home(const Context& ctx) {
   if (auto prekeys = node::load_prekeys(**store, *home, *identity, util::to_unix_seconds(ctx.clock.now()));
       !prekeys.ok()) {
     return prekeys.error();
+  }
+  if (auto kem = node::load_kem_key(**store, *identity, util::to_unix_seconds(ctx.clock.now())); !kem.ok()) {
+    return kem.error();
   }
   return Loaded{std::move(*home), std::move(*identity), std::move(*store)};
 }

@@ -229,7 +229,8 @@ util::Result<void> courier_start_session(store::Store& store, const session::Ide
   const auto invite_secret = store::Contacts(store).invite_secret(contact.id);
   if (!invite_secret) return {};
   const session::LocalKeys keys{self.signing, self.prekey, self.prekey_sig};
-  const session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
+  session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
+  if (contact.inviter_kem_key_hash) inviter.kem = session::KemCommitment{*contact.inviter_kem_key_hash, contact.inviter_kem_key};
   auto start = session::start_as_invitee(keys, inviter, invite_secret->view(),
                                          encode_hello_info(HelloInfo{self.name, {}}));
   if (!start.ok()) return start.error();
@@ -239,6 +240,7 @@ util::Result<void> courier_start_session(store::Store& store, const session::Ide
       link_store.set_session_state(start->session.serialize().view());
       link_store.set_hello(hello);
       store::Contacts(store).clear_invite_secret(contact.id);
+      store::Contacts(store).set_post_quantum(contact.id, start->post_quantum);
     });
   } catch (const std::exception& e) {
     return util::make_error(util::Errc::store, std::string("saving the session: ") + e.what());
@@ -345,7 +347,10 @@ util::Result<store::Contact> accept_bundle_hello(store::Store& store, const sess
   store::Invitations invitations(store);
   auto open = invitations.open_secrets_at(now_s);
   std::vector<session::OpenInvitation> candidates;
-  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
+  for (const auto& inv : open) {
+    candidates.push_back({util::as_bytes(inv.id), inv.secret.view(),
+                          inv.kem_key_hash ? util::ByteView(*inv.kem_key_hash) : util::ByteView{}});
+  }
   auto accepted = session::accept_hello_any(session::local_keys_of(self), hello, candidates);
   if (!accepted.ok()) {
     return util::make_error(util::Errc::refused, "the bundle's HELLO is for no open invitation of ours (" +
@@ -362,6 +367,7 @@ util::Result<store::Contact> accept_bundle_hello(store::Store& store, const sess
   c.prekey_sig = accepted->invitee.prekey_signature;
   c.reachability = session::encode_reachability(info->reachability);
   c.added_at = now_s;
+  c.post_quantum = accepted->post_quantum;
   auto added = contacts.add(c);
   if (!added.ok()) return added.error();
   c.id = *added;

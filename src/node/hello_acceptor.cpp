@@ -16,11 +16,20 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
   // open, and a refusal goes back through a relay in any case.
   if (open.empty()) return !conn && try_refuse_hello(bytes);
   std::vector<session::OpenInvitation> candidates;
-  for (const auto& inv : open) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
+  for (const auto& inv : open) {
+    // A version 3 invitation accepts only a hybrid HELLO (session_start.h: no downgrade).
+    candidates.push_back({util::as_bytes(inv.id), inv.secret.view(),
+                          inv.kem_key_hash ? util::ByteView(*inv.kem_key_hash) : util::ByteView{}});
+  }
   // Our current prekey, then those in their grace: an invitation made before a rotation names
   // the prekey of its time (node/prekey_ring.h).
   auto accepted = session::accept_hello_any(session::local_keys_of(identity), bytes, candidates);
-  if (!accepted.ok()) return !conn && try_refuse_hello(bytes);
+  if (!accepted.ok()) {
+    // A HELLO that opened but was refused (a downgrade, another KEM key, a bad signature) is
+    // worth a line: its sender held an invitation's secret.
+    if (accepted.error().code != util::Errc::crypto) spdlog::warn("HELLO refused: {}", accepted.error().message);
+    return !conn && try_refuse_hello(bytes);
+  }
   const crypto::SignPublicKey invitee = accepted->invitee.identity;
   if (conn && invitee != connections.at(*conn).peer_key) {
     spdlog::warn("connection {}: HELLO signed by another key than the connection's; refused",
@@ -64,6 +73,7 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       std::int64_t contact_id = 0;
       if (existing != nullptr) {
         contact_id = existing->contact.id;
+        store::Contacts(*store).set_post_quantum(contact_id, accepted->post_quantum);
       } else {
         store::Contacts contacts(*store);
         store::Contact c;
@@ -74,6 +84,7 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
         c.prekey_sig = accepted->invitee.prekey_signature;
         c.reachability = session::encode_reachability(hello_info->reachability);
         c.added_at = now_s;
+        c.post_quantum = accepted->post_quantum;
         auto added = contacts.add(c);
         if (!added.ok()) return added.error();
         contact_id = *added;
@@ -92,8 +103,8 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
     auto contact = store::Contacts(*store).find_by_identity(accepted->invitee.identity);
     if (!contact) return true;
     spdlog::info(
-        "link {}: HELLO accepted (invitation {}); new contact, unverified: compare safety numbers",
-        contact->alias, invitation_id);
+        "link {}: HELLO accepted (invitation {}, {} start); new contact, unverified: compare safety numbers",
+        contact->alias, invitation_id, accepted->post_quantum ? "post-quantum hybrid" : "classical");
     if (auto r = load_peer(*contact); !r.ok())
       spdlog::error("link {}: {}", contact->alias, r.error().message);
     refresh_known();

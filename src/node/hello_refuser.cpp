@@ -20,7 +20,10 @@ bool Node::Impl::try_refuse_hello(const util::Bytes& bytes) {
   auto refusable = invitations.refusable_secrets_at(now_s, now_s - kHelloRefusalWindow.count());
   if (refusable.empty()) return false;
   std::vector<session::OpenInvitation> candidates;
-  for (const auto& inv : refusable) candidates.push_back({util::as_bytes(inv.id), inv.secret.view()});
+  for (const auto& inv : refusable) {
+    candidates.push_back({util::as_bytes(inv.id), inv.secret.view(),
+                          inv.kem_key_hash ? util::ByteView(*inv.kem_key_hash) : util::ByteView{}});
+  }
   auto opened = session::accept_hello(local_keys(), bytes, candidates);
   if (!opened.ok()) return false;
   const std::string id = util::as_string(opened->invitation_id);

@@ -7,6 +7,7 @@
 #include <cstdlib>
 
 #include "node/direct_addresses.h"
+#include "node/kem_key.h"
 #include "node/node_impl.h"
 #include "util/fd_limit.h"
 #include "util/host_port.h"
@@ -32,6 +33,8 @@ util::Result<void> Node::Impl::open_store_and_alarms() {
       !loaded.ok()) {
     return loaded.error();
   }
+  // Our ML-KEM key (made here for a home from before store step 14).
+  if (auto kem = load_kem_key(*store, identity, util::to_unix_seconds(clock.now())); !kem.ok()) return kem.error();
   alarms = std::make_unique<AlarmRunner>(config.alarm_command, clock);
   return {};
 }

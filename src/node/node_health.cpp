@@ -199,6 +199,9 @@ nlohmann::json Node::Impl::status_json() {
          {"hello_refused", hello_refused},
          {"cover", cover_json},
          {"verified", peer->contact.verified},
+         // Whether the session started post-quantum hybrid (ML-KEM with X25519); the ratchet
+         // after the start is classical either way (docs/threat-model.md).
+         {"post_quantum", peer->contact.post_quantum},
          {"hello_pending", peer->link->hello_pending()},
          {"refused_our_key_at_ms", peer->refused_our_key_at_ms ? nlohmann::json(*peer->refused_our_key_at_ms)
                                                                : nlohmann::json(nullptr)},

@@ -154,7 +154,7 @@ struct Node::Impl {
   util::Result<void> start_metrics(const std::optional<std::string>& address);
 
   session::LocalKeys local_keys() const {
-    return {identity.signing, identity.prekey, identity.prekey_sig};
+    return {identity.signing, identity.prekey, identity.prekey_sig, identity.kem ? &*identity.kem : nullptr};
   }
 
   link::EngineConfig engine_config(const std::string& contact) const;

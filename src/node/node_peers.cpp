@@ -17,6 +17,8 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
     // Our advertised addresses and our relay mailboxes go to the inviter in the HELLO.
     HelloInfo info{identity.name, own_reachability(contact.id)};
     session::PeerKeys inviter{contact.identity_key, contact.prekey, contact.prekey_sig};
+    // A version 3 invitation: hybrid start (a key that does not match its hash is refused).
+    if (contact.inviter_kem_key_hash) inviter.kem = session::KemCommitment{*contact.inviter_kem_key_hash, contact.inviter_kem_key};
     auto start = session::start_as_invitee(local_keys(), inviter, invite_secret->view(),
                                            encode_hello_info(info));
     if (!start.ok()) return start.error();
@@ -26,11 +28,14 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
         peer->link_store->set_session_state(start->session.serialize().view());
         peer->link_store->set_hello(hello);
         store::Contacts(*store).clear_invite_secret(contact.id);
+        store::Contacts(*store).set_post_quantum(contact.id, start->post_quantum);
       });
     } catch (const std::exception& e) {
       return util::make_error(util::Errc::store, std::string("saving the session: ") + e.what());
     }
-    spdlog::info("link {}: session started from the invitation; HELLO queued", contact.alias);
+    peer->contact.post_quantum = start->post_quantum;
+    spdlog::info("link {}: session started from the invitation ({}); HELLO queued", contact.alias,
+                 start->post_quantum ? "post-quantum hybrid" : "classical");
   }
   if (peer->link_store->session_state()) {
     auto opened = link::Link::open(*peer->link_store, identity.signing, contact.identity_key,

@@ -4,6 +4,7 @@ namespace bc::session {
 namespace {
 
 constexpr std::string_view kPrekeyLabel = "backchannel prekey v1";
+constexpr std::string_view kKemKeyLabel = "backchannel kem key v1";
 
 bool name_char(char c, bool first) {
   if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) return true;
@@ -38,12 +39,32 @@ bool verify_prekey(const crypto::SignPublicKey& identity, const crypto::DhPublic
   return crypto::verify(identity, prekey_signed_message(prekey), sig);
 }
 
+util::Bytes kem_key_signed_message(util::ByteView encapsulation_key) {
+  util::Bytes msg(kKemKeyLabel.begin(), kKemKeyLabel.end());
+  util::append(msg, encapsulation_key);
+  return msg;
+}
+
+bool verify_kem_key(const crypto::SignPublicKey& identity, util::ByteView encapsulation_key,
+                    const crypto::Signature& sig) {
+  return crypto::verify(identity, kem_key_signed_message(encapsulation_key), sig);
+}
+
+KemKeyHash kem_key_hash(util::ByteView encapsulation_key) { return crypto::sha3_256({encapsulation_key}); }
+
+KemKey KemKey::generate(const crypto::SigningKey& identity) {
+  KemKey k{crypto::mlkem::keygen(), {}};
+  k.signature = identity.sign(kem_key_signed_message(k.pair.ek));
+  return k;
+}
+
 util::Result<Identity> Identity::generate(std::string_view name) {
   BC_TRY_VOID(check_name(name));
   auto signing = crypto::SigningKey::generate();
   auto prekey = crypto::DhKeyPair::generate();
   auto sig = signing.sign(prekey_signed_message(prekey.public_key()));
-  return Identity{std::string(name), std::move(signing), std::move(prekey), sig, {}};
+  auto kem = KemKey::generate(signing);
+  return Identity{std::string(name), std::move(signing), std::move(prekey), sig, {}, std::move(kem)};
 }
 
 }  // namespace bc::session

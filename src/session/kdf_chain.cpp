@@ -1,6 +1,7 @@
 #include "session/kdf_chain.h"
 
 #include <algorithm>
+#include <initializer_list>
 #include <stdexcept>
 
 #include "crypto/kdf.h"
@@ -79,16 +80,36 @@ BodyKey derive_body_key(util::ByteView message_key) {
   return out;
 }
 
+namespace {
+
+// 32 0xFF bytes first, as X3DH does, so the input never parses as a single X25519 output; then
+// the parts in order.
+StartSecrets start_secrets(util::ByteView invitation_secret, std::initializer_list<util::ByteView> parts,
+                           std::string_view label, util::ByteView transcript) {
+  std::size_t size = kKeySize;
+  for (auto p : parts) size += p.size();
+  crypto::SecureBuffer ikm(size);
+  std::fill_n(ikm.data(), kKeySize, std::uint8_t{0xFF});
+  std::size_t at = kKeySize;
+  for (auto p : parts) {
+    std::copy(p.begin(), p.end(), ikm.data() + at);
+    at += p.size();
+  }
+  auto okm = crypto::hkdf_sha256(invitation_secret, ikm.view(), info_with(label, transcript), 3 * kKeySize);
+  return {slice(okm, 0, kKeySize), slice(okm, kKeySize, kKeySize), slice(okm, 2 * kKeySize, kKeySize)};
+}
+
+}  // namespace
+
 StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
                                   util::ByteView dh2, util::ByteView transcript) {
-  // 32 0xFF bytes first, as X3DH does, so the input never parses as a single X25519 output.
-  crypto::SecureBuffer ikm(kKeySize + dh1.size() + dh2.size());
-  std::fill_n(ikm.data(), kKeySize, std::uint8_t{0xFF});
-  std::copy(dh1.begin(), dh1.end(), ikm.data() + kKeySize);
-  std::copy(dh2.begin(), dh2.end(), ikm.data() + kKeySize + dh1.size());
-  auto okm = crypto::hkdf_sha256(invitation_secret, ikm.view(), info_with(kInfoX3dh, transcript),
-                                 3 * kKeySize);
-  return {slice(okm, 0, kKeySize), slice(okm, kKeySize, kKeySize), slice(okm, 2 * kKeySize, kKeySize)};
+  return start_secrets(invitation_secret, {dh1, dh2}, kInfoX3dh, transcript);
+}
+
+StartSecrets derive_hybrid_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
+                                         util::ByteView dh2, util::ByteView kem_secret,
+                                         util::ByteView transcript) {
+  return start_secrets(invitation_secret, {dh1, dh2, kem_secret}, kInfoPqxdh, transcript);
 }
 
 util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView transcript) {
@@ -102,6 +123,16 @@ util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView t
 BodyKey derive_hello_key(util::ByteView invitation_secret, util::ByteView dh,
                          util::ByteView transcript) {
   auto okm = crypto::hkdf_sha256(invitation_secret, dh, info_with(kInfoHello, transcript),
+                                 crypto::kAeadKeySize + crypto::kAeadNonceSize);
+  return split_key_nonce(okm);
+}
+
+BodyKey derive_hybrid_hello_key(util::ByteView invitation_secret, util::ByteView dh,
+                                util::ByteView kem_secret, util::ByteView transcript) {
+  crypto::SecureBuffer ikm(dh.size() + kem_secret.size());
+  std::copy(dh.begin(), dh.end(), ikm.data());
+  std::copy(kem_secret.begin(), kem_secret.end(), ikm.data() + dh.size());
+  auto okm = crypto::hkdf_sha256(invitation_secret, ikm.view(), info_with(kInfoHelloPq, transcript),
                                  crypto::kAeadKeySize + crypto::kAeadNonceSize);
   return split_key_nonce(okm);
 }

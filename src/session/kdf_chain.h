@@ -59,6 +59,12 @@ struct StartSecrets {
 StartSecrets derive_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
                                   util::ByteView dh2, util::ByteView transcript);
 
+// Hybrid start (HELLO version 3): HKDF-SHA256(salt = invitation secret, ikm = 0xFF*32 || DH1 ||
+// DH2 || SS, info = kInfoPqxdh || transcript), SS the ML-KEM-768 shared secret; the same split.
+StartSecrets derive_hybrid_start_secrets(util::ByteView invitation_secret, util::ByteView dh1,
+                                         util::ByteView dh2, util::ByteView kem_secret,
+                                         util::ByteView transcript);
+
 // HELLO key confirmation (X3DH §3.3's "initial ciphertext" check, as a tag): KC =
 // HKDF-SHA256(salt = none, ikm = SK, info = kInfoHelloConfirm || transcript, 32), tag =
 // HMAC-SHA256(KC, transcript). Only a party that computed SK, i.e. holds the private prekey whose
@@ -69,5 +75,9 @@ util::ByteArray<32> hello_confirmation(util::ByteView root_key, util::ByteView t
 // info = kInfoHello || transcript) -> 32-byte key || 24-byte nonce.
 BodyKey derive_hello_key(util::ByteView invitation_secret, util::ByteView dh,
                          util::ByteView transcript);
+// Hybrid HELLO key and nonce: HKDF-SHA256(salt = invitation secret, ikm = DH(EK, SPK_inviter) ||
+// SS, info = kInfoHelloPq || transcript) -> key || nonce.
+BodyKey derive_hybrid_hello_key(util::ByteView invitation_secret, util::ByteView dh,
+                                util::ByteView kem_secret, util::ByteView transcript);
 
 }  // namespace bc::session

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "crypto/mlkem_params.h"
 #include "wire/envelope.h"
 
 namespace bc::session {
@@ -20,6 +21,11 @@ inline constexpr std::string_view kInfoX3dh = "backchannel/x3dh/v1";
 inline constexpr std::string_view kInfoHello = "backchannel/hello/v1";
 // Key confirmation of HELLO v2: KC = HKDF(salt = none, ikm = SK, info = this || T).
 inline constexpr std::string_view kInfoHelloConfirm = "backchannel/hello/confirm/v1";
+// Hybrid start (HELLO version 3): SK || HKa || NHKb = HKDF(salt = S, ikm = 0xFF*32 || DH1 || DH2
+// || SS, info = this || T_pq), and the HELLO key from DH2 || SS (docs/protocol.md "Hybrid
+// session start").
+inline constexpr std::string_view kInfoPqxdh = "backchannel/pqxdh/v1";
+inline constexpr std::string_view kInfoHelloPq = "backchannel/hello/pq/v1";
 inline constexpr std::string_view kInfoRootKdf = "backchannel/ratchet/root/v1";
 inline constexpr std::string_view kInfoMessageKey = "backchannel/ratchet/message/v1";
 // Body keys of sessions started by HELLO version 2: info = this || header nonce (24).
@@ -49,6 +55,19 @@ inline constexpr std::size_t kHelloPlainSize =
 // "HELLO"). A HELLO of version 1 (no tag) is refused.
 inline constexpr std::uint8_t kHelloVersion = 2;
 inline constexpr std::size_t kHelloConfirmSize = 32;
+
+// Hybrid HELLO (version 3, the answer to an invitation of version 3): EK || ML-KEM-768
+// ciphertext || ciphertext of kHybridHelloPlainSize || tag. Still one envelope.
+inline constexpr std::uint8_t kHybridHelloVersion = 3;
+inline constexpr std::size_t kHelloKemCiphertextSize = crypto::mlkem::kCiphertextSize;  // 1088
+inline constexpr std::size_t kHybridHelloSealedOffset = kHelloEphemeralSize + kHelloKemCiphertextSize;
+inline constexpr std::size_t kHybridHelloPlainSize =
+    wire::kEnvelopeSize - kHybridHelloSealedOffset - wire::kAeadTag;  // 912
+// version || IK || SPK || sig || ratchet key || confirmation || H(ek) || reachability length
+inline constexpr std::size_t kHybridHelloFixedSize = 1 + 32 + 32 + 64 + 32 + kHelloConfirmSize + 32 + 2;
+// The longest reachability a hybrid HELLO can carry (685 bytes; a classical one: 1024, limits).
+inline constexpr std::size_t kMaxHybridReachabilitySize = kHybridHelloPlainSize - kHybridHelloFixedSize;
+static_assert(kMaxHybridReachabilitySize == 685);
 
 // Serialised session state.
 inline constexpr std::uint8_t kStateVersion = 1;

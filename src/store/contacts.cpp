@@ -5,7 +5,7 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, alias, party_name, identity_key, prekey, prekey_sig, reachability, invite_secret, "
-    "invite_expires_at, verified, verified_at, added_at";
+    "invite_expires_at, verified, verified_at, added_at, inviter_kem_key, inviter_kem_key_hash, post_quantum";
 
 Contact read_row(const Statement& st) {
   Contact c;
@@ -21,6 +21,9 @@ Contact read_row(const Statement& st) {
   c.verified = st.column_int(9) != 0;
   if (!st.column_is_null(10)) c.verified_at = st.column_int(10);
   c.added_at = st.column_int(11);
+  if (!st.column_is_null(12)) c.inviter_kem_key = st.column_blob(12);
+  if (!st.column_is_null(13)) c.inviter_kem_key_hash = util::to_array<32>(st.column_blob(13));
+  c.post_quantum = st.column_int(14) != 0;
   return c;
 }
 
@@ -38,8 +41,8 @@ util::Result<std::int64_t> Contacts::add(const Contact& c, util::ByteView invite
     }
     auto st = store_.prepare(
         "INSERT INTO contacts (alias, party_name, identity_key, prekey, prekey_sig, reachability, "
-        "invite_secret, invite_expires_at, verified, verified_at, added_at) "
-        "VALUES (?,?,?,?,?,?,?,?,?,?,?)");
+        "invite_secret, invite_expires_at, verified, verified_at, added_at, inviter_kem_key, inviter_kem_key_hash, "
+        "post_quantum) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     st.bind(1, c.alias).bind(2, c.party_name).bind(3, util::ByteView(c.identity_key));
     st.bind(4, util::ByteView(c.prekey)).bind(5, util::ByteView(c.prekey_sig)).bind(6, c.reachability);
     // The secret is sealed to the row's id, known only after the insert (below).
@@ -48,6 +51,9 @@ util::Result<std::int64_t> Contacts::add(const Contact& c, util::ByteView invite
     st.bind(9, std::int64_t{c.verified ? 1 : 0});
     if (c.verified_at) st.bind(10, *c.verified_at); else st.bind_null(10);
     st.bind(11, c.added_at);
+    if (!c.inviter_kem_key.empty()) st.bind(12, c.inviter_kem_key); else st.bind_null(12);
+    if (c.inviter_kem_key_hash) st.bind(13, util::ByteView(*c.inviter_kem_key_hash)); else st.bind_null(13);
+    st.bind(14, std::int64_t{c.post_quantum ? 1 : 0});
     st.run();
     auto last = store_.prepare("SELECT last_insert_rowid()");
     last.step();
@@ -147,6 +153,12 @@ std::optional<crypto::SecureBuffer> Contacts::invite_secret(std::int64_t id) {
 void Contacts::clear_invite_secret(std::int64_t id) {
   auto st = store_.prepare("UPDATE contacts SET invite_secret = NULL WHERE id = ?");
   st.bind(1, id);
+  st.run();
+}
+
+void Contacts::set_post_quantum(std::int64_t id, bool post_quantum) {
+  auto st = store_.prepare("UPDATE contacts SET post_quantum = ? WHERE id = ?");
+  st.bind(1, std::int64_t{post_quantum ? 1 : 0}).bind(2, id);
   st.run();
 }
 

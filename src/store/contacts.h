@@ -29,6 +29,12 @@ struct Contact {
   bool verified = false;
   std::optional<std::int64_t> verified_at;
   std::int64_t added_at = 0;
+  // Invitee side, from a version 3 invitation: the inviter's ML-KEM key and the hash its signed
+  // invitation commits to, for the hybrid HELLO. Empty / none: a version 2 invitation.
+  util::Bytes inviter_kem_key;
+  std::optional<util::ByteArray<32>> inviter_kem_key_hash;
+  // The session started post-quantum hybrid (set with the session; false for classical starts).
+  bool post_quantum = false;
 };
 
 // Small key/value settings the node keeps across restarts.
@@ -64,6 +70,8 @@ class Contacts {
   std::optional<crypto::SecureBuffer> invite_secret(std::int64_t id);
   // The invitee's session started: the invitation secret is not needed any more.
   void clear_invite_secret(std::int64_t id);
+  // Records how the contact's session started (in the transaction that stores the session).
+  void set_post_quantum(std::int64_t id, bool post_quantum);
 
  private:
   Store& store_;

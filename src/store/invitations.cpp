@@ -4,7 +4,7 @@ namespace bc::store {
 namespace {
 
 constexpr std::string_view kColumns =
-    "id, secret_hash, length(secret) > 0, created_at, expires_at, used_at, revoked_at";
+    "id, secret_hash, length(secret) > 0, created_at, expires_at, used_at, revoked_at, kem_key_hash";
 constexpr std::string_view kOpenWhere = " WHERE used_at IS NULL AND revoked_at IS NULL AND expires_at > ?";
 
 IssuedInvitation read_row(const Statement& st) {
@@ -16,7 +16,13 @@ IssuedInvitation read_row(const Statement& st) {
   inv.expires_at = st.column_int(4);
   if (!st.column_is_null(5)) inv.used_at = st.column_int(5);
   if (!st.column_is_null(6)) inv.revoked_at = st.column_int(6);
+  if (!st.column_is_null(7)) inv.kem_key_hash = util::to_array<32>(st.column_blob(7));
   return inv;
+}
+
+std::optional<util::ByteArray<32>> optional_hash(const Statement& st, int column) {
+  if (st.column_is_null(column)) return std::nullopt;
+  return util::to_array<32>(st.column_blob(column));
 }
 
 }  // namespace
@@ -30,10 +36,11 @@ std::string IssuedInvitation::state(std::int64_t now) const {
 
 util::Result<void> Invitations::record(const IssuedInvitation& inv, util::ByteView secret) {
   auto st = store_.prepare(
-      "INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at) VALUES (?,?,?,?,?)");
+      "INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at, kem_key_hash) VALUES (?,?,?,?,?,?)");
   st.bind(1, inv.id).bind(2, inv.secret_hash);
   st.bind(3, store_.storage_key().seal(kSealedInvitationSecretColumn, inv.id, secret));
   st.bind(4, inv.created_at).bind(5, inv.expires_at);
+  if (inv.kem_key_hash) st.bind(6, util::ByteView(*inv.kem_key_hash)); else st.bind_null(6);
   st.run();
   return {};
 }
@@ -61,21 +68,21 @@ std::vector<IssuedInvitation> Invitations::open_at(std::int64_t now) {
 }
 
 std::vector<Invitations::OpenSecret> Invitations::open_secrets_at(std::int64_t now) {
-  auto st = store_.prepare("SELECT id, secret FROM invitations" + std::string(kOpenWhere));
+  auto st = store_.prepare("SELECT id, secret, kem_key_hash FROM invitations" + std::string(kOpenWhere));
   st.bind(1, now);
   std::vector<OpenSecret> out;
   while (st.step()) {
     std::string id = st.column_text(0);
     auto opened = store_.storage_key().open(kSealedInvitationSecretColumn, id, st.column_blob_view(1));
     if (!opened.ok()) throw StoreError("invitation " + id + ": " + opened.error().message, 0);
-    out.push_back({std::move(id), std::move(*opened)});
+    out.push_back({std::move(id), std::move(*opened), optional_hash(st, 2)});
   }
   return out;
 }
 
 std::vector<Invitations::RefusableSecret> Invitations::refusable_secrets_at(std::int64_t now, std::int64_t since) {
   auto st = store_.prepare(
-      "SELECT id, secret, revoked_at IS NOT NULL FROM invitations WHERE used_at IS NULL AND length(secret) > 0 AND "
+      "SELECT id, secret, revoked_at IS NOT NULL, kem_key_hash FROM invitations WHERE used_at IS NULL AND length(secret) > 0 AND "
       "((revoked_at IS NOT NULL AND revoked_at >= ?) OR (revoked_at IS NULL AND expires_at <= ? AND expires_at >= ?))");
   st.bind(1, since).bind(2, now).bind(3, since);
   std::vector<RefusableSecret> out;
@@ -83,7 +90,7 @@ std::vector<Invitations::RefusableSecret> Invitations::refusable_secrets_at(std:
     std::string id = st.column_text(0);
     auto opened = store_.storage_key().open(kSealedInvitationSecretColumn, id, st.column_blob_view(1));
     if (!opened.ok()) throw StoreError("invitation " + id + ": " + opened.error().message, 0);
-    out.push_back({std::move(id), std::move(*opened), st.column_int(2) != 0});
+    out.push_back({std::move(id), std::move(*opened), st.column_int(2) != 0, optional_hash(st, 3)});
   }
   return out;
 }

@@ -24,6 +24,8 @@ struct IssuedInvitation {
   std::int64_t expires_at = 0;
   std::optional<std::int64_t> used_at;
   std::optional<std::int64_t> revoked_at;
+  // The hash of our ML-KEM key a version 3 invitation committed to; none: version 2 (classical).
+  std::optional<util::ByteArray<32>> kem_key_hash;
 
   // "open", "used", "revoked" or "expired" at time now.
   std::string state(std::int64_t now) const;
@@ -43,6 +45,7 @@ class Invitations {
   struct OpenSecret {
     std::string id;
     crypto::SecureBuffer secret;
+    std::optional<util::ByteArray<32>> kem_key_hash;  // as in IssuedInvitation
   };
   std::vector<OpenSecret> open_secrets_at(std::int64_t now);
   // Invitations revoked or expired, not used, whose secret is still kept: a HELLO for them is
@@ -51,6 +54,7 @@ class Invitations {
     std::string id;
     crypto::SecureBuffer secret;
     bool revoked = false;  // else expired
+    std::optional<util::ByteArray<32>> kem_key_hash;  // as in IssuedInvitation
   };
   std::vector<RefusableSecret> refusable_secrets_at(std::int64_t now, std::int64_t since);
   // Forgets the secrets of invitations revoked or expired before since.

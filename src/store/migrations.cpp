@@ -228,10 +228,31 @@ constexpr std::string_view kV13 = R"sql(
 ALTER TABLE outbox ADD COLUMN acked_chunks INTEGER NOT NULL DEFAULT 0;
 )sql";
 
-constexpr std::array<Migration, 13> kMigrations = {
+// Hybrid session start (issue 16, store/own_kem_keys.h): our ML-KEM-768 key pair, signed by the
+// identity key, its decapsulation key sealed under the storage key (column "own_kem_keys.secret",
+// row: the hex SHA3-256 of the encapsulation key); the node makes one on its first start after
+// this step (node/kem_key.h). An invitation of version 3 records the hash it committed to (NULL:
+// a version 2 invitation, answered classically). A contact added from a version 3 invitation
+// keeps the inviter's KEM key and hash until its HELLO is made, and every contact whether its
+// session started post-quantum hybrid (0 for every session started before this step: classical).
+constexpr std::string_view kV14 = R"sql(
+CREATE TABLE own_kem_keys (
+  id         INTEGER PRIMARY KEY,
+  public_key BLOB NOT NULL UNIQUE CHECK (length(public_key) = 1184),
+  signature  BLOB NOT NULL CHECK (length(signature) = 64),
+  secret     BLOB NOT NULL,
+  created_at INTEGER NOT NULL
+);
+ALTER TABLE invitations ADD COLUMN kem_key_hash BLOB CHECK (kem_key_hash IS NULL OR length(kem_key_hash) = 32);
+ALTER TABLE contacts ADD COLUMN inviter_kem_key BLOB CHECK (inviter_kem_key IS NULL OR length(inviter_kem_key) = 1184);
+ALTER TABLE contacts ADD COLUMN inviter_kem_key_hash BLOB CHECK (inviter_kem_key_hash IS NULL OR length(inviter_kem_key_hash) = 32);
+ALTER TABLE contacts ADD COLUMN post_quantum INTEGER NOT NULL DEFAULT 0;
+)sql";
+
+constexpr std::array<Migration, 14> kMigrations = {
     Migration{kV1}, Migration{kV2},  Migration{kV3},  Migration{kV4}, Migration{kV5},
     Migration{kV6}, Migration{kV7},  Migration{kV8},  Migration{kV9, seal_clear_secrets},
-    Migration{kV10}, Migration{kV11}, Migration{kV12}, Migration{kV13}};
+    Migration{kV10}, Migration{kV11}, Migration{kV12}, Migration{kV13}, Migration{kV14}};
 
 }  // namespace
 

@@ -48,5 +48,6 @@ inline constexpr std::string_view kSealedSessionColumn = "link_state.session";  
 inline constexpr std::string_view kSealedContactSecretColumn = "contacts.invite_secret";   // row: contact id
 inline constexpr std::string_view kSealedInvitationSecretColumn = "invitations.secret";    // row: invitation id
 inline constexpr std::string_view kSealedPrekeyColumn = "own_prekeys.secret";              // row: public key, hex
+inline constexpr std::string_view kSealedKemKeyColumn = "own_kem_keys.secret";             // row: SHA3-256 of the public key, hex
 
 }  // namespace bc::store

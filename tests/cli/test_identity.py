@@ -11,7 +11,7 @@ class IdentityFlow(CliTestCase):
         a = self.party("washington")
         b = self.party("moscow")
         inv = a.json("invite", "--expires", "1d")
-        self.assertTrue(inv["invitation"].startswith("bc2"))
+        self.assertTrue(inv["invitation"].startswith("bc3"))
         added = b.json("contact", "add", inv["invitation"])
         self.assertEqual(added["alias"], "washington")
         self.assertFalse(added["verified"])
@@ -78,7 +78,7 @@ class IdentityFlow(CliTestCase):
         a = self.party("washington")
         proc = a.run("invite", "--qr")
         self.assertIn("\u2588", proc.stderr)
-        self.assertTrue(proc.stdout.strip().startswith("bc2"))
+        self.assertTrue(proc.stdout.strip().startswith("bc3"))
 
     def test_contact_add_from_stdin(self):
         a = self.party("washington")

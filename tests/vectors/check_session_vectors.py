@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Independent check of the session vectors (header_encryption.json, envelope.json,
-session_start.json in tests/vectors/).
+session_start.json, session_start_pq.json in tests/vectors/).
 
 Written from docs/protocol.md ("Session start", "Double Ratchet with header encryption",
 "Envelope") and Signal's Double Ratchet spec (revision 1, section 4), not from the C++ that
@@ -45,6 +45,13 @@ INFO_X3DH = b"backchannel/x3dh/v1"
 INFO_HELLO = b"backchannel/hello/v1"
 INFO_HELLO_CONFIRM = b"backchannel/hello/confirm/v1"
 HELLO_VERSION = 2
+INFO_PQXDH = b"backchannel/pqxdh/v1"
+INFO_HELLO_PQ = b"backchannel/hello/pq/v1"
+HYBRID_HELLO_VERSION = 3
+HYBRID_HELLO_PLAIN_SIZE = 912
+MAX_HYBRID_HELLO_REACHABILITY = 685
+KEM_EK_SIZE, KEM_CT_SIZE = 1184, 1088
+KEM_KEY_CONTEXT = b"backchannel kem key v1"
 INFO_ROOT = b"backchannel/ratchet/root/v1"
 INFO_MESSAGE = b"backchannel/ratchet/message/v1"
 INFO_MESSAGE_MIXED = b"backchannel/ratchet/message/v2"
@@ -548,6 +555,72 @@ def check_session_start(v):
         v.expect(p, node, f"state.{key}", value)
 
 
+def check_session_start_pq(v):
+    """The hybrid start. ML-KEM-768 itself is not recomputed here (no Python implementation is
+    installed; tests/vectors/ml-kem and the @noble/post-quantum differential prove it): ek, ct and
+    SS are inputs, and everything derived from them is recomputed."""
+    d = v.doc
+    s = v.hexval("", d, "inputs.invitation_secret", 32)
+    reach = v.hexval("", d, "inputs.reachability")
+    try:
+        parse_reachability(reach)
+    except ValueError as e:
+        v.fail("inputs.reachability", f"not a reachability encoding: {e}")
+    if len(reach) > MAX_HYBRID_HELLO_REACHABILITY:
+        v.fail("inputs.reachability", "longer than a hybrid HELLO allows")
+    r_seed = v.hexval("", d, "inputs.inviter.identity_seed", 32)
+    r_spk = v.hexval("", d, "inputs.inviter.prekey_secret", 32)
+    e_seed = v.hexval("", d, "inputs.invitee.identity_seed", 32)
+    e_spk = v.hexval("", d, "inputs.invitee.prekey_secret", 32)
+    e_ek = v.hexval("", d, "inputs.invitee.ephemeral_secret", 32)
+    e_r = v.hexval("", d, "inputs.invitee.first_ratchet_secret", 32)
+    for seed in ("d", "z", "m"):  # the ML-KEM seeds: recorded so the C++ side can redo ek, ct, SS
+        v.hexval("", d, f"inputs.kem.{seed}", 32)
+    kem_ek = v.hexval("", d, "inputs.kem.encapsulation_key", KEM_EK_SIZE)
+    kem_ct = v.hexval("", d, "inputs.kem.ciphertext", KEM_CT_SIZE)
+    kem_ss = v.hexval("", d, "inputs.kem.shared_secret", 32)
+
+    ik_r, ik_r_secret = ed25519_from_seed(r_seed)
+    ik_e, ik_e_secret = ed25519_from_seed(e_seed)
+    spk_r, spk_e = x25519_public(r_spk), x25519_public(e_spk)
+    ek, r_pub = x25519_public(e_ek), x25519_public(e_r)
+    sig_e = ed25519_sign(ik_e_secret, PREKEY_CONTEXT + spk_e)
+    ek_hash = hashlib.sha3_256(kem_ek).digest()
+    ct_hash = hashlib.sha3_256(kem_ct).digest()
+    v.expect("derived", d["derived"], "kem_key_hash", ek_hash)
+    v.expect("derived", d["derived"], "ciphertext_hash", ct_hash)
+    v.expect("derived", d["derived"], "kem_key_signature", ed25519_sign(ik_r_secret, KEM_KEY_CONTEXT + kem_ek))
+
+    # SK: 0xFF*32 || DH1 || DH2 || SS under the invitation secret, info pqxdh || T_pq.
+    dh1 = x25519(e_spk, spk_r)
+    dh2 = x25519(e_ek, spk_r)
+    transcript = ik_e + ik_r + spk_e + spk_r + ek + ek_hash + ct_hash
+    okm = hkdf(s, b"\xff" * 32 + dh1 + dh2 + kem_ss, INFO_PQXDH + transcript, 96)
+    sk, hka, nhkb = okm[:32], okm[32:64], okm[64:]
+    for key, value in [("dh1", dh1), ("dh2", dh2), ("transcript", transcript), ("sk", sk), ("hka", hka),
+                       ("nhkb", nhkb)]:
+        v.expect("derived", d["derived"], key, value)
+    classical = hkdf(s, b"\xff" * 32 + dh1 + dh2, INFO_X3DH + transcript, 96)[:32]
+    if classical == sk:
+        v.fail("derived.sk", "does not depend on the KEM secret")
+
+    kc = hkdf(b"", sk, INFO_HELLO_CONFIRM + transcript, 32)
+    confirmation = hmac.new(kc, transcript, hashlib.sha256).digest()
+    v.expect("derived", d["derived"], "hello_confirmation", confirmation)
+    hk = hkdf(s, dh2 + kem_ss, INFO_HELLO_PQ + ek + spk_r + ik_r, 56)
+    hello_key, hello_nonce = hk[:32], hk[32:]
+    plain = (bytes([HYBRID_HELLO_VERSION]) + ik_e + spk_e + sig_e + r_pub + confirmation + ek_hash
+             + struct.pack(">H", len(reach)) + reach)
+    plain += bytes(HYBRID_HELLO_PLAIN_SIZE - len(plain))
+    hello = ek + kem_ct + aead_seal(hello_key, hello_nonce, plain, b"")
+    v.expect("derived", d["derived"], "hello_key", hello_key)
+    v.expect("derived", d["derived"], "hello_nonce", hello_nonce)
+    v.expect("derived", d["derived"], "hello_plaintext", plain)
+    v.expect("derived", d["derived"], "hello", hello)
+    if len(hello) != ENVELOPE_SIZE:
+        v.fail("derived.hello", f"would be {len(hello)} bytes")
+
+
 def dh_ratchet(st, their_pub, next_secret):
     """DHRatchetHE (Signal's spec, section 4). next_secret None: the new sending half is left out
     (the key a receiver generates then is random, so the file does not list what depends on it)."""
@@ -583,7 +656,7 @@ def open_in_chain(v, st, env, where):
 # --- Main -----------------------------------------------------------------------------------------
 
 CHECKS = [("header_encryption.json", check_headers), ("envelope.json", check_envelopes),
-          ("session_start.json", check_session_start)]
+          ("session_start.json", check_session_start), ("session_start_pq.json", check_session_start_pq)]
 
 
 def main():

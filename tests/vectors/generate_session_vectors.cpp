@@ -21,6 +21,8 @@
 #include "crypto/aead.h"
 #include "crypto/dh.h"
 #include "crypto/hash.h"
+#include "crypto/mlkem.h"
+#include "crypto/sha3.h"
 #include "crypto/sign.h"
 #include "session/envelope_crypto.h"
 #include "session/header_crypto.h"
@@ -477,6 +479,111 @@ Json session_start_vectors() {
   return doc;
 }
 
+// --- session_start_pq.json ----------------------------------------------------------------------
+
+// The hybrid start (docs/protocol.md "Hybrid session start") with the keys of the classical
+// vectors plus a deterministic ML-KEM-768 key (seeds d, z) and encapsulation (m). The ML-KEM
+// values themselves (ek, ct, SS) are proven elsewhere (C2SP vectors, @noble/post-quantum); here
+// they are inputs of the derivations a second implementation re-checks.
+Json session_start_pq_vectors() {
+  const auto invitation_secret = fixed_secret("pq invitation secret");
+  const auto inviter_seed = fixed_secret("inviter identity seed");
+  const auto inviter_spk_secret = fixed_secret("inviter prekey");
+  const auto invitee_seed = fixed_secret("invitee identity seed");
+  const auto invitee_spk_secret = fixed_secret("invitee prekey");
+  const auto ek_secret = fixed_secret("pq invitee ephemeral key");
+  const auto r_secret = fixed_secret("pq invitee first ratchet key");
+  const auto kem_d = fixed_secret("pq inviter kem d");
+  const auto kem_z = fixed_secret("pq inviter kem z");
+  const auto kem_m = fixed_secret("pq invitee kem m");
+  const auto reachability = session::encode_reachability({{"moscow.example:7400"}, {}});
+
+  auto inviter_ik = signing_key(inviter_seed);
+  auto inviter_spk = dh_key(inviter_spk_secret);
+  auto invitee_ik = signing_key(invitee_seed);
+  auto invitee_spk = dh_key(invitee_spk_secret);
+  const auto inviter_sig = inviter_ik.sign(session::prekey_signed_message(inviter_spk.public_key()));
+  const auto invitee_sig = invitee_ik.sign(session::prekey_signed_message(invitee_spk.public_key()));
+  const auto ek = dh_key(ek_secret);
+  const auto r = dh_key(r_secret);
+  session::KemKey kem{crypto::mlkem::keygen_internal(kem_d, kem_z), {}};
+  kem.signature = inviter_ik.sign(session::kem_key_signed_message(kem.pair.ek));
+  const auto kem_hash = session::kem_key_hash(kem.pair.ek);
+  const auto encapsulated = must(crypto::mlkem::encaps_internal(kem.pair.ek, kem_m), "encaps");
+
+  const session::LocalKeys invitee_local{invitee_ik, invitee_spk, invitee_sig};
+  session::PeerKeys inviter_peer{inviter_ik.public_key(), inviter_spk.public_key(), inviter_sig};
+  inviter_peer.kem = session::KemCommitment{kem_hash, Bytes(kem.pair.ek.begin(), kem.pair.ek.end())};
+  auto start = must(session::start_as_invitee_with_keys_for_testing(invitee_local, inviter_peer, invitation_secret,
+                                                                    reachability, ek.copy(), r.copy(), kem_m),
+                    "hybrid start_as_invitee");
+  expect(start.post_quantum, "the start is hybrid");
+  const session::LocalKeys inviter_local{inviter_ik, inviter_spk, inviter_sig, &kem};
+  const Bytes invitation_id = {0x02};
+  const session::OpenInvitation open[] = {{invitation_id, invitation_secret, kem_hash}};
+  auto accepted = must(session::accept_hello_with_key_for_testing(inviter_local, start.hello, open,
+                                                                  dh_key(fixed_secret("inviter first ratchet key"))),
+                       "hybrid accept_hello");
+  expect(accepted.post_quantum && accepted.reachability == reachability, "accepted hybrid HELLO");
+
+  const auto dh1 = agree(invitee_spk, inviter_spk.public_key());
+  const auto dh2 = agree(ek, inviter_spk.public_key());
+  const auto ct_hash = crypto::sha3_256({encapsulated.ciphertext});
+  const auto transcript = concat({invitee_ik.public_key(), inviter_ik.public_key(), invitee_spk.public_key(),
+                                  inviter_spk.public_key(), ek.public_key(), kem_hash, ct_hash});
+  const auto secrets = session::derive_hybrid_start_secrets(invitation_secret, dh1, dh2,
+                                                            encapsulated.shared_secret.view(), transcript);
+  const auto hello_confirmation = session::hello_confirmation(secrets.root_key.view(), transcript);
+  const auto hello_info_tail = concat({ek.public_key(), inviter_spk.public_key(), inviter_ik.public_key()});
+  const auto hello_key = session::derive_hybrid_hello_key(invitation_secret, dh2, encapsulated.shared_secret.view(),
+                                                          hello_info_tail);
+  const auto hello_plain = must(crypto::aead_open(hello_key.key.view(), hello_key.nonce,
+                                                  ByteView(start.hello).subspan(session::kHybridHelloSealedOffset), {}),
+                                "hybrid HELLO under the derived hello key");
+  const auto& ic = start.session.state().chain;
+  expect(ic.hks.equals(secrets.initiator_header.view()) && ic.nhkr.equals(secrets.responder_header.view()),
+         "hybrid invitee header keys are HKa and NHKb");
+  expect(accepted.session.state().chain.hkr.equals(secrets.initiator_header.view()), "hybrid inviter HKa");
+
+  Json doc;
+  doc["description"] =
+      "backchannel hybrid session start vectors (docs/protocol.md, Hybrid session start): the X25519 parts as in "
+      "session_start.json, the ML-KEM-768 encapsulation key, ciphertext and shared secret (from seeds d, z, m; "
+      "ML-KEM itself is checked by tests/vectors/ml-kem), the derivations that mix them, and the hybrid HELLO.";
+  doc["inputs"] = {
+      {"invitation_secret", hex(invitation_secret)},
+      {"reachability", hex(reachability)},
+      {"inviter", {{"identity_seed", hex(inviter_seed)}, {"prekey_secret", hex(inviter_spk_secret)}}},
+      {"invitee", {{"identity_seed", hex(invitee_seed)},
+                   {"prekey_secret", hex(invitee_spk_secret)},
+                   {"ephemeral_secret", hex(ek_secret)},
+                   {"first_ratchet_secret", hex(r_secret)}}},
+      {"kem", {{"d", hex(kem_d)},
+               {"z", hex(kem_z)},
+               {"m", hex(kem_m)},
+               {"encapsulation_key", hex(kem.pair.ek)},
+               {"ciphertext", hex(encapsulated.ciphertext)},
+               {"shared_secret", hex(encapsulated.shared_secret.view())}}},
+  };
+  doc["derived"] = {
+      {"kem_key_hash", hex(kem_hash)},
+      {"kem_key_signature", hex(kem.signature)},
+      {"ciphertext_hash", hex(ct_hash)},
+      {"dh1", hex(dh1)},
+      {"dh2", hex(dh2)},
+      {"transcript", hex(transcript)},
+      {"sk", hex(secrets.root_key.view())},
+      {"hka", hex(secrets.initiator_header.view())},
+      {"nhkb", hex(secrets.responder_header.view())},
+      {"hello_confirmation", hex(hello_confirmation)},
+      {"hello_key", hex(hello_key.key.view())},
+      {"hello_nonce", hex(hello_key.nonce)},
+      {"hello_plaintext", hex(hello_plain)},
+      {"hello", hex(start.hello)},
+  };
+  return doc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -486,5 +593,6 @@ int main(int argc, char** argv) {
   write(dir, "header_encryption.json", header_vectors());
   write(dir, "envelope.json", envelope_vectors());
   write(dir, "session_start.json", session_start_vectors());
+  write(dir, "session_start_pq.json", session_start_pq_vectors());
   return 0;
 }

@@ -135,9 +135,9 @@ TEST_F(PrekeyRing, TheGraceLastsAsLongAsAnInvitationMadeUnderTheOldKey) {
 TEST_F(PrekeyRing, AnInvitationMadeBeforeARotationIsAcceptedWithinTheGraceOnly) {
   const std::int64_t expires = kT0 + 30 * kDay;
   auto secret = invite(kT0, expires);
-  const std::string text = session::encode_invitation(*identity, secret, expires, {});
+  const std::string text = session::encode_invitation(*identity, secret, expires, {}).value();
   auto secret2 = invite(kT0, expires);
-  const std::string text2 = session::encode_invitation(*identity, secret2, expires, {});
+  const std::string text2 = session::encode_invitation(*identity, secret2, expires, {}).value();
   auto rotated = rotate_prekey(*store, home, *identity, kT0 + kDay, policy).value();
   EXPECT_EQ(rotated.previous_kept_until, expires);  // past the 21-day grace: the invitation's expiry
 

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "crypto/hash.h"
 #include "crypto/random.h"
+#include "util/base32.h"
 #include "session/safety_number.h"
 
 namespace bc::session {
@@ -18,15 +20,19 @@ class InvitationTest : public ::testing::Test {
 
   void SetUp() override { crypto::random_fill(secret); }
   std::string make(std::int64_t expires_at = kNow + 3600) {
-    return encode_invitation(inviter, secret, expires_at, reach);
+    return encode_invitation(inviter, secret, expires_at, reach).value();
   }
 };
 
 TEST_F(InvitationTest, RoundTrip) {
   std::string text = make();
-  EXPECT_EQ(text.substr(0, 3), "bc2");
+  EXPECT_EQ(text.substr(0, 3), "bc3");
   auto inv = decode_invitation(text, kNow);
   ASSERT_TRUE(inv.ok()) << inv.error().message;
+  EXPECT_EQ(inv->version, 3);
+  ASSERT_TRUE(inv->kem.has_value());
+  EXPECT_EQ(inv->kem->key, util::Bytes(inviter.kem->pair.ek.begin(), inviter.kem->pair.ek.end()));
+  EXPECT_EQ(inv->kem->hash, kem_key_hash(inviter.kem->pair.ek));
   EXPECT_EQ(inv->name, "washington");
   EXPECT_EQ(inv->identity_key, inviter.signing.public_key());
   EXPECT_EQ(inv->prekey, inviter.prekey.public_key());
@@ -73,11 +79,16 @@ TEST_F(InvitationTest, TruncationIsNamed) {
 
 TEST_F(InvitationTest, WrongVersionIsNamed) {
   std::string text = make();
-  text[2] = '3';
+  text[2] = '4';
   auto inv = decode_invitation(text, kNow);
   ASSERT_FALSE(inv.ok());
   EXPECT_EQ(inv.error().code, util::Errc::unsupported_version);
-  EXPECT_NE(inv.error().message.find("version 3"), std::string::npos);
+  EXPECT_NE(inv.error().message.find("version 4"), std::string::npos);
+  // A prefix that disagrees with the body's version byte (a version 3 body called 2).
+  text[2] = '2';
+  inv = decode_invitation(text, kNow);
+  ASSERT_FALSE(inv.ok());
+  EXPECT_EQ(inv.error().code, util::Errc::unsupported_version);
   // Version 1 (HELLO without key confirmation) is refused with what to do.
   text[2] = '1';
   inv = decode_invitation(text, kNow);
@@ -110,11 +121,60 @@ TEST_F(InvitationTest, ForgedSignatureIsRefusedEvenWithAValidChecksum) {
   // Sign with mallory's key but claim washington's identity key: rebuild by hand.
   Identity forged{inviter.name, crypto::SigningKey::from_secret(mallory.signing.secret().view()).value(),
                   inviter.prekey.copy(), inviter.prekey_sig, {}};
-  std::string text = encode_invitation(forged, secret, kNow + 3600, reach);
+  std::string text = encode_invitation(forged, secret, kNow + 3600, reach).value();
   auto inv = decode_invitation(text, kNow);
   ASSERT_FALSE(inv.ok());
   EXPECT_EQ(inv.error().code, util::Errc::bad_signature);
   EXPECT_TRUE(decode_invitation(genuine, kNow).ok());
+}
+
+TEST_F(InvitationTest, VersionTwoWithoutKemKeyStillDecodesAsClassical) {
+  inviter.kem.reset();  // a build before the hybrid start made it
+  std::string text = make();
+  EXPECT_EQ(text.substr(0, 3), "bc2");
+  auto inv = decode_invitation(text, kNow);
+  ASSERT_TRUE(inv.ok()) << inv.error().message;
+  EXPECT_EQ(inv->version, 2);
+  EXPECT_FALSE(inv->kem.has_value());
+  EXPECT_EQ(inv->prekey, inviter.prekey.public_key());
+}
+
+// Re-encodes a decoded body with a fresh checksum, as an attacker who edits the string can.
+std::string with_checksum(std::string_view prefix, util::Bytes body) {
+  auto h = crypto::blake2b_n(16, {util::as_bytes("backchannel invitation checksum"), body});
+  body.insert(body.end(), h.begin(), h.begin() + kInvitationChecksumSize);
+  return std::string(prefix) + util::base32_encode(body);
+}
+
+TEST_F(InvitationTest, KemKeyNotMatchingItsSignedHashIsRefused) {
+  std::string text = make();
+  auto body = util::base32_decode(std::string_view(text).substr(3)).value();
+  body.resize(body.size() - kInvitationChecksumSize);
+  // The KEM key is the last 1,184 bytes before the checksum; change one coefficient byte.
+  body[body.size() - 600] ^= 0x01;
+  auto inv = decode_invitation(with_checksum("bc3", body), kNow);
+  ASSERT_FALSE(inv.ok());
+  EXPECT_EQ(inv.error().code, util::Errc::bad_signature);
+  EXPECT_NE(inv.error().message.find("ML-KEM"), std::string::npos) << inv.error().message;
+  // The same edit left alone (checksum recomputed over the genuine body) decodes.
+  body[body.size() - 600] ^= 0x01;
+  EXPECT_TRUE(decode_invitation(with_checksum("bc3", body), kNow).ok());
+}
+
+TEST_F(InvitationTest, VersionThreeStaysUnderTheLengthLimitOrIsRefusedAtEncoding) {
+  std::string text = make();
+  EXPECT_LE(text.size(), kMaxInvitationChars);
+  EXPECT_GT(text.size(), 1895u);  // the KEM key alone is 1,184 bytes = 1,895 base32 characters
+  for (std::size_t i = 0; i < kMaxRelays; ++i) {
+    RelayMailbox m;
+    m.url = "wss://" + std::string(200, 'r') + ".example:443/bc/v1";
+    m.mailbox = util::Bytes(16, 1);
+    m.write_capability = util::Bytes(32, 2);
+    reach.relays.push_back(m);
+  }
+  auto too_long = encode_invitation(inviter, secret, kNow + 3600, reach);
+  ASSERT_FALSE(too_long.ok());
+  EXPECT_EQ(too_long.error().code, util::Errc::limit);
 }
 
 TEST_F(InvitationTest, IdIsStableAndShort) {

@@ -56,10 +56,21 @@ struct Parties {
   Envelope hello{};
 
   LocalKeys invitee_keys() const { return {invitee_id.signing, invitee_id.prekey, invitee_id.prekey_sig}; }
-  LocalKeys inviter_keys() const { return {inviter_id.signing, inviter_id.prekey, inviter_id.prekey_sig}; }
+  LocalKeys inviter_keys() const {
+    return {inviter_id.signing, inviter_id.prekey, inviter_id.prekey_sig, &*inviter_id.kem};
+  }
+  // As a version 2 invitation names the inviter: a classical start.
   PeerKeys inviter_public() const {
     return {inviter_id.signing.public_key(), inviter_id.prekey.public_key(), inviter_id.prekey_sig};
   }
+  // As a version 3 invitation names it: with the KEM key and its hash, a hybrid start.
+  PeerKeys inviter_public_hybrid() const {
+    auto keys = inviter_public();
+    const auto& ek = inviter_id.kem->pair.ek;
+    keys.kem = KemCommitment{kem_key_hash(ek), util::Bytes(ek.begin(), ek.end())};
+    return keys;
+  }
+  KemKeyHash kem_hash() const { return kem_key_hash(inviter_id.kem->pair.ek); }
 };
 
 struct SessionPair {

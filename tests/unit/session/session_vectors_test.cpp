@@ -1,5 +1,5 @@
-// Checks the session code against tests/vectors/header_encryption.json, envelope.json and
-// session_start.json: every value in them must come out of the project's functions again. The
+// Checks the session code against tests/vectors/header_encryption.json, envelope.json,
+// session_start.json and session_start_pq.json: every value in them must come out of the project's functions again. The
 // files were written by tests/vectors/generate_session_vectors.cpp and are checked independently
 // of this code by tests/vectors/check_session_vectors.py, so a change that alters the wire
 // format fails here even if it is self-consistent.
@@ -15,6 +15,7 @@
 
 #include "crypto/aead.h"
 #include "crypto/dh.h"
+#include "crypto/mlkem.h"
 #include "crypto/sign.h"
 #include "session/envelope_crypto.h"
 #include "session/header_crypto.h"
@@ -315,6 +316,62 @@ TEST(SessionVectorsTest, SessionStart) {
   EXPECT_EQ(hex(c.hks.view()), oe["state"]["hks"]);
   EXPECT_EQ(c.nr, oe["state"]["nr"].get<std::uint32_t>());
   EXPECT_EQ(c.pn, oe["state"]["pn"].get<std::uint32_t>());
+}
+
+// session_start_pq.json: the hybrid start. ek, ct and SS come out of ML-KEM again from the
+// recorded seeds; the HELLO bytes out of the start; the inviter accepts them as hybrid.
+TEST(SessionVectorsTest, HybridSessionStart) {
+  const auto doc = load("session_start_pq.json");
+  const auto& in = doc["inputs"];
+  const auto& d = doc["derived"];
+  const auto secret = unhex(in["invitation_secret"]);
+  const auto reachability = unhex(in["reachability"]);
+  // The same identity seeds as session_start.json, whose public keys are listed there.
+  const auto classical = load("session_start.json")["derived"];
+  auto inviter_ik = signing_key(in["inviter"]["identity_seed"], classical["inviter"]["identity_public"]);
+  auto invitee_ik = signing_key(in["invitee"]["identity_seed"], classical["invitee"]["identity_public"]);
+  auto inviter_spk = dh_key(in["inviter"]["prekey_secret"]);
+  auto invitee_spk = dh_key(in["invitee"]["prekey_secret"]);
+  auto ek = dh_key(in["invitee"]["ephemeral_secret"]);
+  auto r = dh_key(in["invitee"]["first_ratchet_secret"]);
+  KemKey kem{crypto::mlkem::keygen_internal(unhex(in["kem"]["d"]), unhex(in["kem"]["z"])), {}};
+  EXPECT_EQ(hex(kem.pair.ek), in["kem"]["encapsulation_key"]);
+  kem.signature = inviter_ik.sign(kem_key_signed_message(kem.pair.ek));
+  EXPECT_EQ(hex(kem.signature), d["kem_key_signature"]);
+  EXPECT_TRUE(verify_kem_key(inviter_ik.public_key(), kem.pair.ek, kem.signature));
+  EXPECT_EQ(hex(kem_key_hash(kem.pair.ek)), d["kem_key_hash"]);
+  const auto m = unhex(in["kem"]["m"]);
+  const auto enc = crypto::mlkem::encaps_internal(kem.pair.ek, m).value();
+  EXPECT_EQ(hex(enc.ciphertext), in["kem"]["ciphertext"]);
+  EXPECT_EQ(hex(enc.shared_secret.view()), in["kem"]["shared_secret"]);
+
+  const auto dh1 = invitee_spk.agree(inviter_spk.public_key()).value();
+  const auto dh2 = ek.agree(inviter_spk.public_key()).value();
+  const auto secrets = derive_hybrid_start_secrets(secret, dh1.view(), dh2.view(), enc.shared_secret.view(),
+                                                   unhex(d["transcript"]));
+  EXPECT_EQ(hex(secrets.root_key.view()), d["sk"]);
+  EXPECT_EQ(hex(secrets.initiator_header.view()), d["hka"]);
+  EXPECT_EQ(hex(secrets.responder_header.view()), d["nhkb"]);
+
+  const auto invitee_sig = invitee_ik.sign(prekey_signed_message(invitee_spk.public_key()));
+  const auto inviter_sig = inviter_ik.sign(prekey_signed_message(inviter_spk.public_key()));
+  const LocalKeys invitee_local{invitee_ik, invitee_spk, invitee_sig};
+  PeerKeys inviter_peer{inviter_ik.public_key(), inviter_spk.public_key(), inviter_sig};
+  inviter_peer.kem = KemCommitment{kem_key_hash(kem.pair.ek), util::Bytes(kem.pair.ek.begin(), kem.pair.ek.end())};
+  auto start = start_as_invitee_with_keys_for_testing(invitee_local, inviter_peer, secret, reachability, ek.copy(),
+                                                      r.copy(), m);
+  ASSERT_TRUE(start.ok()) << start.error().message;
+  EXPECT_TRUE(start->post_quantum);
+  EXPECT_EQ(hex(start->hello), d["hello"]);
+
+  const LocalKeys inviter_local{inviter_ik, inviter_spk, inviter_sig, &kem};
+  const util::Bytes invitation_id = {0x2b};
+  const auto hash = kem_key_hash(kem.pair.ek);
+  const OpenInvitation open[] = {{invitation_id, secret, hash}};
+  auto accepted = accept_hello(inviter_local, unhex(d["hello"]), open);
+  ASSERT_TRUE(accepted.ok()) << accepted.error().message;
+  EXPECT_TRUE(accepted->post_quantum);
+  EXPECT_EQ(accepted->reachability, reachability);
 }
 
 }  // namespace

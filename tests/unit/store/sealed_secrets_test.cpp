@@ -11,6 +11,7 @@
 #include "store/store.h"
 #include "support/file_search.h"
 #include "support/temp_dir.h"
+#include "undo_step14.h"
 
 namespace bc::store {
 namespace {
@@ -164,7 +165,8 @@ TEST_F(Sealed, Migration9SealsTheClearSecretsOfAnOlderStore) {
         invitation_secret);
     store->exec("INSERT INTO invitations (id, secret_hash, secret, created_at, expires_at, used_at) "
                 "VALUES ('inv-0', x'00', x'', 10, 200, 20)");
-    // What the later steps (10-13) added goes, so that they run again on a true schema-8 file.
+    // What the later steps (10-14) added goes, so that they run again on a true schema-8 file.
+    upgrade_test::undo_step14(*store);
     store->exec("DROP TABLE relay_capabilities");
     store->exec("DROP TABLE own_prekeys");
     store->exec("ALTER TABLE contacts DROP COLUMN prekey_issued_at");

@@ -9,6 +9,7 @@
 #include "store/invitations.h"
 #include "store/messages.h"
 #include "support/temp_dir.h"
+#include "undo_step14.h"
 
 namespace bc::store {
 namespace {
@@ -89,6 +90,7 @@ TEST(Store, Step13AddsTheAcknowledgedPrefixToAnOutboxOfSchema12) {
     const util::Bytes body(5000, 7);
     Messages(*store, contact).append_outgoing(row, body);
     store->exec("ALTER TABLE outbox DROP COLUMN acked_chunks");
+    upgrade_test::undo_step14(*store);
     store->exec("PRAGMA user_version = 12");
   }
   auto store = Store::open(dir.path() / "s.db").value();

@@ -449,7 +449,7 @@ def main() -> int:
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,budget,flash,relay,channels,health,cover,memory",
+    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,budget,flash,relay,channels,health,cover,memory,load",
                     help="comma-separated parts to run")
     ap.add_argument("--skip", default=os.environ.get("BC_BENCH_SKIP", ""),
                     help="comma-separated parts not to run (default: $BC_BENCH_SKIP), e.g. flash,memory")
@@ -474,6 +474,8 @@ def main() -> int:
     ap.add_argument("--cover-messages", type=int, default=20, help="cover: FLASH messages timed per mode")
     ap.add_argument("--memory-contacts", type=int, default=200, help="memory: contacts (and counterpart nodes) of one node")
     ap.add_argument("--memory-owners", type=int, default=1000, help="memory: mailbox owners connected to one relay")
+    ap.add_argument("--load-seconds", type=float, default=12,
+                    help="load: seconds of 1,000 owners x 10 PUTs/s against one relay (bench/load_bench.py)")
     args = ap.parse_args()
 
     signal.signal(signal.SIGTERM, _on_signal)
@@ -523,6 +525,9 @@ def main() -> int:
         if "memory" in parts:
             import memory_bench  # bench/memory_bench.py: RSS per link and per relay connection (issue 12)
             r["memory"] = memory_bench.run(bc, bin_dir, work, args.memory_contacts, args.memory_owners)
+        if "load" in parts:
+            import load_bench  # bench/load_bench.py: 1,000 owners x 10 PUTs/s against one relay (issue 17)
+            r["load"] = load_bench.run(bc, bin_dir, work, args.load_seconds)
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)

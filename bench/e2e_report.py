@@ -234,7 +234,7 @@ def render(r: dict, rows: list[tuple[str, str, str, str]]) -> tuple[str, str]:
 
 
 # Part modules that render their own rows (table_rows) and details (details_md), in report order.
-_PART_MODULES = ("api", "budget", "health", "cover", "memory")
+_PART_MODULES = ("api", "budget", "health", "cover", "memory", "load")
 
 
 def report(r: dict) -> tuple[str, str]:

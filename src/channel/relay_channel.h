@@ -24,6 +24,9 @@ class RelayChannel final : public Channel {
   }
 
   bool send(util::ByteView envelope) override;
+  // send() asking for the relay's answer to this PUT (RelayClient::put): for the HELLO, whose
+  // refusal by the relay the node shows (node/hello_puts.cpp).
+  bool send_answered(util::ByteView envelope, RelayClient::Answer answer);
   std::chrono::nanoseconds send_wait() override { return client_.put_wait(); }
 
  private:

@@ -247,6 +247,8 @@ struct RelayClient::Impl {
   PutPacer pacer;
   std::map<std::uint32_t, relay::Put> pending;
   std::deque<relay::Put> retries;
+  // The answers asked for PUTs in `pending` or `retries`, by request id (a retry keeps its id).
+  std::map<std::uint32_t, Answer> put_answers;
   // Items to ACK, held while the limit has no room (they then go together, up to kMaxAckItems
   // per ACK). Not kept across connections: the relay delivers unacknowledged items again.
   std::vector<std::uint64_t> acks;
@@ -275,6 +277,7 @@ struct RelayClient::Impl {
     pacer.reset();
     pending.clear();
     retries.clear();
+    put_answers.clear();
     acks.clear();
     pending_acks.clear();
     if (timed) {
@@ -297,7 +300,10 @@ struct RelayClient::Impl {
     if (!service->send(*conn, std::move(bytes))) return false;
     // Bounded: past it the oldest is forgotten (its refusal, should one come, is not retried here
     // but by the link engine, as before pacing).
-    if (pending.size() >= kMaxPendingPuts) pending.erase(pending.begin());
+    if (pending.size() >= kMaxPendingPuts) {
+      put_answers.erase(pending.begin()->first);
+      pending.erase(pending.begin());
+    }
     pending.insert_or_assign(put.request, std::move(put));
     return true;
   }
@@ -368,6 +374,7 @@ struct RelayClient::Impl {
       if (answer(ok->request, std::nullopt)) return;
       bool now_subscribed = false;
       std::optional<relay::Limits> told;
+      Answer put_done;
       {
         std::lock_guard lock(mu);
         if (conn == id && ok->request == subscribe_request && !subscribed) {
@@ -381,6 +388,7 @@ struct RelayClient::Impl {
         } else if (conn == id && pending.erase(ok->request) != 0) {
           ++stats.accepted;
           pacer.accepted();
+          put_done = take_put_answer(ok->request);
           flush(now());
         } else if (conn == id) {
           pending_acks.erase(ok->request);
@@ -391,11 +399,13 @@ struct RelayClient::Impl {
                      told->requests_per_second, told->burst);
       }
       if (now_subscribed) handlers.on_state(true, "subscribed");
+      if (put_done) put_done(std::nullopt);
     } else if (auto* e = std::get_if<relay::Error>(&*message)) {
       if (answer(e->request, *e)) return;
       bool for_subscribe = false;
       bool retried = false;
       std::uint64_t n = 0;
+      Answer put_done;
       {
         std::lock_guard lock(mu);
         for_subscribe = e->request == subscribe_request;
@@ -434,13 +444,19 @@ struct RelayClient::Impl {
             pending_acks.erase(a);
           }
         } else if (conn == id) {
-          pending.erase(e->request);
+          if (pending.erase(e->request) != 0) put_done = take_put_answer(e->request);
           pending_acks.erase(e->request);
         }
         n = ++refusals;
       }
+      // A PUT whose answer was asked for is reported by whoever asked (the node, for a HELLO).
+      const bool answered = static_cast<bool>(put_done);
+      if (put_done) put_done(*e);
       if (for_subscribe) {
         handlers.on_state(false, "the relay refused the subscription (" + describe(*e) + ")");
+      } else if (answered) {
+        spdlog::debug("relay {}:{}: request refused ({}); answered to its sender", endpoint.host, endpoint.port,
+                      describe(*e));
       } else if (n <= 10 || n % 1000 == 0) {
         // PUT or ACK refused (over quota, bad capability): the link engine retransmits, and the
         // operator learns it here.
@@ -448,6 +464,15 @@ struct RelayClient::Impl {
                      describe(*e), n, retried ? "; sending it again after a pause" : "");
       }
     }
+  }
+
+  // Under mu: the answer asked for PUT request, if any, taken out to run after mu is released.
+  Answer take_put_answer(std::uint32_t request) {
+    auto it = put_answers.find(request);
+    if (it == put_answers.end()) return {};
+    Answer done = std::move(it->second);
+    put_answers.erase(it);
+    return done;
   }
 
   // Runs the answer awaited for request, if any.
@@ -499,6 +524,7 @@ struct RelayClient::Impl {
       std::lock_guard lock(mu);
       if (conn != id) return;
       conn.reset();
+      put_answers.clear();  // forgotten with their PUTs (the link engine retransmits)
       was = subscribed;
       subscribed = false;
       lost.swap(answers);
@@ -556,7 +582,8 @@ RelayClient::~RelayClient() {
   if (impl_->service) impl_->service->stop();
 }
 
-bool RelayClient::put(const relay::MailboxId& mailbox, const relay::Capability& capability, util::ByteView envelope) {
+bool RelayClient::put(const relay::MailboxId& mailbox, const relay::Capability& capability, util::ByteView envelope,
+                      Answer answer) {
   if (envelope.size() != wire::kEnvelopeSize) return false;
   std::lock_guard lock(impl_->mu);
   if (!impl_->conn) return false;
@@ -568,7 +595,10 @@ bool RelayClient::put(const relay::MailboxId& mailbox, const relay::Capability& 
   p.mailbox = mailbox;
   p.capability = capability;
   std::copy(envelope.begin(), envelope.end(), p.envelope.begin());
-  return impl_->send_put(std::move(p));
+  const std::uint32_t request = p.request;
+  if (!impl_->send_put(std::move(p))) return false;
+  if (answer) impl_->put_answers.insert_or_assign(request, std::move(answer));
+  return true;
 }
 
 std::chrono::nanoseconds RelayClient::put_wait() {

@@ -106,15 +106,21 @@ class RelayClient {
   RelayClient(const RelayClient&) = delete;
   RelayClient& operator=(const RelayClient&) = delete;
 
+  // The relay's answer to one request, run on the I/O thread: nullopt for its OK, else its ERROR
+  // (or an internal error made here when the connection was lost before the answer).
+  using Answer = std::function<void(std::optional<wire::relay::Error> refusal)>;
   // Queues a PUT of one envelope (exactly wire::kEnvelopeSize bytes). False when not connected,
   // the connection's queue is full or the relay's rate limit has no room for it now (see
   // put_wait()): the link engine retransmits what it carried.
+  // answer, when given, runs at most once with the relay's final word on this PUT: OK, or a
+  // refusal other than rate_limited (a PUT refused as rate_limited goes again and is answered
+  // then). It does not run when the PUT is forgotten unanswered: the connection lost, or more
+  // than kMaxPendingPuts in flight. The node asks it of a HELLO only (node/hello_puts.cpp).
   bool put(const wire::relay::MailboxId& mailbox, const wire::relay::Capability& capability,
-           util::ByteView envelope);
+           util::ByteView envelope, Answer answer = {});
   // The owner's ADD_CAPABILITY / REVOKE_CAPABILITY on this connection. answer runs once on the
-  // I/O thread: nullopt for the relay's OK, its ERROR, or an internal error when the connection
-  // was lost before the answer. False (answer never runs) when not connected.
-  using Answer = std::function<void(std::optional<wire::relay::Error> refusal)>;
+  // I/O thread (Answer above, with the internal error when the connection was lost). False
+  // (answer never runs) when not connected.
   bool add_capability(const wire::relay::Capability& capability, wire::relay::CapabilityKind kind, Answer answer);
   bool revoke_capability(const wire::relay::CapabilityId& capability, Answer answer);
   // How long until put() has room under the relay's rate limit (put_pacer.h): zero when it has

@@ -208,7 +208,8 @@ int run_run(Context& ctx, const RelayRunOptions& opt) {
   std::filesystem::remove(status_path(*home), ec);
   const relay::ServerStats stats = (*server)->stats();
   (*server)->stop();
-  spdlog::info("relay stopped: {} PUTs stored in {} transactions", stats.puts_committed, stats.commits);
+  spdlog::info("relay stopped: {} PUTs stored and {} ACKs applied in {} transactions", stats.puts_committed,
+               stats.acks_committed, stats.commits);
   return 0;
 }
 

@@ -159,6 +159,25 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
           << " s\n";
     }
   }
+  // The inviter's relay refuses our HELLO's PUT (node/hello_puts.cpp); never beside the
+  // inviter's own refusal above, which the node shows instead.
+  if (auto r = link.find("hello_refused_by_relay"); r != link.end() && r->is_object()) {
+    const std::string name = link.value("contact", std::string("the contact"));
+    for (const auto& by : array_member(*r, "relays")) {
+      const double last = number_or(by, "last_at_ms", -1);
+      out << "  REFUSED: " << name << "'s relay " << string_or(by, "relay", "?")
+          << " refuses this invitation: it was used, revoked or has expired (the relay's word, last "
+          << (last >= 0 ? format_ago(now_ms - static_cast<std::int64_t>(last)) : std::string("?")) << ", "
+          << count(by, "refusals") << " time(s)); ask " << name << " for a new one, then: backchannel contact remove "
+          << name << " && backchannel contact add NEW-INVITATION\n";
+    }
+    const double next = number_or(*r, "next_hello_ms", -1);
+    if (next >= 0) {
+      const auto in_s = std::max<std::int64_t>(0, (static_cast<std::int64_t>(next) - now_ms + 999) / 1000);
+      out << "  next HELLO in " << in_s << " s; the wait doubles after each, up to " << count(*r, "max_retry_interval_s")
+          << " s\n";
+    }
+  }
   std::string queue;
   if (auto q = link.find("queue"); q != link.end() && q->is_object()) {
     for (auto p : kPrecedences) {

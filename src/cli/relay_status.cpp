@@ -54,7 +54,7 @@ std::string relay_prometheus(const nlohmann::json& status) {
   gauge("bc_relay_stored_bytes", "stored_bytes", "Bytes of envelopes stored.");
   counter("bc_relay_puts_total", "puts_total", "PUTs stored since the relay started.");
   counter("bc_relay_fetches_total", "fetches_total", "Envelopes delivered to subscribers since the relay started.");
-  counter("bc_relay_commits_total", "commits_total", "Store transactions of PUTs since the relay started.");
+  counter("bc_relay_commits_total", "commits_total", "Store transactions since the relay started (each a group of PUTs, ACKs and mailbox touches).");
   gauge("bc_relay_puts_per_second", "puts_per_second", "PUTs stored per second, over the last second or so.");
   gauge("bc_relay_fetches_per_second", "fetches_per_second", "Envelopes delivered per second, over the last second or so.");
   family(out, "bc_relay_refusals_total", "counter", "Requests refused, by error code, since the relay started.");

@@ -90,6 +90,7 @@ bool Node::Impl::try_hello_refusal(Peer& peer, util::ByteView bytes) {
   const bool news = !peer.hello_refused || peer.hello_refused->reason != refusal->reason;
   peer.hello_refused = Peer::HelloRefused{refusal->reason, refusal->refused_at, to_ms(clock.now())};
   peer.link->hello_refused();
+  peer.hello_refused_by_relay.clear();  // the inviter's own word replaces the relay's
   if (news) {
     spdlog::warn("link {}: {} refused our HELLO: the invitation was {} there (at {}); ask {} for a new invitation, "
                  "then: backchannel contact remove {} && backchannel contact add NEW-INVITATION. The HELLO goes "

@@ -12,6 +12,7 @@
 #include "net/types.h"
 #include "node/control_protocol.h"
 #include "util/bytes.h"
+#include "util/clock.h"
 #include "wire/relay_protocol.h"
 
 namespace bc::node::detail {
@@ -57,7 +58,15 @@ struct RelayCapabilityAnswer {
   bool revoke = false;
   std::optional<wire::relay::Error> refusal;
 };
+// A relay's answer to our pending HELLO's PUT into the inviter's mailbox there
+// (node/hello_puts.cpp): nullopt for stored. sent_at: when the Link gave out that HELLO.
+struct RelayHelloAnswer {
+  std::int64_t relay = 0;
+  std::int64_t contact = 0;
+  util::WallTime sent_at{};
+  std::optional<wire::relay::Error> refusal;
+};
 using Input = std::variant<NetConnected, NetMessage, NetClosed, NetDialFailed, ControlInput,
-                           RelayStateChanged, RelayDelivered, RelayCapabilityAnswer>;
+                           RelayStateChanged, RelayDelivered, RelayCapabilityAnswer, RelayHelloAnswer>;
 
 }  // namespace bc::node::detail

@@ -105,6 +105,8 @@ int Node::Impl::run(const std::atomic<bool>& stop) {
                 handle_relay_envelope(in);
               } else if constexpr (std::is_same_v<T, RelayCapabilityAnswer>) {
                 handle_capability_answer(in);
+              } else if constexpr (std::is_same_v<T, RelayHelloAnswer>) {
+                handle_hello_answer(in);
               }
             },
             input);

@@ -194,9 +194,28 @@ nlohmann::json Node::Impl::status_json() {
                        {"max_retry_interval_s", link::kHelloRefusedMaxInterval.count()},
                        {"next_hello_ms", to_ms(peer->link->hello_due())}};
     }
+    // The relays that refuse our HELLO's PUT (hello_puts.cpp): the relay's word, shown only
+    // when the inviter's signed refusal is not known.
+    nlohmann::json hello_refused_by_relay = nullptr;
+    if (!peer->hello_refused && !peer->hello_refused_by_relay.empty() && peer->link->hello_pending()) {
+      nlohmann::json by = nlohmann::json::array();
+      for (const auto& [relay, r] : peer->hello_refused_by_relay) {
+        by.push_back({{"relay", relay},
+                      {"code", "bad_capability"},
+                      {"message", r.detail},
+                      {"first_at_ms", r.first_at_ms},
+                      {"last_at_ms", r.last_at_ms},
+                      {"refusals", r.refusals}});
+      }
+      hello_refused_by_relay = {{"relays", by},
+                                {"retry_interval_s", peer->link->hello_interval().count()},
+                                {"max_retry_interval_s", link::kHelloRefusedMaxInterval.count()},
+                                {"next_hello_ms", to_ms(peer->link->hello_due())}};
+    }
     links.push_back(
         {{"contact", peer->contact.alias},
          {"hello_refused", hello_refused},
+         {"hello_refused_by_relay", hello_refused_by_relay},
          {"cover", cover_json},
          {"verified", peer->contact.verified},
          // Whether the session started post-quantum hybrid (ML-KEM with X25519); the ratchet

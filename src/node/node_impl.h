@@ -292,6 +292,15 @@ struct Node::Impl {
   // success shows it in status, logs it once and backs the HELLO's resends off. True when it was.
   bool try_hello_refusal(Peer& peer, util::ByteView bytes);
   HelloRefusals hello_refusals;
+  // Sends peer's HELLO (given out by its Link at sent_at) on ch; on a relay channel asks for the
+  // relay's answer, which comes back as a RelayHelloAnswer (node/hello_puts.cpp).
+  void send_hello(Peer& peer, channel::Channel& ch, const util::Bytes& hello, util::WallTime sent_at);
+  // A relay's answer to that PUT: a bad_capability refusal is shown in status, logged once per
+  // HELLO send and backs the HELLO's resends off (Link::hello_refused); an OK erases it.
+  void handle_hello_answer(const RelayHelloAnswer& in);
+  // The relays' other refusals of HELLO PUTs (over quota: the invitation's 3 are stored and wait
+  // for the inviter), which the relay client leaves to us: a line per minute at most.
+  util::LogThrottle hello_put_refusal_log{std::chrono::seconds(60)};
 
   void handle_connected(const net::ConnectionInfo& info);
 

@@ -72,6 +72,7 @@ void Node::Impl::load_relays() {
   for (auto it = relays.begin(); it != relays.end();) {
     if (present.count(it->first) == 0) {
       spdlog::info("relay {}: removed", it->second.account.name);
+      for (auto& [cid, peer] : peers) peer->hello_refused_by_relay.erase(it->second.account.name);  // its word goes with it
       it = relays.erase(it);
       changed = true;
     } else {

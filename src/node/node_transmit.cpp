@@ -14,7 +14,7 @@ void Node::Impl::transmit(Peer& peer) {
   for (channel::Channel* ch : peer.channels()) {
     if (!ch->up()) continue;
     const auto ready = [ch] { return ch->send_wait() == std::chrono::nanoseconds::zero(); };
-    if (hello && (ch == peer.direct.get() || !peer.direct->up()) && ready()) (void)ch->send(*hello);
+    if (hello && (ch == peer.direct.get() || !peer.direct->up()) && ready()) send_hello(peer, *ch, *hello, now);
     // Into the inviter's mailbox, while our HELLO is unanswered, the HELLO alone goes: the
     // invitation's capability stores 3 envelopes in its life (issue 17), and the inviter opens
     // nothing else of ours before it has accepted the HELLO. The rest waits in the engine.

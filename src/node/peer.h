@@ -63,6 +63,22 @@ struct Peer {
     std::int64_t received_at_ms = 0;
   };
   std::optional<HelloRefused> hello_refused;
+  // The inviter's relays that refused our pending HELLO's PUT as bad_capability: the
+  // invitation's HELLO-only capability is not (or no longer) known there, so the invitation was
+  // used, revoked or expired, or the inviter's node has not added it there yet
+  // (node/hello_puts.cpp). By relay name. The relay's word only: the signed refusal above is
+  // shown instead when both are known. A later OK from that relay to a HELLO PUT erases its
+  // entry. Not durable.
+  struct RelayRefusedHello {
+    std::string detail;  // the relay's message
+    std::int64_t first_at_ms = 0;
+    std::int64_t last_at_ms = 0;
+    std::uint64_t refusals = 0;
+  };
+  std::map<std::string, RelayRefusedHello> hello_refused_by_relay;
+  // The HELLO send (when the Link gave it out) whose refusal by a relay was logged last: a send
+  // that several relays refuse is logged once, so one line per backoff step.
+  std::optional<util::WallTime> hello_relay_refusal_logged;
   // Costly refusals (forged bodies behind authentic headers, bridged gaps) per channel of this
   // link, and whether the channel is dropped for it (node/open_budget.h).
   std::map<link::ChannelId, OpenBudget> open_budgets;

@@ -139,18 +139,9 @@ std::optional<proto::Message> MailboxService::handle(const Origin& origin, const
           } else if constexpr (std::is_same_v<T, proto::Put>) {
             return put(origin, m, now);
           } else if constexpr (std::is_same_v<T, proto::Subscribe>) {
-            proto::Message reply = owned(origin, m.request, m.mailbox, "subscribe to");
-            if (auto* ok = std::get_if<proto::Ok>(&reply)) {
-              store_.touch_mailbox(m.mailbox, millis(now));
-              if (m.want_limits) ok->limits = advertised_limits();
-            }
-            return reply;
+            return subscribe(origin, m, now);
           } else if constexpr (std::is_same_v<T, proto::Ack>) {
-            proto::Message reply = owned(origin, m.request, m.mailbox, "acknowledge items of");
-            if (std::holds_alternative<proto::Ok>(reply)) {
-              store_.transaction([&] { store_.delete_items(m.mailbox, m.items, millis(now)); });
-            }
-            return reply;
+            return ack(origin, m, now);
           } else if constexpr (std::is_same_v<T, proto::AddCapability>) {
             return add_capability(origin, m, now);
           } else if constexpr (std::is_same_v<T, proto::RevokeCapability>) {
@@ -266,7 +257,43 @@ proto::Message MailboxService::add_capability(const Origin& origin, const proto:
   return reply;
 }
 
-std::optional<proto::Message> MailboxService::put(const Origin& origin, const proto::Put& request, util::WallTime) {
+std::optional<proto::Message> MailboxService::subscribe(const Origin& origin, const proto::Subscribe& request,
+                                                       util::WallTime now) {
+  proto::Message reply = owned(origin, request.request, request.mailbox, "subscribe to");
+  auto* ok = std::get_if<proto::Ok>(&reply);
+  if (ok == nullptr) return reply;
+  // R2: the server delivers the mailbox's items after this reply; none that a queued ACK took.
+  if (queued_acks_.contains(request.mailbox)) commit_queued(now);
+  if (request.want_limits) ok->limits = advertised_limits();
+  // Not answered on: a touch lost in a crash only makes the mailbox look idle a little longer
+  // ago, against an idle_ttl of days.
+  queue_.push_back(QueuedTouch{request.mailbox, millis(now)});
+  return reply;
+}
+
+std::optional<proto::Message> MailboxService::ack(const Origin& origin, const proto::Ack& request, util::WallTime) {
+  proto::Message reply = owned(origin, request.request, request.mailbox, "acknowledge items of");
+  if (!std::holds_alternative<proto::Ok>(reply)) return reply;
+  ++queued_acks_[request.mailbox];
+  queue_.push_back(QueuedAck{origin.connection, request.request, request.mailbox, request.items});
+  return std::nullopt;
+}
+
+std::optional<proto::Message> MailboxService::put(const Origin& origin, const proto::Put& request, util::WallTime now) {
+  auto reply = check_put(origin, request);
+  if (!reply) return reply;
+  const auto* error = std::get_if<proto::Error>(&*reply);
+  const bool over_quota = error != nullptr && (error->code == ErrorCode::over_quota_count ||
+                                               error->code == ErrorCode::over_quota_bytes);
+  // R2: a queued ACK of this mailbox may make the room; it is committed and the PUT checked again.
+  if (over_quota && queued_acks_.contains(request.mailbox)) {
+    commit_queued(now);
+    reply = check_put(origin, request);
+  }
+  return reply;
+}
+
+std::optional<proto::Message> MailboxService::check_put(const Origin& origin, const proto::Put& request) {
   auto row = store_.mailbox(request.mailbox);
   if (!row) return refuse(request.request, ErrorCode::no_such_mailbox, "no such mailbox on this relay");
   const crypto::Hash presented = hash_capability(request.capability);
@@ -310,7 +337,7 @@ std::optional<proto::Message> MailboxService::put(const Origin& origin, const pr
   }
   ++queued_per_mailbox_[request.mailbox];
   ++queued_per_writer_[{request.mailbox, id}];
-  queue_.push_back(Queued{origin.connection, request.request, request.mailbox, id, request.envelope});
+  queue_.push_back(QueuedPut{origin.connection, request.request, request.mailbox, id, request.envelope});
   return std::nullopt;
 }
 
@@ -325,43 +352,76 @@ proto::Message MailboxService::owned(const Origin& origin, std::uint32_t request
   return proto::Ok{request};
 }
 
-std::vector<PutResult> MailboxService::commit_puts(util::WallTime now) {
-  std::vector<PutResult> out;
-  if (queue_.empty()) return out;
+std::vector<Answer> MailboxService::commit(util::WallTime now) {
+  commit_queued(now);
+  return take_answers();
+}
+
+void MailboxService::commit_queued(util::WallTime now) {
+  if (queue_.empty()) return;
+  const auto started = std::chrono::steady_clock::now();
   std::vector<Queued> batch;
   batch.swap(queue_);
   queued_per_mailbox_.clear();
   queued_per_writer_.clear();
-  out.reserve(batch.size());
+  queued_acks_.clear();
+  const std::size_t first = answers_.size();
+  std::uint64_t puts = 0;
+  std::uint64_t acks = 0;
+  for (const Queued& queued : batch) {
+    if (std::holds_alternative<QueuedPut>(queued)) ++puts;
+    if (std::holds_alternative<QueuedAck>(queued)) ++acks;
+  }
+  const std::int64_t at = millis(now);
   try {
     std::map<proto::MailboxId, bool> exists;
     store_.transaction([&] {
-      out.clear();
-      for (const Queued& q : batch) {
-        auto [it, fresh] = exists.try_emplace(q.mailbox, false);
-        if (fresh) it->second = store_.mailbox(q.mailbox).has_value();
-        if (!it->second) {
-          // Deleted by its owner after this PUT was queued.
-          out.push_back({q.connection, q.mailbox, 0,
-                         refuse(q.request, ErrorCode::no_such_mailbox, "no such mailbox on this relay")});
-          continue;
+      for (const Queued& queued : batch) {
+        if (const auto* q = std::get_if<QueuedPut>(&queued)) {
+          auto [it, fresh] = exists.try_emplace(q->mailbox, false);
+          if (fresh) it->second = store_.mailbox(q->mailbox).has_value();
+          if (!it->second) {
+            // Deleted (by its owner or expiry) after this PUT was queued.
+            answers_.push_back({q->connection, q->mailbox, 0,
+                                refuse(q->request, ErrorCode::no_such_mailbox, "no such mailbox on this relay")});
+            continue;
+          }
+          std::uint64_t item = store_.insert_item(q->mailbox, q->writer, q->envelope, at);
+          answers_.push_back({q->connection, q->mailbox, item, proto::Ok{q->request}});
+        } else if (const auto* a = std::get_if<QueuedAck>(&queued)) {
+          // A mailbox deleted meanwhile took its items with it: acknowledged all the same.
+          store_.delete_items(a->mailbox, a->items, at);
+          answers_.push_back({a->connection, a->mailbox, 0, proto::Ok{a->request}});
+        } else {
+          const auto& touch = std::get<QueuedTouch>(queued);
+          store_.touch_mailbox(touch.mailbox, touch.at);
         }
-        std::uint64_t item = store_.insert_item(q.mailbox, q.writer, q.envelope, millis(now));
-        out.push_back({q.connection, q.mailbox, item, proto::Ok{q.request}});
       }
     });
   } catch (const store::StoreError& e) {
-    spdlog::error("relay store: group commit of {} PUTs failed: {}", batch.size(), e.what());
-    out.clear();
-    for (const Queued& q : batch) {
-      out.push_back({q.connection, q.mailbox, 0,
-                     refuse(q.request, ErrorCode::internal, "the relay could not store the envelope; send it again")});
+    // R3: rolled back, so nothing of the batch happened; each request is answered with an ERROR.
+    spdlog::error("relay store: group commit of {} PUTs and {} ACKs failed: {}", puts, acks, e.what());
+    answers_.resize(first);
+    for (const Queued& queued : batch) {
+      if (const auto* q = std::get_if<QueuedPut>(&queued)) {
+        answers_.push_back({q->connection, q->mailbox, 0,
+                            refuse(q->request, ErrorCode::internal, "the relay could not store the envelope; send it again")});
+      } else if (const auto* a = std::get_if<QueuedAck>(&queued)) {
+        answers_.push_back({a->connection, a->mailbox, 0,
+                            refuse(a->request, ErrorCode::internal,
+                                   "the relay could not delete the items; acknowledge them again")});
+      }
     }
   }
-  return out;
+  ++counts_.commits;
+  counts_.puts += puts;
+  counts_.acks += acks;
+  counts_.max_batch = std::max<std::uint64_t>(counts_.max_batch, puts + acks);
+  counts_.time += std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
 }
 
 Expired MailboxService::expire(util::WallTime now) {
+  commit_queued(now);
   const std::int64_t t = millis(now);
   return store_.expire(t - std::chrono::duration_cast<std::chrono::milliseconds>(config_.item_ttl).count(),
                        t - std::chrono::duration_cast<std::chrono::milliseconds>(config_.idle_ttl).count());

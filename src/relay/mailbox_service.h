@@ -3,20 +3,27 @@
 // (server.h) feeds it from the network on one thread; tests feed it directly.
 //
 // Every refusal is an ERROR with its code and a message for the operator, and changes nothing
-// in the store. PUTs go in two steps so that many share one transaction (group commit):
-// submit() checks and queues a PUT, commit_puts() stores every queued PUT in one transaction
-// and only then yields their OKs — a PUT is acknowledged only once its envelope is durable.
+// in the store. The writes of the hot path go in two steps so that many share one transaction
+// (group commit): submit() checks a PUT or an ACK and queues it (a SUBSCRIBE queues its touch
+// of the mailbox), commit() applies everything queued in one transaction, in the order it came,
+// and only then yields their answers — a PUT is acknowledged only once its envelope is durable,
+// an ACK only once its items are durably gone (relay_store.h, R1-R3). A request that reads what
+// a queued ACK changes commits the queue first; the answers of such a commit wait in
+// take_answers() for the server to send before the request's own reply.
 //
 // Writers: a PUT is admitted by one of the mailbox's write capabilities (relay_store.h) and
 // counted against that capability's share as well as the mailbox's quota, queued PUTs included;
 // only the owner adds and revokes capabilities.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
+#include <variant>
 #include <vector>
 
 #include "crypto/sign.h"
@@ -47,12 +54,22 @@ inline constexpr double kTokenGuessBurst = 10.0;
 // addresses gets one burst each anyway).
 inline constexpr std::size_t kMaxGuessSources = 65'536;
 
-// A PUT once its transaction committed (an item id) or failed at commit (an ERROR).
-struct PutResult {
+// A queued PUT or ACK once its transaction committed (OK; a PUT's item id) or failed at
+// commit (an ERROR).
+struct Answer {
   std::uint64_t connection = 0;
   proto::MailboxId mailbox{};
-  std::uint64_t item = 0;
-  proto::Message reply;  // OK, or ERROR
+  std::uint64_t item = 0;  // a stored PUT's; 0 otherwise
+  proto::Message reply;    // OK, or ERROR
+};
+
+// Group commits since start.
+struct CommitCounts {
+  std::uint64_t commits = 0;  // transactions
+  std::uint64_t puts = 0;     // PUTs answered by them
+  std::uint64_t acks = 0;     // ACKs answered by them
+  std::uint64_t max_batch = 0;  // most PUTs and ACKs in one
+  std::chrono::microseconds time{0};  // summed over commits
 };
 
 // The largest request a client sends (a PUT); anything longer is refused as too_large.
@@ -64,13 +81,20 @@ class MailboxService {
   MailboxService(RelayStore& store, Config config) : store_(store), config_(std::move(config)) {}
 
   // Decodes and handles one message from a client. The reply is the answer to send now;
-  // nullopt means a PUT was queued and its answer comes from commit_puts().
+  // nullopt means a PUT or an ACK was queued and its answer comes from commit(). Answers of a
+  // commit the request made first (see take_answers) go out before the reply.
   std::optional<proto::Message> submit_bytes(const Origin& origin, util::ByteView bytes, util::WallTime now);
   std::optional<proto::Message> submit(const Origin& origin, const proto::Message& request, util::WallTime now);
 
-  std::size_t queued_puts() const { return queue_.size(); }
-  // Stores every queued PUT in one transaction; their replies, in the order they came.
-  std::vector<PutResult> commit_puts(util::WallTime now);
+  // Writes waiting for commit(): PUTs, ACKs and SUBSCRIBEs' touches.
+  std::size_t queued() const { return queue_.size(); }
+  // Applies every queued write in one transaction; the answers of it (and of any commit a
+  // request made since the last take_answers), in the order their requests came.
+  std::vector<Answer> commit(util::WallTime now);
+  // Answers of commits that a request made before it was handled (R2); empty most of the time.
+  bool has_answers() const { return !answers_.empty(); }
+  std::vector<Answer> take_answers() { return std::exchange(answers_, {}); }
+  const CommitCounts& commit_counts() const { return counts_; }
 
   // Stored items of a mailbox after `after`, oldest first: a subscription's stored items, then
   // the ones that arrive later.
@@ -79,6 +103,8 @@ class MailboxService {
   }
 
   // Deletes items older than item_ttl and mailboxes idle for idle_ttl. Called now and then.
+  // Commits the queue first (a queued SUBSCRIBE's touch keeps its mailbox); its answers wait in
+  // take_answers().
   Expired expire(util::WallTime now);
 
   // The connection is gone: its rate limit goes, its queued PUTs stay (they still commit).
@@ -110,17 +136,35 @@ class MailboxService {
   // A failed admission token: counted, logged once per interval.
   void note_bad_token(const Origin& origin);
   std::optional<proto::Message> put(const Origin& origin, const proto::Put& request, util::WallTime now);
+  // A PUT's checks; nullopt once it is queued.
+  std::optional<proto::Message> check_put(const Origin& origin, const proto::Put& request);
+  std::optional<proto::Message> ack(const Origin& origin, const proto::Ack& request, util::WallTime now);
+  std::optional<proto::Message> subscribe(const Origin& origin, const proto::Subscribe& request, util::WallTime now);
+  // Commits the queue now, its answers kept for take_answers().
+  void commit_queued(util::WallTime now);
   proto::Message add_capability(const Origin& origin, const proto::AddCapability& request, util::WallTime now);
   proto::Message owned(const Origin& origin, std::uint32_t request, const proto::MailboxId& mailbox,
                        const char* what);
 
-  struct Queued {
+  struct QueuedPut {
     std::uint64_t connection;
     std::uint32_t request;
     proto::MailboxId mailbox;
     proto::CapabilityId writer;
     proto::Envelope envelope;
   };
+  struct QueuedAck {
+    std::uint64_t connection;
+    std::uint32_t request;
+    proto::MailboxId mailbox;
+    std::vector<std::uint64_t> items;
+  };
+  // A SUBSCRIBE's last_active_at: nothing is answered on it, so it only rides along.
+  struct QueuedTouch {
+    proto::MailboxId mailbox;
+    std::int64_t at;  // Unix ms of the SUBSCRIBE
+  };
+  using Queued = std::variant<QueuedPut, QueuedAck, QueuedTouch>;
 
   RelayStore& store_;
   Config config_;
@@ -133,6 +177,10 @@ class MailboxService {
   std::map<proto::MailboxId, std::int64_t> queued_per_mailbox_;
   // And per writer, against the writer's own quota.
   std::map<std::pair<proto::MailboxId, proto::CapabilityId>, std::int64_t> queued_per_writer_;
+  // Mailboxes with an ACK in the queue: what reads them commits first (R2).
+  std::map<proto::MailboxId, std::int64_t> queued_acks_;
+  std::vector<Answer> answers_;
+  CommitCounts counts_;
 };
 
 }  // namespace bc::relay

@@ -305,7 +305,7 @@ void RelayStore::delete_mailbox(const MailboxId& id) {
 }
 
 void RelayStore::touch_mailbox(const MailboxId& id, std::int64_t now) {
-  Statement(db_, "UPDATE mailboxes SET last_active_at = ? WHERE id = ?").bind(1, now).bind(2, id).run();
+  Statement(db_, "UPDATE mailboxes SET last_active_at = MAX(last_active_at, ?) WHERE id = ?").bind(1, now).bind(2, id).run();
 }
 
 std::uint64_t RelayStore::insert_item(const MailboxId& mailbox, const CapabilityId& writer,

@@ -13,6 +13,20 @@
 // (puts). An item names its writer by the capability's id; a revoked capability's row goes,
 // its items stay until acknowledged.
 //
+// DURABILITY INVARIANTS of the relay. Every change to the store or to the requests that write it
+// (relay/mailbox_service.h) must keep these; each has a test named after it in
+// tests/unit/relay/mailbox_service_test.cpp, which breaks when its invariant does.
+//
+//   R1. A PUT is answered OK only after the transaction that stores its envelope committed: an
+//       envelope its writer was told is stored survives a crash or power loss.
+//   R2. An ACK is answered OK only after the transaction that deletes its items committed, and
+//       nothing that depends on those items being gone is answered first: a SUBSCRIBE of a
+//       mailbox with an ACK queued, and a PUT refused for the mailbox's or its writer's quota
+//       while an ACK of the mailbox is queued, commit the queue before they are handled.
+//   R3. The PUTs and ACKs queued together commit in one transaction (group commit), applied in
+//       the order they came; if it fails none of them took effect and each is answered with an
+//       ERROR, so a retry stores nothing twice and loses nothing.
+//
 // Times are Unix milliseconds. One thread uses a store at a time.
 #pragma once
 
@@ -110,6 +124,7 @@ class RelayStore {
   // false when the mailbox has no capability with that id.
   bool delete_capability(const MailboxId& mailbox, const CapabilityId& id);
   void delete_mailbox(const MailboxId& id);  // and its items
+  // Raises last_active_at to now (never lowers it: a touch may commit after a later PUT).
   void touch_mailbox(const MailboxId& id, std::int64_t now);
 
   // Appends an item and updates the counters of the mailbox and its writer; returns the item id.

@@ -162,24 +162,26 @@ struct Server::Impl {
     }
   }
 
-  void commit() {
-    const auto started = std::chrono::steady_clock::now();
-    auto results = service.commit_puts(clock.now());
-    const auto took = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started);
+  // Sends the answers of a group commit, then what it stored to the mailboxes' subscribers.
+  void answer(const std::vector<Answer>& answers) {
     std::set<proto::MailboxId> touched;
-    for (const PutResult& r : results) {
-      send(r.connection, r.reply);
-      if (r.item != 0) touched.insert(r.mailbox);
+    for (const Answer& a : answers) {
+      send(a.connection, a.reply);
+      if (a.item != 0) touched.insert(a.mailbox);
     }
     {
+      const CommitCounts& counts = service.commit_counts();
       std::lock_guard lock(stats_mutex);
-      ++stats.commits;
-      stats.puts_committed += results.size();
-      stats.max_batch = std::max<std::uint64_t>(stats.max_batch, results.size());
-      stats.commit_time += took;
+      stats.commits = counts.commits;
+      stats.puts_committed = counts.puts;
+      stats.acks_committed = counts.acks;
+      stats.max_batch = counts.max_batch;
+      stats.commit_time = counts.time;
     }
     pump_mailboxes(&touched);
   }
+
+  void commit() { answer(service.commit(clock.now())); }
 
   void count_connections() {
     std::lock_guard lock(stats_mutex);
@@ -218,7 +220,9 @@ struct Server::Impl {
     if (peer == peers.end()) return;  // closed meanwhile
     Origin origin{e.connection, peer->second.key, peer->second.source};
     auto reply = service.submit_bytes(origin, e.bytes, clock.now());
-    if (!reply) return;  // a PUT, answered at its commit
+    // A commit the request made before it was handled (R2): its answers go first.
+    if (service.has_answers()) answer(service.take_answers());
+    if (!reply) return;  // a PUT or an ACK, answered at its commit
     send(e.connection, *reply);
     if (!std::holds_alternative<proto::Ok>(*reply) || e.bytes.empty()) return;
     const auto type = static_cast<proto::Type>(e.bytes[0]);
@@ -254,13 +258,13 @@ struct Server::Impl {
       try {
         for (Event& e : batch) {
           process(e);
-          if (service.queued_puts() >= config.commit_max_batch) {
+          if (service.queued() >= config.commit_max_batch) {
             commit();
             commit_at.reset();
           }
         }
         const auto now = std::chrono::steady_clock::now();
-        if (service.queued_puts() > 0 && !commit_at) commit_at = now + config.commit_window;
+        if (service.queued() > 0 && !commit_at) commit_at = now + config.commit_window;
         if (commit_at && now >= *commit_at) {
           commit();
           commit_at.reset();
@@ -271,6 +275,7 @@ struct Server::Impl {
         }
         if (now >= next_expire) {
           Expired expired = service.expire(clock.now());
+          if (service.has_answers()) answer(service.take_answers());  // of the queue it committed first
           if (expired.items > 0 || expired.mailboxes > 0) {
             spdlog::info("relay: expired {} items and {} idle mailboxes", expired.items, expired.mailboxes);
           }

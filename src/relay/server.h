@@ -3,8 +3,9 @@
 //
 // Threads: the net I/O thread only queues what arrives; one store thread decodes, answers,
 // commits and delivers, so that an fsync never stalls the network and the store has one user.
-// Group commit: a PUT waits up to commit_window (or until commit_max_batch PUTs are queued)
-// for others to share its transaction; then all their OKs go out.
+// Group commit: a PUT or an ACK waits up to commit_window (or until commit_max_batch writes
+// are queued) for others to share its transaction; then all their OKs go out. Those that arrive
+// while a transaction commits (the store thread is in its fsync) share the next one.
 // Subscriptions: stored items first, then live ones, tracked by a cursor per (connection,
 // mailbox); a full send queue pauses a subscription until the next pump (every 100 ms).
 #pragma once
@@ -33,7 +34,8 @@ struct ServerOptions {
 struct ServerStats {
   std::uint64_t commits = 0;        // group-commit transactions
   std::uint64_t puts_committed = 0;
-  std::uint64_t max_batch = 0;      // most PUTs in one transaction
+  std::uint64_t acks_committed = 0;
+  std::uint64_t max_batch = 0;      // most PUTs and ACKs in one transaction
   std::chrono::microseconds commit_time{0};  // summed over commits
   std::uint64_t delivered = 0;      // DELIVER messages queued to subscribers
   std::uint64_t connections = 0;    // open now
@@ -58,7 +60,7 @@ class Server {
 
   std::uint16_t port() const;
   ServerStats stats() const;
-  // Closes every connection, drops PUTs not yet committed (never acknowledged, so their
+  // Closes every connection, drops PUTs and ACKs not yet committed (never answered, so their
   // senders send them again), closes the database. Idempotent.
   void stop();
 

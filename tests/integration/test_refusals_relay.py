@@ -8,9 +8,17 @@ window after the refusals. The inviter's status and metrics show the rate limit 
 on SUBSCRIBE (issue 18 too).
 
 Forged refusals (wrong key, another HELLO, altered bytes) are refused by the codec's unit tests
-(tests/unit/session/hello_refusal_test.cpp) and its fuzz target; this test injects none."""
+(tests/unit/session/hello_refusal_test.cpp) and its fuzz target; this test injects none.
+
+UsedInvitationThroughRelay: an invitation already used by one invitee, added by a second home
+with the relay as its only channel. The inviter cannot answer (the secret is erased), but the
+relay refuses the HELLO's PUT as bad_capability (the invitation's HELLO-only capability is
+revoked there): the second invitee's status names that within a bound, its HELLO PUTs back off
+(counted at the relay as bad_capability refusals over a window) and its log says it once per
+HELLO sent, while the inviter's link with the first invitee delivers as before."""
 import json
 import os
+import sqlite3
 import sys
 import time
 import unittest
@@ -30,10 +38,15 @@ WINDOW = 12
 MAX_PUTS = 4  # both invitees
 
 
-class RefusalThroughRelay(unittest.TestCase):
+class ThreeHomes:
+    """An inviter (washington), two invitees (moscow, beijing) and relay ny, each node with a
+    mailbox there and no direct channel."""
+
+    relay_settings = "[relay]\nopen = true\n[limits]\nrate = 50\nburst = 100\n"
+
     def setUp(self):
         self.root = TempRoot()
-        self.relay = Relay(self.root.path, "ny", settings="[relay]\nopen = true\n[limits]\nrate = 50\nburst = 100\n")
+        self.relay = Relay(self.root.path, "ny", settings=self.relay_settings)
         self.relay.start()
         self.a = WildcardNode(self.root.path, "washington")
         self.b = WildcardNode(self.root.path, "moscow")
@@ -64,6 +77,8 @@ class RefusalThroughRelay(unittest.TestCase):
         status = json.loads(self.relay.run_cli("--json", "relay", "status").stdout)
         return status["puts_total"] + sum(status["refusals"].values())
 
+
+class RefusalThroughRelay(ThreeHomes, unittest.TestCase):
     def test_revoked_and_expired_invitations_are_refused_through_the_relay(self):
         # Added at once: a loaded machine takes seconds per command, and an expired invitation is
         # refused by `contact add` itself.
@@ -120,6 +135,103 @@ class RefusalThroughRelay(unittest.TestCase):
             log = f.read()
         self.assertIn("for revoked invitation", log)
         self.assertIn("for expired invitation", log)
+
+
+# After the relay's first refusal the HELLO goes 4 s later, then 8 s after that, ...: at most 2
+# PUTs in USED_WINDOW seconds (3 allowed for a send at each edge), where the 2 s resend of before
+# made 6.
+USED_WINDOW = 12
+USED_MAX_PUTS = 3
+SHOWN_WITHIN = 30  # s from the second invitee's start to the reason in its status
+
+
+class UsedInvitationThroughRelay(ThreeHomes, unittest.TestCase):
+    relay_settings = "[relay]\nopen = true\n"
+
+    @staticmethod
+    def relay_refused(node):
+        """The link to washington while it shows a relay's refusal (from the control socket, as
+        `status --json` reads it, without a process per poll)."""
+        link = node.link("washington") or {}
+        return link if link.get("hello_refused_by_relay") else None
+
+    def relay_refused_json(self):
+        """The refusing relay's name as `status --json` prints it."""
+        for link in self.status(self.c).get("links", []):
+            if link.get("contact") == "washington" and link.get("hello_refused_by_relay"):
+                return link["hello_refused_by_relay"]["relays"][0]["relay"]
+        return None
+
+    def bad_capability_refusals(self):
+        status = json.loads(self.relay.run_cli("--json", "relay", "status").stdout)
+        return status["refusals"].get("bad_capability", 0)
+
+    def hello_capability_revoked(self):
+        with sqlite3.connect(os.path.join(self.a.home, "store.db")) as db:
+            rows = db.execute("SELECT revoked_at FROM relay_capabilities WHERE kind = 'hello'").fetchall()
+        return len(rows) == 1 and rows[0][0] is not None
+
+    def delivered_to_a(self):
+        return (self.a.link("moscow") or {}).get("messages_in", 0)
+
+    def test_a_used_invitation_is_refused_by_the_relay_and_shown(self):
+        t0 = time.monotonic()
+        invitation = self.a.json("invite")["invitation"]
+        self.b.cli("contact", "add", invitation)
+        self.c.cli("contact", "add", invitation)  # the same one: beijing's home cannot know it is used
+        self.a.start()
+        self.b.start()
+        wait_for(lambda: self.a.channels("moscow") == {"relay:ny": "up"} and
+                 self.b.channels("washington") == {"relay:ny": "up"}, 60, "washington and moscow linked")
+        wait_for(self.hello_capability_revoked, 30, "the used invitation's capability revoked")
+        print(f"washington and moscow linked {time.monotonic() - t0:.1f} s after the set-up", file=sys.stderr)
+        refusals_before = self.bad_capability_refusals()
+
+        started = time.monotonic()
+        self.c.start()
+        wait_for(lambda: self.relay_refused(self.c), SHOWN_WITHIN, "the relay's refusal in beijing's status")
+        shown_after = time.monotonic() - started
+        link = self.relay_refused(self.c)
+        self.assertTrue(link["hello_pending"])
+        self.assertIsNone(link["hello_refused"])  # the inviter said nothing: it cannot open the HELLO
+        refused = link["hello_refused_by_relay"]
+        [by] = refused["relays"]
+        self.assertEqual((by["relay"], by["code"]), ("ny", "bad_capability"))
+        self.assertGreaterEqual(by["refusals"], 1)
+        self.assertEqual(refused["max_retry_interval_s"], 600)
+        self.assertGreaterEqual(refused["retry_interval_s"], 4)
+        self.assertEqual(self.relay_refused_json(), refused["relays"][0]["relay"])
+        text = self.c.cli("status", check=False).stdout
+        self.assertIn("REFUSED: washington's relay ny refuses this invitation: it was used, revoked or has expired",
+                      text)
+        self.assertIn("backchannel contact add NEW-INVITATION", text)
+        self.assertIn("next HELLO in", text)
+
+        before = self.bad_capability_refusals()
+        time.sleep(USED_WINDOW)
+        puts = self.bad_capability_refusals() - before
+        print(f"shown {shown_after:.1f} s after beijing started; HELLO PUTs refused in {USED_WINDOW} s after: {puts}",
+              file=sys.stderr)
+        self.assertLessEqual(puts, USED_MAX_PUTS)
+        self.assertGreater(self.relay_refused(self.c)["hello_refused_by_relay"]["retry_interval_s"], 4)
+
+        # The inviter's link with moscow is untouched: a message crosses, washington knows no
+        # third contact.
+        before = self.delivered_to_a()
+        reply = self.b.control({"op": "submit", "contact": "washington", "text": "still here"})
+        self.assertTrue(reply and reply.get("ok"), reply)
+        wait_for(lambda: self.delivered_to_a() > before, 30, "moscow's message at washington")
+        self.assertEqual([link["contact"] for link in (self.a.control({"op": "status"}) or {})["links"]], ["moscow"])
+
+        self.c.stop()
+        total = self.bad_capability_refusals() - refusals_before
+        with open(self.c.log_path) as f:
+            log = f.read()
+        lines = log.count("washington's relay ny refuses our HELLO")
+        self.assertNotIn("request refused (bad_capability", log, "the relay client leaves the HELLO's to the node")
+        print(f"beijing: {total} HELLO PUTs refused, {lines} log lines", file=sys.stderr)
+        self.assertGreaterEqual(lines, 2, "logged again at a later step")
+        self.assertLessEqual(lines, total, "at most once per HELLO sent")
 
 
 if __name__ == "__main__":

@@ -48,6 +48,7 @@ struct FakeRelay {
   std::map<net::ConnectionId, bc::relay::TokenBucket> buckets;
   int rate_limited = 0;  // requests refused by the bucket or by refuse_puts
   int refuse_puts = 0;   // the next this many PUTs are refused as rate_limited
+  std::optional<relay::Capability> revoked;  // PUTs through it are refused as bad_capability
   std::vector<util::Bytes> put_envelopes;  // every PUT accepted, in order
 
   FakeRelay() {
@@ -83,6 +84,11 @@ struct FakeRelay {
       --refuse_puts;
       ++rate_limited;
       service->send(id, relay::encode(relay::Error{p->request, relay::ErrorCode::rate_limited, "slow down"}));
+      cv.notify_all();
+      return;
+    }
+    if (const auto* p = std::get_if<relay::Put>(&*m); p != nullptr && revoked == p->capability) {
+      service->send(id, relay::encode(relay::Error{p->request, relay::ErrorCode::bad_capability, "revoked"}));
       cv.notify_all();
       return;
     }
@@ -431,6 +437,55 @@ TEST(RelayClient, RetriesAPutRefusedAsRateLimitedAfterABackoff) {
   EXPECT_EQ(stats.rate_limited, 3u);
   EXPECT_EQ(stats.retried, 3u);
   EXPECT_EQ(stats.accepted, 5u);
+}
+
+// A PUT that asks for the relay's answer gets its final word once: OK, or a refusal such as
+// bad_capability; one refused as rate_limited is answered only after its retry.
+TEST(RelayClient, AnswersAPutThatAsksWithTheRelaysFinalWord) {
+  FakeRelay fake;
+  relay::Capability dead{};
+  dead.fill(6);
+  fake.revoked = dead;
+  auto client = subscribed_client(fake);
+  ASSERT_NE(client, nullptr);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::map<int, std::vector<std::optional<relay::Error>>> answers;
+  auto answer_for = [&](int which) {
+    return [&, which](std::optional<relay::Error> refusal) {
+      std::lock_guard lock(mu);
+      answers[which].push_back(std::move(refusal));
+      cv.notify_all();
+    };
+  };
+  relay::MailboxId mine{};
+  mine.fill(1);
+  util::Bytes envelope(wire::kEnvelopeSize, 0x42);
+  ASSERT_TRUE(client->put(mine, relay::Capability{}, envelope, answer_for(0)));
+  ASSERT_TRUE(client->put(mine, dead, envelope, answer_for(1)));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 2; }));
+  }
+  {
+    std::lock_guard lock(fake.mu);
+    fake.refuse_puts = 1;
+  }
+  ASSERT_TRUE(client->put(mine, relay::Capability{}, envelope, answer_for(2)));
+  ASSERT_TRUE(client->put(mine, relay::Capability{}, envelope));  // asks for nothing
+  // The retry leaves from put_wait(), as from the node's loop.
+  for (int i = 0; i < 1000 && client->pace_stats().retried < 1; ++i) {
+    std::this_thread::sleep_for(std::max<std::chrono::nanoseconds>(client->put_wait(), 5ms));
+  }
+  std::unique_lock lock(mu);
+  ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 3 && answers[2].size() == 1; }));
+  ASSERT_EQ(answers[0].size(), 1u);
+  EXPECT_FALSE(answers[0][0].has_value());
+  ASSERT_EQ(answers[1].size(), 1u);
+  ASSERT_TRUE(answers[1][0].has_value());
+  EXPECT_EQ(answers[1][0]->code, relay::ErrorCode::bad_capability);
+  EXPECT_FALSE(answers[2][0].has_value()) << "answered after its retry, with the OK";
+  EXPECT_EQ(client->pace_stats().rate_limited, 1u);
 }
 
 // A relay with writers but before told limits refuses the SUBSCRIBE asking for them: the client

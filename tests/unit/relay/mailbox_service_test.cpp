@@ -3,6 +3,7 @@
 #include "relay/mailbox_service.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 
 #include "channel/relay_capability.h"
 #include "crypto/random.h"
@@ -57,7 +58,16 @@ struct Fixture : ::testing::Test {
     const Origin& who = from.connection == 0 ? stranger : from;
     auto reply = submit(who, proto::Put{next_request++, box.mailbox, box.capability, envelope});
     if (reply) return *reply;
-    auto results = service->commit_puts(clock.now());
+    auto results = service->commit(clock.now());
+    EXPECT_EQ(results.size(), 1u);
+    return results.empty() ? proto::Message{} : results[0].reply;
+  }
+
+  // ACK then commit; the reply the owner gets.
+  proto::Message ack(const proto::Ack& request) {
+    auto reply = submit(owner, request);
+    if (reply) return *reply;
+    auto results = service->commit(clock.now());
     EXPECT_EQ(results.size(), 1u);
     return results.empty() ? proto::Message{} : results[0].reply;
   }
@@ -192,17 +202,142 @@ TEST_F(Fixture, RevokingAnUnknownTokenIsNotFoundAndChangesNothing) {
   for (const TokenRow& t : store->tokens()) EXPECT_EQ(t.revoked_at, 0);
 }
 
-TEST_F(Fixture, PutIsAcknowledgedOnlyAtCommit) {
+TEST_F(Fixture, R1_PutIsAcknowledgedOnlyAtCommit) {
   proto::Created box = create();
   auto reply = submit(stranger, proto::Put{5, box.mailbox, box.capability, random_envelope()});
   EXPECT_FALSE(reply.has_value());
   EXPECT_EQ(store->item_count(), 0);
-  auto results = service->commit_puts(clock.now());
+  auto results = service->commit(clock.now());
   ASSERT_EQ(results.size(), 1u);
   EXPECT_EQ(results[0].connection, stranger.connection);
   ASSERT_TRUE(std::holds_alternative<proto::Ok>(results[0].reply));
   EXPECT_EQ(std::get<proto::Ok>(results[0].reply).request, 5u);
   EXPECT_EQ(store->item_count(), 1);
+}
+
+// R2 (relay_store.h): an ACK's OK only once its items are gone in a committed transaction, which
+// another connection to the database sees.
+TEST_F(Fixture, R2_AckIsAnsweredOnlyOnceItsItemsAreDurablyGone) {
+  proto::Created box = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  const auto items = store->items_after(box.mailbox, 0, 10);
+  ASSERT_EQ(items.size(), 2u);
+  auto reader = RelayStore::open(dir.path() / "relay.db");
+  ASSERT_TRUE(reader.ok()) << reader.error().message;
+
+  EXPECT_FALSE(submit(owner, proto::Ack{7, box.mailbox, {items[0].id}}).has_value());
+  EXPECT_EQ(service->queued(), 1u);
+  EXPECT_EQ((*reader)->item_count(), 2);
+  EXPECT_EQ(store->item_count(), 2);
+
+  auto answers = service->commit(clock.now());
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].connection, owner.connection);
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(answers[0].reply));
+  EXPECT_EQ(std::get<proto::Ok>(answers[0].reply).request, 7u);
+  EXPECT_EQ((*reader)->item_count(), 1);
+  EXPECT_EQ((*reader)->mailbox(box.mailbox)->count, 1);
+  EXPECT_EQ((*reader)->items_after(box.mailbox, 0, 10).at(0).id, items[1].id);
+}
+
+// R2: a SUBSCRIBE is followed by the mailbox's stored items; none may be one an ACK already took,
+// so the queue commits first (and its answers go out before the SUBSCRIBE's OK).
+TEST_F(Fixture, R2_SubscribeCommitsTheQueuedAcksOfItsMailboxFirst) {
+  proto::Created box = create();
+  proto::Created other = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  const auto items = store->items_after(box.mailbox, 0, 10);
+  ASSERT_EQ(items.size(), 2u);
+
+  // A mailbox without a queued ACK: nothing is committed early.
+  EXPECT_FALSE(submit(owner, proto::Ack{10, box.mailbox, {items[0].id}}).has_value());
+  auto reply = submit(owner, proto::Subscribe{11, other.mailbox});
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Ok>(*reply));
+  EXPECT_FALSE(service->has_answers());
+  EXPECT_EQ(store->item_count(), 2);
+
+  reply = submit(owner, proto::Subscribe{12, box.mailbox});
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Ok>(*reply));
+  ASSERT_TRUE(service->has_answers());
+  auto answers = service->take_answers();
+  ASSERT_EQ(answers.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(answers[0].reply));
+  EXPECT_EQ(std::get<proto::Ok>(answers[0].reply).request, 10u);
+  const auto left = service->items_after(box.mailbox, 0, 10);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].id, items[1].id);
+  // The SUBSCRIBE's own write (its touch) rides with the next commit, which answers nothing.
+  EXPECT_EQ(service->queued(), 1u);
+  EXPECT_TRUE(service->commit(clock.now()).empty());
+}
+
+// R2: the room an ACK makes is there for a PUT that comes after it, though not yet committed.
+TEST_F(Fixture, R2_PutThatAQueuedAckMakesRoomForIsStoredNotRefused) {
+  Config config;
+  config.quota_count = 2;
+  open(config);
+  proto::Created box = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  const std::uint64_t first = store->items_after(box.mailbox, 0, 1).at(0).id;
+  EXPECT_FALSE(submit(owner, proto::Ack{20, box.mailbox, {first}}).has_value());
+  EXPECT_FALSE(submit(stranger, proto::Put{21, box.mailbox, box.capability, random_envelope()}).has_value());
+  auto acked = service->take_answers();
+  ASSERT_EQ(acked.size(), 1u);
+  EXPECT_EQ(std::get<proto::Ok>(acked.at(0).reply).request, 20u);
+  auto stored = service->commit(clock.now());
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(std::get<proto::Ok>(stored.at(0).reply).request, 21u);
+  EXPECT_EQ(store->item_count(), 2);
+  // Full again, and no ACK queued: refused as before.
+  expect_refused(submit(stranger, proto::Put{22, box.mailbox, box.capability, random_envelope()}),
+                 ErrorCode::over_quota_count);
+  EXPECT_FALSE(service->has_answers());
+}
+
+// R3: PUTs and ACKs committed together; when the transaction fails, none of them happened and
+// each is answered with an ERROR, so the senders' retries store nothing twice.
+TEST_F(Fixture, R3_FailedGroupCommitChangesNothingAndAnswersEachWithAnError) {
+  proto::Created box = create();
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
+  const std::uint64_t kept = store->items_after(box.mailbox, 0, 1).at(0).id;
+  const proto::Envelope envelope = random_envelope();
+  // Another connection makes every delete of an item fail, as a full disk would the commit.
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open((dir.path() / "relay.db").c_str(), &other), SQLITE_OK);
+  auto exec = [other](const char* sql) {
+    char* err = nullptr;
+    const int rc = sqlite3_exec(other, sql, nullptr, nullptr, &err);
+    EXPECT_EQ(rc, SQLITE_OK) << (err != nullptr ? err : "");
+    sqlite3_free(err);
+  };
+  exec("CREATE TRIGGER no_delete BEFORE DELETE ON items BEGIN SELECT RAISE(ABORT, 'injected'); END");
+
+  EXPECT_FALSE(submit(stranger, proto::Put{30, box.mailbox, box.capability, envelope}).has_value());
+  EXPECT_FALSE(submit(owner, proto::Ack{31, box.mailbox, {kept}}).has_value());
+  auto failed = service->commit(clock.now());
+  ASSERT_EQ(failed.size(), 2u);
+  for (const Answer& a : failed) expect_refused(a.reply, ErrorCode::internal);
+  EXPECT_EQ(std::get<proto::Error>(failed[0].reply).request, 30u);
+  EXPECT_EQ(std::get<proto::Error>(failed[1].reply).request, 31u);
+  ASSERT_EQ(store->item_count(), 1);
+  EXPECT_EQ(store->items_after(box.mailbox, 0, 10).at(0).id, kept);
+  EXPECT_EQ(store->mailbox(box.mailbox)->count, 1);
+  EXPECT_EQ(service->queued(), 0u);
+
+  exec("DROP TRIGGER no_delete");
+  sqlite3_close(other);
+  EXPECT_FALSE(submit(stranger, proto::Put{32, box.mailbox, box.capability, envelope}).has_value());
+  EXPECT_FALSE(submit(owner, proto::Ack{33, box.mailbox, {kept}}).has_value());
+  auto retried = service->commit(clock.now());
+  ASSERT_EQ(retried.size(), 2u);
+  for (const Answer& a : retried) EXPECT_TRUE(std::holds_alternative<proto::Ok>(a.reply));
+  const auto items = store->items_after(box.mailbox, 0, 10);
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0].envelope, envelope);
+  EXPECT_EQ(store->mailbox(box.mailbox)->count, 1);
 }
 
 TEST_F(Fixture, PutWithWrongCapabilityIsRefused) {
@@ -211,7 +346,7 @@ TEST_F(Fixture, PutWithWrongCapabilityIsRefused) {
   wrong[31] ^= 1;
   const Snapshot before = snapshot();
   expect_refused(submit(stranger, proto::Put{1, box.mailbox, wrong, random_envelope()}), ErrorCode::bad_capability);
-  EXPECT_EQ(service->queued_puts(), 0u);
+  EXPECT_EQ(service->queued(), 0u);
   EXPECT_EQ(snapshot(), before);
 }
 
@@ -236,14 +371,14 @@ TEST_F(Fixture, OverCountQuotaIsRefusedCountingQueuedPuts) {
   expect_refused(submit(stranger, proto::Put{51, box.mailbox, box.capability, random_envelope()}),
                  ErrorCode::over_quota_count);
   EXPECT_EQ(snapshot(), before);
-  EXPECT_EQ(service->commit_puts(clock.now()).size(), 1u);
+  EXPECT_EQ(service->commit(clock.now()).size(), 1u);
   EXPECT_EQ(store->item_count(), 2);
   const Snapshot full = snapshot();
   expect_refused(put(box, random_envelope()), ErrorCode::over_quota_count);
   EXPECT_EQ(snapshot(), full);
   // Acknowledged items make room again.
   const std::uint64_t first = store->items_after(box.mailbox, 0, 1).at(0).id;
-  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{60, box.mailbox, {first}})));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(ack(proto::Ack{60, box.mailbox, {first}})));
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
 }
 
@@ -273,7 +408,7 @@ TEST_F(Fixture, OversizedAndMalformedMessagesAreRefused) {
   expect_refused(service->submit_bytes(stranger, short_put, clock.now()), ErrorCode::bad_request);
   expect_refused(service->submit_bytes(stranger, util::Bytes{}, clock.now()), ErrorCode::bad_request);
   expect_refused(submit(stranger, proto::Ok{3}), ErrorCode::bad_request);
-  EXPECT_EQ(service->queued_puts(), 0u);
+  EXPECT_EQ(service->queued(), 0u);
   EXPECT_EQ(snapshot(), before);
 }
 
@@ -305,14 +440,13 @@ TEST_F(Fixture, AckDeletesOnlyThatMailboxsItems) {
   auto items_b = store->items_after(b.mailbox, 0, 10);
   ASSERT_EQ(items_a.size(), 2u);
   // An ACK naming b's item through mailbox a leaves it alone.
-  auto reply = submit(owner, proto::Ack{1, a.mailbox, {items_a[0].id, items_b[0].id, 999999}});
-  ASSERT_TRUE(reply && std::holds_alternative<proto::Ok>(*reply));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(ack(proto::Ack{1, a.mailbox, {items_a[0].id, items_b[0].id, 999999}})));
   EXPECT_EQ(store->items_after(a.mailbox, 0, 10).size(), 1u);
   EXPECT_EQ(store->items_after(b.mailbox, 0, 10).size(), 1u);
   EXPECT_EQ(store->mailbox(a.mailbox)->count, 1);
   EXPECT_EQ(store->mailbox(a.mailbox)->bytes, static_cast<std::int64_t>(wire::kEnvelopeSize));
   // Acknowledging twice is harmless.
-  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{2, a.mailbox, {items_a[0].id}})));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(ack(proto::Ack{2, a.mailbox, {items_a[0].id}})));
   EXPECT_EQ(store->mailbox(a.mailbox)->count, 1);
 }
 
@@ -325,7 +459,7 @@ TEST_F(Fixture, SubscriptionSeesItemsInTheOrderTheyWereStored) {
                                              sent.back()})
                      .has_value());
   }
-  auto results = service->commit_puts(clock.now());
+  auto results = service->commit(clock.now());
   ASSERT_EQ(results.size(), 5u);
   for (std::size_t i = 0; i < 5; ++i) {
     EXPECT_EQ(std::get<proto::Ok>(results[i].reply).request, 100 + i);
@@ -345,7 +479,7 @@ TEST_F(Fixture, PutQueuedForAMailboxDeletedBeforeCommitIsRefusedAtCommit) {
   proto::Created box = create();
   EXPECT_FALSE(submit(stranger, proto::Put{1, box.mailbox, box.capability, random_envelope()}).has_value());
   ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Remove{2, box.mailbox})));
-  auto results = service->commit_puts(clock.now());
+  auto results = service->commit(clock.now());
   ASSERT_EQ(results.size(), 1u);
   expect_refused(results[0].reply, ErrorCode::no_such_mailbox);
   EXPECT_EQ(store->item_count(), 0);
@@ -438,7 +572,7 @@ proto::Capability random_capability() {
 proto::Message put_with(Fixture& f, const proto::MailboxId& mailbox, const proto::Capability& capability) {
   auto reply = f.submit(f.stranger, proto::Put{f.next_request++, mailbox, capability, random_envelope()});
   if (reply) return *reply;
-  auto results = f.service->commit_puts(f.clock.now());
+  auto results = f.service->commit(f.clock.now());
   EXPECT_EQ(results.size(), 1u);
   return results.empty() ? proto::Message{} : results[0].reply;
 }
@@ -472,7 +606,7 @@ TEST_F(Fixture, OneWriterFillsItsQuotaAndAnotherStillPuts) {
     if (item.writer == channel::relay_capability_id(box.capability)) firsts.push_back(item.id);
   }
   ASSERT_EQ(firsts.size(), 3u);
-  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{91, box.mailbox, firsts})));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(ack(proto::Ack{91, box.mailbox, firsts})));
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
   expect_refused(submit(stranger, proto::Put{92, box.mailbox, second, random_envelope()}),
                  ErrorCode::over_quota_count);
@@ -487,7 +621,7 @@ TEST_F(Fixture, WriterQuotaCountsQueuedPutsAndBytes) {
   EXPECT_FALSE(submit(stranger, proto::Put{2, box.mailbox, box.capability, random_envelope()}).has_value());
   expect_refused(submit(stranger, proto::Put{3, box.mailbox, box.capability, random_envelope()}),
                  ErrorCode::over_quota_bytes);
-  EXPECT_EQ(service->commit_puts(clock.now()).size(), 2u);
+  EXPECT_EQ(service->commit(clock.now()).size(), 2u);
   auto writer = store->capability(box.mailbox, channel::relay_capability_id(box.capability));
   ASSERT_TRUE(writer);
   EXPECT_EQ(writer->count, 2);
@@ -508,7 +642,7 @@ TEST_F(Fixture, HelloCapabilityStoresOnlyItsFewEnvelopesInItsLife) {
   // Acknowledged or not, its life's PUTs are spent.
   std::vector<std::uint64_t> all;
   for (const ItemRow& item : store->items_after(box.mailbox, 0, 10)) all.push_back(item.id);
-  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{2, box.mailbox, all})));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(ack(proto::Ack{2, box.mailbox, all})));
   const Snapshot before = snapshot();
   expect_refused(submit(stranger, proto::Put{3, box.mailbox, hello, random_envelope()}), ErrorCode::over_quota_count);
   EXPECT_EQ(snapshot(), before);
@@ -542,7 +676,7 @@ TEST_F(Fixture, RevokedCapabilityIsRefusedAndItsItemsStay) {
   EXPECT_EQ(items[0].writer, created_id);
   EXPECT_EQ(items[1].writer, channel::relay_capability_id(contact));
   // Acknowledging it counts it off the mailbox though its writer's row is gone.
-  ASSERT_TRUE(std::holds_alternative<proto::Ok>(*submit(owner, proto::Ack{4, box.mailbox, {items[0].id}})));
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(ack(proto::Ack{4, box.mailbox, {items[0].id}})));
   EXPECT_EQ(store->mailbox(box.mailbox)->count, 2);
   EXPECT_EQ(store->capability(box.mailbox, channel::relay_capability_id(contact))->count, 2);
   // Revoking again, or an id never added, is done already.

@@ -107,15 +107,17 @@ TEST(RelayStoreUpgrade, Schema3MailboxKeepsItsCapabilityAsItsFirstWriter) {
   const Origin writer{1, crypto::SigningKey::generate().public_key(), "192.0.2.1"};
   proto::Envelope env{};
   EXPECT_FALSE(service.submit(writer, proto::Put{1, mailbox, capability, env}, clock.now()).has_value());
-  auto results = service.commit_puts(clock.now());
+  auto results = service.commit(clock.now());
   ASSERT_EQ(results.size(), 1u);
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(results[0].reply));
   auto full = service.submit(writer, proto::Put{2, mailbox, capability, env}, clock.now());
   ASSERT_TRUE(full && std::holds_alternative<proto::Error>(*full));
   EXPECT_EQ(std::get<proto::Error>(*full).code, proto::ErrorCode::over_quota_count);
   const Origin owner{2, owner_key.public_key(), "192.0.2.2"};
-  auto ack = service.submit(owner, proto::Ack{3, mailbox, {items[0].id}}, clock.now());
-  ASSERT_TRUE(ack && std::holds_alternative<proto::Ok>(*ack));
+  EXPECT_FALSE(service.submit(owner, proto::Ack{3, mailbox, {items[0].id}}, clock.now()).has_value());
+  auto acked = service.commit(clock.now());
+  ASSERT_EQ(acked.size(), 1u);
+  ASSERT_TRUE(std::holds_alternative<proto::Ok>(acked[0].reply));
   EXPECT_EQ(store.capability(mailbox, id)->count, 2);
   EXPECT_EQ(store.mailbox(mailbox)->count, 2);
 

@@ -90,3 +90,20 @@ def wait_for(cond, timeout_s: float, what: str, interval: float = 0.02) -> None:
             raise RuntimeError(f"timed out waiting for {what}")
         time.sleep(interval)
 
+
+def rss_kib(pid: int) -> int:
+    """The resident set of a running process, in KiB (VmRSS of /proc/PID/status)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+def print_part(r: dict, table_rows, details_md) -> None:
+    """What a part run on its own prints: its raw results, then its table rows and details."""
+    print(json.dumps(r, indent=2))
+    for row in table_rows(r):
+        print(" | ".join(row))
+    for line in details_md(r):
+        print(line)

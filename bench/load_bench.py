@@ -26,19 +26,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import log, spawn, stop, stop_all  # noqa: E402
+from bench_common import log, print_part, rss_kib, spawn, stop, stop_all  # noqa: E402
 from relay_nats import Relay  # noqa: E402
 
 OWNERS = 1000
 RATE = 10
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def run(bc: Path, bin_dir: Path, work: Path, seconds: float = 12, ack: float = 6, owners: int = OWNERS) -> dict:
@@ -128,11 +120,7 @@ def main() -> int:
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(r, indent=2))
-    for row in table_rows(r):
-        print(" | ".join(row))
-    for line in details_md(r):
-        print(line)
+    print_part(r, table_rows, details_md)
     return 0
 
 

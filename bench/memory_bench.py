@@ -31,19 +31,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_common import free_port, log, spawn, stop, stop_all, wait_for  # noqa: E402
+from bench_common import free_port, log, print_part, rss_kib, spawn, stop, stop_all, wait_for  # noqa: E402
 from relay_nats import Relay  # noqa: E402
 
 NODE_GOAL_KIB = 64
 RELAY_GOAL_KIB = 32
-
-
-def rss_kib(pid: int) -> int:
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    raise RuntimeError(f"no VmRSS for pid {pid}")
 
 
 def settled_rss(pid: int, settle_s: float = 3.0, samples: int = 5) -> int:
@@ -235,11 +227,7 @@ def main() -> int:
     finally:
         stop_all()
         shutil.rmtree(work, ignore_errors=True)
-    print(json.dumps(r, indent=2))
-    for row in table_rows(r):
-        print(" | ".join(row))
-    for line in details_md(r):
-        print(line)
+    print_part(r, table_rows, details_md)
     return 0
 
 

@@ -15,7 +15,8 @@
 //
 // DURABILITY INVARIANTS of the relay. Every change to the store or to the requests that write it
 // (relay/mailbox_service.h) must keep these; each has a test named after it in
-// tests/unit/relay/mailbox_durability_test.cpp (MailboxDurability.R1_...), which breaks when its invariant does.
+// tests/unit/relay/mailbox_durability_test.cpp (MailboxDurability.R1_...), which breaks when
+// its invariant does.
 //
 //   R1. A PUT is answered OK only after the transaction that stores its envelope committed: an
 //       envelope its writer was told is stored survives a crash or power loss.

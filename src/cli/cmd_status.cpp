@@ -133,6 +133,7 @@ void print_link(std::ostream& out, const json& link, std::int64_t now_ms) {
   if (auto pq = link.find("post_quantum"); pq != link.end() && pq->is_boolean()) {
     out << (pq->get<bool>() ? ", post-quantum start" : ", classical start");
   }
+  if (link.value("pq_ratchet", false)) out << ", " << count(link, "pq_ratchet_steps") << " PQ ratchet steps";
   const bool pending = link.value("hello_pending", false);
   if (pending) out << ", session not yet answered";
   out << "\n";

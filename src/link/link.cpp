@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "link/kem_chunks.h"
 #include "wire/frame_codec.h"
 
 namespace bc::link {
@@ -113,6 +114,12 @@ std::vector<Link::Received> Link::receive_many(const std::vector<std::pair<Chann
             hello_.reset();  // the inviter answered: it holds our session
             store_.set_hello(std::nullopt);
           }
+          if (auto r = take_kem_chunks(*session_, *payload); !r.ok()) {
+            PayloadRefused refused;
+            refused.channel = envelopes[i].first;
+            refused.reason = r.error().message;
+            carried_events_.push_back(std::move(refused));
+          }
           if (auto r = engine_->on_payload(envelopes[i].first, *payload, now); !r.ok()) {
             out[i] = {Outcome::refused, r.error().message};
           }
@@ -185,6 +192,7 @@ std::optional<util::Bytes> Link::take_envelope(ChannelId channel, util::WallTime
     engine_->unsend_last(channel);
     return std::nullopt;
   }
+  add_kem_chunk(*session_, *payload);
   auto envelope = session_->seal(*payload);
   if (!envelope.ok()) {
     engine_->unsend_last(channel);
@@ -230,6 +238,7 @@ util::Result<Link::CourierLoad> Link::take_courier(
     if (!ensure_sendable()) {
       return util::make_error(util::Errc::store, "could not reserve send counters in the store");
     }
+    add_kem_chunk(*session_, carried.payloads[i]);
     auto envelope = session_->seal(carried.payloads[i]);
     if (!envelope.ok()) return envelope.error();
     load.envelopes.emplace_back(envelope->begin(), envelope->end());

@@ -218,9 +218,12 @@ nlohmann::json Node::Impl::status_json() {
          {"hello_refused_by_relay", hello_refused_by_relay},
          {"cover", cover_json},
          {"verified", peer->contact.verified},
-         // Whether the session started post-quantum hybrid (ML-KEM with X25519); the ratchet
-         // after the start is classical either way (docs/threat-model.md).
+         // Whether the session started post-quantum hybrid (ML-KEM with X25519); such a session
+         // also runs the PQ ratchet step, and pq_ratchet_steps counts the ML-KEM secrets mixed
+         // into its root key so far (docs/protocol.md "PQ ratchet step").
          {"post_quantum", peer->contact.post_quantum},
+         {"pq_ratchet", peer->link->pq_ratchet()},
+         {"pq_ratchet_steps", peer->link->pq_epoch()},
          {"hello_pending", peer->link->hello_pending()},
          {"refused_our_key_at_ms", peer->refused_our_key_at_ms ? nlohmann::json(*peer->refused_our_key_at_ms)
                                                                : nlohmann::json(nullptr)},

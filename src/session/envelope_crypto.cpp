@@ -7,6 +7,7 @@
 #include "crypto/secure_buffer.h"
 #include "session/header_crypto.h"
 #include "session/kdf_chain.h"
+#include "session/pq_ratchet.h"
 #include "session/ratchet.h"
 #include "session/session_limits.h"
 
@@ -78,7 +79,7 @@ util::Result<Envelope> seal_envelope(RatchetState& state, util::ByteView payload
   if (c.cks.size() != kKeySize || c.hks.empty() || !c.dhs) {
     return make_error(Errc::internal, "session has no sending chain");
   }
-  if (c.ns == std::numeric_limits<std::uint32_t>::max()) {
+  if (c.ns == std::numeric_limits<std::uint32_t>::max() || (c.pq && c.ns >= kPqMaxChain)) {
     return make_error(Errc::limit, "sending chain exhausted");
   }
   KeyBytes next_ck;
@@ -87,7 +88,7 @@ util::Result<Envelope> seal_envelope(RatchetState& state, util::ByteView payload
   Envelope env{};
   util::MutableByteView out(env);
   auto nonce = encrypt_header(out.subspan(kEncryptedHeaderOffset, kEncryptedHeaderSize), c.hks.view(),
-                              Header{c.dhs->public_key(), c.pn, c.ns});
+                              Header{c.dhs->public_key(), pq_pack_pn(c, c.pn), c.ns});
   std::copy(nonce.begin(), nonce.end(), env.begin());
   crypto::SecretArray<kBodyKeyMaterialSize> bk;
   body_key_material(state, bk.mutable_view(), mk.view(), nonce);
@@ -180,14 +181,14 @@ util::Result<Opened> open_envelope(RatchetState& state, util::ByteView envelope,
   if (nheader->n == std::numeric_limits<std::uint32_t>::max()) {
     return make_error(Errc::limit, "message number out of range");
   }
-  const std::uint64_t old_steps =
-      c.ckr.size() == kKeySize && nheader->pn > c.nr ? std::uint64_t{nheader->pn} - c.nr : 0;
+  const PnField pn = pq_unpack_pn(c, nheader->pn);
+  const std::uint64_t old_steps = c.ckr.size() == kKeySize && pn.pn > c.nr ? std::uint64_t{pn.pn} - c.nr : 0;
   const std::uint64_t new_steps = std::uint64_t{nheader->n} + 1;
   ChainState next = c.clone();
   // The old chain's tail only yields skipped keys: walked when the whole fits in the bound,
   // else left out (those envelopes are lost; the link engine retransmits their frames).
-  if (old_steps + new_steps <= bound) work.chain_steps += skip_message_keys(next, nheader->pn, pending);
-  BC_TRY_VOID(dh_ratchet(next, nheader->dh, crypto::DhKeyPair::generate()));
+  if (old_steps + new_steps <= bound) work.chain_steps += skip_message_keys(next, pn.pn, pending);
+  BC_TRY_VOID(dh_ratchet(next, nheader->dh, pn.epoch_tag, crypto::DhKeyPair::generate()));
   if (next.ckr.size() != kKeySize) return make_error(Errc::internal, "no receiving chain");
   if (new_steps > bound) {
     // Bridge: the DH step (the peer's genuine new key) and `bound` steps of its chain.

@@ -36,6 +36,17 @@ RootStep kdf_rk(util::ByteView root_key, util::ByteView dh_out) {
           crypto::SecureBuffer(v.subspan(2 * kKeySize, kKeySize))};
 }
 
+RootStep kdf_rk_pq(util::ByteView root_key, util::ByteView dh_out, util::ByteView kem_secret) {
+  crypto::SecretArray<2 * kKeySize> ikm;
+  std::copy(dh_out.begin(), dh_out.end(), ikm.data());
+  std::copy(kem_secret.begin(), kem_secret.end(), ikm.data() + kKeySize);
+  crypto::SecretArray<3 * kKeySize> okm;
+  crypto::hkdf_sha256_into(okm.mutable_view(), root_key, ikm.view(), util::as_bytes(kInfoRootKdfPq));
+  const auto v = okm.view();
+  return {crypto::SecureBuffer(v.subspan(0, kKeySize)), crypto::SecureBuffer(v.subspan(kKeySize, kKeySize)),
+          crypto::SecureBuffer(v.subspan(2 * kKeySize, kKeySize))};
+}
+
 void kdf_ck_into(util::ByteView chain_key, util::MutableByteView next_chain_key,
                  util::MutableByteView message_key) {
   const std::uint8_t message[1] = {kChainMessageConstant};

@@ -16,6 +16,9 @@ struct RootStep {
   crypto::SecureBuffer next_header_key;
 };
 RootStep kdf_rk(util::ByteView root_key, util::ByteView dh_out);
+// The root step of the PQ ratchet step that mixes a KEM secret: the same with ikm = dh_out ||
+// kem_secret and info = kInfoRootKdfPq.
+RootStep kdf_rk_pq(util::ByteView root_key, util::ByteView dh_out, util::ByteView kem_secret);
 
 // KDF_CK: HMAC-SHA256(ck, 0x02) is the next chain key, HMAC-SHA256(ck, 0x01) the message key.
 struct ChainStep {

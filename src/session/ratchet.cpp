@@ -1,6 +1,7 @@
 #include "session/ratchet.h"
 
 #include <algorithm>
+#include <string>
 
 #include "session/session_limits.h"
 
@@ -30,13 +31,23 @@ util::Result<ChainState> init_responder(const StartSecrets& secrets, const crypt
   c.rk = secrets.root_key.copy();
   c.nhks = secrets.responder_header.copy();
   c.nhkr = secrets.initiator_header.copy();
-  BC_TRY_VOID(dh_ratchet(c, initiator_ratchet_key, std::move(next_ratchet_key)));
+  BC_TRY_VOID(dh_ratchet(c, initiator_ratchet_key, 0, std::move(next_ratchet_key)));
   return c;
 }
 
 util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_key,
-                              crypto::DhKeyPair next_ratchet_key) {
+                              std::uint8_t their_epoch_tag, crypto::DhKeyPair next_ratchet_key) {
   if (!c.dhs) return util::make_error(util::Errc::internal, "ratchet state without a key pair");
+  bool mix_recv = false;
+  if (c.pq) {
+    const auto ours = static_cast<std::uint8_t>(c.pq_epoch);
+    mix_recv = their_epoch_tag == static_cast<std::uint8_t>(ours + 1) && !c.pq_recv_secret.empty();
+    if (!mix_recv && their_epoch_tag != ours) {
+      return util::make_error(util::Errc::bad_format,
+                              "header names PQ epoch tag " + std::to_string(their_epoch_tag) +
+                                  ", ours is " + std::to_string(ours));
+    }
+  }
   // Both agreements first: a low-order key must fail before anything changes.
   auto dh_recv = c.dhs->agree(their_key);
   if (!dh_recv) return dh_recv.error();
@@ -49,11 +60,22 @@ util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_ke
   c.hks = std::move(c.nhks);
   c.hkr = std::move(c.nhkr);
   c.dhr = their_key;
-  auto recv = kdf_rk(c.rk.view(), dh_recv->view());
+  auto recv = mix_recv ? kdf_rk_pq(c.rk.view(), dh_recv->view(), c.pq_recv_secret.view())
+                       : kdf_rk(c.rk.view(), dh_recv->view());
+  if (mix_recv) {
+    c.pq_recv_secret = {};
+    ++c.pq_epoch;
+  }
   c.ckr = std::move(recv.chain_key);
   c.nhkr = std::move(recv.next_header_key);
   c.dhs = std::move(next_ratchet_key);
-  auto send = kdf_rk(recv.root_key.view(), dh_send->view());
+  const bool mix_send = c.pq && !c.pq_send_secret.empty();
+  auto send = mix_send ? kdf_rk_pq(recv.root_key.view(), dh_send->view(), c.pq_send_secret.view())
+                       : kdf_rk(recv.root_key.view(), dh_send->view());
+  if (mix_send) {
+    c.pq_send_secret = {};
+    ++c.pq_epoch;
+  }
   c.rk = std::move(send.root_key);
   c.cks = std::move(send.chain_key);
   c.nhks = std::move(send.next_header_key);

@@ -24,9 +24,12 @@ util::Result<ChainState> init_responder(const StartSecrets& secrets, const crypt
                                         const crypto::DhPublicKey& initiator_ratchet_key,
                                         crypto::DhKeyPair next_ratchet_key);
 
-// DHRatchetHE: on a header that opened under NHKr.
+// DHRatchetHE: on a header that opened under NHKr. their_epoch_tag is the header's PQ epoch tag
+// (pq_ratchet.h; 0 for sessions without the step): with the step, the receiving root step mixes
+// our pq_recv_secret when the tag is one above our epoch, and the sending root step mixes
+// pq_send_secret when we hold one. Any other tag than ours or ours + 1 is refused.
 util::Result<void> dh_ratchet(ChainState& c, const crypto::DhPublicKey& their_key,
-                              crypto::DhKeyPair next_ratchet_key);
+                              std::uint8_t their_epoch_tag, crypto::DhKeyPair next_ratchet_key);
 
 // Message keys skipped on one receiving chain, collected until the receive commits: the keys of
 // counters first_n .. first_n + count - 1 (count <= kMaxSkipPerChain, the newest of the gap),

@@ -16,6 +16,10 @@ ChainState ChainState::clone() const {
   c.ns = ns;
   c.nr = nr;
   c.pn = pn;
+  c.pq = pq;
+  c.pq_epoch = pq_epoch;
+  c.pq_send_secret = pq_send_secret.copy();
+  c.pq_recv_secret = pq_recv_secret.copy();
   return c;
 }
 
@@ -25,6 +29,7 @@ RatchetState RatchetState::clone() const {
   s.ad = ad;
   s.mixed_body_nonce = mixed_body_nonce;
   s.skipped = skipped.clone();
+  s.kem = kem.clone();
   return s;
 }
 

@@ -8,6 +8,7 @@
 
 #include "crypto/dh.h"
 #include "crypto/secure_buffer.h"
+#include "session/pq_exchange.h"
 #include "session/session_constants.h"
 #include "session/skipped_keys.h"
 #include "util/bytes.h"
@@ -28,6 +29,16 @@ struct ChainState {
   std::uint32_t nr = 0;                    // Nr
   std::uint32_t pn = 0;                    // PN
 
+  // The post-quantum ratchet step (pq_ratchet.h), the part that moves with the root key: pq says
+  // the session runs it, pq_epoch counts the KEM secrets mixed into RK so far. A secret waits
+  // for its root step in one of the two buffers: pq_send_secret (we decapsulated it) is mixed
+  // into our next sending step, pq_recv_secret (we encapsulated it) into the receiving step of
+  // the first new chain whose header says pq_epoch + 1.
+  bool pq = false;
+  std::uint32_t pq_epoch = 0;
+  crypto::SecureBuffer pq_send_secret;
+  crypto::SecureBuffer pq_recv_secret;
+
   ChainState clone() const;
 };
 
@@ -40,6 +51,8 @@ struct RatchetState {
   // pair. Set for every session started by HELLO version 2; states of older sessions lack it
   // and keep the old derivation (both sides hold the same flag: it is fixed at the start).
   bool mixed_body_nonce = false;
+  // The KEM exchange under way (pq_ratchet.h); used only when chain.pq.
+  PqExchange kem;
 
   RatchetState clone() const;
 };

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "crypto/random.h"
+#include "session/pq_ratchet.h"
 #include "session/ratchet.h"
 #include "session/state_codec.h"
 #include "util/byte_io.h"
@@ -105,7 +106,19 @@ util::Result<util::Bytes> Session::open(util::ByteView envelope, util::WallTime 
                                 " chain steps ahead: the receiving chain advanced that far towards it "
                                 "(kept); later envelopes continue");
   }
+  pq_after_open(state_, now);
   return std::move(opened->payload);
+}
+
+std::optional<wire::KemChunkFrame> Session::pq_chunk(std::size_t max_data) {
+  return pq_next_chunk(state_, max_data);
+}
+
+util::Result<void> Session::on_pq_chunk(const wire::KemChunkFrame& chunk) {
+  auto changed = pq_on_chunk(state_, chunk);
+  if (!changed) return changed.error();
+  if (*changed) ++changes_;
+  return {};
 }
 
 }  // namespace bc::session

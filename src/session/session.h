@@ -21,6 +21,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "crypto/secure_buffer.h"
 #include "session/envelope_crypto.h"
@@ -30,6 +31,7 @@
 #include "util/bytes.h"
 #include "util/clock.h"
 #include "util/result.h"
+#include "wire/frames.h"
 
 namespace bc::session {
 
@@ -113,6 +115,17 @@ class Session {
   std::uint32_t max_chain_steps() const { return max_chain_steps_; }
   // For benchmarks and tests that compare bounds; production keeps kMaxChainStepsPerEnvelope.
   void set_max_chain_steps(std::uint32_t steps) { max_chain_steps_ = steps; }
+
+  // The post-quantum ratchet step (pq_ratchet.h), on in sessions started by a hybrid HELLO.
+  // Call pq_chunk() when sealing, with the room the payload has left after its frames (in data
+  // bytes), and put what it returns in that room; call on_pq_chunk() with each KEM_CHUNK of an
+  // opened payload in the same batch as the open, which then persists serialize() (a change
+  // bumps changes()).
+  std::optional<wire::KemChunkFrame> pq_chunk(std::size_t max_data);
+  util::Result<void> on_pq_chunk(const wire::KemChunkFrame& chunk);
+  bool pq_ratchet() const { return state_.chain.pq; }
+  // KEM secrets mixed into the root key since the session started (0 without the step).
+  std::uint32_t pq_epoch() const { return state_.chain.pq_epoch; }
 
   const util::ByteArray<kAssociatedDataSize>& associated_data() const { return state_.ad; }
   // For tests and diagnostics.

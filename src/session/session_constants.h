@@ -27,6 +27,9 @@ inline constexpr std::string_view kInfoHelloConfirm = "backchannel/hello/confirm
 inline constexpr std::string_view kInfoPqxdh = "backchannel/pqxdh/v1";
 inline constexpr std::string_view kInfoHelloPq = "backchannel/hello/pq/v1";
 inline constexpr std::string_view kInfoRootKdf = "backchannel/ratchet/root/v1";
+// PQ ratchet step: a root step that mixes a KEM secret SS is KDF_RK_HE with ikm = DH || SS and
+// this info (docs/protocol.md "PQ ratchet step").
+inline constexpr std::string_view kInfoRootKdfPq = "backchannel/ratchet/root/pq/v1";
 inline constexpr std::string_view kInfoMessageKey = "backchannel/ratchet/message/v1";
 // Body keys of sessions started by HELLO version 2: info = this || header nonce (24).
 inline constexpr std::string_view kInfoMessageKeyMixed = "backchannel/ratchet/message/v2";
@@ -38,6 +41,11 @@ inline constexpr std::uint8_t kChainNextConstant = 0x02;
 // Header plaintext: DHs public key (32) || PN (u32 BE) || N (u32 BE).
 inline constexpr std::size_t kHeaderPlainSize = 40;
 static_assert(kHeaderPlainSize == wire::kHeaderPlainSize);
+// Sessions with the PQ ratchet step: PN's top byte is the sender's epoch (mod 256) at the start
+// of the chain, its low 24 bits the count; a chain of such a session ends at kPqMaxChain.
+inline constexpr unsigned kPqEpochShift = 24;
+inline constexpr std::uint32_t kPqPnMask = (std::uint32_t{1} << kPqEpochShift) - 1;
+inline constexpr std::uint32_t kPqMaxChain = kPqPnMask;
 
 // Envelope layout: header nonce || encrypted header || body ciphertext || body tag.
 inline constexpr std::size_t kHeaderNonceOffset = 0;
@@ -70,7 +78,10 @@ inline constexpr std::size_t kMaxHybridReachabilitySize = kHybridHelloPlainSize 
 static_assert(kMaxHybridReachabilitySize == 685);
 
 // Serialised session state.
+// Version 1: a session without the PQ ratchet step. Version 2 (sessions with it) appends the
+// step's section; sessions without it are still written as version 1.
 inline constexpr std::uint8_t kStateVersion = 1;
+inline constexpr std::uint8_t kStateVersionPq = 2;
 inline constexpr std::string_view kStateMagic = "BCSS";
 
 }  // namespace bc::session

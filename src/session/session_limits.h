@@ -43,6 +43,13 @@ inline constexpr std::uint32_t kMaxReservationBlock = 256;
 // Reachability blob carried in HELLO (interpreted by session/reachability.*).
 inline constexpr std::size_t kMaxReachabilitySize = 1024;
 
+// When the key owner starts the next KEM exchange of the PQ ratchet step (pq_ratchet.h): after
+// this many opened envelopes since the last one began, after this long, or on the first envelope
+// after a silence this long (a blackout). Not wire format: each side decides for its own keys.
+inline constexpr std::uint32_t kPqStepEnvelopes = 50;
+inline constexpr std::chrono::milliseconds kPqStepInterval = std::chrono::hours(1);
+inline constexpr std::chrono::milliseconds kPqBlackoutGap = std::chrono::minutes(2);
+
 // Upper bound of a serialised state: refuse bigger inputs before parsing.
 inline constexpr std::size_t kMaxStateSize = 256 * 1024;
 

@@ -9,6 +9,7 @@
 #include "crypto/secure_buffer.h"
 #include "session/identity.h"
 #include "session/kdf_chain.h"
+#include "session/pq_ratchet.h"
 #include "session/ratchet.h"
 #include "session/session_constants.h"
 #include "session/session_limits.h"
@@ -177,6 +178,7 @@ util::Result<InviteeStart> start_as_invitee_with_keys_for_testing(
   state.chain = std::move(*chain);
   state.ad = associated_data(ik_self, inviter.identity);
   state.mixed_body_nonce = true;  // HELLO version 2 and 3 sessions
+  if (hybrid) enable_pq_ratchet(state, /*initiator=*/true);  // both sides run this version
   return InviteeStart{Session(std::move(state)), hello, hybrid};
 }
 
@@ -250,6 +252,7 @@ util::Result<AcceptedHello> finish_hello(const LocalKeys& self, const OpenInvita
   state.chain = std::move(*chain);
   state.ad = associated_data(body->keys.identity, own.identity);
   state.mixed_body_nonce = true;  // HELLO version 2 and 3 sessions
+  if (hybrid) enable_pq_ratchet(state, /*initiator=*/false);
   return AcceptedHello{util::Bytes(inv.id.begin(), inv.id.end()), body->keys, std::move(body->reachability),
                        Session(std::move(state)), hybrid};
 }

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "crypto/mlkem.h"
+#include "session/pq_ratchet.h"
 #include "session/session_limits.h"
 #include "util/byte_io.h"
 
@@ -23,10 +25,96 @@ enum Flag : std::uint8_t {
 };
 constexpr std::uint8_t kKnownFlags = 0xFF;
 
+using Phase = PqExchange::Phase;
+
 std::size_t encoded_size(const RatchetState& s) {
   std::size_t n = kStateMagic.size() + 2 + 32 + 32 + 32 * 7 + 12 + kAssociatedDataSize + 2;
   for (const auto& c : s.skipped.chains()) n += 32 + 2 + c.keys.size() * (4 + 8 + 32);
+  n += 1 + 4 + 4 + 1 + 2 * 33 + crypto::mlkem::kDecapsulationKeySize + 2 * wire::kKemDigestSize +
+       crypto::mlkem::kCiphertextSize + 4 + 16;
   return n;
+}
+
+// Version 2's last section: u8 initiator, u32 epoch, u32 exchange, u8 phase, u8 + 32 send
+// secret, u8 + 32 receive secret, key digest, [dk: key_out], [ct, ct digest: ct_out],
+// u32 envelopes, u64 since_ms, u64 last_open_ms.
+void encode_pq(const RatchetState& s, util::ByteWriter& w) {
+  const auto& c = s.chain;
+  const PqExchange& e = s.kem;
+  w.u8(e.initiator ? 1 : 0);
+  w.u32(c.pq_epoch);
+  w.u32(e.number);
+  w.u8(static_cast<std::uint8_t>(e.phase));
+  for (const auto* secret : {&c.pq_send_secret, &c.pq_recv_secret}) {
+    w.u8(secret->empty() ? 0 : 1);
+    if (!secret->empty()) w.bytes(secret->view());
+  }
+  w.bytes(e.key_digest);
+  if (e.phase == Phase::key_out) w.bytes(e.dk.view());
+  if (e.phase == Phase::ct_out) {
+    w.bytes(e.ct);
+    w.bytes(e.ct_digest);
+  }
+  w.u32(e.envelopes);
+  w.u64(static_cast<std::uint64_t>(e.since_ms));
+  w.u64(static_cast<std::uint64_t>(e.last_open_ms));
+}
+
+util::Result<void> decode_pq(util::ByteReader& r, RatchetState& s) {
+  auto& c = s.chain;
+  const auto truncated = [] { return make_error(Errc::truncated, "session state ends early"); };
+  c.pq = true;
+  PqExchange& e = s.kem;
+  const auto initiator = r.u8();
+  c.pq_epoch = r.u32();
+  e.number = r.u32();
+  const auto phase = r.u8();
+  if (r.failed()) return truncated();
+  if (initiator > 1 || phase > static_cast<std::uint8_t>(Phase::ct_out)) {
+    return make_error(Errc::bad_format, "bad PQ exchange in session state");
+  }
+  e.initiator = initiator == 1;
+  e.phase = static_cast<Phase>(phase);
+  for (auto* secret : {&c.pq_send_secret, &c.pq_recv_secret}) {
+    const auto has = r.u8();
+    if (has > 1) return make_error(Errc::bad_format, "bad PQ secret flag in session state");
+    if (has == 1) *secret = crypto::SecureBuffer(r.bytes(kKeySize));
+  }
+  e.key_digest = r.array<wire::kKemDigestSize>();
+  if (e.phase == Phase::key_out) e.dk = crypto::SecureBuffer(r.bytes(crypto::mlkem::kDecapsulationKeySize));
+  if (e.phase == Phase::ct_out) {
+    auto ct = r.bytes(crypto::mlkem::kCiphertextSize);
+    e.ct.assign(ct.begin(), ct.end());
+    e.ct_digest = r.array<wire::kKemDigestSize>();
+  }
+  e.envelopes = r.u32();
+  e.since_ms = static_cast<std::int64_t>(r.u64());
+  e.last_open_ms = static_cast<std::int64_t>(r.u64());
+  if (r.failed()) return truncated();
+  // The exchange is the epoch's, or the one before it not yet caught up (pq_ratchet.cpp).
+  if (c.pq_epoch != e.number && c.pq_epoch != e.number + 1) {
+    return make_error(Errc::bad_format, "PQ exchange and epoch disagree in session state");
+  }
+  if (c.pq_epoch == e.number) {
+    const bool owner = pq_is_owner(e);
+    const bool owner_phase = e.phase == Phase::key_out || e.phase == Phase::mixing;
+    if ((owner_phase && !owner) || (e.phase == Phase::ct_out && owner) ||
+        (e.phase == Phase::mixing) != !c.pq_send_secret.empty() ||
+        (e.phase == Phase::ct_out) != !c.pq_recv_secret.empty()) {
+      return make_error(Errc::bad_format, "PQ exchange phase and secrets disagree in session state");
+    }
+  }
+  if (e.phase == Phase::key_out) {
+    if (auto ok = crypto::mlkem::check_decapsulation_key(e.dk.view()); !ok) return ok.error();
+    if (pq_digest(e.dk.view().subspan(crypto::mlkem::kPkeSecretKeySize, crypto::mlkem::kEncapsulationKeySize)) !=
+        e.key_digest) {
+      return make_error(Errc::bad_format, "PQ key digest does not match the key in session state");
+    }
+  }
+  if (e.phase == Phase::ct_out && pq_digest(e.ct) != e.ct_digest) {
+    return make_error(Errc::bad_format, "PQ ciphertext digest does not match in session state");
+  }
+  return {};
 }
 
 }  // namespace
@@ -37,7 +125,7 @@ crypto::SecureBuffer encode_state(const RatchetState& s, std::uint32_t send_inde
   util::ByteWriter w;
   w.buffer().reserve(encoded_size(s));  // no reallocation leaves secret copies behind
   w.bytes(util::as_bytes(kStateMagic));
-  w.u8(kStateVersion);
+  w.u8(c.pq ? kStateVersionPq : kStateVersion);
   std::uint8_t flags = 0;
   if (c.dhr) flags |= kHasDhr;
   if (!send_chain_key.empty()) flags |= kHasCks;
@@ -69,6 +157,7 @@ crypto::SecureBuffer encode_state(const RatchetState& s, std::uint32_t send_inde
       w.bytes(s.skipped.message_key(key));
     }
   }
+  if (c.pq) encode_pq(s, w);
   crypto::SecureBuffer out(w.buffer());
   crypto::wipe(w.buffer());
   return out;
@@ -83,7 +172,7 @@ util::Result<RatchetState> decode_state(util::ByteView bytes) {
   }
   const auto version = r.u8();
   if (r.failed()) return make_error(Errc::truncated, "session state ends early");
-  if (version != kStateVersion) {
+  if (version != kStateVersion && version != kStateVersionPq) {
     return make_error(Errc::unsupported_version, "session state version " + std::to_string(version));
   }
   const auto flags = r.u8();
@@ -144,6 +233,7 @@ util::Result<RatchetState> decode_state(util::ByteView bytes) {
       s.skipped.insert(hk, n, mk, util::WallTime(std::chrono::milliseconds(expires)));
     }
   }
+  if (version == kStateVersionPq) BC_TRY_VOID(decode_pq(r, s));
   if (!r.done()) {
     return make_error(r.failed() ? Errc::truncated : Errc::bad_format,
                       r.failed() ? "session state ends early" : "trailing bytes after session state");

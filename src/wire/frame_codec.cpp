@@ -158,6 +158,19 @@ Result<void> validate(const ControlFrame& f) {
   return {};
 }
 
+Result<void> validate(const KemChunkFrame& f) {
+  if (f.part != KemPart::encapsulation_key && f.part != KemPart::ciphertext) {
+    return bad("KEM_CHUNK part " + num(static_cast<std::uint8_t>(f.part)) + " is not 1 or 2");
+  }
+  if (f.data.empty()) return bad("KEM_CHUNK without data");
+  const std::size_t size = kem_part_size(f.part);
+  if (f.offset >= size || f.data.size() > size - f.offset) {
+    return bad("KEM_CHUNK bytes " + num(f.offset) + ".." + num(f.offset + f.data.size()) +
+               " run past the part's " + num(size) + " bytes");
+  }
+  return {};
+}
+
 // ---- sizes and writers (frames already valid) -----------------------------------------------
 
 std::size_t size_of(const PaddingFrame& f) {
@@ -177,6 +190,10 @@ std::size_t size_of(const HeartbeatFrame&) {
 }
 std::size_t size_of(const ControlFrame& f) {
   return kControlFrameHeaderSize + f.body.size();
+}
+
+std::size_t size_of(const KemChunkFrame& f) {
+  return kKemChunkHeaderSize + f.data.size();
 }
 
 void type_byte(FrameType t, ByteWriter& w) {
@@ -235,6 +252,16 @@ void write(const ControlFrame& f, ByteWriter& w) {
   type_byte(FrameType::control, w);
   w.u8(static_cast<std::uint8_t>(f.type));
   w.var16(f.body);
+}
+
+void write(const KemChunkFrame& f, ByteWriter& w) {
+  type_byte(FrameType::kem_chunk, w);
+  w.u32(f.exchange);
+  w.u8(static_cast<std::uint8_t>(f.part));
+  w.bytes(f.digest);
+  w.bytes(f.key_digest);
+  w.u16(f.offset);
+  w.var16(f.data);
 }
 
 // ---- readers: the type byte is consumed; each checks truncation, then limits, then rules ----
@@ -330,6 +357,24 @@ Result<Frame> read_control(ByteReader& r) {
   return Frame{std::move(f)};
 }
 
+Result<Frame> read_kem_chunk(ByteReader& r) {
+  KemChunkFrame f;
+  f.exchange = r.u32();
+  f.part = static_cast<KemPart>(r.u8());
+  f.digest = r.array<kKemDigestSize>();
+  f.key_digest = r.array<kKemDigestSize>();
+  f.offset = r.u16();
+  std::size_t length = r.u16();
+  if (r.failed()) return truncated(FrameType::kem_chunk);
+  if (length > kKemEncapsulationKeySize) {
+    return over("KEM_CHUNK length " + num(length) + " exceeds " + num(kKemEncapsulationKeySize));
+  }
+  ByteView data = r.bytes(length);
+  if (r.failed()) return truncated(FrameType::kem_chunk);
+  f.data.assign(data.begin(), data.end());
+  return Frame{std::move(f)};
+}
+
 Error at(std::size_t offset, const Error& e) {
   return make_error(e.code, "frame at payload offset " + num(offset) + ": " + e.message);
 }
@@ -388,6 +433,9 @@ Result<std::vector<Frame>> parse_frames(ByteView in) {
       case FrameType::control:
         frame = read_control(r);
         break;
+      case FrameType::kem_chunk:
+        frame = read_kem_chunk(r);
+        break;
       default: {
         char code[8];
         std::snprintf(code, sizeof code, "0x%02x", in[pos]);
@@ -415,6 +463,13 @@ Result<std::vector<Frame>> parse_payload(ByteView payload) {
     if (!std::holds_alternative<PaddingFrame>(f)) out.push_back(std::move(f));
   }
   return out;
+}
+
+std::size_t trailing_padding(ByteView payload) {
+  auto frames = parse_frames(payload);
+  if (!frames.ok() || frames->empty()) return 0;
+  const auto* tail = std::get_if<PaddingFrame>(&frames->back());
+  return tail != nullptr ? tail->length : 0;
 }
 
 }  // namespace bc::wire

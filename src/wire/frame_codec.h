@@ -33,4 +33,8 @@ util::Result<std::vector<Frame>> parse_frames(util::ByteView in);
 // truncated (a frame runs past the end), limit (a length or count over its limit).
 util::Result<std::vector<Frame>> parse_payload(util::ByteView payload);
 
+// The length of the PADDING run that ends payload (0 when a frame ends it or it does not parse):
+// the room another frame may take without moving any frame already there.
+std::size_t trailing_padding(util::ByteView payload);
+
 }  // namespace bc::wire

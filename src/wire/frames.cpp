@@ -14,6 +14,7 @@ FrameType frame_type(const Frame& frame) {
         if constexpr (std::is_same_v<T, ReceiptFrame>) return FrameType::receipt;
         if constexpr (std::is_same_v<T, HeartbeatFrame>) return FrameType::heartbeat;
         if constexpr (std::is_same_v<T, ControlFrame>) return FrameType::control;
+        if constexpr (std::is_same_v<T, KemChunkFrame>) return FrameType::kem_chunk;
       },
       frame);
 }
@@ -32,6 +33,8 @@ std::string_view frame_type_name(FrameType type) {
       return "HEARTBEAT";
     case FrameType::control:
       return "CONTROL";
+    case FrameType::kem_chunk:
+      return "KEM_CHUNK";
   }
   return "unknown";
 }

@@ -99,8 +99,22 @@ struct ControlFrame {
   bool operator==(const ControlFrame&) const = default;
 };
 
-using Frame =
-    std::variant<PaddingFrame, DataFrame, AckFrame, ReceiptFrame, HeartbeatFrame, ControlFrame>;
+using KemDigest = util::ByteArray<kKemDigestSize>;
+
+// A piece of one ML-KEM-768 encapsulation key or ciphertext of the post-quantum ratchet step.
+// The session module makes and consumes these; the link only carries them.
+struct KemChunkFrame {
+  std::uint32_t exchange = 0;  // which KEM exchange of the session (0, 1, ...)
+  KemPart part = KemPart::encapsulation_key;
+  KemDigest digest{};      // of the whole part
+  KemDigest key_digest{};  // of the encapsulation key the part belongs to
+  std::uint16_t offset = 0;
+  util::Bytes data;  // 1 .. part size - offset bytes
+  bool operator==(const KemChunkFrame&) const = default;
+};
+
+using Frame = std::variant<PaddingFrame, DataFrame, AckFrame, ReceiptFrame, HeartbeatFrame,
+                           ControlFrame, KemChunkFrame>;
 
 FrameType frame_type(const Frame& frame);
 // "PADDING", "DATA", ... for error messages and logs; "unknown" for other codes.

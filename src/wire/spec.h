@@ -20,6 +20,7 @@ enum class FrameType : std::uint8_t {
   receipt = 0x03,
   heartbeat = 0x04,
   control = 0x05,
+  kem_chunk = 0x06,
 };
 
 // Codes start at 1 so that a zeroed field never passes for a valid value.
@@ -116,6 +117,23 @@ inline constexpr std::size_t kLinecheckV1RequestSize = kLinecheckNonceSize;
 inline constexpr std::size_t kLinecheckV1ReplySize = kLinecheckNonceSize + kSignatureSize;
 inline constexpr std::string_view kLinecheckSignatureLabel = "backchannel linecheck v2";
 
+// KEM_CHUNK (the post-quantum ratchet step, docs/protocol.md "PQ ratchet step"): type,
+// exchange u32, part u8, digest 8, key digest 8, offset u16, length u16, data. A part is an
+// ML-KEM-768 encapsulation key (1184 bytes) or a ciphertext (1088); a frame carries the bytes
+// [offset, offset + length) of it. digest is the first 8 bytes of SHA3-256 of the whole part,
+// key digest that of the encapsulation key the part belongs to (for a key, its own digest).
+enum class KemPart : std::uint8_t {
+  encapsulation_key = 0x01,
+  ciphertext = 0x02,
+};
+inline constexpr std::size_t kKemDigestSize = 8;
+inline constexpr std::size_t kKemChunkHeaderSize = kFrameTypeSize + 4 + 1 + 2 * kKemDigestSize + 2 + 2;
+inline constexpr std::size_t kKemEncapsulationKeySize = 1184;  // ML-KEM-768 ek
+inline constexpr std::size_t kKemCiphertextSize = 1088;        // ML-KEM-768 ciphertext
+constexpr std::size_t kem_part_size(KemPart part) {
+  return part == KemPart::encapsulation_key ? kKemEncapsulationKeySize : kKemCiphertextSize;
+}
+
 // Domain separation of receipt signatures from every other use of the identity key.
 inline constexpr std::string_view kReceiptSignatureLabel = "backchannel receipt v1";
 
@@ -128,5 +146,7 @@ static_assert(kReceiptFrameFixedSize + kReceiptTimeSize + kMaxReceiptEntries * k
               kEnvelopePayloadSize);
 static_assert(kControlFrameHeaderSize + kMaxControlBodySize <= kEnvelopePayloadSize);
 static_assert(kLinecheckReplySize <= kMaxControlBodySize);
+static_assert(kKemChunkHeaderSize == 26);
+static_assert(kKemChunkHeaderSize + kKemEncapsulationKeySize <= kEnvelopePayloadSize);
 
 }  // namespace bc::wire

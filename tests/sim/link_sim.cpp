@@ -15,6 +15,9 @@
 namespace bc::sim {
 namespace {
 
+// Seeds whose two sessions both mixed at least one KEM exchange (the PQ ratchet step).
+int seeds_with_pq_steps = 0;
+
 // Runs one seed; returns an empty string or what went wrong.
 std::string run_seed(std::uint64_t seed) {
   try {
@@ -32,6 +35,12 @@ std::string run_seed(std::uint64_t seed) {
     if (!finished) {
       return "not everything delivered and confirmed 150 s after the network healed";
     }
+    const std::uint32_t a = world.link_of(0).pq_epoch(), b = world.link_of(1).pq_epoch();
+    if (!world.link_of(0).pq_ratchet() || !world.link_of(1).pq_ratchet()) return "sessions without the PQ step";
+    if ((a > b ? a - b : b - a) > 1) {
+      return "PQ epochs drifted apart: " + std::to_string(a) + " and " + std::to_string(b);
+    }
+    if (std::min(a, b) >= 1) ++seeds_with_pq_steps;
     return {};
   } catch (const std::exception& e) {
     return e.what();
@@ -39,8 +48,9 @@ std::string run_seed(std::uint64_t seed) {
 }
 
 TEST(LinkSim, RandomSeeds) {
+  seeds_with_pq_steps = 0;
   int failed = test::run_seeds("BC_SIM_SEEDS", 200, run_seed);
-  std::cout << "\n";
+  std::cout << "\nseeds whose sessions mixed a KEM exchange: " << seeds_with_pq_steps << "\n";
   EXPECT_EQ(failed, 0);
 }
 

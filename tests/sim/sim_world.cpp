@@ -26,9 +26,9 @@ bool inside(const std::vector<Interval>& intervals, util::WallTime t) {
 }
 
 // One session start serves every seed: the pair is fixed (session_pair.h), and each World
-// copies its states into fresh stores.
+// copies its states into fresh stores. Hybrid: the sessions run the PQ ratchet step.
 const test::SessionPair& session_pair() {
-  static const test::SessionPair pair = test::make_fixed_session_pair();
+  static const test::SessionPair pair = test::make_fixed_session_pair(/*hybrid=*/true);
   return pair;
 }
 

@@ -7,7 +7,10 @@
 // BC_PROPERTY_SEEDS sets the number of seeds (default 20); a failure names its seed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <iostream>
+#include <limits>
 #include <random>
 #include <set>
 
@@ -30,6 +33,7 @@ struct InFlight {
   Envelope envelope;
   std::uint64_t tag;
   int to;
+  std::optional<wire::KemChunkFrame> chunk;  // PQ step: the KEM_CHUNK its payload carried
 };
 
 std::uint64_t seed_count() {
@@ -41,10 +45,12 @@ std::uint64_t seed_count() {
 void persist(Party& p) { p.persisted = test::state_bytes(*p.session); }
 
 // ASSERTs return early, so the burst count comes back through a reference.
-void run_seed(std::uint64_t seed, std::size_t& bursts) {
+// pq: a hybrid start, whose sessions run the PQ ratchet step; each envelope carries the KEM_CHUNK
+// its sender offered for a random free tail, handed over only when the envelope opens.
+void run_seed(std::uint64_t seed, bool pq, std::size_t& bursts, std::uint32_t& min_epoch) {
   std::mt19937_64 rng(seed);
   auto chance = [&](double x) { return std::uniform_real_distribution<double>(0, 1)(rng) < x; };
-  auto pair = test::make_pair();
+  auto pair = test::make_pair(pq);
   Party parties[2];
   parties[0].session = std::move(pair.alice);
   parties[1].session = std::move(pair.bob);
@@ -73,9 +79,10 @@ void run_seed(std::uint64_t seed, std::size_t& bursts) {
         p.persisted.assign(r.state().begin(), r.state().end());
         ASSERT_TRUE(p.session->commit_reservation(r).ok());
       }
+      auto chunk = p.session->pq_chunk(rng() % 1400);
       auto e = p.session->seal(test::payload(tag));
       ASSERT_TRUE(e.ok()) << e.error().message;
-      net.push_back({*e, tag, 1 - from});
+      net.push_back({*e, tag, 1 - from, std::move(chunk)});
       if (chance(0.1)) net.push_back(net.back());  // duplicated on the way
     } else if (roll < 0.9 && !net.empty()) {  // deliver a random envelope
       const std::size_t i = rng() % net.size();
@@ -94,6 +101,10 @@ void run_seed(std::uint64_t seed, std::size_t& bursts) {
       } else {
         ASSERT_TRUE(got.ok()) << "fresh envelope refused at step " << step << ": " << got.error().message;
         ASSERT_EQ(*got, test::payload(f.tag));
+        if (f.chunk) {
+          auto taken = p.session->on_pq_chunk(*f.chunk);
+          ASSERT_TRUE(taken.ok()) << taken.error().message;
+        }
         p.delivered.insert(f.tag);
         persist(p);  // the receiver persists before acting on the payload
         ++delivered;
@@ -129,16 +140,20 @@ void run_seed(std::uint64_t seed, std::size_t& bursts) {
   EXPECT_GT(delivered, 1000u);
   EXPECT_GT(duplicates, 0u);
   EXPECT_GT(crashes, 0u);
+  const std::uint32_t a = parties[0].session->pq_epoch(), b = parties[1].session->pq_epoch();
+  EXPECT_LE(a > b ? a - b : b - a, 1u) << "the two sides' PQ epochs drifted apart";
+  min_epoch = std::min({min_epoch, a, b});
 }
 
-TEST(SessionPropertyTest, LossyReorderingDuplicatingChannelWithCrashes) {
+void run_seeds(bool pq) {
   const std::uint64_t seeds = seed_count();
   std::size_t bursts = 0;
+  std::uint32_t min_epoch = std::numeric_limits<std::uint32_t>::max();
   for (std::uint64_t s = 1; s <= seeds; ++s) {
     const std::uint64_t seed = 0x5e5510 + s;
     SCOPED_TRACE("seed " + std::to_string(seed));
-    run_seed(seed, bursts);
-    if (HasFailure()) {
+    run_seed(seed, pq, bursts, min_epoch);
+    if (::testing::Test::HasFailure()) {
       ADD_FAILURE() << "property failed for seed " << seed;
       return;
     }
@@ -147,7 +162,20 @@ TEST(SessionPropertyTest, LossyReorderingDuplicatingChannelWithCrashes) {
   if (seeds >= 3) {
     EXPECT_GT(bursts, 0u);
   }
+  if (pq) std::cout << "least PQ epoch reached over " << seeds << " seeds: " << min_epoch << "\n";
+  if (pq && seeds > 0) {
+    // Thousands of envelopes each way: every seed must have completed several KEM exchanges.
+    EXPECT_GE(min_epoch, 3u) << "the PQ ratchet step hardly moved";
+  } else if (seeds > 0) {
+    EXPECT_EQ(min_epoch, 0u);
+  }
 }
+
+TEST(SessionPropertyTest, LossyReorderingDuplicatingChannelWithCrashes) { run_seeds(false); }
+
+// The same with the PQ ratchet step: KEM exchanges complete and mix while envelopes are lost,
+// duplicated, reordered and parties crash, and nothing else changes.
+TEST(SessionPropertyTest, LossyChannelWithCrashesAndThePqRatchetStep) { run_seeds(true); }
 
 }  // namespace
 }  // namespace bc::session

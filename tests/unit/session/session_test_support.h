@@ -79,16 +79,21 @@ struct SessionPair {
   std::optional<Session> bob;    // inviter
 };
 
-inline SessionPair make_pair() {
+// hybrid: the start of a version 3 invitation, whose sessions run the PQ ratchet step.
+inline SessionPair make_pair(bool hybrid = false) {
   SessionPair p;
   p.parties = std::make_unique<Parties>();
   crypto::random_fill(p.parties->secret);
   const std::uint8_t reach[] = {1, 2, 3};
-  auto start = start_as_invitee(p.parties->invitee_keys(), p.parties->inviter_public(), p.parties->secret, reach);
+  auto start = start_as_invitee(p.parties->invitee_keys(),
+                                hybrid ? p.parties->inviter_public_hybrid() : p.parties->inviter_public(),
+                                p.parties->secret, reach);
   EXPECT_TRUE(start.ok()) << start.error().message;
   p.parties->hello = start->hello;
   const std::uint8_t id[] = {'i', 'n', 'v'};
+  const KemKeyHash kem_hash = p.parties->kem_hash();
   OpenInvitation inv{id, p.parties->secret};
+  if (hybrid) inv.kem_key_hash = kem_hash;
   auto accepted = accept_hello(p.parties->inviter_keys(), start->hello, std::span(&inv, 1));
   EXPECT_TRUE(accepted.ok()) << accepted.error().message;
   p.alice.emplace(std::move(start->session));

@@ -64,5 +64,26 @@ TEST(StateCodecTest, RefusesBadHeaderFields) {
   EXPECT_EQ(Session::restore(huge).error().code, util::Errc::limit);
 }
 
+// A classical session is still written as version 1, the form older builds read; a session with
+// the PQ ratchet step is version 2, which appends the step's section.
+TEST(StateCodecTest, ClassicalStatesStayVersionOneHybridOnesAreVersionTwo) {
+  auto p = test::make_pair();
+  ASSERT_TRUE(p.bob->open(test::send(*p.alice, 2), test::kT0).ok());
+  const auto classical = state_bytes(*p.bob);
+  EXPECT_EQ(classical[4], kStateVersion);
+  auto as_v2 = classical;  // version 2 without its section: cut short
+  as_v2[4] = kStateVersionPq;
+  EXPECT_EQ(Session::restore(as_v2).error().code, util::Errc::truncated);
+  auto h = test::make_pair(true);
+  const auto hybrid = state_bytes(*h.alice);
+  EXPECT_EQ(hybrid[4], kStateVersionPq);
+  auto restored = Session::restore(hybrid);
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_TRUE(restored->pq_ratchet());
+  auto as_v1 = hybrid;  // the section is then trailing bytes
+  as_v1[4] = kStateVersion;
+  EXPECT_EQ(Session::restore(as_v1).error().code, util::Errc::bad_format);
+}
+
 }  // namespace
 }  // namespace bc::session

@@ -135,3 +135,24 @@ TEST(FrameCodec, FrameTypeNames) {
 
 }  // namespace
 }  // namespace bc::wire
+
+namespace bc::wire {
+namespace {
+
+// The room after the last frame, measured by the frames' own lengths: zero bytes that end a
+// frame's body are not room.
+TEST(FrameCodec, TrailingPaddingIsTheRoomAfterTheLastFrame) {
+  const ControlFrame ends_in_zeros{ControlType::reachability, util::Bytes{1, 0, 0, 0}};
+  util::Bytes payload = encode_frame(test::sample_heartbeat()).value();
+  util::append(payload, encode_frame(ends_in_zeros).value());
+  const std::size_t used = payload.size();
+  payload.resize(kEnvelopePayloadSize, 0);
+  EXPECT_EQ(trailing_padding(payload), kEnvelopePayloadSize - used);
+  util::Bytes full = payload;
+  full.back() = 0x99;  // no padding run at the end: it does not even parse
+  EXPECT_EQ(trailing_padding(full), 0u);
+  EXPECT_EQ(trailing_padding(util::Bytes(kEnvelopePayloadSize, 0)), kEnvelopePayloadSize);
+}
+
+}  // namespace
+}  // namespace bc::wire

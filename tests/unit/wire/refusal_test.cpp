@@ -43,7 +43,7 @@ constexpr std::size_t kDataEarlierAt = 34;
 constexpr std::size_t kDataLengthAt = 66;
 
 TEST(Refusal, UnknownFrameTypes) {
-  for (int code = 0x06; code <= 0xff; ++code) {
+  for (int code = 0x07; code <= 0xff; ++code) {
     Bytes in{static_cast<std::uint8_t>(code)};
     in.resize(64, 0);
     auto r = parse_frames(in);
@@ -285,6 +285,32 @@ TEST(Refusal, ControlTypeAndBodyLimit) {
   EXPECT_EQ(refusal(in), Errc::limit);
   ControlFrame f{ControlType::reachability, Bytes(kMaxControlBodySize + 1, 1)};
   EXPECT_EQ(encode_frame(f).error().code, Errc::limit);
+}
+
+// KEM_CHUNK: type, exchange u32 (1), part u8 (5), digest (6), key digest (14), offset u16 (22),
+// length u16 (24), data (26).
+TEST(Refusal, KemChunkPartRangeAndLength) {
+  const Bytes good = encode(test::sample_kem_chunk());
+  for (int part : {0, 3, 0xff}) {
+    Bytes b = good;
+    b[5] = static_cast<std::uint8_t>(part);
+    EXPECT_EQ(refusal(b), Errc::bad_format) << part;
+  }
+  Bytes past = good;  // 100 bytes from offset 1100 of a 1088-byte ciphertext
+  past[5] = static_cast<std::uint8_t>(KemPart::ciphertext);
+  put_u16(past, 22, 1100);
+  EXPECT_EQ(refusal(past), Errc::bad_format);
+  Bytes empty = good;
+  put_u16(empty, 24, 0);
+  empty.resize(kKemChunkHeaderSize);
+  EXPECT_EQ(refusal(empty), Errc::bad_format);
+  Bytes long_one = good;
+  put_u16(long_one, 24, static_cast<std::uint16_t>(kKemEncapsulationKeySize + 1));
+  long_one.resize(kEnvelopePayloadSize, 0);
+  EXPECT_EQ(refusal(long_one), Errc::limit);
+  auto over_end = test::sample_kem_chunk();
+  over_end.offset = 1100;
+  EXPECT_EQ(encode_frame(over_end).error().code, Errc::bad_format);
 }
 
 TEST(Refusal, PaddingRunOfZeroIsNotAFrame) {

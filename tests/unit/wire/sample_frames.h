@@ -1,6 +1,7 @@
 // Frames for the wire tests: one fixed sample of each type and a seeded random generator.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <vector>
@@ -49,8 +50,20 @@ inline ControlFrame sample_control() {
   return ControlFrame{ControlType::key_update, util::Bytes{9, 8, 7}};
 }
 
+// 100 bytes from offset 1000 of an encapsulation key.
+inline KemChunkFrame sample_kem_chunk() {
+  KemChunkFrame f;
+  f.exchange = 3;
+  f.part = KemPart::encapsulation_key;
+  f.digest.fill(0xd1);
+  f.key_digest.fill(0xd1);
+  f.offset = 1000;
+  f.data.assign(100, 0x4b);
+  return f;
+}
+
 inline std::vector<Frame> sample_frames() {
-  return {sample_data(), sample_ack(), sample_receipt(), sample_heartbeat(), sample_control()};
+  return {sample_data(), sample_ack(), sample_receipt(), sample_heartbeat(), sample_control(), sample_kem_chunk()};
 }
 
 // Valid frames with random fields, sized to stay well inside one payload.
@@ -59,7 +72,7 @@ class RandomFrames {
   explicit RandomFrames(std::uint64_t seed) : rng_(seed) {}
 
   Frame next() {
-    switch (below(5)) {
+    switch (below(6)) {
       case 0:
         return data();
       case 1:
@@ -70,6 +83,8 @@ class RandomFrames {
         return HeartbeatFrame{static_cast<std::uint8_t>(below(256)), rng_(), 0, 0,
                               static_cast<std::uint32_t>(1 + below(1000)),
                               static_cast<std::uint32_t>(1 + below(kMaxHeartbeatIntervalMs))};
+      case 4:
+        return kem_chunk();
       default:
         return ControlFrame{below(2) == 0 ? ControlType::reachability : ControlType::key_update,
                             bytes(below(200))};
@@ -85,6 +100,18 @@ class RandomFrames {
     util::Bytes b(n);
     for (auto& x : b) x = static_cast<std::uint8_t>(rng_());
     return b;
+  }
+
+  KemChunkFrame kem_chunk() {
+    KemChunkFrame f;
+    f.exchange = static_cast<std::uint32_t>(rng_());
+    f.part = below(2) == 0 ? KemPart::encapsulation_key : KemPart::ciphertext;
+    for (auto& b : f.digest) b = static_cast<std::uint8_t>(rng_());
+    for (auto& b : f.key_digest) b = static_cast<std::uint8_t>(rng_());
+    const std::size_t size = kem_part_size(f.part);
+    f.offset = static_cast<std::uint16_t>(below(size));
+    f.data = bytes(1 + below(std::min<std::uint64_t>(300, size - f.offset)));
+    return f;
   }
 
   // The last chunk of a message, under 300 bytes, or an empty message.

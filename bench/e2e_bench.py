@@ -92,6 +92,28 @@ def bench_mlkem(bin_dir: Path, reps: int) -> dict:
     return {"medians": medians, "cv": cvs}
 
 
+def bench_pq(bin_dir: Path, reps: int) -> dict:
+    """Session start with and without ML-KEM, and the wire bytes of one PQ ratchet step."""
+    log(f"session_bench (session start, PQ ratchet step): {reps} repetitions, medians")
+    out = subprocess.run(
+        [str(bin_dir / "session_bench"), "--benchmark_format=json",
+         "--benchmark_filter=BM_SessionStart|BM_PqStepBytes", f"--benchmark_repetitions={reps}",
+         "--benchmark_report_aggregates_only=true", "--benchmark_min_time=0.3"],
+        check=True, capture_output=True, text=True).stdout
+    doc = json.loads(out)
+    starts, steps = {}, {}
+    for b in doc["benchmarks"]:
+        if b.get("aggregate_name") != "median":
+            continue
+        name = b["run_name"]
+        if name.startswith("BM_SessionStart/"):
+            starts["hybrid" if name.endswith("/1") else "classical"] = b["items_per_second"]
+        elif name.startswith("BM_PqStepBytes/"):
+            room = int(name.split("/")[1])
+            steps[room] = {"bytes": b["bytes_per_step"], "envelopes": b["envelopes_per_step"]}
+    return {"starts_per_s": starts, "step": steps}
+
+
 # ---------------------------------------------------------------------------------------------
 # Two live nodes
 
@@ -492,6 +514,7 @@ def main() -> int:
             r["session"] = bench_session(bin_dir, args.reps)
         if "mlkem" in parts:
             r["mlkem"] = bench_mlkem(bin_dir, args.reps)
+            r["pq"] = bench_pq(bin_dir, args.reps)
         if "latency" in parts:
             r["latency"], r["tls_sqlite"] = bench_latency(bc, bin_dir, work, args.latency_messages, args.chunks)
         if "throughput" in parts:

@@ -54,6 +54,18 @@ def build_table(r: dict) -> list[tuple[str, str, str, str]]:
                 ("decaps", "BM_MlKemDecaps", "BM_X25519Agree", "X25519 DH")):
             rows.append((f"ML-KEM-768 {what} per second", fmt_rate(m[ours]),
                          f"{fmt_rate(m[base])} {label} (libsodium)", f"{m[ours] / m[base]:.2f}x"))
+    pq = r.get("pq")
+    if pq and len(pq["starts_per_s"]) == 2:
+        st = pq["starts_per_s"]
+        rows.append(("session starts per second, HELLO made and accepted (hybrid, ML-KEM-768 + X25519)",
+                     fmt_rate(st["hybrid"]), f"{fmt_rate(st['classical'])} classical (X25519 alone)",
+                     f"{st['hybrid'] / st['classical']:.2f}x"))
+    if pq:
+        kem_bytes = 1184 + 1088  # encapsulation key + ciphertext
+        for room, v in sorted(pq["step"].items(), reverse=True):
+            rows.append((f"wire bytes per PQ ratchet step, {room} B free per envelope",
+                         f"{v['bytes']:,.0f} B in {v['envelopes']:.1f} envelopes",
+                         f"{kem_bytes:,} B of key + ciphertext", f"{v['bytes'] / kem_bytes:.2f}x"))
     lat, base = r.get("latency"), r.get("tls_sqlite")
     if lat and base:
         for p in ("p50", "p99"):

@@ -3,6 +3,8 @@
 #include <benchmark/benchmark.h>
 #include <sodium.h>
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <vector>
 
@@ -154,6 +156,86 @@ void BM_RawAeadOpen(benchmark::State& state) {
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(payload.size()));
 }
 BENCHMARK(BM_RawAeadOpen);
+
+// One session start, both sides: the invitee's start (HELLO) and the inviter's accept, classical
+// (range 0: version 2 invitation) against hybrid (range 1: ML-KEM-768 too). Identities are made
+// once; each iteration draws fresh ephemeral, ratchet and KEM randomness.
+void BM_SessionStart(benchmark::State& state) {
+  const bool hybrid = state.range(0) == 1;
+  auto a = session::Identity::generate("alice").value();
+  auto b = session::Identity::generate("bob").value();
+  util::Bytes secret(32, 7);
+  session::PeerKeys peer{b.signing.public_key(), b.prekey.public_key(), b.prekey_sig};
+  session::KemKeyHash kem_hash{};
+  if (hybrid) {
+    kem_hash = session::kem_key_hash(b.kem->pair.ek);
+    peer.kem = session::KemCommitment{kem_hash, util::Bytes(b.kem->pair.ek.begin(), b.kem->pair.ek.end())};
+  }
+  const std::uint8_t id[] = {1};
+  session::OpenInvitation inv{id, secret};
+  if (hybrid) inv.kem_key_hash = kem_hash;
+  for (auto _ : state) {
+    auto start = session::start_as_invitee({a.signing, a.prekey, a.prekey_sig}, peer, secret, {});
+    if (!start.ok()) std::abort();
+    auto acc = session::accept_hello({b.signing, b.prekey, b.prekey_sig, &*b.kem}, start->hello, std::span(&inv, 1));
+    if (!acc.ok() || acc->post_quantum != hybrid) std::abort();
+    benchmark::DoNotOptimize(acc->session.pq_epoch());
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SessionStart)->Arg(0)->Arg(1);
+
+// Bytes on the wire per PQ ratchet step: two sessions of a hybrid start talk one envelope each way
+// per round, every envelope offering range(0) bytes of free tail (1922: a heartbeat-only envelope; 200:
+// the tail beside small frames), until 20 more exchanges have mixed on both sides. Counters:
+// KEM_CHUNK bytes (frame headers included) and envelopes carrying one, per exchange. Timing is
+// not the point (the exchange's CPU is keygen + encaps + decaps, mlkem_bench).
+void BM_PqStepBytes(benchmark::State& state) {
+  const auto room = static_cast<std::size_t>(state.range(0));
+  constexpr std::uint32_t kSteps = 20;
+  double bytes = 0, carriers = 0, exchanges = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    auto a = session::Identity::generate("alice").value();
+    auto b = session::Identity::generate("bob").value();
+    util::Bytes secret(32, 7);
+    session::PeerKeys peer{b.signing.public_key(), b.prekey.public_key(), b.prekey_sig};
+    const auto kem_hash = session::kem_key_hash(b.kem->pair.ek);
+    peer.kem = session::KemCommitment{kem_hash, util::Bytes(b.kem->pair.ek.begin(), b.kem->pair.ek.end())};
+    const std::uint8_t id[] = {1};
+    session::OpenInvitation inv{id, secret, kem_hash};
+    auto start = session::start_as_invitee({a.signing, a.prekey, a.prekey_sig}, peer, secret, {});
+    auto acc = session::accept_hello({b.signing, b.prekey, b.prekey_sig, &*b.kem}, start.value().hello,
+                                     std::span(&inv, 1));
+    session::Session sides[2] = {std::move(start.value().session), std::move(acc.value().session)};
+    state.ResumeTiming();
+    util::Bytes payload(wire::kEnvelopePayloadSize, 0);
+    util::WallTime now = kNow;
+    for (int round = 0; round < 100'000 && (sides[0].pq_epoch() < kSteps || sides[1].pq_epoch() < kSteps); ++round) {
+      now += std::chrono::seconds(1);
+      for (int from = 0; from < 2; ++from) {
+        auto& tx = sides[from];
+        auto& rx = sides[1 - from];
+        if (tx.sendable() == 0) {
+          auto r = tx.reserve(256);
+          if (!tx.commit_reservation(r).ok()) std::abort();
+        }
+        auto chunk = tx.pq_chunk(room - wire::kKemChunkHeaderSize);
+        auto env = tx.seal(payload);
+        if (!env.ok() || !rx.open(*env, now).ok()) std::abort();
+        if (chunk) {
+          bytes += static_cast<double>(wire::kKemChunkHeaderSize + chunk->data.size());
+          ++carriers;
+          if (!rx.on_pq_chunk(*chunk).ok()) std::abort();
+        }
+      }
+    }
+    exchanges += std::min(sides[0].pq_epoch(), sides[1].pq_epoch());
+  }
+  state.counters["bytes_per_step"] = bytes / exchanges;
+  state.counters["envelopes_per_step"] = carriers / exchanges;
+}
+BENCHMARK(BM_PqStepBytes)->Arg(1922)->Arg(200)->Iterations(2)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

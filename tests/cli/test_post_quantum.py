@@ -38,6 +38,38 @@ class PostQuantumStart(RunsNodes, CliTestCase):
             self.assertEqual([(l["contact"], l["post_quantum"]) for l in links], [(peer, True)], party.name)
         self.assertIn("post-quantum start", a.run("status").stdout)
 
+    def test_the_ratchet_takes_ml_kem_steps_while_the_parties_talk(self):
+        # Heartbeats every 100 ms on both sides: each is an envelope whose free tail carries the
+        # step's KEM_CHUNK frames, so the first exchange is due after 50 of them (about 5 s).
+        a, b = self.party("washington"), self.party("moscow")
+        for party in (a, b):
+            with open(os.path.join(party.home, "backchannel.toml"), "w") as f:
+                f.write('[link]\nheartbeat_interval = "100ms"\n')
+        port_a = free_port()
+        b.run("contact", "add", a.json("invite", "--address", f"127.0.0.1:{port_a}")["invitation"])
+        b.run("send", "--to", "washington", "before the first step")
+        self.start_node(a, port_a)
+        self.start_node(b)
+
+        def steps():
+            out = []
+            for party in (a, b):
+                [link] = party.json("status")["links"]
+                self.assertTrue(link["pq_ratchet"], party.name)
+                out.append(link["pq_ratchet_steps"])
+            return out
+
+        # Two exchanges: the first owned by the invitee (moscow), the second by the inviter.
+        wait_for(lambda: min(steps()) >= 2, 90, "two PQ ratchet steps on both sides")
+        first, second = steps()
+        self.assertLessEqual(abs(first - second), 1)
+        self.assertIn("PQ ratchet steps", a.run("status").stdout)
+        # The session still carries messages both ways after the steps.
+        a.run("send", "--to", "moscow", "after the steps")
+        b.run("send", "--to", "washington", "after the steps too")
+        wait_for(lambda: len(a.json("inbox")) == 2 and len(b.json("inbox")) == 1, 60, "both messages")
+        self.assertEqual([m["body"].get("text") for m in b.json("inbox")], ["after the steps"])
+
     def test_a_home_from_before_the_kem_key_gets_one_and_invites_with_it(self):
         a = self.party("washington")
         with sqlite3.connect(os.path.join(a.home, "store.db")) as db:

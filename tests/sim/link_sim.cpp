@@ -35,6 +35,7 @@ std::string run_seed(std::uint64_t seed) {
     if (!finished) {
       return "not everything delivered and confirmed 150 s after the network healed";
     }
+    if (!world.is_up(0) || !world.is_up(1)) return {};  // crashed at the end: nothing to compare
     const std::uint32_t a = world.link_of(0).pq_epoch(), b = world.link_of(1).pq_epoch();
     if (!world.link_of(0).pq_ratchet() || !world.link_of(1).pq_ratchet()) return "sessions without the PQ step";
     if ((a > b ? a - b : b - a) > 1) {
@@ -52,6 +53,12 @@ TEST(LinkSim, RandomSeeds) {
   int failed = test::run_seeds("BC_SIM_SEEDS", 200, run_seed);
   std::cout << "\nseeds whose sessions mixed a KEM exchange: " << seeds_with_pq_steps << "\n";
   EXPECT_EQ(failed, 0);
+  // Most seeds are too short for the first exchange (due after 50 opened envelopes); 42 of the
+  // first 100 mixed one. A run of many seeds where none did means the step never ran.
+  const char* one = std::getenv("BC_SIM_SEED");
+  if ((one == nullptr || *one == '\0') && test::env_number("BC_SIM_SEEDS", 200) >= 20) {
+    EXPECT_GT(seeds_with_pq_steps, 0);
+  }
 }
 
 // A FLASH sent after a large ROUTINE overtakes it: delivered before the ROUTINE completes.

@@ -198,6 +198,10 @@ bool World::run_until_done(util::WallTime deadline) { return run(deadline, true)
 
 bool World::run_until(util::WallTime until) { return run(until, false); }
 
+bool World::is_up(int node) const {
+  return !nodes_[static_cast<std::size_t>(node)]->down();
+}
+
 const link::Link& World::link_of(int node) const {
   const Node& n = *nodes_[static_cast<std::size_t>(node)];
   if (n.down()) throw SimFailure("node " + std::to_string(node) + " is down");

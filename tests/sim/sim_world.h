@@ -96,6 +96,7 @@ class World {
   const std::vector<WireRecord>& wire_log() const { return wire_log_; }
   // The Link of a node that is up (stats, cover counters).
   const link::Link& link_of(int node) const;
+  bool is_up(int node) const;
   util::WallTime now() const { return now_; }
   // Delivery order at node (seqs of the peer's messages), as Delivered events came.
   const std::vector<link::Seq>& delivered_order(int node) const;

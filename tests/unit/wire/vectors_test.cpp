@@ -42,6 +42,12 @@ std::map<std::string, Frame> expected_frames() {
                                    .interval_ms = 1000}},
       {"receipt_prompt", receipt},
       {"control", ControlFrame{ControlType::reachability, util::Bytes{'a', 'b', 'c'}}},
+      {"kem_chunk", KemChunkFrame{.exchange = 2,
+                                  .part = KemPart::ciphertext,
+                                  .digest = {1, 2, 3, 4, 5, 6, 7, 8},
+                                  .key_digest = {0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa8},
+                                  .offset = 1080,
+                                  .data = util::Bytes{'c', 'i', 'p', 'h', 'e', 'r', 't', 'x'}}},
   };
 }
 

@@ -1,5 +1,6 @@
 #include "link/link.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "link/kem_chunks.h"
@@ -29,6 +30,11 @@ util::Result<void> Link::load(util::WallTime now) {
     return util::make_error(util::Errc::store, "stored session unreadable: " + restored.error().message);
   }
   session_.emplace(std::move(*restored));
+  // A session begun without the PQ ratchet step (an older release's start) takes it up here; the
+  // state is persisted with the next batch. The session AD is IK_invitee || IK_inviter: we began
+  // the session (own the step's even exchanges) if ours comes first.
+  const auto own = self_.public_key();
+  session_->upgrade_pq_ratchet(std::equal(own.begin(), own.end(), session_->associated_data().begin()));
   hello_ = store_.hello();
   // A rebuild drops the old engine with the events of the batch that failed: they describe
   // state that rolled back (a Delivered the store never committed). Earlier events were moved

@@ -154,8 +154,9 @@ class Link {
   std::vector<Event> take_events(util::WallTime now);
   // The earliest of next_tick() and, under cover, the next slot of a connected channel.
   util::WallTime next_wakeup() const;
-  // The session's post-quantum ratchet step: whether it runs, and the KEM secrets mixed so far.
-  bool pq_ratchet() const { return session_->pq_ratchet(); }
+  // The session's post-quantum ratchet step: whether it runs with the peer (both sides shown to
+  // have it), and the KEM secrets mixed so far.
+  bool pq_ratchet() const { return session_->pq_ratchet_confirmed(); }
   std::uint32_t pq_epoch() const { return session_->pq_epoch(); }
   // When tick() is due (the engine's timers); a slot needs no tick, only take_envelope().
   util::WallTime next_tick() const;

@@ -24,6 +24,10 @@ struct PqExchange {
   };
 
   bool initiator = false;   // our role at the session start
+  // The peer is known to run the step: from the start (a hybrid start of this version), or since
+  // a KEM_CHUNK came from it (a session upgraded in place, pq_ratchet.h). Until then the owner
+  // only probes: its whole key in one envelope, at most once per kPqProbeEnvelopes.
+  bool confirmed = true;
   std::uint32_t number = 0;  // the exchange this state belongs to
   Phase phase = Phase::idle;
   crypto::SecureBuffer dk;       // owner, key_out: our decapsulation key (holds the ek)
@@ -43,10 +47,12 @@ struct PqExchange {
   std::size_t have_count = 0;
   wire::KemDigest incoming_digest{};
   std::size_t cursor = 0;
+  std::uint32_t probe_wait = 0;  // chunk offers left before the next probe
 
   PqExchange clone() const {
     PqExchange e;
     e.initiator = initiator;
+    e.confirmed = confirmed;
     e.number = number;
     e.phase = phase;
     e.dk = dk.copy();
@@ -61,6 +67,7 @@ struct PqExchange {
     e.have_count = have_count;
     e.incoming_digest = incoming_digest;
     e.cursor = cursor;
+    e.probe_wait = probe_wait;
     return e;
   }
 };

@@ -4,6 +4,7 @@
 
 #include "crypto/mlkem.h"
 #include "crypto/sha3.h"
+#include "wire/frame_codec.h"
 #include "session/session_constants.h"
 #include "session/session_limits.h"
 
@@ -104,6 +105,14 @@ void enable_pq_ratchet(RatchetState& state, bool initiator) {
   state.kem.initiator = initiator;
 }
 
+bool upgrade_to_pq_ratchet(RatchetState& state, bool initiator) {
+  const auto& c = state.chain;
+  if (c.pq || c.ns >= kPqMaxChain || c.pn >= kPqMaxChain) return false;
+  enable_pq_ratchet(state, initiator);
+  state.kem.confirmed = false;
+  return true;
+}
+
 bool pq_is_owner(const PqExchange& exchange) {
   return (exchange.number % 2 == 0) == exchange.initiator;
 }
@@ -136,6 +145,16 @@ std::optional<wire::KemChunkFrame> pq_next_chunk(RatchetState& s, std::size_t ma
   f.exchange = e.number;
   f.key_digest = e.key_digest;
   util::ByteView part;
+  if (!e.confirmed) {
+    // Probing a peer that may not know KEM_CHUNK: the whole key at once, now and then.
+    if (e.phase != Phase::key_out || max_data < wire::kKemEncapsulationKeySize) return std::nullopt;
+    if (e.probe_wait > 0) {
+      --e.probe_wait;
+      return std::nullopt;
+    }
+    e.probe_wait = kPqProbeEnvelopes;
+    e.cursor = 0;
+  }
   if (e.phase == Phase::key_out) {
     f.part = wire::KemPart::encapsulation_key;
     f.digest = e.key_digest;
@@ -158,10 +177,20 @@ std::optional<wire::KemChunkFrame> pq_next_chunk(RatchetState& s, std::size_t ma
 
 util::Result<bool> pq_on_chunk(RatchetState& s, const wire::KemChunkFrame& chunk) {
   if (!s.chain.pq) return false;
+  // The frame codec refuses these already; a caller handing frames of its own gets the same.
+  if (auto valid = wire::validate_frame(chunk); !valid) return valid.error();
   catch_up(s);
-  if (chunk.exchange != s.kem.number) return false;  // an old exchange's, or not ours yet
-  return chunk.part == wire::KemPart::encapsulation_key ? on_key_chunk(s, chunk)
-                                                        : on_ciphertext_chunk(s, chunk);
+  bool changed = false;
+  if (!s.kem.confirmed) {
+    s.kem.confirmed = true;  // only a peer that runs the step sends one
+    changed = true;
+  }
+  if (chunk.exchange != s.kem.number) return changed;  // an old exchange's, or not ours yet
+  auto took = chunk.part == wire::KemPart::encapsulation_key ? on_key_chunk(s, chunk)
+                                                             : on_ciphertext_chunk(s, chunk);
+  if (!took.ok() && changed) s.kem.confirmed = false;  // an error changes nothing
+  if (took.ok() && changed) return true;
+  return took;
 }
 
 std::uint32_t pq_pack_pn(const ChainState& c, std::uint32_t pn) {

@@ -32,6 +32,14 @@ namespace bc::session {
 // Call once when a session starts with the step (HELLO version 3), on both sides.
 void enable_pq_ratchet(RatchetState& state, bool initiator);
 
+// Call when loading a session begun without the step (a classical start, or a hybrid start of
+// the release before): turns it on, the peer not yet confirmed. Safe with a peer of any release:
+// our headers stay byte for byte what they were (epoch 0 is a zero top byte of a PN below 2^24),
+// an older peer's headers read as epoch 0, and nothing is mixed until the peer has answered a key,
+// which only a peer running the step does. False (nothing changed) when the session has the step
+// already or a chain has reached 2^24 envelopes.
+bool upgrade_to_pq_ratchet(RatchetState& state, bool initiator);
+
 // Whether we own (make the key pair of) the exchange under way.
 bool pq_is_owner(const PqExchange& exchange);
 
@@ -45,8 +53,9 @@ std::optional<wire::KemChunkFrame> pq_next_chunk(RatchetState& state, std::size_
 
 // Call with each KEM_CHUNK of an opened payload. True when persisted state changed (a key
 // encapsulated to, a ciphertext decapsulated): persist before sealing again. A chunk of another
-// exchange, or one that does not fit our phase, changes nothing. Errors: a complete key that is
-// not a valid ML-KEM-768 key (the exchange stays where it is; the peer's key is at fault).
+// exchange, or one that does not fit our phase, changes nothing. Errors (nothing changed): a
+// frame the codec would refuse (part, range), and a complete key that is not a valid ML-KEM-768
+// key (the exchange stays where it is; the peer's key is at fault).
 util::Result<bool> pq_on_chunk(RatchetState& state, const wire::KemChunkFrame& chunk);
 
 // The header's PN field of a session with the step: the sender's epoch tag in the top byte.

@@ -110,6 +110,10 @@ util::Result<util::Bytes> Session::open(util::ByteView envelope, util::WallTime 
   return std::move(opened->payload);
 }
 
+bool Session::upgrade_pq_ratchet(bool initiator) {
+  return upgrade_to_pq_ratchet(state_, initiator);
+}
+
 std::optional<wire::KemChunkFrame> Session::pq_chunk(std::size_t max_data) {
   return pq_next_chunk(state_, max_data);
 }

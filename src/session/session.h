@@ -124,6 +124,11 @@ class Session {
   std::optional<wire::KemChunkFrame> pq_chunk(std::size_t max_data);
   util::Result<void> on_pq_chunk(const wire::KemChunkFrame& chunk);
   bool pq_ratchet() const { return state_.chain.pq; }
+  // The peer is known to run the step too (pq_ratchet.h: upgraded sessions learn it in-band).
+  bool pq_ratchet_confirmed() const { return state_.chain.pq && state_.kem.confirmed; }
+  // Turns the step on in a session begun without it (upgrade_to_pq_ratchet): call when loading
+  // it, then persist when convenient. False when it has the step already or cannot take it.
+  bool upgrade_pq_ratchet(bool initiator);
   // KEM secrets mixed into the root key since the session started (0 without the step).
   std::uint32_t pq_epoch() const { return state_.chain.pq_epoch; }
 

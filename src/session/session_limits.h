@@ -50,6 +50,11 @@ inline constexpr std::uint32_t kPqStepEnvelopes = 50;
 inline constexpr std::chrono::milliseconds kPqStepInterval = std::chrono::hours(1);
 inline constexpr std::chrono::milliseconds kPqBlackoutGap = std::chrono::minutes(2);
 
+// A session upgraded in place (pq_ratchet.h) whose peer has not shown it runs the step: the key
+// owner offers its whole key in one envelope at most once per this many chunk offers (about 10
+// minutes of 1 s heartbeats), because a peer of an older release refuses that envelope's payload.
+inline constexpr std::uint32_t kPqProbeEnvelopes = 600;
+
 // Upper bound of a serialised state: refuse bigger inputs before parsing.
 inline constexpr std::size_t kMaxStateSize = 256 * 1024;
 

@@ -35,13 +35,13 @@ std::size_t encoded_size(const RatchetState& s) {
   return n;
 }
 
-// Version 2's last section: u8 initiator, u32 epoch, u32 exchange, u8 phase, u8 + 32 send
+// Version 2's last section: u8 flags (bit 0 initiator, bit 1 peer not yet confirmed), u32 epoch, u32 exchange, u8 phase, u8 + 32 send
 // secret, u8 + 32 receive secret, key digest, [dk: key_out], [ct, ct digest: ct_out],
 // u32 envelopes, u64 since_ms, u64 last_open_ms.
 void encode_pq(const RatchetState& s, util::ByteWriter& w) {
   const auto& c = s.chain;
   const PqExchange& e = s.kem;
-  w.u8(e.initiator ? 1 : 0);
+  w.u8(static_cast<std::uint8_t>((e.initiator ? 1 : 0) | (e.confirmed ? 0 : 2)));
   w.u32(c.pq_epoch);
   w.u32(e.number);
   w.u8(static_cast<std::uint8_t>(e.phase));
@@ -70,10 +70,11 @@ util::Result<void> decode_pq(util::ByteReader& r, RatchetState& s) {
   e.number = r.u32();
   const auto phase = r.u8();
   if (r.failed()) return truncated();
-  if (initiator > 1 || phase > static_cast<std::uint8_t>(Phase::ct_out)) {
+  if (initiator > 3 || phase > static_cast<std::uint8_t>(Phase::ct_out)) {
     return make_error(Errc::bad_format, "bad PQ exchange in session state");
   }
-  e.initiator = initiator == 1;
+  e.initiator = (initiator & 1) != 0;
+  e.confirmed = (initiator & 2) == 0;
   e.phase = static_cast<Phase>(phase);
   for (auto* secret : {&c.pq_send_secret, &c.pq_recv_secret}) {
     const auto has = r.u8();

@@ -67,6 +67,54 @@ TEST(PqRatchetTest, HybridStartsRunTheStepClassicalOnesDoNot) {
   EXPECT_EQ(classical.bob->pq_epoch(), 0u);
 }
 
+// A session begun without the step (a classical start, or a hybrid one of the release before)
+// takes it up when loaded. Both sides upgraded: the owner's first probe confirms the peer, and the
+// exchanges run as in a hybrid session.
+TEST(PqRatchetTest, SessionsBegunWithoutTheStepUpgradeInPlace) {
+  auto p = test::make_pair(false);
+  ASSERT_TRUE(p.alice->upgrade_pq_ratchet(/*initiator=*/true));
+  ASSERT_TRUE(p.bob->upgrade_pq_ratchet(/*initiator=*/false));
+  EXPECT_FALSE(p.alice->upgrade_pq_ratchet(true));  // once only
+  EXPECT_TRUE(p.alice->pq_ratchet());
+  EXPECT_FALSE(p.alice->pq_ratchet_confirmed());
+  // Persisted as version 2 with the peer unconfirmed, and back.
+  auto restored = Session::restore(test::state_bytes(*p.alice));
+  ASSERT_TRUE(restored.ok()) << restored.error().message;
+  EXPECT_FALSE(restored->pq_ratchet_confirmed());
+  EXPECT_TRUE(restored->state().kem.initiator);
+  util::WallTime now = test::kT0;
+  ASSERT_TRUE(talk_until(*p.alice, *p.bob, 1922, now, [&] { return p.alice->pq_epoch() >= 2 && p.bob->pq_epoch() >= 2; }));
+  EXPECT_TRUE(p.alice->pq_ratchet_confirmed());
+  EXPECT_TRUE(p.bob->pq_ratchet_confirmed());
+}
+
+// One side upgraded, the other not (as a peer of the release before, which refuses a payload with
+// a KEM_CHUNK in it): everything still opens both ways, nothing is mixed, and the owner offers
+// its key at most once per kPqProbeEnvelopes. When the peer takes the step up too, it is
+// confirmed at the next probe and the exchanges begin.
+TEST(PqRatchetTest, AnUpgradedSessionProbesAPeerWithoutTheStepRarely) {
+  auto p = test::make_pair(false);
+  ASSERT_TRUE(p.alice->upgrade_pq_ratchet(/*initiator=*/true));
+  util::WallTime now = test::kT0;
+  std::size_t probes = 0;
+  constexpr std::uint32_t kRounds = 2 * kPqProbeEnvelopes;
+  for (std::uint64_t i = 0; i < kRounds; ++i) {
+    now += std::chrono::seconds(1);
+    if (p.alice->pq_chunk(1922).has_value()) ++probes;
+    auto env = test::send(*p.alice, 2 * i + 1);
+    ASSERT_TRUE(p.bob->open(env, now).ok());
+    ASSERT_TRUE(deliver(*p.bob, *p.alice, 2 * i + 2, 1922, now).ok());
+  }
+  EXPECT_GE(probes, 1u);
+  EXPECT_LE(probes, 1 + kRounds / kPqProbeEnvelopes);
+  EXPECT_EQ(p.alice->pq_epoch(), 0u);
+  EXPECT_FALSE(p.alice->pq_ratchet_confirmed());
+  ASSERT_TRUE(p.bob->upgrade_pq_ratchet(/*initiator=*/false));
+  ASSERT_TRUE(talk_until(*p.alice, *p.bob, 1922, now, [&] { return p.alice->pq_epoch() >= 1 && p.bob->pq_epoch() >= 1; },
+                         static_cast<int>(2 * kPqProbeEnvelopes)));
+  EXPECT_TRUE(p.alice->pq_ratchet_confirmed());
+}
+
 TEST(PqRatchetTest, ExchangesCompleteAndBothSidesMixEveryOne) {
   auto p = test::make_pair(true);
   util::WallTime now = test::kT0;
@@ -204,6 +252,9 @@ TEST(PqRatchetTest, AnInvalidKeyIsRefusedAndChangesNothing) {
   f.key_digest = f.digest;
   f.data = bad;
   const auto before = test::state_bytes(*p.bob);
+  auto past_the_end = f;  // a frame the codec would refuse, handed over directly
+  past_the_end.offset = 1;
+  EXPECT_EQ(p.bob->on_pq_chunk(past_the_end).error().code, util::Errc::bad_format);
   auto r = p.bob->on_pq_chunk(f);
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.error().code, util::Errc::crypto);

@@ -5,6 +5,8 @@
 // byte for byte, and a chunk the session refused must have changed nothing.
 #include <cstdint>
 #include <cstdlib>
+#include <fstream>
+#include <string>
 #include <variant>
 #include <vector>
 
@@ -35,7 +37,9 @@ std::vector<crypto::SecureBuffer> make_snapshots() {
   auto acc = session::accept_hello({b.signing, b.prekey, b.prekey_sig, &*b.kem}, start.value().hello,
                                    std::span(&inv, 1));
   session::Session sides[2] = {std::move(start.value().session), std::move(acc.value().session)};
-  std::vector<crypto::SecureBuffer> out{sides[0].serialize(), sides[1].serialize()};
+  std::vector<crypto::SecureBuffer> out;  // SecureBuffer moves only: no initializer list
+  out.push_back(sides[0].serialize());
+  out.push_back(sides[1].serialize());
   util::Bytes payload(wire::kEnvelopePayloadSize, 0);
   int last_phase[2] = {0, 0};
   for (int round = 0; round < 1000 && sides[0].pq_epoch() < 2; ++round) {
@@ -64,6 +68,19 @@ const std::vector<crypto::SecureBuffer>& snapshots() {
 }
 
 }  // namespace
+
+// BC_FUZZ_WRITE_CORPUS=<dir> writes the snapshots there: session states of version 2 in every
+// phase, seeds for fuzz_session_state.
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  if (const char* dir = std::getenv("BC_FUZZ_WRITE_CORPUS")) {
+    int i = 0;
+    for (const auto& state : snapshots()) {
+      std::ofstream(std::string(dir) + "/pq_state_" + std::to_string(i++), std::ios::binary)
+          .write(reinterpret_cast<const char*>(state.data()), static_cast<std::streamsize>(state.size()));
+    }
+  }
+  return 0;
+}
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;

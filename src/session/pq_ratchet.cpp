@@ -32,6 +32,7 @@ void catch_up(RatchetState& s) {
   if (e.number >= s.chain.pq_epoch) return;
   PqExchange next;
   next.initiator = e.initiator;
+  next.confirmed = e.confirmed;
   next.number = s.chain.pq_epoch;
   next.since_ms = e.last_open_ms;
   next.last_open_ms = e.last_open_ms;

@@ -34,7 +34,8 @@ util::Result<void> Link::load(util::WallTime now) {
   // state is persisted with the next batch. The session AD is IK_invitee || IK_inviter: we began
   // the session (own the step's even exchanges) if ours comes first.
   const auto own = self_.public_key();
-  session_->upgrade_pq_ratchet(std::equal(own.begin(), own.end(), session_->associated_data().begin()));
+  began_session_ = std::equal(own.begin(), own.end(), session_->associated_data().begin());
+  session_->upgrade_pq_ratchet(began_session_);
   hello_ = store_.hello();
   // A rebuild drops the old engine with the events of the batch that failed: they describe
   // state that rolled back (a Delivered the store never committed). Earlier events were moved

@@ -112,6 +112,8 @@ class Link {
   std::optional<util::Bytes> take_hello(util::WallTime now);
   void hello_now() { hello_sent_at_ = {}; }
   bool hello_pending() const { return hello_.has_value(); }
+  // We began this session: we are its invitee (the session AD names us first).
+  bool began_session() const { return began_session_; }
   const std::optional<util::Bytes>& hello() const { return hello_; }
   // The inviter refused the HELLO: from now on each send doubles the wait before the next (up
   // to kHelloRefusedMaxInterval) instead of every kHelloResendInterval. Not durable: after a
@@ -198,6 +200,7 @@ class Link {
   crypto::SignPublicKey peer_;
   EngineConfig config_;
   std::optional<session::Session> session_;
+  bool began_session_ = false;
   std::unique_ptr<Engine> engine_;
   std::optional<util::Bytes> hello_;
   util::WallTime hello_sent_at_{};

@@ -47,7 +47,14 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
     // started, one per direction of invitation. Both ends keep the one whose invitee has the
     // smaller key. The invitation this HELLO used is consumed all the same (by the contact we
     // already have): left open, its secret would stay in the store and admit another HELLO.
-    if (existing->link && existing->link->hello_pending() && identity.signing.public_key() < invitee) {
+    // Ours is the kept one when we began it, whether or not the contact has answered it yet:
+    // its HELLO may come just after (it sends it a few times after switching to ours, below). A
+    // HELLO long after our session was answered is a new start (the contact lost its own).
+    const bool our_start_is_fresh =
+        existing->link && existing->link->began_session() &&
+        (existing->link->hello_pending() ||
+         (existing->hello_answered_at && clock.now() - *existing->hello_answered_at < kMutualHelloWindow));
+    if (our_start_is_fresh && identity.signing.public_key() < invitee) {
       try {
         auto consumed = store->transaction([&]() -> util::Result<void> {
           return invitations.consume(invitation_id, existing->contact.id, now_s);
@@ -67,6 +74,13 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       refresh_known();
       return true;
     }
+  }
+  // The other side of the case above: our own HELLO is still unanswered and the contact's
+  // session (its invitee has the smaller key) replaces ours. Our HELLO is kept to send a few times
+  // more, or the contact's node never learns that its invitation was used.
+  std::optional<util::Bytes> parting_hello;
+  if (existing != nullptr && existing->link && existing->link->hello_pending()) {
+    parting_hello = existing->link_store->hello();
   }
   try {
     auto result = store->transaction([&]() -> util::Result<std::int64_t> {
@@ -109,6 +123,11 @@ bool Node::Impl::try_hello(std::optional<net::ConnectionId> conn, const util::By
       spdlog::error("link {}: {}", contact->alias, r.error().message);
     refresh_known();
     if (Peer* p = peer_by_key(invitee)) {
+      if (parting_hello) {
+        p->parting_hello = std::move(parting_hello);
+        p->parting_hello_left = kPartingHellos;
+        p->parting_hello_next = clock.now();
+      }
       if (conn) {
         attach_direct(*p, connections.at(*conn));
       } else {

@@ -295,6 +295,8 @@ struct Node::Impl {
   // Sends peer's HELLO (given out by its Link at sent_at) on ch; on a relay channel asks for the
   // relay's answer, which comes back as a RelayHelloAnswer (node/hello_puts.cpp).
   void send_hello(Peer& peer, channel::Channel& ch, const util::Bytes& hello, util::WallTime sent_at);
+  // Peer::parting_hello, when its time has come: see hello_acceptor.cpp.
+  void send_parting_hello(Peer& peer, util::WallTime now);
   // A relay's answer to that PUT: a bad_capability refusal is shown in status, logged once per
   // HELLO send and backs the HELLO's resends off (Link::hello_refused); an OK erases it.
   void handle_hello_answer(const RelayHelloAnswer& in);

@@ -60,6 +60,10 @@ util::Result<void> Node::Impl::load_peer(const store::Contact& contact) {
         peer->addresses.record_failed(e.address, f->error, f->at_ms);
     }
     peer->messages_in = old->second->messages_in;
+    peer->hello_answered_at = old->second->hello_answered_at;
+    peer->parting_hello = std::move(old->second->parting_hello);
+    peer->parting_hello_left = old->second->parting_hello_left;
+    peer->parting_hello_next = old->second->parting_hello_next;
     peer->messages_out = old->second->messages_out;
     peer->channel_changes = old->second->channel_changes;
     peer->open_budgets = std::move(old->second->open_budgets);

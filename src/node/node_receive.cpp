@@ -49,6 +49,7 @@ void Node::Impl::receive_envelopes(const std::vector<NetMessage*>& messages) {
     auto outcomes = peer->link->receive_many(batch, clock.now());
     if (hello_was_pending && !peer->link->hello_pending()) {
       spdlog::info("link {}: the inviter accepted our HELLO", peer->contact.alias);
+      peer->hello_answered_at = clock.now();
     }
     std::vector<NetMessage*> strangers;
     for (std::size_t i = 0; i < outcomes.size(); ++i) {
@@ -77,6 +78,7 @@ bool Node::Impl::deliver_to_link(Peer& peer, link::ChannelId channel, util::Byte
   if (received.outcome == link::Link::Outcome::not_ours) return note_costly(peer, channel, received, std::nullopt);
   if (hello_was_pending && !peer.link->hello_pending()) {
     spdlog::info("link {}: the inviter accepted our HELLO", peer.contact.alias);
+    peer.hello_answered_at = clock.now();
   }
   if (received.outcome == link::Link::Outcome::refused) {
     spdlog::warn("link {}: payload refused: {}", peer.contact.alias, received.error);
@@ -99,6 +101,18 @@ void Node::Impl::handle_closed(net::ConnectionId id, const std::string& reason) 
   Peer* peer = peer_by_connection(id);
   connections.erase(id);
   if (peer != nullptr && peer->direct->detach(id, "closed: " + reason)) {
+    // The other connection of a duplicate pair may be the one that survives, attached to an
+    // earlier Peer object or left out when a HELLO was accepted on the one closed now: it
+    // carries the direct channel from here (else the node would hear the peer on it and send
+    // nothing back).
+    for (const auto& [other, info] : connections) {
+      if (info.peer_key != peer->contact.identity_key) continue;
+      const net::ConnectionInfo survivor = info;
+      attach_direct(*peer, survivor);
+      spdlog::info("link {}: direct channel moved to connection {} ({} closed: {})", peer->contact.alias,
+                   other, id, reason);
+      return;
+    }
     if (peer->link) peer->link->channel_down(kDirectChannel, clock.now());
     spdlog::info("link {}: direct channel closed ({})", peer->contact.alias, reason);
   } else {

@@ -10,6 +10,7 @@ void Node::Impl::transmit(Peer& peer) {
   // Taken only when it can leave now, so that it is not held back a resend interval for nothing.
   std::optional<util::Bytes> hello;
   if (peer.any_channel_up()) hello = peer.link->take_hello(now);
+  send_parting_hello(peer, now);
   const bool hello_pending = peer.link->hello_pending();
   for (channel::Channel* ch : peer.channels()) {
     if (!ch->up()) continue;
@@ -21,6 +22,20 @@ void Node::Impl::transmit(Peer& peer) {
     if (hello_pending && ch != peer.direct.get()) continue;
     transmit_on(peer, ch->id(), now, [ch](const util::Bytes& envelope) { return ch->send(envelope); }, ready);
   }
+}
+
+void Node::Impl::send_parting_hello(Peer& peer, util::WallTime now) {
+  if (!peer.parting_hello || now < peer.parting_hello_next) return;
+  // On the direct channel when it is up, else on the first relay channel that can take it: the
+  // contact's node tries it as a HELLO because its session does not open it.
+  channel::Channel* via = peer.direct->up() ? peer.direct.get() : nullptr;
+  for (const auto& [id, relay] : peer.relays) {
+    if (via == nullptr && relay->up()) via = relay.get();
+  }
+  if (via == nullptr || via->send_wait() != std::chrono::nanoseconds::zero()) return;
+  (void)via->send(*peer.parting_hello);
+  peer.parting_hello_next = now + kPartingHelloInterval;
+  if (--peer.parting_hello_left <= 0) peer.parting_hello.reset();
 }
 
 void Node::Impl::handle_events(Peer& peer) {

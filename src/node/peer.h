@@ -3,6 +3,8 @@
 // loop thread.
 #pragma once
 
+#include <chrono>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -25,6 +27,13 @@ namespace bc::node {
 // Channel 0 is the direct channel; each relay this node uses gets its own id from 1 up (see
 // node.cpp OwnRelay), the same for every link that rides it.
 inline constexpr link::ChannelId kDirectChannel = 0;
+
+// How many times, and how far apart, a parting HELLO goes (Peer::parting_hello).
+inline constexpr int kPartingHellos = 5;
+inline constexpr std::chrono::seconds kPartingHelloInterval{2};
+// How long after our HELLO was answered a HELLO of the same contact still counts as the other
+// half of a mutual invitation (hello_acceptor.cpp).
+inline constexpr std::chrono::minutes kMutualHelloWindow{5};
 
 struct Peer {
   store::Contact contact;
@@ -54,6 +63,15 @@ struct Peer {
   // cleared by the next direct connection. For an invitee whose HELLO is pending this is the
   // inviter saying no: the invitation was revoked, used or expired there.
   std::optional<std::int64_t> refused_our_key_at_ms;
+  // Both sides invited each other and the contact's HELLO replaced the session our own HELLO
+  // began (its invitee has the smaller key): our HELLO still goes a few times, so the contact's
+  // node sees its invitation used and consumes it (hello_acceptor.cpp); it keeps its session.
+  std::optional<util::Bytes> parting_hello;
+  // When the contact first answered our HELLO (since this node started): a HELLO of the
+  // contact's arriving soon after is the late half of a mutual invitation, not a new start.
+  std::optional<util::WallTime> hello_answered_at;
+  int parting_hello_left = 0;
+  util::WallTime parting_hello_next{};
   // The inviter's signed refusal of our pending HELLO, received through a relay
   // (session/hello_refusal.h): why, when the inviter refused it (its clock, Unix s) and when it
   // came (ours, Unix ms). Not durable; the next HELLO refused brings it back.

@@ -12,6 +12,7 @@
 #include "session/ratchet.h"
 #include "session/session.h"
 #include "session/session_start.h"
+#include "support/session_pair.h"
 #include "wire/envelope.h"
 
 namespace {
@@ -196,18 +197,9 @@ void BM_PqStepBytes(benchmark::State& state) {
   double bytes = 0, carriers = 0, exchanges = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto a = session::Identity::generate("alice").value();
-    auto b = session::Identity::generate("bob").value();
-    util::Bytes secret(32, 7);
-    session::PeerKeys peer{b.signing.public_key(), b.prekey.public_key(), b.prekey_sig};
-    const auto kem_hash = session::kem_key_hash(b.kem->pair.ek);
-    peer.kem = session::KemCommitment{kem_hash, util::Bytes(b.kem->pair.ek.begin(), b.kem->pair.ek.end())};
-    const std::uint8_t id[] = {1};
-    session::OpenInvitation inv{id, secret, kem_hash};
-    auto start = session::start_as_invitee({a.signing, a.prekey, a.prekey_sig}, peer, secret, {});
-    auto acc = session::accept_hello({b.signing, b.prekey, b.prekey_sig, &*b.kem}, start.value().hello,
-                                     std::span(&inv, 1));
-    session::Session sides[2] = {std::move(start.value().session), std::move(acc.value().session)};
+    const auto pair = test::make_session_pair(/*hybrid=*/true);
+    session::Session sides[2] = {session::Session::restore(pair.invitee_state).value(),
+                                 session::Session::restore(pair.inviter_state).value()};
     state.ResumeTiming();
     util::Bytes payload(wire::kEnvelopePayloadSize, 0);
     util::WallTime now = kNow;

@@ -10,9 +10,8 @@
 #include <variant>
 #include <vector>
 
-#include "session/identity.h"
 #include "session/session.h"
-#include "session/session_start.h"
+#include "support/session_pair.h"
 #include "wire/frame_codec.h"
 
 using namespace bc;
@@ -25,18 +24,9 @@ const util::WallTime kNow = util::from_unix_seconds(1'800'000'000);
 // with its key out, the encapsulator with its ciphertext out, the owner waiting to mix, and the
 // same of the second exchange with the roles swapped.
 std::vector<crypto::SecureBuffer> make_snapshots() {
-  auto a = session::Identity::generate("alice").value();
-  auto b = session::Identity::generate("bob").value();
-  util::Bytes secret(32, 7);
-  session::PeerKeys peer{b.signing.public_key(), b.prekey.public_key(), b.prekey_sig};
-  const auto kem_hash = session::kem_key_hash(b.kem->pair.ek);
-  peer.kem = session::KemCommitment{kem_hash, util::Bytes(b.kem->pair.ek.begin(), b.kem->pair.ek.end())};
-  const std::uint8_t id[] = {1};
-  session::OpenInvitation inv{id, secret, kem_hash};
-  auto start = session::start_as_invitee({a.signing, a.prekey, a.prekey_sig}, peer, secret, {});
-  auto acc = session::accept_hello({b.signing, b.prekey, b.prekey_sig, &*b.kem}, start.value().hello,
-                                   std::span(&inv, 1));
-  session::Session sides[2] = {std::move(start.value().session), std::move(acc.value().session)};
+  const auto pair = test::make_session_pair(/*hybrid=*/true);
+  session::Session sides[2] = {session::Session::restore(pair.invitee_state).value(),
+                               session::Session::restore(pair.inviter_state).value()};
   std::vector<crypto::SecureBuffer> out;  // SecureBuffer moves only: no initializer list
   out.push_back(sides[0].serialize());
   out.push_back(sides[1].serialize());

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 
 #include "channel/put_pacer.h"
@@ -257,6 +258,18 @@ struct RelayClient::Impl {
   std::map<std::uint32_t, std::vector<std::uint64_t>> pending_acks;
   // Under cover: ACKs on the DELIVERs' schedule instead of `acks`, sent by ack_thread when due.
   std::optional<TimedAcks> timed;
+  // Under cover: owner requests waiting for a tick, with their answers (a request id is drawn
+  // when one leaves); the size of one tick's ACK, which a PADDED request takes; whether the
+  // relay takes PADDED (until it refuses one); and those sent padded, awaiting their answer, in
+  // case it does not.
+  struct OwnerRequest {
+    relay::Message request;
+    Answer done;
+  };
+  std::deque<OwnerRequest> owner_requests;
+  std::size_t tick_ack_size = 0;
+  bool relay_pads = true;
+  std::map<std::uint32_t, relay::Message> padded_sent;
   std::thread ack_thread;
   std::condition_variable ack_wake;
   bool stopping = false;
@@ -333,10 +346,39 @@ struct RelayClient::Impl {
     if (service->send(*conn, relay::encode(a))) pending_acks.insert_or_assign(request, std::move(a.items));
   }
 
+  // Under mu, connected, at a tick: one waiting owner request, padded to the tick's ACK size
+  // unless the relay refused that; its answer is kept like any request's (a send that fails
+  // leaves it to on_closed, which answers it as lost).
+  void send_owner_request(OwnerRequest o) {
+    const std::uint32_t id = request_id();
+    std::visit(
+        [id](auto& m) {
+          if constexpr (requires { m.request; }) m.request = id;
+        },
+        o.request);
+    util::Bytes bytes = relay_pads ? relay::encode_padded(o.request, tick_ack_size) : relay::encode(o.request);
+    if (relay_pads) padded_sent.insert_or_assign(id, o.request);
+    answers[id] = std::move(o.done);
+    (void)service->send(*conn, std::move(bytes));
+  }
+
   void flush(PutPacer::Clock::time_point t) {
     if (timed && conn && t >= timed->next_tick()) {
       // Spent, not waited for: a tick's ACK goes on time, and its token is taken from the PUTs.
-      for (auto& items : timed->take(t)) {
+      auto tick = timed->take(t);
+      if (!owner_requests.empty()) {
+        // In the first ACK's place; its items go at the next tick (the filler repeats the last).
+        pacer.spend(t);
+        send_owner_request(std::move(owner_requests.front()));
+        owner_requests.pop_front();
+        if (!tick.empty()) {
+          for (std::uint64_t item : std::set<std::uint64_t>(tick.front().begin(), tick.front().end())) {
+            timed->again(item, t);
+          }
+          tick.erase(tick.begin());
+        }
+      }
+      for (auto& items : tick) {
         pacer.spend(t);
         send_ack(std::move(items));
       }
@@ -401,6 +443,7 @@ struct RelayClient::Impl {
       if (now_subscribed) handlers.on_state(true, "subscribed");
       if (put_done) put_done(std::nullopt);
     } else if (auto* e = std::get_if<relay::Error>(&*message)) {
+      if (e->code == relay::ErrorCode::bad_request && unpad(e->request)) return;
       if (answer(e->request, *e)) return;
       bool for_subscribe = false;
       bool retried = false;
@@ -475,11 +518,31 @@ struct RelayClient::Impl {
     return done;
   }
 
+  // A PADDED owner request refused as bad_request: the relay predates PADDED. It and every later
+  // one go unpadded, at the next ticks.
+  bool unpad(std::uint32_t request) {
+    std::lock_guard lock(mu);
+    auto sent = padded_sent.find(request);
+    auto waiting = answers.find(request);
+    if (sent == padded_sent.end() || waiting == answers.end()) return false;
+    if (relay_pads) {
+      relay_pads = false;
+      spdlog::info("relay {}:{}: predates padded owner requests (PADDED refused); capability requests go "
+                   "unpadded, in their own size",
+                   endpoint.host, endpoint.port);
+    }
+    owner_requests.push_front(OwnerRequest{std::move(sent->second), std::move(waiting->second)});
+    padded_sent.erase(sent);
+    answers.erase(waiting);
+    return true;
+  }
+
   // Runs the answer awaited for request, if any.
   bool answer(std::uint32_t request, std::optional<relay::Error> refusal) {
     Answer done;
     {
       std::lock_guard lock(mu);
+      padded_sent.erase(request);
       auto it = answers.find(request);
       if (it == answers.end()) return false;
       done = std::move(it->second);
@@ -488,6 +551,9 @@ struct RelayClient::Impl {
     done(std::move(refusal));
     return true;
   }
+
+  // Under cover: queues an owner request for the next tick. False when not connected.
+  bool owner_request(relay::Message m, Answer done);
 
   // Sends make(request id) and keeps done for its answer.
   template <class Make>
@@ -520,6 +586,7 @@ struct RelayClient::Impl {
   void on_closed(net::ConnectionId id, const net::CloseReason& reason) {
     bool was = false;
     std::map<std::uint32_t, Answer> lost;
+    std::deque<OwnerRequest> waiting;
     {
       std::lock_guard lock(mu);
       if (conn != id) return;
@@ -528,10 +595,14 @@ struct RelayClient::Impl {
       was = subscribed;
       subscribed = false;
       lost.swap(answers);
+      padded_sent.clear();
+      // Waiting for a tick of this connection: answered as lost (the node asks again).
+      waiting.swap(owner_requests);
     }
     for (auto& [request, done] : lost) {
       done(relay::Error{request, relay::ErrorCode::internal, "connection lost before the answer"});
     }
+    for (auto& o : waiting) o.done(relay::Error{0, relay::ErrorCode::internal, "connection lost before it was sent"});
     if (was) handlers.on_state(false, "connection closed (" + net::to_string(reason) + ")");
   }
 };
@@ -542,7 +613,11 @@ util::Result<std::unique_ptr<RelayClient>> RelayClient::start(const RelayEndpoin
                                                                const relay::MailboxId& mailbox, Handlers handlers,
                                                                Options options) {
   auto impl = std::make_unique<Impl>();
-  if (options.cover_ack_delay) impl->timed.emplace(*options.cover_ack_delay);
+  if (options.cover_ack_delay) {
+    impl->timed.emplace(*options.cover_ack_delay);
+    impl->tick_ack_size =
+        relay::encode(relay::Ack{0, mailbox, std::vector<std::uint64_t>(TimedAcks::kItemsPerAck, 0)}).size();
+  }
   impl->endpoint = endpoint;
   impl->mailbox = mailbox;
   impl->handlers = std::move(handlers);
@@ -617,7 +692,17 @@ RelayClient::PaceStats RelayClient::pace_stats() const {
   return impl_->stats;
 }
 
+bool RelayClient::Impl::owner_request(relay::Message m, Answer done) {
+  std::lock_guard lock(mu);
+  if (!conn) return false;
+  owner_requests.push_back(OwnerRequest{std::move(m), std::move(done)});
+  return true;
+}
+
 bool RelayClient::add_capability(const relay::Capability& capability, relay::CapabilityKind kind, Answer answer) {
+  if (impl_->timed) {
+    return impl_->owner_request(relay::AddCapability{0, impl_->mailbox, capability, kind}, std::move(answer));
+  }
   relay::AddCapability m{0, impl_->mailbox, capability, kind};
   // The request id is drawn under the lock, where the message is encoded.
   return impl_->request_with([&](std::uint32_t id) {
@@ -627,6 +712,9 @@ bool RelayClient::add_capability(const relay::Capability& capability, relay::Cap
 }
 
 bool RelayClient::revoke_capability(const relay::CapabilityId& capability, Answer answer) {
+  if (impl_->timed) {
+    return impl_->owner_request(relay::RevokeCapability{0, impl_->mailbox, capability}, std::move(answer));
+  }
   relay::RevokeCapability m{0, impl_->mailbox, capability};
   return impl_->request_with([&](std::uint32_t id) {
     m.request = id;

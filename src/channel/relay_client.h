@@ -20,7 +20,11 @@
 // items are acknowledged on a fixed schedule (timed_acks.h: a tick every delay, each naming the
 // items that arrived at least a delay before, in ACKs of one fixed size) instead of in batches
 // when the node has processed them. A thread of the client sends them at each tick, so that the
-// node's loop being busy does not move them.
+// node's loop being busy does not move them. The owner's capability requests wait for a tick
+// too, and take the place of its first ACK there, in a PADDED message of an ACK's size (the
+// ACK's items go at the next tick): on the wire a capability request is one more ACK, where
+// it would otherwise be a request of its own size at a time of its own. A relay that refuses
+// PADDED as bad_request (one before it) gets them unpadded, still at ticks.
 #pragma once
 
 #include <chrono>
@@ -120,7 +124,8 @@ class RelayClient {
            util::ByteView envelope, Answer answer = {});
   // The owner's ADD_CAPABILITY / REVOKE_CAPABILITY on this connection. answer runs once on the
   // I/O thread (Answer above, with the internal error when the connection was lost). False
-  // (answer never runs) when not connected.
+  // (answer never runs) when not connected. Under cover the request waits for the next ACK tick
+  // (above).
   bool add_capability(const wire::relay::Capability& capability, wire::relay::CapabilityKind kind, Answer answer);
   bool revoke_capability(const wire::relay::CapabilityId& capability, Answer answer);
   // How long until put() has room under the relay's rate limit (put_pacer.h): zero when it has

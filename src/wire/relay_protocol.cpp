@@ -1,5 +1,6 @@
 #include "wire/relay_protocol.h"
 
+#include <algorithm>
 #include <stdexcept>
 #include <type_traits>
 
@@ -139,9 +140,44 @@ util::Bytes encode(const Message& message) {
   return w.take();
 }
 
+util::Bytes encode_padded(const Message& m, std::size_t size) {
+  if (!std::holds_alternative<AddCapability>(m) && !std::holds_alternative<RevokeCapability>(m)) {
+    throw std::invalid_argument("relay PADDED carries ADD_CAPABILITY or REVOKE_CAPABILITY only");
+  }
+  const util::Bytes inner = encode(m);
+  if (size > kMaxPaddedSize || size < kPaddedOverhead + inner.size()) {
+    throw std::length_error("relay PADDED size " + std::to_string(size) + " outside " +
+                            std::to_string(kPaddedOverhead + inner.size()) + ".." + std::to_string(kMaxPaddedSize));
+  }
+  ByteWriter w;
+  w.u8(static_cast<std::uint8_t>(Type::padded));
+  w.var16(inner);
+  util::Bytes out = w.take();
+  out.resize(size, 0);
+  return out;
+}
+
 Result<Message> decode(util::ByteView bytes) {
   ByteReader r(bytes);
   if (bytes.empty()) return bad("empty relay message");
+  if (bytes[0] == static_cast<std::uint8_t>(Type::padded)) {
+    if (bytes.size() > kMaxPaddedSize) {
+      return make_error(Errc::limit, "relay PADDED of " + std::to_string(bytes.size()) + " bytes (at most " +
+                                         std::to_string(kMaxPaddedSize) + ")");
+    }
+    r.u8();
+    const util::ByteView inner = r.var16(kMaxPaddedSize);
+    if (r.failed()) return bad("relay PADDED truncated");
+    if (inner.empty() || (inner[0] != static_cast<std::uint8_t>(Type::add_capability) &&
+                          inner[0] != static_cast<std::uint8_t>(Type::revoke_capability))) {
+      return bad("relay PADDED around something else than ADD_CAPABILITY or REVOKE_CAPABILITY");
+    }
+    const util::ByteView padding = bytes.subspan(kPaddedOverhead + inner.size());
+    if (std::any_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b != 0; })) {
+      return bad("relay PADDED with padding that is not zero");
+    }
+    return decode(inner);
+  }
   const std::uint8_t type = r.u8();
   Message out;
   switch (static_cast<Type>(type)) {

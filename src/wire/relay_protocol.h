@@ -16,6 +16,7 @@
 //   ADD_CAPABILITY (req, mailbox, capability, kind)     OK (req)
 //   REVOKE_CAPABILITY (req, mailbox, capability id)     OK (req)
 //                                                ERROR   (req, code, message)  any request refused
+//   PADDED (inner length, ADD_CAPABILITY or REVOKE_CAPABILITY, zeros)   as its inner request
 //
 // Integers big-endian. Every message: type u8, then its fields. Envelopes are exactly
 // wire::kEnvelopeSize bytes; a relay never sees anything else of a link.
@@ -56,6 +57,9 @@ enum class Type : std::uint8_t {
   remove = 5,  // DELETE
   add_capability = 6,
   revoke_capability = 7,
+  // Not a request of its own: an owner request in zero padding, so that it is the size of
+  // another (under cover, of an ACK: issue 14). decode() hands back the inner request.
+  padded = 8,
   created = 101,
   ok = 102,
   deliver = 103,
@@ -137,8 +141,18 @@ struct Error { std::uint32_t request = 0; ErrorCode code = ErrorCode::internal; 
 using Message = std::variant<Create, Put, Subscribe, Ack, Remove, AddCapability, RevokeCapability, Created, Ok,
                              Deliver, Error>;
 
+// A PADDED message's largest size, and the bytes it adds around its inner request (type, length).
+inline constexpr std::size_t kMaxPaddedSize = 4096;
+inline constexpr std::size_t kPaddedOverhead = 3;
+
 util::Bytes encode(const Message& message);
-// Strict: exact lengths, no trailing bytes, counts within limits, unknown types refused.
+// The owner request m (an AddCapability or a RevokeCapability) as a PADDED message of exactly
+// `size` bytes (kPaddedOverhead + its own encoding .. kMaxPaddedSize). Throws otherwise: a
+// programming error of the sender.
+util::Bytes encode_padded(const Message& m, std::size_t size);
+// Strict: exact lengths, no trailing bytes, counts within limits, unknown types refused. A
+// PADDED message gives its inner request, which must be an ADD_CAPABILITY or REVOKE_CAPABILITY
+// followed by zero bytes only.
 util::Result<Message> decode(util::ByteView bytes);
 
 }  // namespace bc::wire::relay

@@ -35,6 +35,11 @@ struct FakeRelay {
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> acks;
   std::vector<relay::MailboxId> removed;
   std::vector<relay::Message> capability_requests;
+  // Each capability request as it came: when, and its size on the wire.
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::size_t>> capability_arrivals;
+  // As a relay before PADDED: refused as bad_request.
+  bool refuses_padded = false;
+  int padded_refused = 0;
   std::uint64_t next_item = 1;
   // As a relay before writers (relay schema 4): a tagged SUBSCRIBE, ADD_CAPABILITY and
   // REVOKE_CAPABILITY do not decode there, and are refused as bad_request.
@@ -63,6 +68,16 @@ struct FakeRelay {
     auto m = relay::decode(bytes);
     ASSERT_TRUE(m.ok());
     std::lock_guard lock(mu);
+    if (bytes[0] == static_cast<std::uint8_t>(relay::Type::padded) && refuses_padded) {
+      ++padded_refused;
+      std::visit([&](const auto& r) {
+        if constexpr (requires { r.request; }) {
+          service->send(id, relay::encode(relay::Error{r.request, relay::ErrorCode::bad_request, "unknown type 8"}));
+        }
+      }, *m);
+      cv.notify_all();
+      return;
+    }
     const std::uint32_t request_id = (static_cast<std::uint32_t>(bytes[1]) << 24) |
                                      (static_cast<std::uint32_t>(bytes[2]) << 16) |
                                      (static_cast<std::uint32_t>(bytes[3]) << 8) | static_cast<std::uint32_t>(bytes[4]);
@@ -129,6 +144,7 @@ struct FakeRelay {
       }
     } else if (std::holds_alternative<relay::AddCapability>(*m) || std::holds_alternative<relay::RevokeCapability>(*m)) {
       capability_requests.push_back(*m);
+      capability_arrivals.emplace_back(std::chrono::steady_clock::now(), bytes.size());
       std::visit([&](const auto& r) {
         if constexpr (requires { r.request; }) service->send(id, relay::encode(relay::Ok{r.request}));
       }, *m);
@@ -566,6 +582,95 @@ TEST(RelayClient, UnderCoverItemsAreAcknowledgedAtFixedTicksInAcksOfOneSize) {
   EXPECT_LE(fake.acks.size(), 2u);  // the three arrived within a tick or two
   EXPECT_EQ(std::set<std::uint64_t>(fake.acked.begin(), fake.acked.end()),
             (std::set<std::uint64_t>{got[0].first, got[1].first, got[2].first}));
+}
+
+// Under cover a capability request leaves at an ACK tick in the place of its first ACK, padded
+// to that ACK's size (535 bytes), and the ACK's items go at the next tick; at a relay that
+// refuses PADDED the next ones go unpadded, still answered once.
+TEST(RelayClient, UnderCoverCapabilityRequestsTakeAnAcksPlaceAtATick) {
+  FakeRelay fake;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool subscribed = false;
+  std::vector<std::uint64_t> delivered;
+  std::vector<std::optional<relay::Error>> answers;
+  RelayClient::Handlers h;
+  h.on_state = [&](bool up, const std::string&) {
+    std::lock_guard lock(mu);
+    subscribed = up;
+    cv.notify_all();
+  };
+  h.on_deliver = [&](std::uint64_t item, util::Bytes, std::optional<relay::CapabilityId>) {
+    std::lock_guard lock(mu);
+    delivered.push_back(item);
+    cv.notify_all();
+  };
+  auto answer = [&](std::optional<relay::Error> refusal) {
+    std::lock_guard lock(mu);
+    answers.push_back(std::move(refusal));
+    cv.notify_all();
+  };
+  relay::MailboxId mine{};
+  mine.fill(1);
+  constexpr auto kDelay = 300ms;
+  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h,
+                                   RelayClient::Options{kDelay});
+  ASSERT_TRUE(client.ok()) << client.error().message;
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
+  }
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE((*client)->put(mine, relay::Capability{}, util::Bytes(wire::kEnvelopeSize, 1)));
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 3; }));
+  }
+  (*client)->ack(delivered);
+  relay::Capability cap{};
+  cap.fill(5);
+  ASSERT_TRUE((*client)->add_capability(cap, relay::CapabilityKind::full, answer));
+  {
+    std::lock_guard lock(fake.mu);
+    EXPECT_TRUE(fake.capability_requests.empty()) << "sent before a tick";
+  }
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 1; }));
+    EXPECT_FALSE(answers[0].has_value());
+  }
+  {
+    std::unique_lock lock(fake.mu);
+    ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] {
+      return std::set<std::uint64_t>(fake.acked.begin(), fake.acked.end()).size() == 3;
+    }));
+    ASSERT_EQ(fake.capability_arrivals.size(), 1u);
+    const std::size_t ack_size =
+        relay::encode(relay::Ack{0, mine, std::vector<std::uint64_t>(TimedAcks::kItemsPerAck, 0)}).size();
+    EXPECT_EQ(fake.capability_arrivals[0].second, ack_size) << "padded to an ACK's size";
+    EXPECT_EQ(std::get<relay::AddCapability>(fake.capability_requests[0]).capability, cap);
+    // The tick that would have carried the ACK carried the request; the ACK came a tick later.
+    ASSERT_FALSE(fake.acks.empty());
+    EXPECT_GE(fake.acks.front().first, fake.capability_arrivals[0].first + kDelay - 50ms);
+    for (const auto& [at, count] : fake.acks) EXPECT_EQ(count, TimedAcks::kItemsPerAck);
+    fake.refuses_padded = true;
+  }
+  // A relay before PADDED: refused once, then sent unpadded; the answer is the relay's OK.
+  ASSERT_TRUE((*client)->revoke_capability(relay_capability_id(cap), answer));
+  ASSERT_TRUE((*client)->add_capability(cap, relay::CapabilityKind::hello, answer));
+  {
+    std::unique_lock lock(mu);
+    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 3; }));
+    EXPECT_FALSE(answers[1].has_value());
+    EXPECT_FALSE(answers[2].has_value());
+  }
+  std::lock_guard lock(fake.mu);
+  EXPECT_EQ(fake.padded_refused, 1);
+  ASSERT_EQ(fake.capability_requests.size(), 3u);
+  EXPECT_EQ(fake.capability_arrivals[1].second,
+            relay::encode(relay::RevokeCapability{0, mine, relay_capability_id(cap)}).size());
+  EXPECT_EQ(std::get<relay::AddCapability>(fake.capability_requests[2]).kind, relay::CapabilityKind::hello);
 }
 
 }  // namespace

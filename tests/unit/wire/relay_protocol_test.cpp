@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "util/hex.h"
@@ -215,6 +216,60 @@ TEST(RelayProtocol, LimitsEnforced) {
   err[8] = 0x01;
   err.push_back('m');
   EXPECT_FALSE(decode(err).ok());
+}
+
+// Under cover a capability request takes an ACK's place at a tick, padded to its size (535
+// bytes for 64 items), so a watcher of the connection sees one more ACK-sized record.
+TEST(RelayProtocol, PaddedOwnerRequests) {
+  const std::size_t ack_size = encode(Ack{1, {}, std::vector<std::uint64_t>(64, 9)}).size();
+  ASSERT_EQ(ack_size, 535U);
+  const AddCapability add{7, filled<kMailboxIdSize>(0x11), filled<kCapabilitySize>(0x22), CapabilityKind::hello};
+  const RevokeCapability revoke{8, filled<kMailboxIdSize>(0x33), filled<kCapabilityIdSize>(0x44)};
+  for (const Message& m : {Message(add), Message(revoke)}) {
+    const util::Bytes inner = encode(m);
+    const util::Bytes padded = encode_padded(m, ack_size);
+    ASSERT_EQ(padded.size(), ack_size);
+    EXPECT_EQ(padded[0], static_cast<std::uint8_t>(Type::padded));
+    EXPECT_EQ((std::size_t{padded[1]} << 8) | padded[2], inner.size());
+    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), padded.begin() + 3));
+    auto back = decode(padded);
+    ASSERT_TRUE(back.ok()) << back.error().message;
+    EXPECT_EQ(encode(*back), inner);
+    // Exactly as large as its contents, and as large as allowed.
+    EXPECT_TRUE(decode(encode_padded(m, inner.size() + kPaddedOverhead)).ok());
+    EXPECT_TRUE(decode(encode_padded(m, kMaxPaddedSize)).ok());
+    EXPECT_THROW((void)encode_padded(m, inner.size() + kPaddedOverhead - 1), std::length_error);
+    EXPECT_THROW((void)encode_padded(m, kMaxPaddedSize + 1), std::length_error);
+
+    util::Bytes nonzero = padded;
+    nonzero.back() = 1;
+    EXPECT_FALSE(decode(nonzero).ok());
+    util::Bytes too_big = padded;
+    too_big.resize(kMaxPaddedSize + 1, 0);
+    EXPECT_FALSE(decode(too_big).ok());
+    util::Bytes short_inner = padded;  // inner length one less: the inner request is truncated
+    short_inner[2] = static_cast<std::uint8_t>(short_inner[2] - 1);
+    EXPECT_FALSE(decode(short_inner).ok());
+    util::Bytes long_inner = padded;  // one more: the inner request has a trailing byte
+    long_inner[2] = static_cast<std::uint8_t>(long_inner[2] + 1);
+    EXPECT_FALSE(decode(long_inner).ok());
+    util::Bytes cut(padded.begin(), padded.begin() + 2 + static_cast<std::ptrdiff_t>(inner.size()));
+    EXPECT_FALSE(decode(cut).ok());
+  }
+  // Only owner requests of a connection's life; no PADDED inside PADDED.
+  EXPECT_THROW((void)encode_padded(Ack{1, {}, {1}}, ack_size), std::invalid_argument);
+  EXPECT_THROW((void)encode_padded(Put{}, 4000), std::invalid_argument);
+  for (const Message& m : {Message(Ack{1, {}, {1}}), Message(Remove{2, {}}), Message(Ok{3})}) {
+    const util::Bytes inner = encode(m);
+    util::Bytes wrapped{static_cast<std::uint8_t>(Type::padded), 0, static_cast<std::uint8_t>(inner.size())};
+    wrapped.insert(wrapped.end(), inner.begin(), inner.end());
+    wrapped.resize(ack_size, 0);
+    EXPECT_FALSE(decode(wrapped).ok());
+  }
+  util::Bytes nested = encode_padded(add, 100);
+  util::Bytes outer{static_cast<std::uint8_t>(Type::padded), 0, static_cast<std::uint8_t>(nested.size())};
+  outer.insert(outer.end(), nested.begin(), nested.end());
+  EXPECT_FALSE(decode(outer).ok());
 }
 
 TEST(RelayProtocol, ErrorCodeNames) {

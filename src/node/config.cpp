@@ -125,6 +125,14 @@ std::chrono::milliseconds Config::heartbeat_interval_for(const std::string& cont
   return heartbeat_interval;
 }
 
+bool Config::any_cover() const {
+  if (cover.on()) return true;
+  for (const auto& [name, link] : links) {
+    if (cover_for(name).on()) return true;
+  }
+  return false;
+}
+
 link::CoverConfig Config::cover_for(const std::string& contact) const {
   auto it = links.find(contact);
   if (it == links.end()) return cover;

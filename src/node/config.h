@@ -65,6 +65,9 @@ struct Config {
   int redundancy_for(const std::string& contact) const;
   // [cover] with the keys of [link.NAME.cover] over it; checked when parsed.
   link::CoverConfig cover_for(const std::string& contact) const;
+  // Whether any link may run under cover ([cover] or some [link.NAME.cover] on): a relay client
+  // serves every link that rides its relay, so it then keeps to the cover schedule.
+  bool any_cover() const;
 };
 
 // A missing file gives the defaults.

@@ -7,16 +7,6 @@ namespace {
 // that the ACKs leave on the deliveries' schedule and not when processing ended. The relay keeps
 // each item this much longer.
 constexpr std::chrono::milliseconds kCoverAckDelay{1000};
-
-// Whether any link may run under cover ([cover] or some [link.NAME.cover] on): a relay client
-// serves every link that rides its relay, so it then acknowledges on the deliveries' schedule.
-bool any_cover(const Config& config) {
-  if (config.cover.on()) return true;
-  for (const auto& [name, link] : config.links) {
-    if (config.cover_for(name).on()) return true;
-  }
-  return false;
-}
 }  // namespace
 
 void Node::Impl::load_relays() {
@@ -57,7 +47,7 @@ void Node::Impl::load_relays() {
     auto client = channel::RelayClient::start(
         *endpoint, relay.account.relay_key, *key,
         util::to_array<wire::relay::kMailboxIdSize>(relay.account.mailbox), std::move(handlers),
-        channel::RelayClient::Options{any_cover(config) ? std::optional(kCoverAckDelay) : std::nullopt});
+        channel::RelayClient::Options{config.any_cover() ? std::optional(kCoverAckDelay) : std::nullopt});
     if (!client.ok()) {
       spdlog::error("relay {}: cannot start its client: {}", relay.account.name,
                     client.error().message);

@@ -141,8 +141,9 @@ struct Error { std::uint32_t request = 0; ErrorCode code = ErrorCode::internal; 
 using Message = std::variant<Create, Put, Subscribe, Ack, Remove, AddCapability, RevokeCapability, Created, Ok,
                              Deliver, Error>;
 
-// A PADDED message's largest size, and the bytes it adds around its inner request (type, length).
-inline constexpr std::size_t kMaxPaddedSize = 4096;
+// A PADDED message's largest size (below a PUT's, the largest request a relay takes), and the
+// bytes it adds around its inner request (type, length).
+inline constexpr std::size_t kMaxPaddedSize = 2048;
 inline constexpr std::size_t kPaddedOverhead = 3;
 
 util::Bytes encode(const Message& message);

@@ -46,6 +46,10 @@ from bench_common import (  # noqa: F401  (shared with relay_nats.py)
 from relay_nats import Relay, bench_relay_vs_nats
 import e2e_report
 
+# Every part, in the order they run; only a run of all of them writes docs/benchmarks.md.
+ALL_PARTS = ("session", "mlkem", "latency", "throughput", "api", "budget", "flash", "relay", "channels", "health",
+             "cover", "memory", "load")
+
 
 # ---------------------------------------------------------------------------------------------
 # 1. Session seal/open vs raw AEAD
@@ -469,10 +473,12 @@ def bench_channel_loss(bc: Path, work: Path, messages: int, chunks: int) -> dict
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--bin", default=str(ROOT / "build" / "bin"), help="folder with backchannel and the bench programs")
-    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"), help="Markdown report ('' for none)")
+    ap.add_argument("--out", default=None,
+                    help="Markdown report ('' for none; default docs/benchmarks.md for a run of every part, "
+                         "build/bench-partial.md when --only or --skip leave some out, so that a partial run "
+                         "never replaces the whole table)")
     ap.add_argument("--note", default="", help="one more sentence for the report (e.g. how the binaries were built)")
-    ap.add_argument("--only", default="session,mlkem,latency,throughput,api,budget,flash,relay,channels,health,cover,memory,load",
-                    help="comma-separated parts to run")
+    ap.add_argument("--only", default=",".join(ALL_PARTS), help="comma-separated parts to run")
     ap.add_argument("--skip", default=os.environ.get("BC_BENCH_SKIP", ""),
                     help="comma-separated parts not to run (default: $BC_BENCH_SKIP), e.g. flash,memory")
     ap.add_argument("--budget-messages", type=int, default=200, help="budget: traced messages one at a time")
@@ -505,6 +511,9 @@ def main() -> int:
     bin_dir = Path(args.bin)
     bc = bin_dir / "backchannel"
     parts = set(args.only.split(",")) - set(args.skip.split(","))
+    if args.out is None:
+        whole = parts >= set(ALL_PARTS)
+        args.out = str(ROOT / "docs" / "benchmarks.md") if whole else str(ROOT / "build" / "bench-partial.md")
     started = time.monotonic()
     work = Path(tempfile.mkdtemp(prefix="backchannel-bench-"))
     r: dict = {"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
@@ -558,6 +567,7 @@ def main() -> int:
     text, md = e2e_report.report(r)
     print(text)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(md)
         log(f"written to {args.out}")
     return 0

@@ -519,11 +519,14 @@ struct RelayClient::Impl {
   }
 
   // A PADDED owner request refused as bad_request: the relay predates PADDED. It and every later
-  // one go unpadded, at the next ticks.
+  // one go unpadded, at the next ticks. Such a relay reads no request id from a type it does not
+  // know and refuses with request 0, which no request of ours has: that is the oldest PADDED
+  // one not yet answered (a relay answers in order).
   bool unpad(std::uint32_t request) {
     std::lock_guard lock(mu);
-    auto sent = padded_sent.find(request);
-    auto waiting = answers.find(request);
+    auto sent = request == 0 ? padded_sent.begin() : padded_sent.find(request);
+    if (sent == padded_sent.end()) return false;
+    auto waiting = answers.find(sent->first);
     if (sent == padded_sent.end() || waiting == answers.end()) return false;
     if (relay_pads) {
       relay_pads = false;

@@ -44,7 +44,7 @@ bool equal_in_constant_time(util::ByteView a, util::ByteView b) {
 
 // The request id of a message that did not decode, so that its ERROR can still name it.
 std::uint32_t request_of(util::ByteView bytes) {
-  if (bytes.size() < 5 || bytes[0] < 1 || bytes[0] > static_cast<std::uint8_t>(proto::Type::revoke_capability)) {
+  if (bytes.size() < 5 || bytes[0] < 1 || bytes[0] > static_cast<std::uint8_t>(proto::Type::padded)) {
     return 0;
   }
   util::ByteReader r(bytes.subspan(1, 4));

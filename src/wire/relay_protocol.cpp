@@ -140,10 +140,16 @@ util::Bytes encode(const Message& message) {
   return w.take();
 }
 
+namespace {
+std::uint32_t owner_request_id(const Message& m) {
+  if (const auto* a = std::get_if<AddCapability>(&m)) return a->request;
+  if (const auto* r = std::get_if<RevokeCapability>(&m)) return r->request;
+  throw std::invalid_argument("relay PADDED carries ADD_CAPABILITY or REVOKE_CAPABILITY only");
+}
+}  // namespace
+
 util::Bytes encode_padded(const Message& m, std::size_t size) {
-  if (!std::holds_alternative<AddCapability>(m) && !std::holds_alternative<RevokeCapability>(m)) {
-    throw std::invalid_argument("relay PADDED carries ADD_CAPABILITY or REVOKE_CAPABILITY only");
-  }
+  const std::uint32_t request = owner_request_id(m);
   const util::Bytes inner = encode(m);
   if (size > kMaxPaddedSize || size < kPaddedOverhead + inner.size()) {
     throw std::length_error("relay PADDED size " + std::to_string(size) + " outside " +
@@ -151,6 +157,7 @@ util::Bytes encode_padded(const Message& m, std::size_t size) {
   }
   ByteWriter w;
   w.u8(static_cast<std::uint8_t>(Type::padded));
+  w.u32(request);
   w.var16(inner);
   util::Bytes out = w.take();
   out.resize(size, 0);
@@ -166,6 +173,7 @@ Result<Message> decode(util::ByteView bytes) {
                                          std::to_string(kMaxPaddedSize) + ")");
     }
     r.u8();
+    const std::uint32_t request = r.u32();
     const util::ByteView inner = r.var16(kMaxPaddedSize);
     if (r.failed()) return bad("relay PADDED truncated");
     if (inner.empty() || (inner[0] != static_cast<std::uint8_t>(Type::add_capability) &&
@@ -176,7 +184,11 @@ Result<Message> decode(util::ByteView bytes) {
     if (std::any_of(padding.begin(), padding.end(), [](std::uint8_t b) { return b != 0; })) {
       return bad("relay PADDED with padding that is not zero");
     }
-    return decode(inner);
+    auto message = decode(inner);
+    if (message.ok() && owner_request_id(*message) != request) {
+      return bad("relay PADDED whose request id is not its inner request's");
+    }
+    return message;
   }
   const std::uint8_t type = r.u8();
   Message out;

@@ -16,7 +16,7 @@
 //   ADD_CAPABILITY (req, mailbox, capability, kind)     OK (req)
 //   REVOKE_CAPABILITY (req, mailbox, capability id)     OK (req)
 //                                                ERROR   (req, code, message)  any request refused
-//   PADDED (inner length, ADD_CAPABILITY or REVOKE_CAPABILITY, zeros)   as its inner request
+//   PADDED (req, inner length, ADD_CAPABILITY or REVOKE_CAPABILITY of that req, zeros)   as the inner
 //
 // Integers big-endian. Every message: type u8, then its fields. Envelopes are exactly
 // wire::kEnvelopeSize bytes; a relay never sees anything else of a link.
@@ -142,9 +142,10 @@ using Message = std::variant<Create, Put, Subscribe, Ack, Remove, AddCapability,
                              Deliver, Error>;
 
 // A PADDED message's largest size (below a PUT's, the largest request a relay takes), and the
-// bytes it adds around its inner request (type, length).
+// bytes it adds around its inner request (type, request id, length). The request id comes first
+// as in every request, so that a relay's refusal of the whole (rate_limited, too_large) names it.
 inline constexpr std::size_t kMaxPaddedSize = 2048;
-inline constexpr std::size_t kPaddedOverhead = 3;
+inline constexpr std::size_t kPaddedOverhead = 7;
 
 util::Bytes encode(const Message& message);
 // The owner request m (an AddCapability or a RevokeCapability) as a PADDED message of exactly
@@ -153,7 +154,7 @@ util::Bytes encode(const Message& message);
 util::Bytes encode_padded(const Message& m, std::size_t size);
 // Strict: exact lengths, no trailing bytes, counts within limits, unknown types refused. A
 // PADDED message gives its inner request, which must be an ADD_CAPABILITY or REVOKE_CAPABILITY
-// followed by zero bytes only.
+// with the PADDED's request id, followed by zero bytes only.
 util::Result<Message> decode(util::ByteView bytes);
 
 }  // namespace bc::wire::relay

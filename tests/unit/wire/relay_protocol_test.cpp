@@ -230,8 +230,9 @@ TEST(RelayProtocol, PaddedOwnerRequests) {
     const util::Bytes padded = encode_padded(m, ack_size);
     ASSERT_EQ(padded.size(), ack_size);
     EXPECT_EQ(padded[0], static_cast<std::uint8_t>(Type::padded));
-    EXPECT_EQ((std::size_t{padded[1]} << 8) | padded[2], inner.size());
-    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), padded.begin() + 3));
+    EXPECT_TRUE(std::equal(inner.begin() + 1, inner.begin() + 5, padded.begin() + 1)) << "the request id first";
+    EXPECT_EQ((std::size_t{padded[5]} << 8) | padded[6], inner.size());
+    EXPECT_TRUE(std::equal(inner.begin(), inner.end(), padded.begin() + 7));
     auto back = decode(padded);
     ASSERT_TRUE(back.ok()) << back.error().message;
     EXPECT_EQ(encode(*back), inner);
@@ -248,28 +249,33 @@ TEST(RelayProtocol, PaddedOwnerRequests) {
     too_big.resize(kMaxPaddedSize + 1, 0);
     EXPECT_FALSE(decode(too_big).ok());
     util::Bytes short_inner = padded;  // inner length one less: the inner request is truncated
-    short_inner[2] = static_cast<std::uint8_t>(short_inner[2] - 1);
+    short_inner[6] = static_cast<std::uint8_t>(short_inner[6] - 1);
     EXPECT_FALSE(decode(short_inner).ok());
     util::Bytes long_inner = padded;  // one more: the inner request has a trailing byte
-    long_inner[2] = static_cast<std::uint8_t>(long_inner[2] + 1);
+    long_inner[6] = static_cast<std::uint8_t>(long_inner[6] + 1);
     EXPECT_FALSE(decode(long_inner).ok());
-    util::Bytes cut(padded.begin(), padded.begin() + 2 + static_cast<std::ptrdiff_t>(inner.size()));
+    util::Bytes cut(padded.begin(), padded.begin() + 6 + static_cast<std::ptrdiff_t>(inner.size()));
     EXPECT_FALSE(decode(cut).ok());
+    util::Bytes other_id = padded;  // the outer request id is not the inner one's
+    other_id[4] ^= 1;
+    EXPECT_FALSE(decode(other_id).ok());
   }
   // Only owner requests of a connection's life; no PADDED inside PADDED.
   EXPECT_THROW((void)encode_padded(Ack{1, {}, {1}}, ack_size), std::invalid_argument);
   EXPECT_THROW((void)encode_padded(Put{}, 4000), std::invalid_argument);
-  for (const Message& m : {Message(Ack{1, {}, {1}}), Message(Remove{2, {}}), Message(Ok{3})}) {
-    const util::Bytes inner = encode(m);
-    util::Bytes wrapped{static_cast<std::uint8_t>(Type::padded), 0, static_cast<std::uint8_t>(inner.size())};
+  auto wrap = [&](const util::Bytes& inner, std::uint32_t request) {
+    util::Bytes wrapped{static_cast<std::uint8_t>(Type::padded), 0, 0, 0, static_cast<std::uint8_t>(request), 0,
+                        static_cast<std::uint8_t>(inner.size())};
     wrapped.insert(wrapped.end(), inner.begin(), inner.end());
     wrapped.resize(ack_size, 0);
-    EXPECT_FALSE(decode(wrapped).ok());
+    return wrapped;
+  };
+  EXPECT_TRUE(decode(wrap(encode(add), 7)).ok()) << "the helper wraps as encode_padded does";
+  EXPECT_EQ(wrap(encode(add), 7), encode_padded(add, ack_size));
+  for (const Message& m : {Message(Ack{1, {}, {1}}), Message(Remove{1, {}}), Message(Ok{1})}) {
+    EXPECT_FALSE(decode(wrap(encode(m), 1)).ok());
   }
-  util::Bytes nested = encode_padded(add, 100);
-  util::Bytes outer{static_cast<std::uint8_t>(Type::padded), 0, static_cast<std::uint8_t>(nested.size())};
-  outer.insert(outer.end(), nested.begin(), nested.end());
-  EXPECT_FALSE(decode(outer).ok());
+  EXPECT_FALSE(decode(wrap(encode_padded(add, 100), 7)).ok()) << "PADDED inside PADDED";
 }
 
 TEST(RelayProtocol, ErrorCodeNames) {

@@ -10,6 +10,9 @@ same `[cover]` setting:
   - idle bandwidth: with the link up and nothing sent, the bytes the proxy forwards each way
     over --idle seconds (TLS records, what the network carries; TCP/IP headers not counted),
     and that rate times 86,400 as bytes per day per direction;
+  - idle relay bandwidth: again two fresh nodes, linked only through one relay, each node's
+    connection to it through its own counting proxy: the bytes each carries each way over
+    --idle seconds (the node's PUTs and ACKs to the relay, its DELIVERs and OKs back);
   - latency: --messages FLASH messages from moscow one at a time, each after a random pause
     uniform over 0.3 s + 1.5 slot intervals (sending right after the previous delivery would
     put every send at the same phase of the sender's slots), each timed from the sender's
@@ -18,7 +21,8 @@ same `[cover]` setting:
 
 With cover on, a message waits for the sender's next slot (on average half an interval, at
 most one plus jitter), so the expected p50 is about off + T/2 and the bound off + 1.5 T
-(jitter 0.5). Throughput under cover is rate x 1,792 bytes of message data per second per
+(jitter 0.5). Each rate runs a second time with `jitter = 0` (slots a fixed interval apart,
+the phase still random), where the bound is off + T, the issue's target. Throughput under cover is rate x 1,792 bytes of message data per second per
 channel (one chunk per envelope): a property of the configuration, stated in
 docs/operations.md, not measured here.
 
@@ -78,8 +82,8 @@ class Follower:
         self.proc.wait()
 
 
-def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool) -> dict:
-    name = "off" if rate is None else f"{rate:g}/s"
+def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool, jitter: float | None = None) -> dict:
+    name = "off" if rate is None else f"{rate:g}/s" + ("" if jitter is None else f" jitter {jitter:g}")
     root = bc_nodes.TempRoot()
     nodes, proxy, follower = [], None, None
     try:
@@ -91,6 +95,8 @@ def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool) -> di
             if rate is not None:
                 with open(os.path.join(n.home, "backchannel.toml"), "w") as f:
                     f.write(f'[cover]\nmode = "constant"\nrate = {rate:g}\n')
+                    if jitter is not None:
+                        f.write(f"jitter = {jitter:g}\n")
         a.start()
         proxy = bc_nodes.Proxy(a.port)
         b.cli("contact", "add", a.cli("invite", "--address", f"127.0.0.1:{proxy.port}").stdout.strip())
@@ -123,7 +129,7 @@ def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool) -> di
             latencies.append(row["delivered_at_ms"] - row["sent_at_ms"])
         status = b.link("washington")
         direct = [c for c in status["channels"] if c["channel"] == "direct"][0]
-        return {"mode": name, "rate": rate, "idle_s": dt,
+        return {"mode": name, "rate": rate, "jitter": jitter, "idle_s": dt,
                 "wire_to_inviter_Bps": (to2 - to1) / dt, "wire_from_inviter_Bps": (from2 - from1) / dt,
                 "latency_ms": {"p50": percentile(latencies, 50), "p99": percentile(latencies, 99), "n": len(latencies)},
                 "slots_real": direct.get("slots_real"), "slots_padding": direct.get("slots_padding"),
@@ -140,11 +146,65 @@ def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool) -> di
         root.cleanup(keep=keep)
 
 
+def run_relay_idle(rate: float | None, idle_s: float, keep: bool) -> dict:
+    """Two nodes linked only through a relay, each node's connection to it through a counting
+    proxy; the bytes each carries each way over idle_s with nothing sent (PUTs and ACKs towards
+    the relay, DELIVERs and OKs back)."""
+    name = "off" if rate is None else f"{rate:g}/s"
+    root = bc_nodes.TempRoot()
+    nodes, proxies, relay = [], [], None
+    try:
+        relay = bc_nodes.Relay(root.path, "ny")
+        relay.start()
+        a = bc_nodes.WildcardNode(root.path, "washington")
+        b = bc_nodes.WildcardNode(root.path, "moscow")
+        nodes = [a, b]
+        for n in nodes:
+            n.cli("init", "--name", n.name)
+            proxy = bc_nodes.Proxy(relay.port)
+            proxies.append(proxy)
+            bc_nodes.add_relay(n, relay, port=proxy.port)
+            if rate is not None:
+                with open(os.path.join(n.home, "backchannel.toml"), "w") as f:
+                    f.write(f'[cover]\nmode = "constant"\nrate = {rate:g}\n')
+        a.start()
+        b.cli("contact", "add", a.cli("invite").stdout.strip())
+        b.start()
+        bc_nodes.wait_for(lambda: any(c["alias"] == "moscow" for c in a.json("contact", "list")), 60, "HELLO accepted")
+        bc_nodes.wait_for(lambda: a.channels("moscow") == {"relay:ny": "up"} and
+                          b.channels("washington") == {"relay:ny": "up"}, 60, "relay channel up")
+        time.sleep(5)  # past the start: reachability announcements, capabilities, first receipts
+        log(f"cover {name}: relay channel idle for {idle_s:.0f} s")
+        t1, before = time.monotonic(), [p.counted() for p in proxies]
+        time.sleep(idle_s)
+        t2, after = time.monotonic(), [p.counted() for p in proxies]
+        dt = t2 - t1
+        per_node = {}
+        for n, (to1, from1), (to2, from2) in zip(nodes, before, after):
+            per_node[n.name] = {"to_relay_Bps": (to2 - to1) / dt, "from_relay_Bps": (from2 - from1) / dt}
+        return {"mode": name, "rate": rate, "jitter": jitter, "idle_s": dt, "nodes": per_node}
+    finally:
+        for n in nodes:
+            n.stop()
+        for p in proxies:
+            p.close()
+        if relay:
+            relay.stop()
+        if keep:
+            log(f"kept {root.path}")
+        root.cleanup(keep=keep)
+
+
 def run(bc: Path, rates=RATES, messages: int = 20, idle_s: float = 15.0, keep: bool = False) -> dict:
     bc_nodes.SOURCE_BIN = str(bc)
     bc_nodes.BIN = str(bc)
     modes = [run_mode(None, messages, idle_s, keep)] + [run_mode(r, messages, idle_s, keep) for r in rates]
-    return {"binary": str(bc), "modes": modes}
+    # The same with jitter 0 (slots a fixed interval apart, the phase still random): the issue's
+    # bound of one interval past the floor holds only there; the default jitter (0.5) lets one
+    # gap between slots reach 1.5 intervals.
+    modes += [run_mode(r, messages, idle_s, keep, jitter=0.0) for r in rates]
+    relay = [run_relay_idle(None, idle_s, keep)] + [run_relay_idle(r, idle_s, keep) for r in rates]
+    return {"binary": str(bc), "modes": modes, "relay": relay}
 
 
 def fmt_bytes(v: float) -> str:
@@ -164,18 +224,47 @@ def table_rows(r: dict | None) -> list[tuple[str, str, str, str]]:
     for m in modes[1:]:
         for p in ("p50", "p99"):
             v, o = m["latency_ms"][p], off["latency_ms"][p]
+            ratio = f"{v / max(o, 1e-9):.1f}x"
+            if p == "p99":
+                # The issue's target: one slot interval past the floor (cover off, same run). With
+                # the default jitter (0.5) one gap between slots reaches 1.5 intervals.
+                interval = 1000 / m["rate"]
+                target = interval + o
+                verdict = "met" if v <= target else f"missed by {v - target:.1f} ms"
+                ratio += f"; target one interval + floor = {target:.1f} ms: {verdict}"
+                if m.get("jitter") != 0:
+                    ratio += f" (the jitter lets a gap reach 1.5 intervals: {1.5 * interval + o:.0f} ms)"
+            gap = 1.0 if m.get("jitter") == 0 else 1.5
             rows.append((f"cover {m['mode']}: FLASH latency {p}, outbox commit -> delivered "
-                         f"(bound: off + {1.5 * 1000 / m['rate']:.0f} ms)",
-                         f"{v:.0f} ms", f"{o:.0f} ms cover off", f"{v / max(o, 1e-9):.1f}x"))
+                         f"(bound: off + {gap * 1000 / m['rate']:.0f} ms)",
+                         f"{v:.0f} ms", f"{o:.0f} ms cover off", ratio))
+        if m.get("jitter") is not None:
+            continue  # its bandwidth is the same as the default jitter's
         for key, what in (("wire_from_inviter_Bps", "from"), ("wire_to_inviter_Bps", "to")):
             v, o = m[key] * 86400, off[key] * 86400
             rows.append((f"cover {m['mode']}: idle direct channel, wire bytes per day {what} the inviter (measured)",
                          fmt_bytes(v), f"{fmt_bytes(o)} cover off (1 s heartbeats)", f"{v / max(o, 1e-9):.1f}x"))
+    relay = (r or {}).get("relay", [])
+    if relay:
+        off = relay[0]["nodes"]["washington"]
+        for m in relay[1:]:
+            w = m["nodes"]["washington"]
+            for key, what in (("to_relay_Bps", "to"), ("from_relay_Bps", "from")):
+                v, o = w[key] * 86400, off[key] * 86400
+                rows.append((f"cover {m['mode']}: idle relay channel, wire bytes per day from one node {what} the relay "
+                             f"(measured)", fmt_bytes(v), f"{fmt_bytes(o)} cover off (1 s heartbeats)",
+                             f"{v / max(o, 1e-9):.1f}x"))
     return rows
 
 
 def details_md(r: dict | None) -> list[str]:
     out = []
+    for m in (r or {}).get("relay", []):
+        per = "; ".join(f"{name} sent {v['to_relay_Bps']:.0f} B/s to the relay and got {v['from_relay_Bps']:.0f} B/s"
+                        for name, v in m["nodes"].items())
+        out.append(f"- Cover {m['mode']}, relay channel (bench/cover_bench.py; two nodes linked only through one "
+                   f"relay, each node's connection to it through a counting proxy, idle for {m['idle_s']:.0f} s; "
+                   f"TLS records, TCP/IP headers not counted): {per}.")
     for m in (r or {}).get("modes", []):
         out.append(f"- Cover {m['mode']} (bench/cover_bench.py; two nodes, direct channel through a counting proxy): "
                    f"idle for {m['idle_s']:.0f} s the channel carried {m['wire_from_inviter_Bps']:.0f} B/s from the "

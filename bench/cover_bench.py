@@ -182,7 +182,7 @@ def run_relay_idle(rate: float | None, idle_s: float, keep: bool) -> dict:
         per_node = {}
         for n, (to1, from1), (to2, from2) in zip(nodes, before, after):
             per_node[n.name] = {"to_relay_Bps": (to2 - to1) / dt, "from_relay_Bps": (from2 - from1) / dt}
-        return {"mode": name, "rate": rate, "jitter": jitter, "idle_s": dt, "nodes": per_node}
+        return {"mode": name, "rate": rate, "idle_s": dt, "nodes": per_node}
     finally:
         for n in nodes:
             n.stop()

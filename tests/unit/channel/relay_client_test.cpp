@@ -523,46 +523,73 @@ TEST(RelayClient, SubscribesWithoutLimitsAtARelayBeforeThem) {
 // Under cover delivered items are acknowledged at the client's ticks (one delay apart from the
 // connection), each item at the first tick a delay after it arrived, whether the node processed
 // it at once or later (within the delay), in ACKs of one fixed size.
-TEST(RelayClient, UnderCoverItemsAreAcknowledgedAtFixedTicksInAcksOfOneSize) {
-  FakeRelay fake;
+// A client under cover (ACK ticks `delay` apart) of our mailbox {1..} at a FakeRelay, that
+// records when each item was delivered and the answers to its capability requests.
+struct CoverClient {
+  using Time = std::chrono::steady_clock::time_point;
   std::mutex mu;
   std::condition_variable cv;
   bool subscribed = false;
-  std::vector<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> delivered;
-  RelayClient::Handlers h;
-  h.on_state = [&](bool up, const std::string&) {
-    std::lock_guard lock(mu);
-    subscribed = up;
-    cv.notify_all();
-  };
-  h.on_deliver = [&](std::uint64_t item, util::Bytes, std::optional<relay::CapabilityId>) {
-    std::lock_guard lock(mu);
-    delivered.emplace_back(item, std::chrono::steady_clock::now());
-    cv.notify_all();
-  };
+  std::vector<std::pair<std::uint64_t, Time>> delivered;
+  std::vector<std::optional<relay::Error>> answers;
   relay::MailboxId mine{};
-  mine.fill(1);
+  std::unique_ptr<RelayClient> client;
+
+  CoverClient(FakeRelay& fake, std::chrono::milliseconds delay) {
+    mine.fill(1);
+    RelayClient::Handlers h;
+    h.on_state = [this](bool up, const std::string&) {
+      std::lock_guard lock(mu);
+      subscribed = up;
+      cv.notify_all();
+    };
+    h.on_deliver = [this](std::uint64_t item, util::Bytes, std::optional<relay::CapabilityId>) {
+      std::lock_guard lock(mu);
+      delivered.emplace_back(item, std::chrono::steady_clock::now());
+      cv.notify_all();
+    };
+    auto started = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h,
+                                      RelayClient::Options{delay});
+    EXPECT_TRUE(started.ok()) << started.error().message;
+    if (started.ok()) client = std::move(*started);
+  }
+
+  RelayClient::Answer answer() {
+    return [this](std::optional<relay::Error> refusal) {
+      std::lock_guard lock(mu);
+      answers.push_back(std::move(refusal));
+      cv.notify_all();
+    };
+  }
+
+  template <class Done>
+  bool wait(Done done) {
+    std::unique_lock lock(mu);
+    return cv.wait_for(lock, 10s, done);
+  }
+
+  // Subscribed, puts n envelopes into our own mailbox and returns their deliveries.
+  std::vector<std::pair<std::uint64_t, Time>> put_and_receive(std::size_t n) {
+    if (!client || !wait([&] { return subscribed; })) return {};
+    for (std::size_t i = 0; i < n; ++i) {
+      if (!client->put(mine, relay::Capability{}, util::Bytes(wire::kEnvelopeSize, 1))) return {};
+    }
+    if (!wait([&] { return delivered.size() == n; })) return {};
+    std::lock_guard lock(mu);
+    return delivered;
+  }
+};
+
+TEST(RelayClient, UnderCoverItemsAreAcknowledgedAtFixedTicksInAcksOfOneSize) {
+  FakeRelay fake;
   constexpr auto kDelay = 400ms;
-  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h,
-                                   RelayClient::Options{kDelay});
-  ASSERT_TRUE(client.ok()) << client.error().message;
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
-  }
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE((*client)->put(mine, relay::Capability{}, util::Bytes(wire::kEnvelopeSize, 1)));
-  }
-  std::vector<std::pair<std::uint64_t, std::chrono::steady_clock::time_point>> got;
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 3; }));
-    got = delivered;
-  }
+  CoverClient c(fake, kDelay);
+  const auto got = c.put_and_receive(3);
+  ASSERT_EQ(got.size(), 3u);
   // Processed at once (two items) and 100 ms later (one).
-  (*client)->ack({got[0].first, got[1].first});
+  c.client->ack({got[0].first, got[1].first});
   std::this_thread::sleep_for(100ms);
-  (*client)->ack({got[2].first});
+  c.client->ack({got[2].first});
   {
     std::lock_guard lock(fake.mu);
     EXPECT_TRUE(fake.acks.empty()) << "an ACK before the delay";
@@ -586,57 +613,20 @@ TEST(RelayClient, UnderCoverItemsAreAcknowledgedAtFixedTicksInAcksOfOneSize) {
 // refuses PADDED the next ones go unpadded, still answered once.
 TEST(RelayClient, UnderCoverCapabilityRequestsTakeAnAcksPlaceAtATick) {
   FakeRelay fake;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool subscribed = false;
-  std::vector<std::uint64_t> delivered;
-  std::vector<std::optional<relay::Error>> answers;
-  RelayClient::Handlers h;
-  h.on_state = [&](bool up, const std::string&) {
-    std::lock_guard lock(mu);
-    subscribed = up;
-    cv.notify_all();
-  };
-  h.on_deliver = [&](std::uint64_t item, util::Bytes, std::optional<relay::CapabilityId>) {
-    std::lock_guard lock(mu);
-    delivered.push_back(item);
-    cv.notify_all();
-  };
-  auto answer = [&](std::optional<relay::Error> refusal) {
-    std::lock_guard lock(mu);
-    answers.push_back(std::move(refusal));
-    cv.notify_all();
-  };
-  relay::MailboxId mine{};
-  mine.fill(1);
   constexpr auto kDelay = 300ms;
-  auto client = RelayClient::start(fake.endpoint(), fake.key.public_key(), crypto::SigningKey::generate(), mine, h,
-                                   RelayClient::Options{kDelay});
-  ASSERT_TRUE(client.ok()) << client.error().message;
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return subscribed; }));
-  }
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE((*client)->put(mine, relay::Capability{}, util::Bytes(wire::kEnvelopeSize, 1)));
-  }
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return delivered.size() == 3; }));
-  }
-  (*client)->ack(delivered);
+  CoverClient c(fake, kDelay);
+  const auto got = c.put_and_receive(3);
+  ASSERT_EQ(got.size(), 3u);
+  c.client->ack({got[0].first, got[1].first, got[2].first});
   relay::Capability cap{};
   cap.fill(5);
-  ASSERT_TRUE((*client)->add_capability(cap, relay::CapabilityKind::full, answer));
+  ASSERT_TRUE(c.client->add_capability(cap, relay::CapabilityKind::full, c.answer()));
   {
     std::lock_guard lock(fake.mu);
     EXPECT_TRUE(fake.capability_requests.empty()) << "sent before a tick";
   }
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 1; }));
-    EXPECT_FALSE(answers[0].has_value());
-  }
+  ASSERT_TRUE(c.wait([&] { return c.answers.size() == 1; }));
+  EXPECT_FALSE(c.answers[0].has_value());
   {
     std::unique_lock lock(fake.mu);
     ASSERT_TRUE(fake.cv.wait_for(lock, 10s, [&] {
@@ -644,7 +634,7 @@ TEST(RelayClient, UnderCoverCapabilityRequestsTakeAnAcksPlaceAtATick) {
     }));
     ASSERT_EQ(fake.capability_arrivals.size(), 1u);
     const std::size_t ack_size =
-        relay::encode(relay::Ack{0, mine, std::vector<std::uint64_t>(TimedAcks::kItemsPerAck, 0)}).size();
+        relay::encode(relay::Ack{0, c.mine, std::vector<std::uint64_t>(TimedAcks::kItemsPerAck, 0)}).size();
     EXPECT_EQ(fake.capability_arrivals[0].second, ack_size) << "padded to an ACK's size";
     EXPECT_EQ(std::get<relay::AddCapability>(fake.capability_requests[0]).capability, cap);
     // The tick that would have carried the ACK carried the request; the ACK came a tick later.
@@ -654,19 +644,16 @@ TEST(RelayClient, UnderCoverCapabilityRequestsTakeAnAcksPlaceAtATick) {
     fake.refuses_padded = true;
   }
   // A relay before PADDED: refused once, then sent unpadded; the answer is the relay's OK.
-  ASSERT_TRUE((*client)->revoke_capability(relay_capability_id(cap), answer));
-  ASSERT_TRUE((*client)->add_capability(cap, relay::CapabilityKind::hello, answer));
-  {
-    std::unique_lock lock(mu);
-    ASSERT_TRUE(cv.wait_for(lock, 10s, [&] { return answers.size() == 3; }));
-    EXPECT_FALSE(answers[1].has_value());
-    EXPECT_FALSE(answers[2].has_value());
-  }
+  ASSERT_TRUE(c.client->revoke_capability(relay_capability_id(cap), c.answer()));
+  ASSERT_TRUE(c.client->add_capability(cap, relay::CapabilityKind::hello, c.answer()));
+  ASSERT_TRUE(c.wait([&] { return c.answers.size() == 3; }));
+  EXPECT_FALSE(c.answers[1].has_value());
+  EXPECT_FALSE(c.answers[2].has_value());
   std::lock_guard lock(fake.mu);
   EXPECT_EQ(fake.padded_refused, 1);
   ASSERT_EQ(fake.capability_requests.size(), 3u);
   EXPECT_EQ(fake.capability_arrivals[1].second,
-            relay::encode(relay::RevokeCapability{0, mine, relay_capability_id(cap)}).size());
+            relay::encode(relay::RevokeCapability{0, c.mine, relay_capability_id(cap)}).size());
   EXPECT_EQ(std::get<relay::AddCapability>(fake.capability_requests[2]).kind, relay::CapabilityKind::hello);
 }
 

@@ -82,6 +82,18 @@ class Follower:
         self.proc.wait()
 
 
+def tear_down(root, keep: bool, nodes: list, closers: list) -> None:
+    """Stops the nodes, then the rest (proxies, followers, a relay), and removes the scratch
+    folder unless keep."""
+    for n in nodes:
+        n.stop()
+    for close in closers:
+        close()
+    if keep:
+        log(f"kept {root.path}")
+    root.cleanup(keep=keep)
+
+
 def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool, jitter: float | None = None) -> dict:
     name = "off" if rate is None else f"{rate:g}/s" + ("" if jitter is None else f" jitter {jitter:g}")
     root = bc_nodes.TempRoot()
@@ -135,15 +147,7 @@ def run_mode(rate: float | None, messages: int, idle_s: float, keep: bool, jitte
                 "slots_real": direct.get("slots_real"), "slots_padding": direct.get("slots_padding"),
                 "slots_missed": direct.get("slots_missed")}
     finally:
-        if follower:
-            follower.close()
-        for n in nodes:
-            n.stop()
-        if proxy:
-            proxy.close()
-        if keep:
-            log(f"kept {root.path}")
-        root.cleanup(keep=keep)
+        tear_down(root, keep, nodes, [c.close for c in (follower, proxy) if c])
 
 
 def run_relay_idle(rate: float | None, idle_s: float, keep: bool) -> dict:
@@ -184,15 +188,7 @@ def run_relay_idle(rate: float | None, idle_s: float, keep: bool) -> dict:
             per_node[n.name] = {"to_relay_Bps": (to2 - to1) / dt, "from_relay_Bps": (from2 - from1) / dt}
         return {"mode": name, "rate": rate, "idle_s": dt, "nodes": per_node}
     finally:
-        for n in nodes:
-            n.stop()
-        for p in proxies:
-            p.close()
-        if relay:
-            relay.stop()
-        if keep:
-            log(f"kept {root.path}")
-        root.cleanup(keep=keep)
+        tear_down(root, keep, nodes, [p.close for p in proxies] + ([relay.stop] if relay else []))
 
 
 def run(bc: Path, rates=RATES, messages: int = 20, idle_s: float = 15.0, keep: bool = False) -> dict:

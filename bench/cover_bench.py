@@ -247,8 +247,8 @@ def table_rows(r: dict | None) -> list[tuple[str, str, str, str]]:
             w = m["nodes"]["washington"]
             for key, what in (("to_relay_Bps", "to"), ("from_relay_Bps", "from")):
                 v, o = w[key] * 86400, off[key] * 86400
-                rows.append((f"cover {m['mode']}: idle relay channel, wire bytes per day from one node {what} the relay "
-                             f"(measured)", fmt_bytes(v), f"{fmt_bytes(o)} cover off (1 s heartbeats)",
+                rows.append((f"cover {m['mode']}: idle relay channel, wire bytes per day on one node's connection, "
+                             f"{what} the relay (measured)", fmt_bytes(v), f"{fmt_bytes(o)} cover off (1 s heartbeats)",
                              f"{v / max(o, 1e-9):.1f}x"))
     return rows
 

@@ -203,5 +203,37 @@ TEST_F(MailboxWriterQuotas, ExpiryRecountsEachWriter) {
   EXPECT_TRUE(std::holds_alternative<proto::Ok>(put(box, random_envelope())));
 }
 
+// Under cover a node's capability requests come PADDED to an ACK's size: the relay carries out
+// the inner request, and names its request id in a refusal of the whole (rate_limited here).
+TEST_F(MailboxWriterQuotas, PaddedCapabilityRequestsAreCarriedOutAsTheirInnerRequest) {
+  Config config;
+  config.rate_burst = 4;
+  config.rate_per_second = 1;
+  open(config);
+  proto::Created box = create();  // one token of the owner's bucket
+  const proto::Capability contact = random_capability();
+  auto reply = service->submit_bytes(
+      owner, proto::encode_padded(proto::AddCapability{41, box.mailbox, contact, proto::CapabilityKind::full}, 535),
+      clock.now());
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Ok>(*reply));
+  EXPECT_EQ(std::get<proto::Ok>(*reply).request, 41u);
+  EXPECT_TRUE(std::holds_alternative<proto::Ok>(put_with(*this, box.mailbox, contact)));
+  reply = service->submit_bytes(
+      owner,
+      proto::encode_padded(proto::RevokeCapability{42, box.mailbox, channel::relay_capability_id(contact)}, 535),
+      clock.now());
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Ok>(*reply));
+  expect_refused(submit(stranger, proto::Put{43, box.mailbox, contact, random_envelope()}), ErrorCode::bad_capability);
+  // The owner's bucket is empty now (CREATE and two PADDED requests of a burst of 4, and a
+  // token the stranger's PUTs did not take): the refusal names the PADDED request.
+  (void)service->submit_bytes(owner, proto::encode(proto::Remove{44, proto::MailboxId{}}), clock.now());
+  reply = service->submit_bytes(
+      owner, proto::encode_padded(proto::AddCapability{45, box.mailbox, contact, proto::CapabilityKind::full}, 535),
+      clock.now());
+  ASSERT_TRUE(reply && std::holds_alternative<proto::Error>(*reply));
+  EXPECT_EQ(std::get<proto::Error>(*reply).code, ErrorCode::rate_limited);
+  EXPECT_EQ(std::get<proto::Error>(*reply).request, 45u);
+}
+
 }  // namespace
 }  // namespace bc::relay

@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include "channel/owner_requests.h"
 #include "channel/put_pacer.h"
 #include "channel/timed_acks.h"
 #include "net/options.h"
@@ -258,18 +259,8 @@ struct RelayClient::Impl {
   std::map<std::uint32_t, std::vector<std::uint64_t>> pending_acks;
   // Under cover: ACKs on the DELIVERs' schedule instead of `acks`, sent by ack_thread when due.
   std::optional<TimedAcks> timed;
-  // Under cover: owner requests waiting for a tick, with their answers (a request id is drawn
-  // when one leaves); the size of one tick's ACK, which a PADDED request takes; whether the
-  // relay takes PADDED (until it refuses one); and those sent padded, awaiting their answer, in
-  // case it does not.
-  struct OwnerRequest {
-    relay::Message request;
-    Answer done;
-  };
-  std::deque<OwnerRequest> owner_requests;
-  std::size_t tick_ack_size = 0;
-  bool relay_pads = true;
-  std::map<std::uint32_t, relay::Message> padded_sent;
+  // Under cover: capability requests, each in an ACK's place at a tick (owner_requests.h).
+  std::optional<OwnerRequests> owner;
   std::thread ack_thread;
   std::condition_variable ack_wake;
   bool stopping = false;
@@ -346,31 +337,15 @@ struct RelayClient::Impl {
     if (service->send(*conn, relay::encode(a))) pending_acks.insert_or_assign(request, std::move(a.items));
   }
 
-  // Under mu, connected, at a tick: one waiting owner request, padded to the tick's ACK size
-  // unless the relay refused that; its answer is kept like any request's (a send that fails
-  // leaves it to on_closed, which answers it as lost).
-  void send_owner_request(OwnerRequest o) {
-    const std::uint32_t id = request_id();
-    std::visit(
-        [id](auto& m) {
-          if constexpr (requires { m.request; }) m.request = id;
-        },
-        o.request);
-    util::Bytes bytes = relay_pads ? relay::encode_padded(o.request, tick_ack_size) : relay::encode(o.request);
-    if (relay_pads) padded_sent.insert_or_assign(id, o.request);
-    answers[id] = std::move(o.done);
-    (void)service->send(*conn, std::move(bytes));
-  }
-
   void flush(PutPacer::Clock::time_point t) {
     if (timed && conn && t >= timed->next_tick()) {
       // Spent, not waited for: a tick's ACK goes on time, and its token is taken from the PUTs.
       auto tick = timed->take(t);
-      if (!owner_requests.empty()) {
+      if (owner->waiting()) {
         // In the first ACK's place; its items go at the next tick (the filler repeats the last).
+        // A send that fails leaves the request to on_closed, which answers it as lost.
         pacer.spend(t);
-        send_owner_request(std::move(owner_requests.front()));
-        owner_requests.pop_front();
+        (void)service->send(*conn, owner->take(request_id()));
         if (!tick.empty()) {
           for (std::uint64_t item : std::set<std::uint64_t>(tick.front().begin(), tick.front().end())) {
             timed->again(item, t);
@@ -518,25 +493,17 @@ struct RelayClient::Impl {
     return done;
   }
 
-  // A PADDED owner request refused as bad_request: the relay predates PADDED. It and every later
-  // one go unpadded, at the next ticks. Such a relay reads no request id from a type it does not
-  // know and refuses with request 0, which no request of ours has: that is the oldest PADDED
-  // one not yet answered (a relay answers in order).
+  // A bad_request refusal of a PADDED capability request: the relay predates PADDED
+  // (owner_requests.h); the request goes again unpadded at the next tick.
   bool unpad(std::uint32_t request) {
     std::lock_guard lock(mu);
-    auto sent = request == 0 ? padded_sent.begin() : padded_sent.find(request);
-    if (sent == padded_sent.end()) return false;
-    auto waiting = answers.find(sent->first);
-    if (sent == padded_sent.end() || waiting == answers.end()) return false;
-    if (relay_pads) {
-      relay_pads = false;
+    const bool was = owner && owner->padding();
+    if (!owner || !owner->refused_padding(request)) return false;
+    if (was) {
       spdlog::info("relay {}:{}: predates padded owner requests (PADDED refused); capability requests go "
                    "unpadded, in their own size",
                    endpoint.host, endpoint.port);
     }
-    owner_requests.push_front(OwnerRequest{std::move(sent->second), std::move(waiting->second)});
-    padded_sent.erase(sent);
-    answers.erase(waiting);
     return true;
   }
 
@@ -545,11 +512,14 @@ struct RelayClient::Impl {
     Answer done;
     {
       std::lock_guard lock(mu);
-      padded_sent.erase(request);
-      auto it = answers.find(request);
-      if (it == answers.end()) return false;
-      done = std::move(it->second);
-      answers.erase(it);
+      if (auto mine = owner ? owner->answered(request) : std::nullopt) {
+        done = std::move(*mine);
+      } else {
+        auto it = answers.find(request);
+        if (it == answers.end()) return false;
+        done = std::move(it->second);
+        answers.erase(it);
+      }
     }
     done(std::move(refusal));
     return true;
@@ -589,7 +559,7 @@ struct RelayClient::Impl {
   void on_closed(net::ConnectionId id, const net::CloseReason& reason) {
     bool was = false;
     std::map<std::uint32_t, Answer> lost;
-    std::deque<OwnerRequest> waiting;
+    std::vector<Answer> waiting;
     {
       std::lock_guard lock(mu);
       if (conn != id) return;
@@ -598,14 +568,14 @@ struct RelayClient::Impl {
       was = subscribed;
       subscribed = false;
       lost.swap(answers);
-      padded_sent.clear();
-      // Waiting for a tick of this connection: answered as lost (the node asks again).
-      waiting.swap(owner_requests);
+      // Capability requests of this connection, sent or waiting for a tick: answered as lost
+      // (the node asks again).
+      if (owner) waiting = owner->drop();
     }
     for (auto& [request, done] : lost) {
       done(relay::Error{request, relay::ErrorCode::internal, "connection lost before the answer"});
     }
-    for (auto& o : waiting) o.done(relay::Error{0, relay::ErrorCode::internal, "connection lost before it was sent"});
+    for (auto& done : waiting) done(relay::Error{0, relay::ErrorCode::internal, "connection lost before the answer"});
     if (was) handlers.on_state(false, "connection closed (" + net::to_string(reason) + ")");
   }
 };
@@ -618,8 +588,8 @@ util::Result<std::unique_ptr<RelayClient>> RelayClient::start(const RelayEndpoin
   auto impl = std::make_unique<Impl>();
   if (options.cover_ack_delay) {
     impl->timed.emplace(*options.cover_ack_delay);
-    impl->tick_ack_size =
-        relay::encode(relay::Ack{0, mailbox, std::vector<std::uint64_t>(TimedAcks::kItemsPerAck, 0)}).size();
+    impl->owner.emplace(
+        relay::encode(relay::Ack{0, mailbox, std::vector<std::uint64_t>(TimedAcks::kItemsPerAck, 0)}).size());
   }
   impl->endpoint = endpoint;
   impl->mailbox = mailbox;
@@ -698,7 +668,7 @@ RelayClient::PaceStats RelayClient::pace_stats() const {
 bool RelayClient::Impl::owner_request(relay::Message m, Answer done) {
   std::lock_guard lock(mu);
   if (!conn) return false;
-  owner_requests.push_back(OwnerRequest{std::move(m), std::move(done)});
+  owner->add(std::move(m), std::move(done));
   return true;
 }
 

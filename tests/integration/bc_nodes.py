@@ -18,7 +18,7 @@ from processes import stop_process, wait_for  # noqa: E402,F401  (wait_for: for 
 from ports import free_port  # noqa: E402,F401  (for the test modules too)
 
 BIN = os.environ.get("BC_BIN", "build/dev/bin/backchannel")
-# What each TempRoot copies: BIN itself points at the copy of the latest root, which goes away
+# What each TempRoot links to: BIN itself points at the link in the latest root, which goes away
 # with it (a module with several tests makes several roots).
 SOURCE_BIN = BIN
 
@@ -435,15 +435,31 @@ def make_pair(root, inviter="washington", invitee="moscow"):
 
 
 
+def settle_disk():
+    """Flushes what the machine still has to write (the build's outputs, earlier tests' files)
+    before a timing measurement: a node's fsync in the measured windows otherwise queues behind
+    that writeback, its loop stalls for a few slot intervals, and the stall lands wherever the
+    kernel happened to flush. What stalls remain are the nodes' own. The second after the flush
+    lets a node that stalled during it send its owed slots before a window opens."""
+    os.sync()
+    time.sleep(1)
+
+
 class TempRoot:
-    """A scratch folder, with its own copy of the binary so a rebuild during a long run cannot
-    pull it away from under the test."""
+    """A scratch folder, with its own link to the binary so a rebuild during a long run cannot
+    pull it away from under the test: the linker unlinks its output before writing a new one,
+    so the link keeps the old file. A hard link where the folder and the build share a file
+    system, else a copy: the dev binary is about 450 MB, and writing it again for every test
+    left that much for the disk to flush under the next test's fsyncs."""
 
     def __init__(self):
         global BIN
         self.path = tempfile.mkdtemp(prefix="bc-int-")
         copy = os.path.join(self.path, "backchannel")
-        shutil.copy2(SOURCE_BIN, copy)
+        try:
+            os.link(SOURCE_BIN, copy)
+        except OSError:
+            shutil.copy2(SOURCE_BIN, copy)
         BIN = copy
 
     def cleanup(self, keep=False):

@@ -65,7 +65,7 @@ import threading
 import time
 import unittest
 
-from bc_nodes import Relay, TempRoot, WildcardNode, add_relay, wait_for
+from bc_nodes import Relay, TempRoot, WildcardNode, add_relay, settle_disk, wait_for
 from test_cover import RecordingProxy, ks_two_sample, summarize
 
 RATE = 20
@@ -245,6 +245,7 @@ class CoverAtTheRelay(unittest.TestCase):
         """Two back-to-back windows, idle then busy: per window (records of each proxy, relay
         status documents, relay log lines); and what was sent. With owner_requests_by, that node
         also makes an invitation at the start of the busy window."""
+        settle_disk()
         sent = []
         t0, log0 = time.monotonic(), self.watch.log_offset()
         time.sleep(window_s)
